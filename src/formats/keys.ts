@@ -1,0 +1,97 @@
+// The key files of a stake pool, in cardano-cli's text-envelope types. Each kind knows its envelope type,
+// description and raw length; loading checks all three and says which file is wrong and how.
+import { asBytes, decodeCbor, encodeCbor } from "./cbor.ts";
+import { readEnvelopeFile, writeEnvelopeFile } from "./envelope.ts";
+import { InputError } from "./errors.ts";
+
+export interface KeyKind {
+  readonly type: string;
+  readonly description: string;
+  readonly length: number;
+  readonly secret: boolean;
+  /** What a person calls it, for messages. */
+  readonly label: string;
+}
+
+export const KEY_KINDS = {
+  coldSigning: {
+    type: "StakePoolSigningKey_ed25519",
+    description: "Stake Pool Operator Signing Key",
+    length: 32,
+    secret: true,
+    label: "cold signing key",
+  },
+  coldVerification: {
+    type: "StakePoolVerificationKey_ed25519",
+    description: "Stake Pool Operator Verification Key",
+    length: 32,
+    secret: false,
+    label: "cold verification key",
+  },
+  kesSigning: {
+    type: "KesSigningKey_ed25519_kes_2^6",
+    description: "KES Signing Key",
+    length: 608,
+    secret: true,
+    label: "KES signing key",
+  },
+  kesVerification: {
+    type: "KesVerificationKey_ed25519_kes_2^6",
+    description: "KES Verification Key",
+    length: 32,
+    secret: false,
+    label: "KES verification key",
+  },
+  vrfSigning: {
+    type: "VrfSigningKey_PraosVRF",
+    description: "VRF Signing Key",
+    length: 64,
+    secret: true,
+    label: "VRF signing key",
+  },
+  vrfVerification: {
+    type: "VrfVerificationKey_PraosVRF",
+    description: "VRF Verification Key",
+    length: 32,
+    secret: false,
+    label: "VRF verification key",
+  },
+} as const satisfies Record<string, KeyKind>;
+
+export const OPCERT_TYPE = "NodeOperationalCertificate";
+export const COUNTER_TYPE = "NodeOperationalCertificateIssueCounter";
+
+const LABEL_BY_TYPE = new Map<string, string>([
+  ...Object.values(KEY_KINDS).map((k): [string, string] => [k.type, k.label]),
+  [OPCERT_TYPE, "operational certificate"],
+  [COUNTER_TYPE, "operational certificate issue counter"],
+]);
+
+/** Read an envelope and insist on its type, naming what the file actually is when it is something else. */
+export function readTypedEnvelope(path: string, type: string, label: string): Uint8Array {
+  const envelope = readEnvelopeFile(path);
+  if (envelope.type !== type) {
+    const actual = LABEL_BY_TYPE.get(envelope.type);
+    const what = actual ? `a ${actual} (${envelope.type})` : `of type "${envelope.type}"`;
+    throw new InputError(path, `is ${what}, expected a ${label} (${type})`);
+  }
+  return envelope.cbor;
+}
+
+export function readKeyFile(path: string, kind: KeyKind): Uint8Array {
+  const cbor = readTypedEnvelope(path, kind.type, kind.label);
+  try {
+    return asBytes(decodeCbor(cbor), `${kind.label}`, kind.length);
+  } catch (error) {
+    throw new InputError(path, (error as Error).message);
+  }
+}
+
+export function writeKeyFile(path: string, kind: KeyKind, bytes: Uint8Array, noClobber = true): void {
+  if (bytes.length !== kind.length) throw new Error(`${kind.label} must be ${kind.length} bytes`);
+  writeEnvelopeFile(
+    path,
+    { type: kind.type, description: kind.description, cbor: encodeCbor(bytes) },
+    { mode: kind.secret ? 0o600 : 0o644, noClobber },
+  );
+}
