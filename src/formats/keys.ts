@@ -67,13 +67,15 @@ const LABEL_BY_TYPE = new Map<string, string>([
   [COUNTER_TYPE, "operational certificate issue counter"],
 ]);
 
+const article = (noun: string): string => (/^[aeiouAEIOU]/.test(noun) ? "an" : "a");
+
 /** Read an envelope and insist on its type, naming what the file actually is when it is something else. */
 export function readTypedEnvelope(path: string, type: string, label: string): Uint8Array {
   const envelope = readEnvelopeFile(path);
   if (envelope.type !== type) {
     const actual = LABEL_BY_TYPE.get(envelope.type);
-    const what = actual ? `a ${actual} (${envelope.type})` : `of type "${envelope.type}"`;
-    throw new InputError(path, `is ${what}, expected a ${label} (${type})`);
+    const what = actual ? `${article(actual)} ${actual} (${envelope.type})` : `of type "${envelope.type}"`;
+    throw new InputError(path, `is ${what}, expected ${article(label)} ${label} (${type})`);
   }
   return envelope.cbor;
 }

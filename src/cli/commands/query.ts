@@ -1,0 +1,207 @@
+// `query kes-period-info` and `query leadership-schedule`.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { splitRange } from "../../consensus/leadership.ts";
+import { bytesToHex, hexToBytes, wipe } from "../../crypto/bytes.ts";
+import { type Rational, compareRational, formatRational, parseRational } from "../../crypto/rational.ts";
+import { InputError } from "../../formats/errors.ts";
+import { readShelleyGenesis, type ShelleyGenesis } from "../../formats/genesis.ts";
+import { KEY_KINDS, readKeyFile } from "../../formats/keys.ts";
+import { formatDuration, kesWindow } from "../../formats/keyset-check.ts";
+import { poolIdOf, readOperationalCertificate } from "../../formats/opcert.ts";
+import { SlotClock } from "../../formats/slot-clock.ts";
+import { vrfSecretKeyFromBytes } from "../../crypto/vrf.ts";
+import type { Command, Output } from "../command.ts";
+import type { LeadershipJob, LeadershipMessage } from "../leadership-worker.ts";
+import { formatUtc, parseTime } from "./time.ts";
+
+export const queryKesPeriodInfo: Command = {
+  path: ["query", "kes-period-info"],
+  summary: "show an operational certificate's KES window: current period, start, end, time left, expiry date",
+  flags: {
+    "op-cert-file": { type: "string", required: true, value: "FILE", description: "the operational certificate" },
+    "shelley-genesis": { type: "string", required: true, value: "FILE", description: "the network's Shelley genesis" },
+    at: { type: "string", value: "RFC3339", description: "evaluate at this time instead of now" },
+    "output-json": { type: "boolean", description: "print JSON" },
+  },
+  example: "poolfleet-cli query kes-period-info --op-cert-file node.cert --shelley-genesis shelley-genesis.json",
+  run(flags, io) {
+    const certPath = flags.string("op-cert-file");
+    const cert = readOperationalCertificate(certPath);
+    const clock = new SlotClock(readShelleyGenesis(flags.string("shelley-genesis")));
+    const at = parseTime(flags.optionalString("at"), "--at");
+    const w = kesWindow(cert, clock, at);
+    const status = w.current < w.start ? "not-yet-valid" : w.current >= w.end ? "expired" : "valid";
+    const info = {
+      opcert: certPath,
+      poolId: bytesToHex(poolIdOf(cert.coldVkey)),
+      issueNumber: cert.sequenceNumber,
+      at: at.toISOString(),
+      currentSlot: w.currentSlot,
+      currentKesPeriod: w.current,
+      startKesPeriod: w.start,
+      endKesPeriod: w.end,
+      periodsRemaining: status === "valid" ? w.end - w.current : 0,
+      secondsRemaining: Math.max(0, Math.floor(w.msLeft / 1000)),
+      expiresAt: w.expiresAt.toISOString(),
+      status,
+    };
+    if (flags.boolean("output-json")) {
+      io.out(JSON.stringify(info, null, 2));
+      return 0;
+    }
+    const rows: [string, string][] = [
+      ["pool id", info.poolId],
+      ["issue number", `${info.issueNumber}`],
+      ["current KES period", `${w.current} (slot ${w.currentSlot}, ${formatUtc(at.getTime())})`],
+      ["certificate start period", `${w.start}`],
+      ["certificate end period", `${w.end} (valid through period ${w.end - 1})`],
+      ["periods remaining", `${info.periodsRemaining}`],
+      ["time remaining", status === "valid" ? formatDuration(w.msLeft) : "none"],
+      ["expires", formatUtc(w.expiresAt.getTime())],
+      ["status", status],
+    ];
+    io.out(certPath);
+    for (const [k, v] of rows) io.out(`  ${k.padEnd(26)}${v}`);
+    return 0;
+  },
+};
+
+function parseFraction(text: string, where: string, max: Rational, allowZero: boolean): Rational {
+  let r: Rational;
+  try {
+    r = parseRational(text);
+  } catch (error) {
+    throw new InputError(where, (error as Error).message);
+  }
+  if (r.num < 0n || (!allowZero && r.num === 0n) || compareRational(r, max) > 0) {
+    throw new InputError(where, `${text} must be ${allowZero ? "between 0" : "above 0 and at most"} and 1`);
+  }
+  return r;
+}
+
+export const queryLeadershipSchedule: Command = {
+  path: ["query", "leadership-schedule"],
+  summary: "list the slots a pool leads in an epoch, from its VRF key, the epoch nonce and its relative stake",
+  flags: {
+    "vrf-signing-key-file": {
+      type: "string",
+      required: true,
+      value: "FILE",
+      description: "the pool's VRF signing key",
+    },
+    "epoch-nonce": { type: "string", required: true, value: "HEX", description: "the epoch nonce (32 bytes hex)" },
+    "epoch-start-slot": { type: "string", required: true, value: "N", description: "the epoch's first slot" },
+    "epoch-length": { type: "string", value: "N", description: "slots in the epoch (default: from --shelley-genesis)" },
+    "relative-stake": {
+      type: "string",
+      required: true,
+      value: "R",
+      description: "the pool's share of active stake, e.g. 0.0012 or 2167067591783/1259333994152147",
+    },
+    "active-slot-coeff": {
+      type: "string",
+      value: "F",
+      description: "active slot coefficient, e.g. 0.05 or 1/20 (default: from --shelley-genesis)",
+    },
+    "shelley-genesis": {
+      type: "string",
+      value: "FILE",
+      description: "the network's Shelley genesis (adds slot times)",
+    },
+    "output-json": { type: "boolean", description: "print cardano-cli's JSON: [{slotNumber, slotTime}]" },
+  },
+  example:
+    "poolfleet-cli query leadership-schedule --vrf-signing-key-file vrf.skey --epoch-nonce 4ef95a10f639d0cf16bb963c3a580d4bf2a95b6ae7848702665884843e3c661d --epoch-start-slot 134092800 --epoch-length 432000 --relative-stake 0.0015 --active-slot-coeff 0.05",
+  async run(flags, io) {
+    const vrfBytes = readKeyFile(flags.string("vrf-signing-key-file"), KEY_KINDS.vrfSigning);
+    let seed: Uint8Array;
+    try {
+      seed = Uint8Array.from(vrfSecretKeyFromBytes(vrfBytes).seed);
+    } catch (error) {
+      throw new InputError(flags.string("vrf-signing-key-file"), (error as Error).message);
+    } finally {
+      wipe(vrfBytes);
+    }
+    const nonceHex = flags.string("epoch-nonce");
+    if (!/^[0-9a-fA-F]{64}$/.test(nonceHex))
+      throw new InputError("--epoch-nonce", "must be 64 hex characters (32 bytes)");
+    const genesisPath = flags.optionalString("shelley-genesis");
+    const genesis: ShelleyGenesis | undefined = genesisPath ? readShelleyGenesis(genesisPath) : undefined;
+    const start = flags.natural("epoch-start-slot");
+    const length = flags.optionalNatural("epoch-length") ?? genesis?.epochLength;
+    if (length === undefined) throw new InputError("--epoch-length", "is required when no --shelley-genesis is given");
+    if (length === 0) throw new InputError("--epoch-length", "must be at least 1");
+    const fText = flags.optionalString("active-slot-coeff");
+    const f = fText
+      ? parseFraction(fText, "--active-slot-coeff", { num: 1n, den: 1n }, false)
+      : genesis?.activeSlotsCoeff;
+    if (!f) throw new InputError("--active-slot-coeff", "is required when no --shelley-genesis is given");
+    const sigma = parseFraction(flags.string("relative-stake"), "--relative-stake", { num: 1n, den: 1n }, true);
+
+    const slots = await runWorkers(
+      { seed, epochNonce: hexToBytes(nonceHex), from: start, to: start + length, sigma, f },
+      io,
+    );
+    wipe(seed);
+    const clock = genesis ? new SlotClock(genesis) : undefined;
+    const time = (slot: number) =>
+      clock ? new Date(clock.timeOfSlot(slot)).toISOString().replace(".000Z", "Z") : undefined;
+    if (flags.boolean("output-json")) {
+      io.out(
+        JSON.stringify(
+          slots.map((s) => ({ slotNumber: s, ...(clock && { slotTime: time(s) }) })),
+          null,
+          2,
+        ),
+      );
+    } else {
+      io.out(`${"SlotNo".padStart(11)}${clock ? "UTC Time".padStart(33) : ""}`);
+      io.out("-".repeat(clock ? 61 : 24));
+      for (const s of slots)
+        io.out(`${String(s).padStart(11)}${clock ? formatUtc(clock.timeOfSlot(s)).padStart(33) : ""}`);
+    }
+    io.err(
+      `${slots.length} leader slot(s) in slots ${start}..${start + length - 1} ` +
+        `(relative stake ${formatRational(sigma)}, f ${formatRational(f)})`,
+    );
+    return 0;
+  },
+};
+
+async function runWorkers(job: LeadershipJob, io: Output): Promise<number[]> {
+  const ranges = splitRange(job, Math.min(availableParallelism(), Math.ceil((job.to - job.from) / 2000)));
+  const total = job.to - job.from;
+  const done = new Array<number>(ranges.length).fill(0);
+  let lastShown = -1;
+  const show = () => {
+    const sum = done.reduce((a, b) => a + b, 0);
+    const pct = Math.floor((sum * 100) / total);
+    if (pct !== lastShown) {
+      lastShown = pct;
+      io.progress(`leadership schedule: ${pct}% (${sum}/${total} slots, ${ranges.length} workers)`);
+    }
+  };
+  const results = await Promise.all(
+    ranges.map(
+      (range, i) =>
+        new Promise<number[]>((resolve, reject) => {
+          const worker = new Worker(new URL("../leadership-worker.ts", import.meta.url), {
+            workerData: { ...job, ...range } satisfies LeadershipJob,
+          });
+          worker.on("message", (m: LeadershipMessage) => {
+            if (m.type === "progress") {
+              done[i] = m.done;
+              show();
+            } else resolve(m.slots);
+          });
+          worker.on("error", reject);
+          worker.on("exit", (code) => {
+            if (code !== 0) reject(new Error(`leadership worker exited with code ${code}`));
+          });
+        }),
+    ),
+  );
+  io.progress("");
+  return results.flat().sort((a, b) => a - b);
+}
