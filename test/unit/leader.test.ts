@@ -54,7 +54,7 @@ describe("checkLeaderNatValue against exact rational thresholds", () => {
     ["3/7", "1/20"],
     ["1/3", "1/10"],
     ["2/5", "1/2"],
-    ["1/50000", "1/20"],
+    ["3/2000", "1/20"],
   ];
   for (const [s, fText] of cases) {
     it(`sigma ${s}, f ${fText}: leads just inside the threshold and not just outside`, () => {

@@ -1,0 +1,98 @@
+// npm run bench: throughput of the crypto on this machine, and the leadership schedule of a mainnet-sized
+// epoch (432000 slots) through the real CLI with its worker threads. Target: the schedule in under 60 s.
+// Options: --schedule-slots N (default 432000), --skip-schedule.
+import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../src/crypto/ed25519.ts";
+import { KesSigningKey, kesVerify } from "../src/crypto/kes.ts";
+import { vrfEvaluate, vrfProve, vrfSecretKeyFromSeed, vrfVerify } from "../src/crypto/vrf.ts";
+import { activeSlotCoeff, checkLeaderNatValue } from "../src/crypto/leader.ts";
+import { parseRational } from "../src/crypto/rational.ts";
+
+const args = process.argv.slice(2);
+const scheduleSlots = Number(args[args.indexOf("--schedule-slots") + 1] ?? 0) || 432000;
+
+function measure(name: string, fn: (i: number) => void, minMs = 1000): void {
+  for (let i = 0; i < 20; i++) fn(i); // warm-up
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < minMs) {
+    for (let i = 0; i < 50; i++) fn(n++);
+  }
+  const ms = performance.now() - start;
+  const perOp = (ms * 1000) / n;
+  console.log(
+    `${name.padEnd(28)}${Math.round((n * 1000) / ms)
+      .toString()
+      .padStart(9)} ops/s  ${perOp.toFixed(1).padStart(8)} µs/op`,
+  );
+}
+
+const seed = new Uint8Array(32).fill(7);
+const msg = new TextEncoder().encode("a block header body of some length ".repeat(10));
+
+console.log(`poolfleet bench — Node.js ${process.version}, ${availableParallelism()} cores\n`);
+const ed = ed25519KeyPairFromSeed(seed);
+const edSig = ed25519Sign(ed, msg);
+measure("Ed25519 sign", () => ed25519Sign(ed, msg));
+measure("Ed25519 verify", () => ed25519Verify(ed.publicKey, msg, edSig));
+
+const kes = KesSigningKey.generate(seed);
+const kesVk = kes.verificationKey;
+const kesSig = kes.sign(msg);
+measure("KES Sum6 sign", () => kes.sign(msg));
+measure("KES Sum6 verify", () => kesVerify(kesVk, 0, msg, kesSig));
+measure("KES Sum6 keygen", () => KesSigningKey.generate(seed), 500);
+
+const vrf = vrfSecretKeyFromSeed(seed);
+const alpha = new Uint8Array(32);
+const { proof } = vrfProve(vrf, alpha);
+measure("VRF prove", (i) => vrfProve(vrf, Uint8Array.of(i & 255)));
+measure("VRF verify", () => vrfVerify(vrf.publicKey, proof, alpha));
+measure("VRF output only (schedule)", (i) => vrfEvaluate(vrf, Uint8Array.of(i & 255)));
+const f = activeSlotCoeff(parseRational("0.05"));
+const sigma = parseRational("1/1000");
+measure("leader check (exact)", (i) => checkLeaderNatValue(BigInt(i) << 200n, sigma, f));
+
+if (!args.includes("--skip-schedule")) {
+  const bin = fileURLToPath(new URL("../bin/poolfleet-cli.js", import.meta.url));
+  const vrfKey = fileURLToPath(new URL("../test/fixtures/keys/cardano-cli-set/vrf.skey", import.meta.url));
+  console.log(
+    `\nleadership schedule over ${scheduleSlots} slots (worker threads on ${availableParallelism()} cores)...`,
+  );
+  const start = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [
+      bin,
+      "query",
+      "leadership-schedule",
+      "--vrf-signing-key-file",
+      vrfKey,
+      "--epoch-nonce",
+      "4ef95a10f639d0cf16bb963c3a580d4bf2a95b6ae7848702665884843e3c661d",
+      "--epoch-start-slot",
+      "134092800",
+      "--epoch-length",
+      String(scheduleSlots),
+      "--relative-stake",
+      "0.001",
+      "--active-slot-coeff",
+      "0.05",
+      "--output-json",
+    ],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  const seconds = (performance.now() - start) / 1000;
+  if (r.status !== 0) {
+    console.error(r.stderr);
+    process.exit(1);
+  }
+  const slots = (JSON.parse(r.stdout) as unknown[]).length;
+  const target = (60 * scheduleSlots) / 432000;
+  console.log(
+    `leadership schedule          ${seconds.toFixed(1)} s for ${scheduleSlots} slots (${slots} leader slots); ` +
+      `target < ${target.toFixed(0)} s: ${seconds < target ? "MET" : "MISSED"}`,
+  );
+}
