@@ -13,11 +13,13 @@ const codec = new Encoder({
 export type CborValue =
   number | bigint | string | boolean | null | undefined | Uint8Array | CborValue[] | Map<CborValue, CborValue>;
 
-// cbor-x writes integers past 32 bits as floats; Cardano's integers must be major type 0/1.
+// cbor-x writes numbers past 32 bits as floats, and every bigint as 8 bytes. Cardano wants the shortest
+// integer encoding: small values as numbers, large ones as bigint (8 bytes is then the shortest).
 function normalize(value: CborValue): unknown {
   if (typeof value === "number" && Number.isInteger(value) && (value > 0xffffffff || value < -0x100000000)) {
     return BigInt(value);
   }
+  if (typeof value === "bigint" && value <= 0xffffffffn && value >= -0x100000000n) return Number(value);
   if (Array.isArray(value)) return value.map(normalize);
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [normalize(k), normalize(v)]));
   return value;

@@ -28,7 +28,11 @@ function safeNumber(value: bigint, what: string): number {
   return Number(value);
 }
 
-export function opcertSignable(hotVkey: Uint8Array, sequenceNumber: number, kesPeriod: number): Uint8Array {
+export function opcertSignable(
+  hotVkey: Uint8Array,
+  sequenceNumber: number | bigint,
+  kesPeriod: number | bigint,
+): Uint8Array {
   return concatBytes(hotVkey, u64be(sequenceNumber), u64be(kesPeriod));
 }
 
