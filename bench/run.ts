@@ -2,6 +2,8 @@
 // epoch (432000 slots) through the real CLI with its worker threads. Target: the schedule in under 60 s.
 // Options: --schedule-slots N (default 432000), --skip-schedule.
 import { spawnSync } from "node:child_process";
+import { Worker } from "node:worker_threads";
+import { run as validateHeadersFor } from "./header-validation.ts";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../src/crypto/ed25519.ts";
@@ -54,6 +56,28 @@ measure("VRF output only (schedule)", (i) => vrfEvaluate(vrf, Uint8Array.of(i & 
 const f = activeSlotCoeff(parseRational("0.05"));
 const sigma = parseRational("1/1000");
 measure("leader check (exact)", (i) => checkLeaderNatValue(BigInt(i) << 200n, sigma, f));
+
+const headerSeconds = 3;
+const single = validateHeadersFor(headerSeconds) / headerSeconds;
+console.log(
+  `${"header validation, 1 core".padEnd(28)}${Math.round(single).toString().padStart(9)} headers/s (full Praos checks)`,
+);
+const workers = availableParallelism();
+const counts = await Promise.all(
+  Array.from(
+    { length: workers },
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const w = new Worker(new URL("./header-validation.ts", import.meta.url), {
+          workerData: { seconds: headerSeconds },
+        });
+        w.once("message", resolve);
+        w.once("error", reject);
+      }),
+  ),
+);
+const all = counts.reduce((a, b) => a + b, 0) / headerSeconds;
+console.log(`${`header validation, ${workers} cores`.padEnd(28)}${Math.round(all).toString().padStart(9)} headers/s`);
 
 if (!args.includes("--skip-schedule")) {
   const bin = fileURLToPath(new URL("../bin/poolfleet-cli.js", import.meta.url));

@@ -1,0 +1,67 @@
+// Full Praos header validations per second over the Haskell-generated valid headers (each with its own
+// context) and the real mainnet headers with a known epoch nonce. Run in a worker thread per core by run.ts,
+// or directly: node bench/header-validation.ts [seconds]
+import { readFileSync } from "node:fs";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { decodeHeader, type Header } from "../src/chain/header.ts";
+import { validateHeader, type ValidationContext } from "../src/consensus/header-validation.ts";
+import { activeSlotCoeff } from "../src/crypto/leader.ts";
+import { parseRational } from "../src/crypto/rational.ts";
+
+interface Case {
+  context: {
+    activeSlotCoeff: number;
+    nonce: string;
+    ocertCounters: Record<string, number>;
+    praosMaxKESEvo: number;
+    praosSlotsPerKESPeriod: number;
+    vrfVKeyHash: string;
+  };
+  header: string;
+  ledgerState?: string | null;
+  expected: unknown;
+}
+
+const unhex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
+
+export function loadWorkload(): { header: Header; ctx: ValidationContext }[] {
+  const cases = JSON.parse(
+    readFileSync(new URL("../test/fixtures/headers/header-validation-cases.json", import.meta.url), "utf8"),
+  ) as Case[];
+  return cases
+    .filter((c) => c.expected === "pass")
+    .map((c) => ({
+      header: decodeHeader(unhex(c.header)),
+      ctx: {
+        params: {
+          slotsPerKESPeriod: c.context.praosSlotsPerKESPeriod,
+          maxKESEvolutions: c.context.praosMaxKESEvo,
+          activeSlotCoeff: activeSlotCoeff(parseRational(String(c.context.activeSlotCoeff))),
+        },
+        epochNonce: unhex(c.context.nonce),
+        ledger: {
+          pool: () => ({ stake: { num: 1n, den: 1n }, vrfKeyHash: unhex(c.context.vrfVKeyHash) }),
+          ocertCounter: (id: string) => c.context.ocertCounters[id],
+        },
+      },
+    }));
+}
+
+/** Validate the workload round-robin for `seconds`; returns validations done. Every one must pass. */
+export function run(seconds: number): number {
+  const work = loadWorkload();
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  while (performance.now() < end) {
+    const { header, ctx } = work[n % work.length]!;
+    if (validateHeader(header, ctx).length > 0) throw new Error("a valid header failed validation");
+    n++;
+  }
+  return n;
+}
+
+if (!isMainThread) parentPort!.postMessage(run((workerData as { seconds: number }).seconds));
+else if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
+  const seconds = Number(process.argv[2] ?? 3);
+  console.log(`${Math.round(run(seconds) / seconds)} header validations/s`);
+}
