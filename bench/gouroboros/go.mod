@@ -1,0 +1,3 @@
+module poolfleet/bench/gouroboros
+
+go 1.26.8
