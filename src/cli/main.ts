@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { InputError } from "../formats/errors.ts";
 import { type Command, type Output, parseFlags, usage } from "./command.ts";
 import { demo } from "./commands/demo.ts";
+import { genesisCreate } from "./commands/genesis.ts";
 import { keysCheck } from "./commands/keys.ts";
 import { nodeIssueOpCert, nodeKeyGen, nodeKeyGenKes, nodeKeyGenVrf, nodeNewCounter } from "./commands/node.ts";
 import { queryKesPeriodInfo, queryLeadershipSchedule } from "./commands/query.ts";
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   queryKesPeriodInfo,
   queryLeadershipSchedule,
   keysCheck,
+  genesisCreate,
   demo,
 ];
 

@@ -56,6 +56,34 @@ export const KEY_KINDS = {
     secret: false,
     label: "VRF verification key",
   },
+  paymentSigning: {
+    type: "PaymentSigningKeyShelley_ed25519",
+    description: "Payment Signing Key",
+    length: 32,
+    secret: true,
+    label: "payment signing key",
+  },
+  paymentVerification: {
+    type: "PaymentVerificationKeyShelley_ed25519",
+    description: "Payment Verification Key",
+    length: 32,
+    secret: false,
+    label: "payment verification key",
+  },
+  stakeSigning: {
+    type: "StakeSigningKeyShelley_ed25519",
+    description: "Stake Signing Key",
+    length: 32,
+    secret: true,
+    label: "stake signing key",
+  },
+  stakeVerification: {
+    type: "StakeVerificationKeyShelley_ed25519",
+    description: "Stake Verification Key",
+    length: 32,
+    secret: false,
+    label: "stake verification key",
+  },
 } as const satisfies Record<string, KeyKind>;
 
 export const OPCERT_TYPE = "NodeOperationalCertificate";

@@ -1,0 +1,127 @@
+// `genesis create`: a devnet in Cardano's formats, with every pool's key set, ready for poolfleet-node.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bytesToHex, wipe } from "../../crypto/bytes.ts";
+import { ed25519PublicKey } from "../../crypto/ed25519.ts";
+import { parseRational, type Rational } from "../../crypto/rational.ts";
+import { createDevnet, DEVNET_DEFAULTS, type PoolKeySet } from "../../formats/devnet-genesis.ts";
+import { InputError } from "../../formats/errors.ts";
+import { KEY_KINDS, writeKeyFile } from "../../formats/keys.ts";
+import { writeIssueCounter, writeOperationalCertificate } from "../../formats/opcert.ts";
+import type { Command, Flags } from "../command.ts";
+import { parseTime } from "./time.ts";
+
+function rationalFlag(flags: Flags, name: string, fallback: Rational): Rational {
+  const text = flags.optionalString(name);
+  if (text === undefined) return fallback;
+  try {
+    const r = parseRational(text);
+    if (r.num <= 0n) throw new Error("must be above 0");
+    return r;
+  } catch (error) {
+    throw new InputError(`--${name}`, (error as Error).message);
+  }
+}
+
+export function writePoolKeys(dir: string, pool: PoolKeySet): void {
+  mkdirSync(dir, { recursive: true });
+  const f = (n: string) => join(dir, n);
+  writeKeyFile(f("cold.skey"), KEY_KINDS.coldSigning, pool.coldSeed);
+  writeKeyFile(f("cold.vkey"), KEY_KINDS.coldVerification, pool.coldVkey);
+  writeIssueCounter(f("cold.counter"), pool.counter, true);
+  writeKeyFile(f("kes.skey"), KEY_KINDS.kesSigning, pool.kesKey);
+  writeKeyFile(f("kes.vkey"), KEY_KINDS.kesVerification, pool.kesVkey);
+  writeKeyFile(f("vrf.skey"), KEY_KINDS.vrfSigning, pool.vrfKey);
+  writeKeyFile(f("vrf.vkey"), KEY_KINDS.vrfVerification, pool.vrfVkey);
+  writeOperationalCertificate(f("node.cert"), pool.opcert, true);
+  writeKeyFile(f("payment.skey"), KEY_KINDS.paymentSigning, pool.paymentSeed);
+  writeKeyFile(f("payment.vkey"), KEY_KINDS.paymentVerification, ed25519PublicKey(pool.paymentSeed));
+  writeKeyFile(f("stake.skey"), KEY_KINDS.stakeSigning, pool.stakeSeed);
+  writeKeyFile(f("stake.vkey"), KEY_KINDS.stakeVerification, ed25519PublicKey(pool.stakeSeed));
+}
+
+export const genesisCreate: Command = {
+  path: ["genesis", "create"],
+  summary: "create a local devnet: genesis files, config.json, topology.json and a key set per pool",
+  flags: {
+    pools: {
+      type: "string",
+      required: true,
+      value: "N",
+      description: "number of stake pools (each leads from epoch 0)",
+    },
+    "out-dir": {
+      type: "string",
+      required: true,
+      value: "DIR",
+      description: "where to write (must be absent or empty)",
+    },
+    "slot-length": { type: "string", value: "S", description: `slot length in seconds (default 0.2)` },
+    "epoch-length": {
+      type: "string",
+      value: "N",
+      description: `slots per epoch (default ${DEVNET_DEFAULTS.epochLength})`,
+    },
+    "security-param": { type: "string", value: "K", description: `k (default ${DEVNET_DEFAULTS.securityParam})` },
+    "active-slot-coeff": { type: "string", value: "F", description: "active slot coefficient (default 0.1)" },
+    "start-time": { type: "string", value: "RFC3339", description: "system start (default: now)" },
+    "network-magic": {
+      type: "string",
+      value: "N",
+      description: `network magic (default ${DEVNET_DEFAULTS.networkMagic})`,
+    },
+    "slots-per-kes-period": { type: "string", value: "N", description: `default ${DEVNET_DEFAULTS.slotsPerKESPeriod}` },
+    "max-kes-evolutions": { type: "string", value: "N", description: `default ${DEVNET_DEFAULTS.maxKESEvolutions}` },
+  },
+  example: "poolfleet-cli genesis create --pools 2 --out-dir ./devnet --slot-length 0.2 --epoch-length 500",
+  run(flags, io) {
+    const out = flags.string("out-dir");
+    if (existsSync(out) && readdirSync(out).length > 0) {
+      throw new InputError(out, "is not empty; refusing to overwrite a devnet (choose another --out-dir)");
+    }
+    const pools = flags.natural("pools");
+    if (pools < 1 || pools > 100) throw new InputError("--pools", "must be between 1 and 100");
+    const natural = (name: string, fallback: number, min = 1) => {
+      const v = flags.optionalNatural(name) ?? fallback;
+      if (v < min) throw new InputError(`--${name}`, `must be at least ${min}`);
+      return v;
+    };
+    const startFlag = flags.optionalString("start-time");
+    const startTime = startFlag ? parseTime(startFlag, "--start-time") : new Date(Math.floor(Date.now() / 1000) * 1000);
+    const f = rationalFlag(flags, "active-slot-coeff", DEVNET_DEFAULTS.activeSlotCoeff);
+    if (f.num > f.den) throw new InputError("--active-slot-coeff", "must be at most 1");
+    let devnet;
+    try {
+      devnet = createDevnet({
+        pools,
+        slotLengthS: rationalFlag(flags, "slot-length", DEVNET_DEFAULTS.slotLengthS),
+        epochLength: natural("epoch-length", DEVNET_DEFAULTS.epochLength),
+        securityParam: natural("security-param", DEVNET_DEFAULTS.securityParam),
+        activeSlotCoeff: f,
+        startTime,
+        networkMagic: natural("network-magic", DEVNET_DEFAULTS.networkMagic, 0),
+        slotsPerKESPeriod: natural("slots-per-kes-period", DEVNET_DEFAULTS.slotsPerKESPeriod),
+        maxKESEvolutions: natural("max-kes-evolutions", DEVNET_DEFAULTS.maxKESEvolutions),
+        stakePerPool: DEVNET_DEFAULTS.stakePerPool,
+      });
+    } catch (error) {
+      throw new InputError("genesis create", (error as Error).message);
+    }
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "shelley-genesis.json"), devnet.shelleyGenesis);
+    writeFileSync(join(out, "alonzo-genesis.json"), devnet.alonzoGenesis);
+    writeFileSync(join(out, "conway-genesis.json"), devnet.conwayGenesis);
+    writeFileSync(join(out, "config.json"), devnet.config);
+    writeFileSync(
+      join(out, "topology.json"),
+      `${JSON.stringify({ localRoots: [], publicRoots: [], useLedgerAfterSlot: -1 }, null, 2)}\n`,
+    );
+    for (const pool of devnet.pools) {
+      writePoolKeys(join(out, "pools", pool.name), pool);
+      io.out(`${pool.name}: pool id ${bytesToHex(pool.poolId)} (keys in ${join(out, "pools", pool.name)})`);
+      for (const secret of [pool.coldSeed, pool.kesKey, pool.vrfKey, pool.paymentSeed, pool.stakeSeed]) wipe(secret);
+    }
+    io.out(`devnet genesis written to ${out} (system start ${startTime.toISOString()})`);
+    return 0;
+  },
+};
