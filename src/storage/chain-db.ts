@@ -1,0 +1,231 @@
+// The chain database: an append-only block file with an index, both checksummed, fsynced before a block is
+// reported durable. Opening validates the tail only (restart time does not grow with chain length): a torn or
+// corrupt tail is truncated to the last good block, blocks written but not yet indexed are re-indexed, and a
+// missing index is rebuilt by one scan. Reads verify each block's checksum, so corrupt data is never served.
+//   chain.dat: records [u32be length][u32be crc32(block)][block bytes]
+//   chain.idx: records [u64be offset][u64be slot][u64be block number][32-byte hash][u32be crc32 of the 56 before]
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { decodeBlock } from "../chain/block.ts";
+import { bytesToHex } from "../crypto/bytes.ts";
+
+const DATA_HEAD = 8;
+const INDEX_RECORD = 60;
+/** Blocks above this size are refused as corrupt lengths rather than allocated. */
+const MAX_BLOCK_BYTES = 4 * 1024 * 1024;
+
+export interface BlockEntry {
+  readonly offset: number;
+  readonly slot: bigint;
+  readonly blockNo: bigint;
+  readonly hash: Uint8Array;
+}
+
+export class CorruptDatabaseError extends Error {
+  override name = "CorruptDatabaseError";
+}
+
+export interface OpenReport {
+  readonly blocks: number;
+  readonly truncatedDataBytes: number;
+  readonly droppedIndexRecords: number;
+  readonly reindexedBlocks: number;
+  readonly rebuiltIndex: boolean;
+}
+
+function encodeIndexRecord(e: BlockEntry): Buffer {
+  const b = Buffer.alloc(INDEX_RECORD);
+  b.writeBigUInt64BE(BigInt(e.offset), 0);
+  b.writeBigUInt64BE(e.slot, 8);
+  b.writeBigUInt64BE(e.blockNo, 16);
+  Buffer.from(e.hash).copy(b, 24);
+  b.writeUInt32BE(crc32(b.subarray(0, 56)), 56);
+  return b;
+}
+
+function decodeIndexRecord(b: Buffer): BlockEntry | null {
+  if (b.readUInt32BE(56) !== crc32(b.subarray(0, 56))) return null;
+  return {
+    offset: Number(b.readBigUInt64BE(0)),
+    slot: b.readBigUInt64BE(8),
+    blockNo: b.readBigUInt64BE(16),
+    hash: Uint8Array.from(b.subarray(24, 56)),
+  };
+}
+
+export class ChainDb {
+  readonly dir: string;
+  #data: number;
+  #index: number;
+  #entries: BlockEntry[] = [];
+  #dataSize = 0;
+  readonly report: OpenReport;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true });
+    const indexPath = join(dir, "chain.idx");
+    const hadIndex = existsSync(indexPath);
+    this.#data = openSync(join(dir, "chain.dat"), "a+");
+    this.#index = openSync(indexPath, "a+");
+    this.report = this.#recover(hadIndex);
+  }
+
+  static open(dir: string): ChainDb {
+    return new ChainDb(dir);
+  }
+
+  get length(): number {
+    return this.#entries.length;
+  }
+
+  get tip(): BlockEntry | undefined {
+    return this.#entries.at(-1);
+  }
+
+  entry(i: number): BlockEntry | undefined {
+    return this.#entries[i];
+  }
+
+  /** Index of the block with this hash, searching from the tip (recent blocks are what peers ask for). */
+  indexOfHash(hash: Uint8Array): number {
+    const hex = bytesToHex(hash);
+    for (let i = this.#entries.length - 1; i >= 0; i--) if (bytesToHex(this.#entries[i]!.hash) === hex) return i;
+    return -1;
+  }
+
+  /** Read and checksum-verify a block; throws CorruptDatabaseError rather than return damaged bytes. */
+  readBlock(i: number): Uint8Array {
+    const e = this.#entries[i];
+    if (!e) throw new RangeError(`no block at height index ${i}`);
+    const rec = this.#readRecord(e.offset);
+    if (!rec)
+      throw new CorruptDatabaseError(`block ${e.blockNo} (slot ${e.slot}) in ${this.dir}/chain.dat fails its checksum`);
+    return rec.bytes;
+  }
+
+  /** Append a block and make it durable (both files fsynced) before returning. */
+  append(block: Uint8Array, entry: Omit<BlockEntry, "offset">): BlockEntry {
+    if (block.length > MAX_BLOCK_BYTES) throw new RangeError(`block of ${block.length} bytes is over the limit`);
+    const head = Buffer.alloc(DATA_HEAD);
+    head.writeUInt32BE(block.length, 0);
+    head.writeUInt32BE(crc32(block), 4);
+    const full: BlockEntry = { ...entry, offset: this.#dataSize };
+    writeSync(this.#data, Buffer.concat([head, block]), 0, DATA_HEAD + block.length, this.#dataSize);
+    fsyncSync(this.#data);
+    this.#dataSize += DATA_HEAD + block.length;
+    writeSync(this.#index, encodeIndexRecord(full), 0, INDEX_RECORD, this.#entries.length * INDEX_RECORD);
+    fsyncSync(this.#index);
+    this.#entries.push(full);
+    return full;
+  }
+
+  /** Keep the first `count` blocks (a rollback); durable on return. */
+  truncate(count: number): void {
+    if (count >= this.#entries.length) return;
+    const end = this.#entries[count]?.offset ?? this.#dataSize;
+    ftruncateSync(this.#index, count * INDEX_RECORD);
+    fsyncSync(this.#index);
+    ftruncateSync(this.#data, end);
+    fsyncSync(this.#data);
+    this.#entries.length = count;
+    this.#dataSize = end;
+  }
+
+  close(): void {
+    fsyncSync(this.#data);
+    fsyncSync(this.#index);
+    closeSync(this.#data);
+    closeSync(this.#index);
+  }
+
+  #readRecord(offset: number): { bytes: Uint8Array; end: number } | null {
+    if (offset + DATA_HEAD > this.#dataSize) return null;
+    const head = Buffer.alloc(DATA_HEAD);
+    readSync(this.#data, head, 0, DATA_HEAD, offset);
+    const length = head.readUInt32BE(0);
+    if (length > MAX_BLOCK_BYTES || offset + DATA_HEAD + length > this.#dataSize) return null;
+    const bytes = Buffer.alloc(length);
+    readSync(this.#data, bytes, 0, length, offset + DATA_HEAD);
+    if (crc32(bytes) !== head.readUInt32BE(4)) return null;
+    return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), end: offset + DATA_HEAD + length };
+  }
+
+  #entryFor(bytes: Uint8Array, offset: number): BlockEntry | null {
+    try {
+      const { header } = decodeBlock(bytes);
+      return { offset, slot: header.body.slot, blockNo: header.body.blockNumber, hash: header.hash };
+    } catch {
+      return null;
+    }
+  }
+
+  #recover(hadIndex: boolean): OpenReport {
+    this.#dataSize = fstatSync(this.#data).size;
+    const indexSize = fstatSync(this.#index).size;
+    const records = Math.floor(indexSize / INDEX_RECORD);
+    const raw = Buffer.alloc(records * INDEX_RECORD);
+    if (records > 0) readSync(this.#index, raw, 0, raw.length, 0);
+    let dropped = indexSize % INDEX_RECORD > 0 ? 1 : 0;
+    for (let i = 0; i < records; i++) {
+      const e = decodeIndexRecord(raw.subarray(i * INDEX_RECORD, (i + 1) * INDEX_RECORD));
+      const previous = this.#entries.at(-1);
+      const ordered = e && (previous ? e.offset > previous.offset : e.offset === 0);
+      if (!e || !ordered || e.offset >= this.#dataSize) {
+        dropped += records - i;
+        break;
+      }
+      this.#entries.push(e);
+    }
+    // The tail must hold up: walk back from the last indexed block until one verifies against the data.
+    while (this.#entries.length > 0) {
+      const last = this.#entries.at(-1)!;
+      const rec = this.#readRecord(last.offset);
+      const check = rec && this.#entryFor(rec.bytes, last.offset);
+      if (check && bytesToHex(check.hash) === bytesToHex(last.hash)) break;
+      this.#entries.pop();
+      dropped++;
+    }
+    // Blocks written after the last indexed one (crash between the two writes), or the whole file without an index.
+    let offset = this.#entries.length === 0 ? 0 : this.#readRecord(this.#entries.at(-1)!.offset)!.end;
+    let reindexed = 0;
+    while (offset < this.#dataSize) {
+      const rec = this.#readRecord(offset);
+      const e = rec && this.#entryFor(rec.bytes, offset);
+      if (!rec || !e) break;
+      this.#entries.push(e);
+      reindexed++;
+      offset = rec.end;
+    }
+    const truncatedDataBytes = this.#dataSize - offset;
+    if (truncatedDataBytes > 0) {
+      ftruncateSync(this.#data, offset);
+      fsyncSync(this.#data);
+      this.#dataSize = offset;
+    }
+    if (dropped > 0 || reindexed > 0 || indexSize !== this.#entries.length * INDEX_RECORD) {
+      ftruncateSync(this.#index, 0);
+      const all = Buffer.concat(this.#entries.map(encodeIndexRecord));
+      if (all.length > 0) writeSync(this.#index, all, 0, all.length, 0);
+      fsyncSync(this.#index);
+    }
+    return {
+      blocks: this.#entries.length,
+      truncatedDataBytes,
+      droppedIndexRecords: dropped,
+      reindexedBlocks: reindexed,
+      rebuiltIndex: !hadIndex && reindexed > 0,
+    };
+  }
+}
