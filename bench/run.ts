@@ -3,7 +3,7 @@
 // Options: --schedule-slots N (default 432000), --skip-schedule.
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
-import { run as validateHeadersFor } from "./header-validation.ts";
+import { run as validateHeadersFor, runVrfAndKesOnly } from "./header-validation.ts";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../src/crypto/ed25519.ts";
@@ -78,6 +78,57 @@ const counts = await Promise.all(
 );
 const all = counts.reduce((a, b) => a + b, 0) / headerSeconds;
 console.log(`${`header validation, ${workers} cores`.padEnd(28)}${Math.round(all).toString().padStart(9)} headers/s`);
+
+gouroborosComparison(headerSeconds, all);
+
+// gouroboros (Go) as the reference point: its header verifier on the same real headers, built from the Go module
+// proxy into .cache/go when Go is installed. It checks the VRF proof and the KES signature only, so the ratio
+// compares our same two checks.
+function gouroborosComparison(seconds: number, fullAllCores: number): void {
+  const ours = runVrfAndKesOnly(seconds) / seconds;
+  console.log(
+    `${"VRF+KES checks, 1 core".padEnd(28)}${Math.round(ours).toString().padStart(9)} headers/s (what gouroboros checks)`,
+  );
+  if (spawnSync("go", ["version"]).status !== 0) {
+    console.log("gouroboros comparison SKIPPED: no Go toolchain on PATH (install Go to build bench/gouroboros)");
+    return;
+  }
+  const root = fileURLToPath(new URL("../", import.meta.url));
+  const cache = `${root}.cache/go`;
+  const env = {
+    ...process.env,
+    GOMODCACHE: `${cache}/mod`,
+    GOCACHE: `${cache}/build`,
+    GOPATH: `${cache}/path`,
+    GOFLAGS: "-mod=mod",
+  };
+  const binary = `${cache}/bin/gouroboros-bench`;
+  const build = spawnSync("go", ["build", "-o", binary, "."], {
+    cwd: `${root}bench/gouroboros`,
+    env,
+    encoding: "utf8",
+  });
+  if (build.status !== 0) {
+    console.log(`gouroboros comparison FAILED to build: ${build.stderr.trim().split("\n").at(-1)}`);
+    return;
+  }
+  const run = spawnSync(binary, [`${root}test/fixtures/headers/real-headers.json`, String(seconds)], {
+    encoding: "utf8",
+  });
+  if (run.status !== 0) {
+    console.log(`gouroboros comparison FAILED: ${run.stderr.trim()}`);
+    return;
+  }
+  const go = JSON.parse(run.stdout) as { validationsPerSecond: number; gouroborosVersion: string };
+  console.log(
+    `${`gouroboros ${go.gouroborosVersion}, 1 core`.padEnd(28)}${String(go.validationsPerSecond).padStart(9)} headers/s (VRF+KES)`,
+  );
+  const ratio = (x: number) => (x / go.validationsPerSecond).toFixed(2).padStart(9);
+  console.log(
+    `${"ratio, 1 core, VRF+KES".padEnd(28)}${ratio(ours)}  (target >= 1: ${ours >= go.validationsPerSecond ? "MET" : "MISSED"})`,
+  );
+  console.log(`${"ratio, all cores, full Praos".padEnd(28)}${ratio(fullAllCores)}  (ours on every core, every check)`);
+}
 
 if (!args.includes("--skip-schedule")) {
   const bin = fileURLToPath(new URL("../bin/poolfleet-cli.js", import.meta.url));

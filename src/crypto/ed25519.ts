@@ -20,8 +20,8 @@ function checkLength(name: string, bytes: Uint8Array, expected: number): void {
 
 export function ed25519KeyPairFromSeed(seed: Uint8Array): Ed25519KeyPair {
   checkLength("Ed25519 seed", seed, ED25519_SEED_BYTES);
-  const kp = sodium.crypto_sign_seed_keypair(seed);
-  return { seed: Uint8Array.from(seed), publicKey: kp.publicKey, secretKey: kp.privateKey };
+  const kp = sodium.signSeedKeypair(seed);
+  return { seed: Uint8Array.from(seed), publicKey: kp.publicKey, secretKey: kp.secretKey };
 }
 
 export function ed25519PublicKey(seed: Uint8Array): Uint8Array {
@@ -29,7 +29,7 @@ export function ed25519PublicKey(seed: Uint8Array): Uint8Array {
 }
 
 export function ed25519Sign(keyPair: Ed25519KeyPair, message: Uint8Array): Uint8Array {
-  return sodium.crypto_sign_detached(message, keyPair.secretKey);
+  return sodium.signDetached(message, keyPair.secretKey);
 }
 
 export function ed25519SignWithSeed(seed: Uint8Array, message: Uint8Array): Uint8Array {
@@ -45,7 +45,7 @@ export function ed25519SignWithSeed(seed: Uint8Array, message: Uint8Array): Uint
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES || signature.length !== ED25519_SIGNATURE_BYTES) return false;
   try {
-    return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+    return sodium.verifyDetached(signature, message, publicKey);
   } catch {
     return false;
   }

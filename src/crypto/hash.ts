@@ -3,14 +3,14 @@ import { sodium } from "./sodium.ts";
 
 /** Blake2b-256: block and header hashes, KES vkey hashing, VRF key hashes, nonces. */
 export function blake2b256(data: Uint8Array): Uint8Array {
-  return sodium.crypto_generichash(32, data, null);
+  return sodium.generichash(32, data);
 }
 
 /** Blake2b-224: key hashes such as the pool id (hash of the cold verification key). */
 export function blake2b224(data: Uint8Array): Uint8Array {
-  return sodium.crypto_generichash(28, data, null);
+  return sodium.generichash(28, data);
 }
 
 export function sha512(data: Uint8Array): Uint8Array {
-  return sodium.crypto_hash_sha512(data);
+  return sodium.sha512(data);
 }

@@ -2,7 +2,7 @@
 //   secret key: 32-byte seed (key files hold seed || public key); public key: the Ed25519 public key of the seed
 //   proof (80) = Gamma(32) || c(16, LE) || s(32, LE);  output beta (64) = SHA512(0x04 || 0x03 || encode(8*Gamma))
 //   hash-to-curve: r = SHA512(0x04 || 0x01 || pk || alpha)[0..32], r[31] &= 0x7f, Elligator2, cofactor cleared
-// Fast path: libsodium's point operations. They refuse points outside the prime-order subgroup and identity
+// Fast path: libsodium's point operations (native). They refuse points outside the prime-order subgroup and identity
 // results, which honest proofs never produce; for such adversarial inputs verification falls back to
 // @noble/curves, whose arithmetic matches the reference implementation's on every point.
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -40,7 +40,7 @@ export function vrfSecretKeyFromSeed(seed: Uint8Array): VrfSecretKey {
   scalar[31]! |= 64;
   const nonceKey = Uint8Array.from(az.subarray(32, 64));
   wipe(az);
-  const publicKey = sodium.crypto_scalarmult_ed25519_base_noclamp(scalar);
+  const publicKey = sodium.scalarmultBaseNoclamp(scalar);
   const x8 = bigIntToBytesLE((8n * bytesToBigIntLE(scalar)) % L, 32);
   return { seed: Uint8Array.from(seed), publicKey, scalar, scalarTimesCofactor: x8, nonceKey };
 }
@@ -64,7 +64,7 @@ export function vrfSecretKeyBytes(key: VrfSecretKey): Uint8Array {
 export function vrfHashToCurve(publicKey: Uint8Array, alpha: Uint8Array): Uint8Array {
   const r = sha512(concatBytes(Uint8Array.of(SUITE, 0x01), publicKey, alpha)).slice(0, 32);
   r[31]! &= 0x7f;
-  return sodium.crypto_core_ed25519_from_uniform(r);
+  return sodium.fromUniform(r);
 }
 
 function hashPoints(...points: Uint8Array[]): Uint8Array {
@@ -77,27 +77,22 @@ function outputOfCofactorClearedGamma(point8: Uint8Array): Uint8Array {
 
 export function vrfProve(key: VrfSecretKey, alpha: Uint8Array): { proof: Uint8Array; output: Uint8Array } {
   const H = vrfHashToCurve(key.publicKey, alpha);
-  const gamma = sodium.crypto_scalarmult_ed25519_noclamp(key.scalar, H);
+  const gamma = sodium.scalarmultNoclamp(key.scalar, H);
   const kWide = sha512(concatBytes(key.nonceKey, H));
-  const k = sodium.crypto_core_ed25519_scalar_reduce(kWide);
-  const c = hashPoints(
-    H,
-    gamma,
-    sodium.crypto_scalarmult_ed25519_base_noclamp(k),
-    sodium.crypto_scalarmult_ed25519_noclamp(k, H),
-  );
+  const k = sodium.scalarReduce(kWide);
+  const c = hashPoints(H, gamma, sodium.scalarmultBaseNoclamp(k), sodium.scalarmultNoclamp(k, H));
   const s = (bytesToBigIntLE(k) + bytesToBigIntLE(c) * bytesToBigIntLE(key.scalar)) % L;
   wipe(kWide);
   wipe(k);
   const proof = concatBytes(gamma, c, bigIntToBytesLE(s, 32));
-  const output = outputOfCofactorClearedGamma(sodium.crypto_scalarmult_ed25519_noclamp(key.scalarTimesCofactor, H));
+  const output = outputOfCofactorClearedGamma(sodium.scalarmultNoclamp(key.scalarTimesCofactor, H));
   return { proof, output };
 }
 
 /** The output alone, as the leader schedule needs it: one hash-to-curve and one multiplication. */
 export function vrfEvaluate(key: VrfSecretKey, alpha: Uint8Array): Uint8Array {
   const H = vrfHashToCurve(key.publicKey, alpha);
-  return outputOfCofactorClearedGamma(sodium.crypto_scalarmult_ed25519_noclamp(key.scalarTimesCofactor, H));
+  return outputOfCofactorClearedGamma(sodium.scalarmultNoclamp(key.scalarTimesCofactor, H));
 }
 
 /** proof_to_hash: the output a proof certifies (no verification). Throws on a malformed proof. */
@@ -107,9 +102,9 @@ export function vrfProofToHash(proof: Uint8Array): Uint8Array {
   const gamma = proof.subarray(0, 32);
   try {
     // Doubling three times by point addition works for every curve point, torsion included.
-    const g2 = sodium.crypto_core_ed25519_add(gamma, gamma);
-    const g4 = sodium.crypto_core_ed25519_add(g2, g2);
-    return outputOfCofactorClearedGamma(sodium.crypto_core_ed25519_add(g4, g4));
+    const g2 = sodium.add(gamma, gamma);
+    const g4 = sodium.add(g2, g2);
+    return outputOfCofactorClearedGamma(sodium.add(g4, g4));
   } catch {
     const point = Point.fromBytes(gamma, true);
     return outputOfCofactorClearedGamma(point.clearCofactor().toBytes());
@@ -133,14 +128,8 @@ export function vrfVerify(publicKey: Uint8Array, proof: Uint8Array, alpha: Uint8
   const c32 = concatBytes(c, new Uint8Array(16));
   let expected: Uint8Array | null;
   try {
-    const U = sodium.crypto_core_ed25519_sub(
-      sodium.crypto_scalarmult_ed25519_base_noclamp(s),
-      sodium.crypto_scalarmult_ed25519_noclamp(c32, publicKey),
-    );
-    const V = sodium.crypto_core_ed25519_sub(
-      sodium.crypto_scalarmult_ed25519_noclamp(s, H),
-      sodium.crypto_scalarmult_ed25519_noclamp(c32, gamma),
-    );
+    const U = sodium.sub(sodium.scalarmultBaseNoclamp(s), sodium.scalarmultNoclamp(c32, publicKey));
+    const V = sodium.sub(sodium.scalarmultNoclamp(s, H), sodium.scalarmultNoclamp(c32, gamma));
     expected = hashPoints(H, gamma, U, V);
   } catch {
     expected = verifyGeneralPoints(publicKey, gamma, bytesToBigIntLE(c), bytesToBigIntLE(s), H);
@@ -153,11 +142,26 @@ export function vrfVerify(publicKey: Uint8Array, proof: Uint8Array, alpha: Uint8
   }
 }
 
-// The reference accepts any public key that is canonical, decodes, and is not of small order.
+// The reference accepts any public key that is canonical, decodes, and is not of small order. Pools reuse one
+// VRF key for every block, so the answer is cached per key.
+const ACCEPTABLE_CACHE_LIMIT = 8192;
+const acceptableKeys = new Map<string, boolean>();
+
 function publicKeyAcceptable(publicKey: Uint8Array): boolean {
+  const key = Buffer.from(publicKey).toString("hex");
+  let ok = acceptableKeys.get(key);
+  if (ok === undefined) {
+    ok = sodium.isValidPoint(publicKey) || acceptableOutsideMainSubgroup(publicKey);
+    if (acceptableKeys.size >= ACCEPTABLE_CACHE_LIMIT) acceptableKeys.clear();
+    acceptableKeys.set(key, ok);
+  }
+  return ok;
+}
+
+// libsodium's check also demands the prime-order subgroup, which the reference does not: decide those here.
+function acceptableOutsideMainSubgroup(publicKey: Uint8Array): boolean {
   try {
-    const point = Point.fromBytes(publicKey, false);
-    return !point.isSmallOrder();
+    return !Point.fromBytes(publicKey, false).isSmallOrder();
   } catch {
     return false;
   }
