@@ -1,0 +1,57 @@
+// Forging one block: the leader check for the slot and, when elected, a signed block on top of the tip.
+// Pure apart from evolving the KES key in memory (which erases the periods it leaves).
+import { blockBodyHash, blockBodySize, emptyBodyParts, encodeBlock } from "../chain/block.ts";
+import { type Header, signPraosHeader } from "../chain/header.ts";
+import type { ChainRules, ChainState } from "../consensus/chain-state.ts";
+import { noncesAt } from "../consensus/chain-state.ts";
+import { praosLeaderValue, praosVrfInput } from "../consensus/vrf-input.ts";
+import { checkLeaderNatValue } from "../crypto/leader.ts";
+import { vrfProve } from "../crypto/vrf.ts";
+import type { ProducerKeys } from "./producer-keys.ts";
+
+export type ForgeOutcome =
+  | { readonly kind: "not-leader" }
+  | { readonly kind: "kes-window"; readonly reason: string }
+  | { readonly kind: "no-stake"; readonly reason: string }
+  | { readonly kind: "forged"; readonly header: Header; readonly block: Uint8Array };
+
+export function forgeForSlot(slot: bigint, state: ChainState, rules: ChainRules, keys: ProducerKeys): ForgeOutcome {
+  const epoch = rules.clock.epochOfSlot(Number(slot));
+  const pool = rules.stakeFor(epoch).get(keys.poolId);
+  if (!pool) return { kind: "no-stake", reason: `pool ${keys.poolId} has no stake in epoch ${epoch}` };
+  const kesPeriod = BigInt(rules.clock.kesPeriodOfSlot(Number(slot)));
+  const t = Number(kesPeriod - BigInt(keys.opcert.kesPeriod));
+  if (t < 0 || t >= rules.params.maxKESEvolutions || t < keys.kes.period) {
+    return {
+      kind: "kes-window",
+      reason: `KES period ${kesPeriod} is outside the certificate's window (from ${keys.opcert.kesPeriod}, ${rules.params.maxKESEvolutions} periods)`,
+    };
+  }
+  const nonce = noncesAt(state, rules, slot).epochNonce;
+  const { proof, output } = vrfProve(keys.vrf, praosVrfInput(slot, nonce));
+  if (!checkLeaderNatValue(praosLeaderValue(output), pool.stake, rules.params.activeSlotCoeff))
+    return { kind: "not-leader" };
+  keys.kes.evolveTo(t);
+  const parts = emptyBodyParts();
+  const header = signPraosHeader(
+    {
+      blockNumber: state.tip ? state.tip.blockNo + 1n : 0n,
+      slot,
+      prevHash: state.tip ? state.tip.hash : null,
+      issuerVkey: keys.opcert.coldVkey,
+      vrfVkey: keys.vrf.publicKey,
+      leaderVrf: { output, proof },
+      blockBodySize: blockBodySize({ bodyParts: parts }),
+      blockBodyHash: blockBodyHash({ bodyParts: parts }),
+      opcert: {
+        hotVkey: keys.opcert.hotVkey,
+        sequenceNumber: BigInt(keys.opcert.sequenceNumber),
+        kesPeriod: BigInt(keys.opcert.kesPeriod),
+        sigma: keys.opcert.sigma,
+      },
+      protocolVersion: [10, 0],
+    },
+    keys.kes,
+  );
+  return { kind: "forged", header, block: encodeBlock(header, parts) };
+}

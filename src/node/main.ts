@@ -1,0 +1,65 @@
+// poolfleet-node: `run` with cardano-node's flags (each also POOLFLEET_<FLAG>), JSON logs on stdout.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { InputError } from "../formats/errors.ts";
+import { envName, NODE_FLAGS, type NodeFlag, resolveOptions } from "./config.ts";
+import { PoolfleetNode } from "./node.ts";
+
+const USAGE = `poolfleet-node run — an Ouroboros Praos node (relay, or producer when given keys)
+
+Flags (each also an environment variable; the flag wins):
+${NODE_FLAGS.map((f) => `  --${f.padEnd(34)}${envName(f)}`).join("\n")}
+
+Example:
+  poolfleet-node run --config devnet/config.json --topology devnet/topology.json --database-path db \\
+    --shelley-kes-key devnet/pools/pool1/kes.skey --shelley-vrf-key devnet/pools/pool1/vrf.skey \\
+    --shelley-operational-certificate devnet/pools/pool1/node.cert --metrics-port 12798
+
+Endpoints on the metrics port: /metrics, /health, /ready (503 until usable), /config.
+Signals: SIGHUP re-reads the key files; SIGTERM or SIGINT stop cleanly.`;
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "--version") {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    console.log(`poolfleet-node ${pkg.version}`);
+    return 0;
+  }
+  if (argv[0] !== "run" || argv.includes("--help")) {
+    console.log(USAGE);
+    return argv[0] === "run" || argv.includes("--help") || argv.length === 0 ? 0 : 1;
+  }
+  const log = pino({ base: { service: "poolfleet-node" }, timestamp: pino.stdTimeFunctions.isoTime });
+  let node: PoolfleetNode;
+  try {
+    const { values } = parseArgs({
+      args: argv.slice(1),
+      options: Object.fromEntries(NODE_FLAGS.map((f) => [f, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    node = new PoolfleetNode(resolveOptions(values as Partial<Record<NodeFlag, string>>, process.env), log);
+    await node.start();
+  } catch (error) {
+    const message = error instanceof InputError ? error.message : (error as Error).message.split("\n")[0];
+    log.fatal({ reason: message }, "poolfleet-node cannot start");
+    console.error(`poolfleet-node: ${message}`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, "stopping");
+      node.stop().then(resolve, (error: Error) => {
+        log.error({ err: error.message }, "stop failed");
+        resolve();
+      });
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGHUP", () => {
+      log.info("SIGHUP: re-reading producer keys");
+      node.reloadKeys();
+    });
+  });
+  return 0;
+}

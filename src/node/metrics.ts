@@ -1,0 +1,31 @@
+// Prometheus metrics of the node (prom-client), one registry per node.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "poolfleet_node_" });
+  const g = (name: string, help: string) => new Gauge({ name: `poolfleet_${name}`, help, registers: [registry] });
+  const c = (name: string, help: string) => new Counter({ name: `poolfleet_${name}`, help, registers: [registry] });
+  return {
+    registry,
+    tipSlot: g("tip_slot", "slot of the chain tip"),
+    tipBlock: g("tip_block", "block number of the chain tip"),
+    tipEpoch: g("tip_epoch", "epoch of the chain tip"),
+    blocksForged: c("blocks_forged_total", "blocks this node forged"),
+    blocksAdopted: c("blocks_adopted_total", "blocks adopted onto the chain (durable)"),
+    leaderChecks: c("leader_checks_total", "slots checked for leadership"),
+    slotsLed: c("slots_led_total", "slots this node's pool led"),
+    mempoolTxs: g("mempool_txs", "transactions in the mempool"),
+    kesCurrentPeriod: g("kes_current_period", "current KES period"),
+    kesPeriodsRemaining: g("kes_periods_remaining", "KES periods left on the operational certificate"),
+    kesExpiry: g(
+      "kes_expiration_timestamp_seconds",
+      "when the operational certificate's KES window ends (unix seconds)",
+    ),
+    opcertCounter: g("opcert_counter", "issue number of the operational certificate in use"),
+    forgingEnabled: g("forging_enabled", "1 when the node has consistent producer keys and forges"),
+    keysValid: g("keys_valid", "1 when producer keys are configured and pass the consistency gate, 0 otherwise"),
+  };
+}
+
+export type NodeMetrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,81 @@
+// The producer's keys, loaded and put through the consistency gate before the node forges anything. A node
+// whose keys fail runs as a relay, says why in its log, /health and /metrics, and never forges silently
+// (seeds/003). Only public facts (hashes, periods, counters) leave this module.
+import { bytesToHex, equalBytes } from "../crypto/bytes.ts";
+import { blake2b256 } from "../crypto/hash.ts";
+import { KesSigningKey } from "../crypto/kes.ts";
+import { type VrfSecretKey, vrfSecretKeyFromBytes } from "../crypto/vrf.ts";
+import { InputError } from "../formats/errors.ts";
+import { KEY_KINDS, readKeyFile } from "../formats/keys.ts";
+import { checkKeySet, type CheckResult } from "../formats/keyset-check.ts";
+import { type OperationalCertificate, poolIdOf, readOperationalCertificate } from "../formats/opcert.ts";
+import type { SlotClock } from "../formats/slot-clock.ts";
+import type { PoolStake } from "../ledger/genesis-stake.ts";
+
+export interface ProducerKeys {
+  readonly poolId: string;
+  readonly kes: KesSigningKey;
+  readonly vrf: VrfSecretKey;
+  readonly opcert: OperationalCertificate;
+}
+
+export type GateOutcome =
+  | { readonly forging: true; readonly keys: ProducerKeys; readonly checks: CheckResult[] }
+  | { readonly forging: false; readonly reason: string; readonly checks: CheckResult[]; readonly poolId?: string };
+
+export function loadProducerKeys(
+  paths: { kes: string; vrf: string; opcert: string },
+  clock: SlotClock,
+  stake: ReadonlyMap<string, PoolStake>,
+  lastCounterOnChain: (poolId: string) => bigint | undefined,
+  now: Date,
+): GateOutcome {
+  let kesBytes: Uint8Array;
+  let vrfBytes: Uint8Array;
+  let opcert: OperationalCertificate;
+  try {
+    kesBytes = readKeyFile(paths.kes, KEY_KINDS.kesSigning);
+    vrfBytes = readKeyFile(paths.vrf, KEY_KINDS.vrfSigning);
+    opcert = readOperationalCertificate(paths.opcert);
+  } catch (error) {
+    return { forging: false, reason: error instanceof InputError ? error.message : "key files unreadable", checks: [] };
+  }
+  const checks = checkKeySet({
+    kesSigningKey: { bytes: kesBytes, name: paths.kes },
+    opcert: { cert: opcert, name: paths.opcert },
+    vrfSigningKey: { bytes: vrfBytes, name: paths.vrf },
+    clock,
+    at: now,
+  });
+  const poolId = bytesToHex(poolIdOf(opcert.coldVkey));
+  const failed = checks.find((c) => c.status === "fail");
+  if (failed) {
+    kesBytes.fill(0);
+    vrfBytes.fill(0);
+    return { forging: false, reason: failed.message, checks, poolId };
+  }
+  const vrf = vrfSecretKeyFromBytes(vrfBytes);
+  vrfBytes.fill(0);
+  const registered = stake.get(poolId);
+  const extra: string | undefined = !registered
+    ? `pool ${poolId} (the certificate's cold key) is not registered in the stake distribution: it cannot lead`
+    : !equalBytes(registered.vrfKeyHash, blake2b256(vrf.publicKey))
+      ? `VRF key ${paths.vrf} (hash ${bytesToHex(blake2b256(vrf.publicKey))}) is not the one pool ${poolId} registered (${bytesToHex(registered.vrfKeyHash)}): its blocks would be rejected`
+      : counterProblem(poolId, BigInt(opcert.sequenceNumber), lastCounterOnChain(poolId), paths.opcert);
+  if (extra) {
+    kesBytes.fill(0);
+    return { forging: false, reason: extra, checks, poolId };
+  }
+  const kes = KesSigningKey.fromBytes(kesBytes);
+  kesBytes.fill(0);
+  return { forging: true, keys: { poolId, kes, vrf, opcert }, checks };
+}
+
+function counterProblem(poolId: string, n: bigint, lastSeen: bigint | undefined, name: string): string | undefined {
+  const m = lastSeen ?? 0n;
+  if (n < m)
+    return `${name} carries issue number ${n}, below ${m} already seen on chain for pool ${poolId}: deploy the newest certificate`;
+  if (n > m + 1n)
+    return `${name} carries issue number ${n}, more than one above ${m} seen on chain for pool ${poolId}: its blocks would be rejected`;
+  return undefined;
+}
