@@ -1,0 +1,92 @@
+// Runs the real poolfleet-node as a child process on loopback and polls its HTTP endpoints.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../bin/poolfleet-node.js", import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningNode {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly logs: string[];
+  get(path: string): Promise<{ status: number; body: string }>;
+  metric(name: string): Promise<number | undefined>;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  kill9(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export async function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningNode> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, "run", ...args, "--metrics-port", String(port)], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  const logs: string[] = [];
+  let buffer = "";
+  const take = (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split("\n");
+    buffer = lines.pop()!;
+    logs.push(...lines);
+  };
+  child.stdout!.on("data", take);
+  child.stderr!.on("data", take);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const node: RunningNode = {
+    child,
+    port,
+    logs,
+    exited,
+    async get(path) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: res.status, body: await res.text() };
+    },
+    async metric(name) {
+      const { body } = await node.get("/metrics");
+      const m = new RegExp(`^${name} (\\S+)$`, "m").exec(body);
+      return m ? Number(m[1]) : undefined;
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      return exited;
+    },
+    async kill9() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+  return node;
+}
+
+/** Poll until `check` returns a value, at most `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ""}`);
+}
