@@ -5,49 +5,20 @@ import { readFileSync } from "node:fs";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { decodeHeader, type Header } from "../src/chain/header.ts";
 import { validateHeader, type ValidationContext } from "../src/consensus/header-validation.ts";
-import { activeSlotCoeff } from "../src/crypto/leader.ts";
-import { parseRational } from "../src/crypto/rational.ts";
+import { contextFor, type ValidationCase } from "../test/helpers/validation-cases.ts";
 import { kesVerify } from "../src/crypto/kes.ts";
 import { vrfVerify } from "../src/crypto/vrf.ts";
 import { praosVrfInput } from "../src/consensus/vrf-input.ts";
-
-interface Case {
-  context: {
-    activeSlotCoeff: number;
-    nonce: string;
-    ocertCounters: Record<string, number>;
-    praosMaxKESEvo: number;
-    praosSlotsPerKESPeriod: number;
-    vrfVKeyHash: string;
-  };
-  header: string;
-  ledgerState?: string | null;
-  expected: unknown;
-}
 
 const unhex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
 
 export function loadWorkload(): { header: Header; ctx: ValidationContext }[] {
   const cases = JSON.parse(
     readFileSync(new URL("../test/fixtures/headers/header-validation-cases.json", import.meta.url), "utf8"),
-  ) as Case[];
+  ) as ValidationCase[];
   return cases
     .filter((c) => c.expected === "pass")
-    .map((c) => ({
-      header: decodeHeader(unhex(c.header)),
-      ctx: {
-        params: {
-          slotsPerKESPeriod: c.context.praosSlotsPerKESPeriod,
-          maxKESEvolutions: c.context.praosMaxKESEvo,
-          activeSlotCoeff: activeSlotCoeff(parseRational(String(c.context.activeSlotCoeff))),
-        },
-        epochNonce: unhex(c.context.nonce),
-        ledger: {
-          pool: () => ({ stake: { num: 1n, den: 1n }, vrfKeyHash: unhex(c.context.vrfVKeyHash) }),
-          ocertCounter: (id: string) => c.context.ocertCounters[id],
-        },
-      },
-    }));
+    .map((c) => ({ header: decodeHeader(unhex(c.header)), ctx: contextFor(c) }));
 }
 
 /** Validate the workload round-robin for `seconds`; returns validations done. Every one must pass. */

@@ -4,14 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decodeHeader, HeaderDecodeError } from "../../src/chain/header.ts";
-import {
-  validateHeader,
-  type LedgerView,
-  type PraosValidationErrorKind,
-} from "../../src/consensus/header-validation.ts";
-import { activeSlotCoeff } from "../../src/crypto/leader.ts";
-import { parseRational } from "../../src/crypto/rational.ts";
+import { validateHeader, type PraosValidationErrorKind } from "../../src/consensus/header-validation.ts";
 import { fixtureFiles, readFixtureJson, unhex } from "../helpers/fixtures.ts";
+import { contextFor, type ValidationCase } from "../helpers/validation-cases.ts";
 
 const ERROR_MAP: Record<string, PraosValidationErrorKind | "decode"> = {
   SequenceNumberTooFarAhead: "CounterOverIncrementedOCERT",
@@ -30,36 +25,9 @@ const ERROR_MAP: Record<string, PraosValidationErrorKind | "decode"> = {
   "VrfProof(ProofMismatch": "VRFKeyBadProof",
 };
 
-interface Case {
-  title: string;
-  context: {
-    activeSlotCoeff: number;
-    nonce: string;
-    ocertCounters: Record<string, number>;
-    praosMaxKESEvo: number;
-    praosSlotsPerKESPeriod: number;
-    vrfVKeyHash: string;
-  };
-  header: string;
-  ledgerState?: "missingPool" | "failing" | null;
-  expected: "pass" | { error: string } | { decodeError: string };
-}
-
-function ledgerFor(c: Case): LedgerView {
-  // The generator's stake distribution gives the issuing pool all the stake (as the amaru harness does).
-  return {
-    pool: () => {
-      if (c.ledgerState === "failing") throw new Error("stake distribution not available");
-      if (c.ledgerState === "missingPool") return undefined;
-      return { stake: { num: 1n, den: 1n }, vrfKeyHash: unhex(c.context.vrfVKeyHash) };
-    },
-    ocertCounter: (poolId) => c.context.ocertCounters[poolId],
-  };
-}
-
 for (const file of fixtureFiles("headers", /^header-validation-cases.*\.json$/)) {
   describe(file, () => {
-    const cases = readFixtureJson<Case[]>("headers", file);
+    const cases = readFixtureJson<ValidationCase[]>("headers", file);
     it("has cases of every outcome", () =>
       assert.ok(cases.some((c) => c.expected === "pass") && cases.some((c) => c.expected !== "pass")));
     for (const c of cases) {
@@ -76,15 +44,7 @@ for (const file of fixtureFiles("headers", /^header-validation-cases.*\.json$/))
           return;
         }
         assert.ok(!(typeof c.expected === "object" && "decodeError" in c.expected), "expected a decode error");
-        const ctx = {
-          params: {
-            slotsPerKESPeriod: c.context.praosSlotsPerKESPeriod,
-            maxKESEvolutions: c.context.praosMaxKESEvo,
-            activeSlotCoeff: activeSlotCoeff(parseRational(String(c.context.activeSlotCoeff))),
-          },
-          epochNonce: unhex(c.context.nonce),
-          ledger: ledgerFor(c),
-        };
+        const ctx = contextFor(c);
         const first = validateHeader(header, ctx);
         const all = validateHeader(header, ctx, { all: true });
         if (c.expected === "pass") {
