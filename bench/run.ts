@@ -1,9 +1,10 @@
 // npm run bench: throughput of the crypto on this machine, and the leadership schedule of a mainnet-sized
 // epoch (432000 slots) through the real CLI with its worker threads. Target: the schedule in under 60 s.
-// Options: --schedule-slots N (default 432000), --skip-schedule.
+// Options: --schedule-slots N (default 432000), --skip-schedule, --chain-blocks N (default 100000), --skip-node.
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { run as validateHeadersFor, runVrfAndKesOnly } from "./header-validation.ts";
+import { benchNode } from "./node.ts";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../src/crypto/ed25519.ts";
@@ -170,4 +171,10 @@ if (!args.includes("--skip-schedule")) {
     `leadership schedule          ${seconds.toFixed(1)} s for ${scheduleSlots} slots (${slots} leader slots); ` +
       `target < ${target.toFixed(0)} s: ${seconds < target ? "MET" : "MISSED"}`,
   );
+}
+
+if (!args.includes("--skip-node")) {
+  const chainBlocks = Number(args[args.indexOf("--chain-blocks") + 1] ?? 0) || 100000;
+  console.log(`\nnode: building a ${chainBlocks}-block chain, replaying, restarting...`);
+  await benchNode(chainBlocks);
 }

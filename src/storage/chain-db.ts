@@ -115,18 +115,22 @@ export class ChainDb {
     return rec.bytes;
   }
 
-  /** Append a block and make it durable (both files fsynced) before returning. */
-  append(block: Uint8Array, entry: Omit<BlockEntry, "offset">): BlockEntry {
+  /**
+   * Append a block and make it durable (both files fsynced) before returning. Bulk imports may pass
+   * `sync: false` and call `sync()` once at the end; until then a crash may lose those blocks (never corrupt).
+   */
+  append(block: Uint8Array, entry: Omit<BlockEntry, "offset">, options: { sync?: boolean } = {}): BlockEntry {
+    const durable = options.sync ?? true;
     if (block.length > MAX_BLOCK_BYTES) throw new RangeError(`block of ${block.length} bytes is over the limit`);
     const head = Buffer.alloc(DATA_HEAD);
     head.writeUInt32BE(block.length, 0);
     head.writeUInt32BE(crc32(block), 4);
     const full: BlockEntry = { ...entry, offset: this.#dataSize };
     writeSync(this.#data, Buffer.concat([head, block]), 0, DATA_HEAD + block.length, this.#dataSize);
-    fsyncSync(this.#data);
+    if (durable) fsyncSync(this.#data);
     this.#dataSize += DATA_HEAD + block.length;
     writeSync(this.#index, encodeIndexRecord(full), 0, INDEX_RECORD, this.#entries.length * INDEX_RECORD);
-    fsyncSync(this.#index);
+    if (durable) fsyncSync(this.#index);
     this.#entries.push(full);
     return full;
   }
@@ -141,6 +145,11 @@ export class ChainDb {
     fsyncSync(this.#data);
     this.#entries.length = count;
     this.#dataSize = end;
+  }
+
+  sync(): void {
+    fsyncSync(this.#data);
+    fsyncSync(this.#index);
   }
 
   close(): void {
