@@ -68,7 +68,10 @@ export class ChainDb {
   readonly dir: string;
   #data: number;
   #index: number;
-  #entries: BlockEntry[] = [];
+  // The index lives in memory exactly as on disk: packed 60-byte records (one JS object per block would cost
+  // ~40x more). #count records are valid.
+  #records = Buffer.alloc(INDEX_RECORD * 1024);
+  #count = 0;
   #dataSize = 0;
   readonly report: OpenReport;
 
@@ -87,27 +90,36 @@ export class ChainDb {
   }
 
   get length(): number {
-    return this.#entries.length;
+    return this.#count;
   }
 
   get tip(): BlockEntry | undefined {
-    return this.#entries.at(-1);
+    return this.entry(this.#count - 1);
   }
 
   entry(i: number): BlockEntry | undefined {
-    return this.#entries[i];
+    if (i < 0 || i >= this.#count) return undefined;
+    const r = this.#records.subarray(i * INDEX_RECORD, (i + 1) * INDEX_RECORD);
+    return {
+      offset: Number(r.readBigUInt64BE(0)),
+      slot: r.readBigUInt64BE(8),
+      blockNo: r.readBigUInt64BE(16),
+      hash: Uint8Array.from(r.subarray(24, 56)),
+    };
   }
 
   /** Index of the block with this hash, searching from the tip (recent blocks are what peers ask for). */
   indexOfHash(hash: Uint8Array): number {
-    const hex = bytesToHex(hash);
-    for (let i = this.#entries.length - 1; i >= 0; i--) if (bytesToHex(this.#entries[i]!.hash) === hex) return i;
+    const target = Buffer.from(hash);
+    for (let i = this.#count - 1; i >= 0; i--) {
+      if (this.#records.compare(target, 0, 32, i * INDEX_RECORD + 24, i * INDEX_RECORD + 56) === 0) return i;
+    }
     return -1;
   }
 
   /** Read and checksum-verify a block; throws CorruptDatabaseError rather than return damaged bytes. */
   readBlock(i: number): Uint8Array {
-    const e = this.#entries[i];
+    const e = this.entry(i);
     if (!e) throw new RangeError(`no block at height index ${i}`);
     const rec = this.#readRecord(e.offset);
     if (!rec)
@@ -129,21 +141,32 @@ export class ChainDb {
     writeSync(this.#data, Buffer.concat([head, block]), 0, DATA_HEAD + block.length, this.#dataSize);
     if (durable) fsyncSync(this.#data);
     this.#dataSize += DATA_HEAD + block.length;
-    writeSync(this.#index, encodeIndexRecord(full), 0, INDEX_RECORD, this.#entries.length * INDEX_RECORD);
+    const record = encodeIndexRecord(full);
+    writeSync(this.#index, record, 0, INDEX_RECORD, this.#count * INDEX_RECORD);
     if (durable) fsyncSync(this.#index);
-    this.#entries.push(full);
+    this.#push(record);
     return full;
+  }
+
+  #push(record: Buffer): void {
+    if ((this.#count + 1) * INDEX_RECORD > this.#records.length) {
+      const bigger = Buffer.alloc(this.#records.length * 2);
+      this.#records.copy(bigger, 0, 0, this.#count * INDEX_RECORD);
+      this.#records = bigger;
+    }
+    record.copy(this.#records, this.#count * INDEX_RECORD);
+    this.#count++;
   }
 
   /** Keep the first `count` blocks (a rollback); durable on return. */
   truncate(count: number): void {
-    if (count >= this.#entries.length) return;
-    const end = this.#entries[count]?.offset ?? this.#dataSize;
+    if (count >= this.#count) return;
+    const end = this.entry(count)!.offset;
     ftruncateSync(this.#index, count * INDEX_RECORD);
     fsyncSync(this.#index);
     ftruncateSync(this.#data, end);
     fsyncSync(this.#data);
-    this.#entries.length = count;
+    this.#count = count;
     this.#dataSize = end;
   }
 
@@ -187,33 +210,35 @@ export class ChainDb {
     const raw = Buffer.alloc(records * INDEX_RECORD);
     if (records > 0) readSync(this.#index, raw, 0, raw.length, 0);
     let dropped = indexSize % INDEX_RECORD > 0 ? 1 : 0;
+    let previousOffset = -1;
     for (let i = 0; i < records; i++) {
-      const e = decodeIndexRecord(raw.subarray(i * INDEX_RECORD, (i + 1) * INDEX_RECORD));
-      const previous = this.#entries.at(-1);
-      const ordered = e && (previous ? e.offset > previous.offset : e.offset === 0);
+      const record = raw.subarray(i * INDEX_RECORD, (i + 1) * INDEX_RECORD);
+      const e = decodeIndexRecord(record);
+      const ordered = e && (previousOffset < 0 ? e.offset === 0 : e.offset > previousOffset);
       if (!e || !ordered || e.offset >= this.#dataSize) {
         dropped += records - i;
         break;
       }
-      this.#entries.push(e);
+      previousOffset = e.offset;
+      this.#push(record);
     }
     // The tail must hold up: walk back from the last indexed block until one verifies against the data.
-    while (this.#entries.length > 0) {
-      const last = this.#entries.at(-1)!;
+    while (this.#count > 0) {
+      const last = this.tip!;
       const rec = this.#readRecord(last.offset);
       const check = rec && this.#entryFor(rec.bytes, last.offset);
       if (check && bytesToHex(check.hash) === bytesToHex(last.hash)) break;
-      this.#entries.pop();
+      this.#count--;
       dropped++;
     }
     // Blocks written after the last indexed one (crash between the two writes), or the whole file without an index.
-    let offset = this.#entries.length === 0 ? 0 : this.#readRecord(this.#entries.at(-1)!.offset)!.end;
+    let offset = this.#count === 0 ? 0 : this.#readRecord(this.tip!.offset)!.end;
     let reindexed = 0;
     while (offset < this.#dataSize) {
       const rec = this.#readRecord(offset);
       const e = rec && this.#entryFor(rec.bytes, offset);
       if (!rec || !e) break;
-      this.#entries.push(e);
+      this.#push(encodeIndexRecord(e));
       reindexed++;
       offset = rec.end;
     }
@@ -223,14 +248,13 @@ export class ChainDb {
       fsyncSync(this.#data);
       this.#dataSize = offset;
     }
-    if (dropped > 0 || reindexed > 0 || indexSize !== this.#entries.length * INDEX_RECORD) {
+    if (dropped > 0 || reindexed > 0 || indexSize !== this.#count * INDEX_RECORD) {
       ftruncateSync(this.#index, 0);
-      const all = Buffer.concat(this.#entries.map(encodeIndexRecord));
-      if (all.length > 0) writeSync(this.#index, all, 0, all.length, 0);
+      if (this.#count > 0) writeSync(this.#index, this.#records, 0, this.#count * INDEX_RECORD, 0);
       fsyncSync(this.#index);
     }
     return {
-      blocks: this.#entries.length,
+      blocks: this.#count,
       truncatedDataBytes,
       droppedIndexRecords: dropped,
       reindexedBlocks: reindexed,
