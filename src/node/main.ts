@@ -29,7 +29,13 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return argv[0] === "run" || argv.includes("--help") || argv.length === 0 ? 0 : 1;
   }
-  const log = pino({ base: { service: "poolfleet-node" }, timestamp: pino.stdTimeFunctions.isoTime });
+  // JSON lines for machines; readable lines when a person watches a terminal.
+  const log = pino(
+    { base: { service: "poolfleet-node" }, timestamp: pino.stdTimeFunctions.isoTime },
+    process.stdout.isTTY
+      ? pino.transport({ target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l" } })
+      : undefined,
+  );
   let node: PoolfleetNode;
   try {
     const { values } = parseArgs({
