@@ -1,9 +1,13 @@
 // `demo`: what `npm start` runs until the local devnet fleet lands. It walks a newcomer through a pool's key
 // life on a throwaway devnet genesis: generate keys, issue a certificate, pass the consistency gate, read the
-// KES window and the leader schedule, then replay the seeds/003 incident and watch the gate refuse it.
+// KES window and the leader schedule, replay the seeds/003 incident and watch the gate refuse it, then run a
+// producer on a fresh devnet for a few seconds and watch it forge.
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command, Output } from "../command.ts";
 
 const SLOTS_PER_KES_PERIOD = 3600;
@@ -151,9 +155,82 @@ export const demo: Command = {
     await step("certificate for the new key", issue("kes-new.vkey", "node-new.cert"));
     await step("the gate refuses the old KES key with the new certificate", check("kes.skey", "node-new.cert"), 1);
     await step("the consistent new pair passes", check("kes-new.skey", "node-new.cert"));
-    io.out(`\nDone. The key files are in ${dir}; the cold signing key there is for this demo only.`);
+    await forgeOnDevnet(join(dir, "devnet"), io, main);
+    io.out(`\nDone. The files are in ${dir}; the cold signing keys there are for this demo only.`);
     return 0;
   },
 };
+
+/** Create a 1-pool devnet and run poolfleet-node as a producer for a few seconds, showing what it forges. */
+async function forgeOnDevnet(
+  dir: string,
+  io: Output,
+  main: (argv: string[], io: Output) => Promise<number>,
+): Promise<void> {
+  io.out("\n== a producer forging on a fresh 1-pool devnet (0.1 s slots, f = 0.5) for 6 seconds");
+  const quiet: Output = { ...io, out() {} };
+  const argv = [
+    "genesis",
+    "create",
+    "--pools",
+    "1",
+    "--out-dir",
+    dir,
+    "--slot-length",
+    "0.1",
+    "--epoch-length",
+    "200",
+    "--active-slot-coeff",
+    "0.5",
+  ];
+  if ((await main(argv, quiet)) !== 0) throw new Error("demo: genesis create failed");
+  const pool = (f: string) => join(dir, "pools", "pool1", f);
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const free = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(free));
+    });
+  });
+  const bin = fileURLToPath(new URL("../../../bin/poolfleet-node.js", import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      "run",
+      "--config",
+      join(dir, "config.json"),
+      "--database-path",
+      join(dir, "db"),
+      "--shelley-kes-key",
+      pool("kes.skey"),
+      "--shelley-vrf-key",
+      pool("vrf.skey"),
+      "--shelley-operational-certificate",
+      pool("node.cert"),
+      "--metrics-port",
+      String(port),
+    ],
+    { stdio: "ignore" },
+  );
+  const metric = async (name: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  };
+  try {
+    for (let second = 1; second <= 6; second++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      try {
+        io.out(
+          `  ${second} s: tip block ${await metric("poolfleet_tip_block")}, blocks forged ${await metric("poolfleet_blocks_forged_total")}, KES periods left ${await metric("poolfleet_kes_periods_remaining")}`,
+        );
+      } catch {
+        io.out(`  ${second} s: node starting…`);
+      }
+    }
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+  }
+}
 
 export type { Output };
