@@ -93,3 +93,27 @@ export function cborArrayItems(bytes: Uint8Array, offset = 0): Uint8Array[] {
   }
   return items;
 }
+
+/** The original byte slices of the keys and values of the CBOR map at `offset` (definite or indefinite). */
+export function cborMapEntries(bytes: Uint8Array, offset = 0): [Uint8Array, Uint8Array][] {
+  const { major, info, value, next } = readHead(bytes, offset);
+  if (major !== 5) throw new CborRangeError("expected a CBOR map");
+  const out: [Uint8Array, Uint8Array][] = [];
+  let p = next;
+  const take = () => {
+    const keyEnd = cborItemEnd(bytes, p);
+    const valueEnd = cborItemEnd(bytes, keyEnd);
+    out.push([bytes.subarray(p, keyEnd), bytes.subarray(keyEnd, valueEnd)]);
+    p = valueEnd;
+  };
+  if (info === 31) {
+    while (true) {
+      if (p >= bytes.length) throw new CborRangeError("truncated CBOR: no break");
+      if (bytes[p] === 0xff) break;
+      take();
+    }
+  } else {
+    for (let i = 0; i < value; i++) take();
+  }
+  return out;
+}

@@ -1,0 +1,195 @@
+// Transactions as blocks carry them (Babbage/Conway CDDL): bodies and witness sets are separate block parts; a
+// transaction's id is Blake2b-256 of its body's bytes as received, and every vkey witness signs that id.
+// Decoding keeps what the Shelley-family rules need and lists the fields poolfleet's ledger does not support
+// (scripts, multi-assets, governance), so the ledger can reject them with a clear error instead of ignoring them.
+import { cborArrayItems, cborMapEntries } from "../chain/cbor-raw.ts";
+import type { Block } from "../chain/block.ts";
+import { blake2b256 } from "../crypto/hash.ts";
+import { ed25519Verify } from "../crypto/ed25519.ts";
+import { asBytes, asUint, type CborValue, decodeCbor } from "../formats/cbor.ts";
+
+export interface TxInput {
+  readonly txId: Uint8Array;
+  readonly index: number;
+}
+
+export interface TxOutput {
+  readonly address: Uint8Array;
+  readonly coin: bigint;
+  readonly multiAsset: boolean;
+  readonly datumOrScript: boolean;
+}
+
+export interface TxBody {
+  readonly id: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly inputs: TxInput[];
+  readonly outputs: TxOutput[];
+  readonly fee: bigint;
+  readonly ttl?: bigint;
+  readonly validityStart?: bigint;
+  readonly certificates: CborValue[];
+  /** Reward account (hex) to amount. */
+  readonly withdrawals: Map<string, bigint>;
+  /** Body fields present that the ledger does not implement, by name. */
+  readonly unsupported: string[];
+}
+
+export interface VkeyWitness {
+  readonly vkey: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export interface WitnessSet {
+  readonly vkeys: VkeyWitness[];
+  /** Witness kinds present that the ledger does not implement (scripts, redeemers, datums). */
+  readonly unsupported: string[];
+}
+
+export class TxDecodeError extends Error {
+  override name = "TxDecodeError";
+}
+
+const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
+  6: "protocol parameter update",
+  9: "mint",
+  11: "script data hash",
+  13: "collateral inputs",
+  14: "required signers",
+  16: "collateral return",
+  17: "total collateral",
+  18: "reference inputs",
+  19: "voting procedures",
+  20: "proposal procedures",
+  21: "treasury value",
+  22: "donation",
+};
+const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {
+  1: "native scripts",
+  2: "bootstrap witnesses",
+  3: "Plutus V1 scripts",
+  4: "Plutus data",
+  5: "redeemers",
+  6: "Plutus V2 scripts",
+  7: "Plutus V3 scripts",
+};
+
+function entries(value: CborValue, what: string): CborValue[] {
+  // Conway encodes sets as tag 258 arrays (decoded as Set); earlier eras as plain arrays.
+  if (Array.isArray(value)) return value;
+  if (value instanceof Set) return [...(value as Set<CborValue>)];
+  throw new TxDecodeError(`${what} must be an array or set`);
+}
+
+function asMap(value: CborValue, what: string): Map<CborValue, CborValue> {
+  // cbor-x decodes maps as Map (mapsAsObjects is off).
+  if (!(value instanceof Map)) throw new TxDecodeError(`${what} must be a CBOR map`);
+  return value;
+}
+
+/**
+ * A CBOR map with small-integer keys, values left as bytes: only the fields the ledger reads are decoded, so
+ * content it does not model (Plutus data, with indefinite-length strings cbor-x cannot read) never blocks it.
+ */
+function fieldsOf(bytes: Uint8Array, what: string): Map<number, Uint8Array> {
+  if (bytes[0] === undefined || bytes[0] >> 5 !== 5) throw new TxDecodeError(`${what} must be a CBOR map`);
+  const fields = new Map<number, Uint8Array>();
+  for (const [k, v] of cborMapEntries(bytes)) {
+    const key = decodeCbor(k);
+    if (typeof key !== "number") throw new TxDecodeError(`${what} has a non-integer key`);
+    fields.set(key, v);
+  }
+  return fields;
+}
+
+function decodeOutput(bytes: Uint8Array, i: number): TxOutput {
+  const what = `output ${i}`;
+  let address: CborValue;
+  let amount: CborValue;
+  let datumOrScript = false;
+  if (bytes[0] !== undefined && bytes[0] >> 5 === 4) {
+    const items = cborArrayItems(bytes);
+    [address, amount] = [decodeCbor(items[0]!), items[1] ? decodeCbor(items[1]) : undefined];
+    datumOrScript = items.length > 2;
+  } else {
+    const f = fieldsOf(bytes, what);
+    address = f.has(0) ? decodeCbor(f.get(0)!) : undefined;
+    amount = f.has(1) ? decodeCbor(f.get(1)!) : undefined;
+    datumOrScript = f.has(2) || f.has(3);
+  }
+  const multiAsset = Array.isArray(amount);
+  const coin = asUint(multiAsset ? (amount as CborValue[])[0] : amount, `${what} coin`);
+  return { address: asBytes(address, `${what} address`), coin, multiAsset, datumOrScript };
+}
+
+export function decodeTxBody(bytes: Uint8Array): TxBody {
+  try {
+    const f = fieldsOf(bytes, "transaction body");
+    const field = (k: number): CborValue => (f.has(k) ? decodeCbor(f.get(k)!) : undefined);
+    if (!f.has(0) || !f.has(1) || !f.has(2))
+      throw new TxDecodeError("transaction body needs inputs (0), outputs (1) and fee (2)");
+    const inputs = entries(field(0), "inputs").map((input, i) => {
+      const [txId, index] = input as [CborValue, CborValue];
+      return { txId: asBytes(txId, `input ${i} transaction id`, 32), index: Number(asUint(index, `input ${i} index`)) };
+    });
+    const withdrawals = new Map<string, bigint>();
+    if (f.has(5)) {
+      for (const [account, amount] of asMap(field(5), "withdrawals")) {
+        withdrawals.set(Buffer.from(asBytes(account, "reward account")).toString("hex"), asUint(amount, "withdrawal"));
+      }
+    }
+    return {
+      id: blake2b256(bytes),
+      bytes,
+      inputs,
+      outputs: cborArrayItems(f.get(1)!).map(decodeOutput),
+      fee: asUint(field(2), "fee"),
+      ...(f.has(3) && { ttl: asUint(field(3), "ttl") }),
+      ...(f.has(8) && { validityStart: asUint(field(8), "validity interval start") }),
+      certificates: f.has(4) ? entries(field(4), "certificates") : [],
+      withdrawals,
+      unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
+    };
+  } catch (error) {
+    if (error instanceof TxDecodeError) throw error;
+    throw new TxDecodeError(`malformed transaction body: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function decodeWitnessSet(bytes: Uint8Array): WitnessSet {
+  try {
+    const f = fieldsOf(bytes, "witness set");
+    const vkeys = f.has(0)
+      ? entries(decodeCbor(f.get(0)!), "vkey witnesses").map((w, i) => {
+          const [vkey, signature] = w as [CborValue, CborValue];
+          return {
+            vkey: asBytes(vkey, `vkey witness ${i} key`, 32),
+            signature: asBytes(signature, `vkey witness ${i} signature`, 64),
+          };
+        })
+      : [];
+    const unsupported = [...f.keys()]
+      .filter((k) => k in UNSUPPORTED_WITNESS_FIELDS)
+      .map((k) => UNSUPPORTED_WITNESS_FIELDS[k]!);
+    return { vkeys, unsupported };
+  } catch (error) {
+    if (error instanceof TxDecodeError) throw error;
+    throw new TxDecodeError(`malformed witness set: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Every vkey witness is an Ed25519 signature of the transaction id. Returns the keys whose signature fails. */
+export function invalidWitnesses(body: TxBody, witnesses: WitnessSet): Uint8Array[] {
+  return witnesses.vkeys.filter((w) => !ed25519Verify(w.vkey, body.id, w.signature)).map((w) => w.vkey);
+}
+
+/** The transactions of a block (Alonzo onwards: bodies and witness sets are its first two body parts). */
+export function blockTransactions(block: Pick<Block, "bodyParts">): { body: TxBody; witnesses: WitnessSet }[] {
+  const [bodies, witnessSets] = block.bodyParts;
+  if (!bodies || !witnessSets) throw new TxDecodeError("block has no transaction parts");
+  const b = cborArrayItems(bodies);
+  const w = cborArrayItems(witnessSets);
+  if (b.length !== w.length)
+    throw new TxDecodeError(`block has ${b.length} transaction bodies but ${w.length} witness sets`);
+  return b.map((bytes, i) => ({ body: decodeTxBody(bytes), witnesses: decodeWitnessSet(w[i]!) }));
+}
