@@ -106,7 +106,7 @@ function decodeOutput(bytes: Uint8Array, i: number): TxOutput {
   const what = `output ${i}`;
   let address: CborValue;
   let amount: CborValue;
-  let datumOrScript = false;
+  let datumOrScript: boolean;
   if (bytes[0] !== undefined && bytes[0] >> 5 === 4) {
     const items = cborArrayItems(bytes);
     [address, amount] = [decodeCbor(items[0]!), items[1] ? decodeCbor(items[1]) : undefined];
