@@ -32,16 +32,6 @@ export function ed25519Sign(keyPair: Ed25519KeyPair, message: Uint8Array): Uint8
   return sodium.signDetached(message, keyPair.secretKey);
 }
 
-export function ed25519SignWithSeed(seed: Uint8Array, message: Uint8Array): Uint8Array {
-  const kp = ed25519KeyPairFromSeed(seed);
-  try {
-    return ed25519Sign(kp, message);
-  } finally {
-    kp.secretKey.fill(0);
-    kp.seed.fill(0);
-  }
-}
-
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES || signature.length !== ED25519_SIGNATURE_BYTES) return false;
   try {

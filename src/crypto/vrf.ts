@@ -57,6 +57,11 @@ export function vrfSecretKeyFromBytes(bytes: Uint8Array): VrfSecretKey {
   return key;
 }
 
+/** Erase a VRF secret key's material. */
+export function wipeVrfSecretKey(key: VrfSecretKey): void {
+  for (const part of [key.seed, key.scalar, key.scalarTimesCofactor, key.nonceKey]) wipe(part);
+}
+
 export function vrfSecretKeyBytes(key: VrfSecretKey): Uint8Array {
   return concatBytes(key.seed, key.publicKey);
 }
@@ -184,8 +189,4 @@ function verifyGeneralPoints(
   } catch {
     return null;
   }
-}
-
-export function vrfPublicKey(seed: Uint8Array): Uint8Array {
-  return vrfSecretKeyFromSeed(seed).publicKey;
 }

@@ -12,6 +12,7 @@ import {
   initialChainState,
 } from "../consensus/chain-state.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
+import { wipeVrfSecretKey } from "../crypto/vrf.ts";
 import { ChainDb } from "../storage/chain-db.ts";
 import { loadSnapshot, saveSnapshot } from "../storage/snapshots.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
@@ -65,24 +66,25 @@ export class PoolfleetNode {
   reloadKeys(): void {
     const paths = this.options.keys;
     if (!paths) {
-      this.#gate = null;
+      this.#setGate(null);
       this.metrics.forgingEnabled.set(0);
       this.metrics.keysValid.set(0);
       this.log.info("no producer keys configured: running as a relay");
       return;
     }
-    this.#gate = loadProducerKeys(
+    const gate = loadProducerKeys(
       paths,
       this.#network.clock,
       this.#network.stake,
       (id) => this.#state.counters.get(id),
       new Date(),
     );
-    const passed = this.#gate.forging;
+    this.#setGate(gate);
+    const passed = gate.forging;
     this.metrics.forgingEnabled.set(passed ? 1 : 0);
     this.metrics.keysValid.set(passed ? 1 : 0);
-    if (this.#gate.forging) {
-      const { opcert, poolId } = this.#gate.keys;
+    if (gate.forging) {
+      const { opcert, poolId } = gate.keys;
       const g = this.#network.genesis;
       this.metrics.opcertCounter.set(opcert.sequenceNumber);
       this.metrics.kesExpiry.set(this.#network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000);
@@ -93,9 +95,9 @@ export class PoolfleetNode {
     } else {
       this.log.error(
         {
-          poolId: this.#gate.poolId,
-          reason: this.#gate.reason,
-          checks: this.#gate.checks.map((c) => ({ check: c.check, status: c.status })),
+          poolId: gate.poolId,
+          reason: gate.reason,
+          checks: gate.checks.map((c) => ({ check: c.check, status: c.status })),
         },
         "producer keys refused by the consistency gate: NOT forging",
       );
@@ -109,9 +111,19 @@ export class PoolfleetNode {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#state && this.#db) this.#snapshot();
     this.#db?.close();
-    if (this.#gate?.forging) this.#gate.keys.kes.wipe();
+    this.#setGate(null);
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     this.log.info({ tip: this.#tipLog() }, "stopped cleanly");
+  }
+
+  /** Replace the gate outcome; keys the node stops using are erased from memory. */
+  #setGate(gate: GateOutcome | null): void {
+    const old = this.#gate;
+    if (old?.forging && !(gate?.forging && gate.keys === old.keys)) {
+      old.keys.kes.wipe();
+      wipeVrfSecretKey(old.keys.vrf);
+    }
+    this.#gate = gate;
   }
 
   #restore(): void {
@@ -176,7 +188,7 @@ export class PoolfleetNode {
     const outcome = forgeForSlot(slot, this.#state, this.#network.rules, keys);
     if (outcome.kind === "not-leader") return;
     if (outcome.kind !== "forged") {
-      this.#gate = { forging: false, reason: outcome.reason, checks: gate.checks, poolId: keys.poolId };
+      this.#setGate({ forging: false, reason: outcome.reason, checks: gate.checks, poolId: keys.poolId });
       this.metrics.forgingEnabled.set(0);
       this.log.error({ reason: outcome.reason }, "forging stopped");
       return;

@@ -4,7 +4,7 @@
 import { bytesToHex, equalBytes } from "../crypto/bytes.ts";
 import { blake2b256 } from "../crypto/hash.ts";
 import { KesSigningKey } from "../crypto/kes.ts";
-import { type VrfSecretKey, vrfSecretKeyFromBytes } from "../crypto/vrf.ts";
+import { type VrfSecretKey, vrfSecretKeyFromBytes, wipeVrfSecretKey } from "../crypto/vrf.ts";
 import { InputError } from "../formats/errors.ts";
 import { KEY_KINDS, readKeyFile } from "../formats/keys.ts";
 import { checkKeySet, type CheckResult } from "../formats/keyset-check.ts";
@@ -64,6 +64,7 @@ export function loadProducerKeys(
       : counterProblem(poolId, BigInt(opcert.sequenceNumber), lastCounterOnChain(poolId), paths.opcert);
   if (extra) {
     kesBytes.fill(0);
+    wipeVrfSecretKey(vrf);
     return { forging: false, reason: extra, checks, poolId };
   }
   const kes = KesSigningKey.fromBytes(kesBytes);

@@ -5,7 +5,7 @@ import { bytesToHex, equalBytes, wipe } from "../../crypto/bytes.ts";
 import { ed25519PublicKey } from "../../crypto/ed25519.ts";
 import { blake2b256 } from "../../crypto/hash.ts";
 import { KesSigningKey } from "../../crypto/kes.ts";
-import { vrfSecretKeyBytes, vrfSecretKeyFromSeed } from "../../crypto/vrf.ts";
+import { vrfSecretKeyBytes, vrfSecretKeyFromSeed, wipeVrfSecretKey } from "../../crypto/vrf.ts";
 import { InputError } from "../../formats/errors.ts";
 import { KEY_KINDS, readKeyFile, writeKeyFile } from "../../formats/keys.ts";
 import {
@@ -110,10 +110,7 @@ export const nodeKeyGenVrf: Command = {
       writeKeyFile(skeyPath, KEY_KINDS.vrfSigning, skey);
     } finally {
       wipe(skey);
-      wipe(key.seed);
-      wipe(key.scalar);
-      wipe(key.nonceKey);
-      wipe(key.scalarTimesCofactor);
+      wipeVrfSecretKey(key);
     }
     writeKeyFile(vkeyPath, KEY_KINDS.vrfVerification, key.publicKey);
     io.out(`VRF key hash ${bytesToHex(blake2b256(key.publicKey))}`);
