@@ -2,6 +2,8 @@
 // exactly as received (header body, block body parts), so the chain codecs need each item's original slice.
 // This walks item heads only (no value decoding) and rejects truncated or absurdly nested input.
 
+import { concatBytes } from "../crypto/bytes.ts";
+
 const MAX_DEPTH = 256;
 
 export class CborRangeError extends Error {
@@ -116,4 +118,26 @@ export function cborMapEntries(bytes: Uint8Array, offset = 0): [Uint8Array, Uint
     for (let i = 0; i < value; i++) take();
   }
   return out;
+}
+
+/** The head of a CBOR item of major type `major` with argument `n` (a length or small integer). */
+export function cborHead(major: number, n: number): Uint8Array {
+  const m = major << 5;
+  if (n < 24) return Uint8Array.of(m | n);
+  if (n < 0x100) return Uint8Array.of(m | 24, n);
+  if (n < 0x10000) return Uint8Array.of(m | 25, n >> 8, n & 0xff);
+  const b = new Uint8Array(5);
+  b[0] = m | 26;
+  new DataView(b.buffer).setUint32(1, n);
+  return b;
+}
+
+/** A definite-length CBOR array of items already encoded (their bytes kept exactly). */
+export function cborArrayOfRaw(items: readonly Uint8Array[]): Uint8Array {
+  return concatBytes(cborHead(4, items.length), ...items);
+}
+
+/** A definite-length CBOR map of key/value pairs already encoded. */
+export function cborMapOfRaw(entries: readonly [Uint8Array, Uint8Array][]): Uint8Array {
+  return concatBytes(cborHead(5, entries.length), ...entries.flat());
 }

@@ -21,6 +21,8 @@ export interface ShelleyGenesis {
   readonly hash: Uint8Array;
   /** The whole document, for fields not modelled here. */
   readonly document: Record<string, unknown>;
+  /** A number anywhere in the document, exactly as its text says (e.g. protocolParams.rho), or undefined. */
+  exactNumber(path: readonly string[]): Rational | undefined;
 }
 
 const positiveInt = z.number().int().positive();
@@ -38,8 +40,12 @@ const schema = z.object({
   maxKESEvolutions: positiveInt,
 });
 
-/** Parse JSON keeping the source text of the top-level numbers, so 0.05 stays exactly 1/20. */
-function parseJsonWithNumberText(text: string): { value: unknown; numberText: Map<string, string> } {
+/** Parse JSON keeping the source text of every number, so 0.05 stays exactly 1/20. */
+function parseJsonWithNumberText(text: string): {
+  value: unknown;
+  numberText: Map<string, string>;
+  byHolder: WeakMap<object, Map<string, string>>;
+} {
   const byHolder = new WeakMap<object, Map<string, string>>();
   const value: unknown = JSON.parse(text, function (
     this: object,
@@ -55,11 +61,11 @@ function parseJsonWithNumberText(text: string): { value: unknown; numberText: Ma
     return v;
   } as Parameters<typeof JSON.parse>[1]);
   const root = typeof value === "object" && value !== null ? byHolder.get(value) : undefined;
-  return { value, numberText: root ?? new Map() };
+  return { value, numberText: root ?? new Map(), byHolder };
 }
 
 export function parseShelleyGenesis(bytes: Uint8Array, where: string): ShelleyGenesis {
-  let parsed: { value: unknown; numberText: Map<string, string> };
+  let parsed: ReturnType<typeof parseJsonWithNumberText>;
   try {
     parsed = parseJsonWithNumberText(Buffer.from(bytes).toString("utf8"));
   } catch {
@@ -94,6 +100,13 @@ export function parseShelleyGenesis(bytes: Uint8Array, where: string): ShelleyGe
     maxKESEvolutions: g.maxKESEvolutions,
     hash: blake2b256(bytes),
     document: parsed.value as Record<string, unknown>,
+    exactNumber(path) {
+      let holder: unknown = parsed.value;
+      for (const key of path.slice(0, -1)) holder = (holder as Record<string, unknown> | undefined)?.[key];
+      if (typeof holder !== "object" || holder === null) return undefined;
+      const text = parsed.byHolder.get(holder)?.get(path.at(-1)!);
+      return text === undefined ? undefined : parseRational(text);
+    },
   };
 }
 

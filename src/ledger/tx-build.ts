@@ -1,11 +1,12 @@
-// Building and signing simple ada transactions (inputs, outputs, fee, validity interval) in Conway's
+// Building and signing ada transactions (inputs, outputs, fee, validity interval, certificates, withdrawals) in Conway's
 // encoding: [body, witness_set, is_valid, auxiliary_data]. Used by tests and tools; the ledger reads them back
 // through the same decoder as any other transaction.
-import { concatBytes } from "../crypto/bytes.ts";
+import { concatBytes, hexToBytes } from "../crypto/bytes.ts";
 import { ed25519KeyPairFromSeed, ed25519Sign } from "../crypto/ed25519.ts";
 import { blake2b256 } from "../crypto/hash.ts";
 import { type CborValue, encodeCbor } from "../formats/cbor.ts";
-import { decodeTxBody, decodeWitnessSet, type TxBody, type TxInput, type WitnessSet } from "./tx.ts";
+import { type Certificate, encodeCertificate } from "./certs.ts";
+import { decodeTx, type Tx, type TxInput } from "./tx.ts";
 
 export interface TxPlan {
   readonly inputs: TxInput[];
@@ -13,12 +14,13 @@ export interface TxPlan {
   readonly fee: bigint;
   readonly ttl?: bigint;
   readonly validityStart?: bigint;
+  readonly certificates?: Exclude<Certificate, { kind: "Unsupported" }>[];
+  /** Reward account (hex) to the amount withdrawn. */
+  readonly withdrawals?: ReadonlyMap<string, bigint>;
 }
 
-export interface BuiltTx {
+export interface BuiltTx extends Tx {
   readonly bytes: Uint8Array;
-  readonly body: TxBody;
-  readonly witnesses: WitnessSet;
 }
 
 export function encodeTxBody(plan: TxPlan): Uint8Array {
@@ -28,6 +30,8 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
     [2, plan.fee],
   ]);
   if (plan.ttl !== undefined) m.set(3, plan.ttl);
+  if (plan.certificates?.length) m.set(4, plan.certificates.map(encodeCertificate));
+  if (plan.withdrawals?.size) m.set(5, new Map([...plan.withdrawals].map(([a, c]) => [hexToBytes(a), c])));
   if (plan.validityStart !== undefined) m.set(8, plan.validityStart);
   return encodeCbor(m);
 }
@@ -44,5 +48,5 @@ export function buildTx(plan: TxPlan, signingSeeds: Uint8Array[]): BuiltTx {
   });
   const witnessBytes = encodeCbor(new Map<CborValue, CborValue>(vkeys.length > 0 ? [[0, vkeys]] : []));
   const bytes = concatBytes(Uint8Array.of(0x84), bodyBytes, witnessBytes, Uint8Array.of(0xf5, 0xf6));
-  return { bytes, body: decodeTxBody(bodyBytes), witnesses: decodeWitnessSet(witnessBytes) };
+  return { bytes, ...decodeTx(bytes) };
 }

@@ -2,11 +2,11 @@
 // transaction's id is Blake2b-256 of its body's bytes as received, and every vkey witness signs that id.
 // Decoding keeps what the Shelley-family rules need and lists the fields poolfleet's ledger does not support
 // (scripts, multi-assets, governance), so the ledger can reject them with a clear error instead of ignoring them.
-import { cborArrayItems, cborMapEntries } from "../chain/cbor-raw.ts";
+import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../chain/cbor-raw.ts";
 import type { Block } from "../chain/block.ts";
 import { blake2b256 } from "../crypto/hash.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
-import { asBytes, asUint, type CborValue, decodeCbor } from "../formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
 
 export interface TxInput {
   readonly txId: Uint8Array;
@@ -183,13 +183,93 @@ export function invalidWitnesses(body: TxBody, witnesses: WitnessSet): Uint8Arra
   return witnesses.vkeys.filter((w) => !ed25519Verify(w.vkey, body.id, w.signature)).map((w) => w.vkey);
 }
 
-/** The transactions of a block (Alonzo onwards: bodies and witness sets are its first two body parts). */
-export function blockTransactions(block: Pick<Block, "bodyParts">): { body: TxBody; witnesses: WitnessSet }[] {
-  const [bodies, witnessSets] = block.bodyParts;
-  if (!bodies || !witnessSets) throw new TxDecodeError("block has no transaction parts");
-  const b = cborArrayItems(bodies);
-  const w = cborArrayItems(witnessSets);
-  if (b.length !== w.length)
-    throw new TxDecodeError(`block has ${b.length} transaction bodies but ${w.length} witness sets`);
-  return b.map((bytes, i) => ({ body: decodeTxBody(bytes), witnesses: decodeWitnessSet(w[i]!) }));
+/** A transaction with the exact bytes of its parts, as carried in a block or submitted whole. */
+export interface Tx {
+  readonly body: TxBody;
+  readonly witnesses: WitnessSet;
+  readonly witnessBytes: Uint8Array;
+  /** Auxiliary data (metadata) bytes, or null. */
+  readonly auxBytes: Uint8Array | null;
+  /**
+   * Size in bytes of the transaction as a whole, [body, witnesses, true, auxiliary data or null] — what the fee
+   * is paid for, the same whether the transaction was submitted whole or taken out of a block.
+   */
+  readonly size: number;
+}
+
+const txSize = (body: Uint8Array, witnesses: Uint8Array, aux: Uint8Array | null) =>
+  1 + body.length + witnesses.length + 1 + (aux ? aux.length : 1);
+
+/** A whole transaction as submitted: [body, witness set, is_valid, auxiliary_data / null]. */
+export function decodeTx(bytes: Uint8Array): Tx {
+  let items: Uint8Array[];
+  try {
+    items = cborArrayItems(bytes);
+  } catch (error) {
+    throw new TxDecodeError(`malformed transaction: ${(error as Error).message}`, { cause: error });
+  }
+  if (items.length !== 4 || cborItemEnd(bytes) !== bytes.length)
+    throw new TxDecodeError("a transaction is a CBOR array [body, witness set, is_valid, auxiliary data]");
+  const [bodyBytes, witnessBytes, validity, aux] = items as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  if (validity.length !== 1 || (validity[0] !== 0xf5 && validity[0] !== 0xf4))
+    throw new TxDecodeError("a transaction's third element (is_valid) must be true or false");
+  if (validity[0] === 0xf4)
+    throw new TxDecodeError("transactions marked invalid (Plutus phase-2 failures) are not supported");
+  const auxBytes = aux.length === 1 && aux[0] === 0xf6 ? null : aux;
+  return {
+    body: decodeTxBody(bodyBytes),
+    witnesses: decodeWitnessSet(witnessBytes),
+    witnessBytes,
+    auxBytes,
+    size: txSize(bodyBytes, witnessBytes, auxBytes),
+  };
+}
+
+/**
+ * The transactions of a block (Alonzo onwards: bodies, witness sets, auxiliary data by index, invalid
+ * transaction indices).
+ */
+export function blockTransactions(block: Pick<Block, "bodyParts">): Tx[] {
+  const [bodies, witnessSets, auxiliary, invalid] = block.bodyParts;
+  if (!bodies || !witnessSets || !auxiliary || !invalid) throw new TxDecodeError("block has no transaction parts");
+  try {
+    const b = cborArrayItems(bodies);
+    const w = cborArrayItems(witnessSets);
+    if (b.length !== w.length)
+      throw new TxDecodeError(`block has ${b.length} transaction bodies but ${w.length} witness sets`);
+    const aux = new Map<number, Uint8Array>();
+    for (const [k, v] of cborMapEntries(auxiliary)) {
+      const index = decodeCbor(k);
+      if (typeof index !== "number" || index >= b.length)
+        throw new TxDecodeError("block auxiliary data is keyed by a transaction index that does not exist");
+      aux.set(index, v);
+    }
+    if (cborArrayItems(invalid).length > 0)
+      throw new TxDecodeError("blocks with invalid (phase-2 failed) transactions are not supported");
+    return b.map((bodyBytes, i) => {
+      const witnessBytes = w[i]!;
+      const auxBytes = aux.get(i) ?? null;
+      return {
+        body: decodeTxBody(bodyBytes),
+        witnesses: decodeWitnessSet(witnessBytes),
+        witnessBytes,
+        auxBytes,
+        size: txSize(bodyBytes, witnessBytes, auxBytes),
+      };
+    });
+  } catch (error) {
+    if (error instanceof TxDecodeError) throw error;
+    throw new TxDecodeError(`malformed block body: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The four body parts of a block carrying `txs`, each part's bytes built from the transactions' own. */
+export function blockBodyParts(txs: readonly Tx[]): Uint8Array[] {
+  const aux = txs.flatMap((t, i): [Uint8Array, Uint8Array][] => (t.auxBytes ? [[encodeCbor(i), t.auxBytes]] : []));
+  return [
+    cborArrayOfRaw(txs.map((t) => t.body.bytes)),
+    cborArrayOfRaw(txs.map((t) => t.witnessBytes)),
+    cborMapOfRaw(aux),
+    cborArrayOfRaw([]),
+  ];
 }

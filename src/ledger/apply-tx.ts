@@ -1,0 +1,372 @@
+// Applying one transaction to the ledger state: the UTXO, UTXOW, DELEG, POOL and withdrawal rules of the
+// Shelley-family ledger for what poolfleet supports (ada, vkey witnesses, stake and pool certificates). Every
+// check runs and every failure is reported, named after cardano-ledger's predicate failures, with the figures
+// to act on. A transaction that fails changes nothing (its journal entries are rolled back).
+import { bytesToHex } from "../crypto/bytes.ts";
+import { blake2b224 } from "../crypto/hash.ts";
+import { type Certificate, decodeCertificate, rewardAccountKeyHash } from "./certs.ts";
+import type { Journal } from "./journal.ts";
+import type { LedgerParams } from "./params.ts";
+import type { LedgerState } from "./state.ts";
+import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
+import { minFee, outRef, paymentKeyHash } from "./utxo.ts";
+
+type F<K extends string, X = object> = { readonly kind: K; readonly message: string } & X;
+export type LedgerFailure =
+  | F<"InputSetEmptyUTxO">
+  | F<"BadInputsUTxO", { inputs: string[] }>
+  | F<"ExpiredUTxO", { ttl: bigint; slot: bigint }>
+  | F<"OutsideValidityIntervalUTxO", { validityStart: bigint; slot: bigint }>
+  | F<"MaxTxSizeUTxO", { size: number; max: number }>
+  | F<"FeeTooSmallUTxO", { minimum: bigint; paid: bigint }>
+  | F<"ValueNotConservedUTxO", { consumed: bigint; produced: bigint }>
+  | F<"OutputTooSmallUTxO", { outputs: number[] }>
+  | F<"InvalidWitnessesUTXOW", { keys: string[] }>
+  | F<"MissingVKeyWitnessesUTXOW", { keyHashes: string[] }>
+  | F<"UnsupportedFeature", { features: string[] }>
+  | F<"MalformedCertificate", { index: number }>
+  | F<"StakeKeyRegisteredDELEG", { credential: string }>
+  | F<"StakeKeyNotRegisteredDELEG", { credential: string }>
+  | F<"StakeKeyNonZeroAccountBalanceDELEG", { credential: string; balance: bigint }>
+  | F<"IncorrectDepositDELEG", { credential: string; stated: bigint; expected: bigint }>
+  | F<"DelegateeNotRegisteredDELEG", { poolId: string }>
+  | F<"StakePoolCostTooLowPOOL", { poolId: string; cost: bigint; minimum: bigint }>
+  | F<"VRFKeyHashAlreadyRegistered", { poolId: string; vrfKeyHash: string }>
+  | F<"StakePoolNotRegisteredOnKeyPOOL", { poolId: string }>
+  | F<"StakePoolRetirementWrongEpochPOOL", { poolId: string; epoch: number; current: number; max: number }>
+  | F<"WithdrawalsNotInRewardsCERTS", { account: string; requested: bigint; balance: bigint | null }>;
+
+export interface LedgerTx {
+  readonly body: TxBody;
+  readonly witnesses: WitnessSet;
+  /** Size of the whole transaction in bytes (body, witnesses, validity flag, auxiliary data). */
+  readonly size: number;
+}
+
+export interface TxContext {
+  readonly slot: bigint;
+  readonly params: LedgerParams;
+  /**
+   * Re-applying a transaction already validated on this chain (replay from the database, mempool revalidation):
+   * signatures are not checked again, as cardano-ledger's reapplyTx does. Every state-dependent rule still runs.
+   */
+  readonly reapply?: boolean;
+}
+
+const unsupportedFeatures = (body: TxBody, witnesses: WitnessSet, certs: Certificate[]): string[] => [
+  ...body.unsupported,
+  ...witnesses.unsupported,
+  ...certs.flatMap((c) => (c.kind === "Unsupported" ? [c.name] : [])),
+  ...[...body.withdrawals.keys()].filter((a) => rewardAccountKeyHash(a) === null).map(() => "script withdrawals"),
+  ...(body.outputs.some((o) => o.multiAsset) ? ["multi-asset outputs"] : []),
+  ...(body.outputs.some((o) => o.datumOrScript) ? ["datums or reference scripts"] : []),
+];
+
+/** Check `tx` against `state` and apply it; returns the failures (empty when applied). */
+export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journal: Journal): LedgerFailure[] {
+  const { body, witnesses } = tx;
+  const { params, slot } = ctx;
+  const failures: LedgerFailure[] = [];
+  const certs: Certificate[] = [];
+  for (const [i, raw] of body.certificates.entries()) {
+    try {
+      certs.push(decodeCertificate(raw, i));
+    } catch (error) {
+      failures.push({ kind: "MalformedCertificate", index: i, message: (error as Error).message });
+    }
+  }
+  const unsupported = unsupportedFeatures(body, witnesses, certs);
+  if (unsupported.length > 0) {
+    const features = [...new Set(unsupported)];
+    failures.push({
+      kind: "UnsupportedFeature",
+      features,
+      message: `poolfleet's ledger does not support ${features.join(", ")}`,
+    });
+  }
+  if (failures.length > 0) return failures;
+
+  // UTXO: inputs, validity interval, size, fee, output minimum.
+  if (body.inputs.length === 0)
+    failures.push({ kind: "InputSetEmptyUTxO", message: "the transaction spends no inputs" });
+  const refs = body.inputs.map((i) => outRef(i.txId, i.index));
+  const missing = refs.filter((r) => !state.utxo.has(r));
+  if (missing.length > 0)
+    failures.push({
+      kind: "BadInputsUTxO",
+      inputs: missing,
+      message: `inputs not in the UTxO (spent or never existed): ${missing.join(", ")}`,
+    });
+  if (body.ttl !== undefined && slot >= body.ttl)
+    failures.push({
+      kind: "ExpiredUTxO",
+      ttl: body.ttl,
+      slot,
+      message: `the transaction expired at slot ${body.ttl}; now slot ${slot}`,
+    });
+  if (body.validityStart !== undefined && slot < body.validityStart)
+    failures.push({
+      kind: "OutsideValidityIntervalUTxO",
+      validityStart: body.validityStart,
+      slot,
+      message: `the transaction is valid from slot ${body.validityStart}; now slot ${slot}`,
+    });
+  if (tx.size > params.maxTxSize)
+    failures.push({
+      kind: "MaxTxSizeUTxO",
+      size: tx.size,
+      max: params.maxTxSize,
+      message: `the transaction is ${tx.size} bytes; at most ${params.maxTxSize}`,
+    });
+  const minimum = minFee(params, tx.size);
+  if (body.fee < minimum)
+    failures.push({
+      kind: "FeeTooSmallUTxO",
+      minimum,
+      paid: body.fee,
+      message: `fee ${body.fee} is below the minimum ${minimum} for ${tx.size} bytes`,
+    });
+  const small = body.outputs.flatMap((o, i) => (o.coin < params.minUTxOValue ? [i] : []));
+  if (small.length > 0)
+    failures.push({
+      kind: "OutputTooSmallUTxO",
+      outputs: small,
+      message: `outputs ${small.join(", ")} hold less than ${params.minUTxOValue} lovelace`,
+    });
+
+  // Required signers: input owners, withdrawal accounts, certificate subjects.
+  const needed = new Set<string>();
+  for (const r of refs) {
+    const h = state.utxo.has(r) ? paymentKeyHash(state.utxo.get(r)!.address) : null;
+    if (h !== null) needed.add(h);
+  }
+  for (const account of body.withdrawals.keys()) needed.add(rewardAccountKeyHash(account)!);
+
+  const start = journal.mark;
+  // Withdrawals drain reward accounts first (Conway order), so a transaction may withdraw and deregister.
+  let withdrawn = 0n;
+  for (const [account, amount] of body.withdrawals) {
+    const cred = rewardAccountKeyHash(account)!;
+    const acct = state.accounts.get(cred);
+    if (!acct || acct.reward !== amount) {
+      failures.push({
+        kind: "WithdrawalsNotInRewardsCERTS",
+        account,
+        requested: amount,
+        balance: acct ? acct.reward : null,
+        message: acct
+          ? `withdrawal of ${amount} from ${account} must take the whole balance, ${acct.reward}`
+          : `withdrawal from ${account}, which is not a registered stake address`,
+      });
+      continue;
+    }
+    withdrawn += amount;
+    journal.set(state.accounts, cred, { ...acct, reward: 0n });
+  }
+  const { deposits, refunds } = applyCertificates(state, certs, ctx, journal, failures, needed);
+
+  // Value conservation: inputs + withdrawals + refunds = outputs + fee + deposits.
+  if (missing.length === 0) {
+    const consumed = refs.reduce((sum, r) => sum + state.utxo.get(r)!.coin, 0n) + withdrawn + refunds;
+    const produced = body.outputs.reduce((sum, o) => sum + o.coin, 0n) + body.fee + deposits;
+    if (consumed !== produced)
+      failures.push({
+        kind: "ValueNotConservedUTxO",
+        consumed,
+        produced,
+        message: `inputs, withdrawals and refunds give ${consumed} lovelace but outputs, fee and deposits take ${produced}`,
+      });
+  }
+
+  // UTXOW: every needed key signed, every signature valid.
+  const witnessed = new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey))));
+  const unwitnessed = [...needed].filter((h) => !witnessed.has(h));
+  if (unwitnessed.length > 0)
+    failures.push({
+      kind: "MissingVKeyWitnessesUTXOW",
+      keyHashes: unwitnessed,
+      message: `missing signatures from keys ${unwitnessed.join(", ")}`,
+    });
+  if (!ctx.reapply) {
+    const bad = invalidWitnesses(body, witnesses).map(bytesToHex);
+    if (bad.length > 0)
+      failures.push({
+        kind: "InvalidWitnessesUTXOW",
+        keys: bad,
+        message: `signatures that do not verify over the transaction id, by keys ${bad.join(", ")}`,
+      });
+  }
+
+  if (failures.length > 0) {
+    journal.rollback(start);
+    return failures;
+  }
+  for (const r of refs) journal.delete(state.utxo, r);
+  body.outputs.forEach((o, i) => journal.set(state.utxo, outRef(body.id, i), o));
+  journal.assign(state.pots, "fees", state.pots.fees + body.fee);
+  journal.assign(state.pots, "deposited", state.pots.deposited + deposits - refunds);
+  return [];
+}
+
+/** The DELEG and POOL rules, certificate by certificate, each seeing the effect of the ones before it. */
+function applyCertificates(
+  state: LedgerState,
+  certs: Certificate[],
+  ctx: TxContext,
+  journal: Journal,
+  failures: LedgerFailure[],
+  needed: Set<string>,
+): { deposits: bigint; refunds: bigint } {
+  const { params } = ctx;
+  let deposits = 0n;
+  let refunds = 0n;
+  const register = (credential: string, stated: bigint | undefined, pool: string | null) => {
+    if (state.accounts.has(credential)) {
+      failures.push({
+        kind: "StakeKeyRegisteredDELEG",
+        credential,
+        message: `stake key ${credential} is already registered`,
+      });
+    } else if (stated !== undefined && stated !== params.keyDeposit) {
+      failures.push({
+        kind: "IncorrectDepositDELEG",
+        credential,
+        stated,
+        expected: params.keyDeposit,
+        message: `stake registration of ${credential} states a deposit of ${stated}; the deposit is ${params.keyDeposit}`,
+      });
+    } else {
+      journal.set(state.accounts, credential, { reward: 0n, deposit: params.keyDeposit, pool });
+      deposits += params.keyDeposit;
+    }
+  };
+  const poolRegistered = (poolId: string) => {
+    if (state.pools.has(poolId)) return true;
+    failures.push({
+      kind: "DelegateeNotRegisteredDELEG",
+      poolId,
+      message: `delegation to pool ${poolId}, which is not registered`,
+    });
+    return false;
+  };
+  for (const cert of certs) {
+    switch (cert.kind) {
+      case "StakeRegistration":
+        // The Shelley form needs no signature; Conway's form, which states the deposit, does.
+        if (cert.deposit !== undefined) needed.add(cert.credential);
+        register(cert.credential, cert.deposit, null);
+        break;
+      case "StakeRegistrationDelegation":
+        needed.add(cert.credential);
+        if (poolRegistered(cert.poolId)) register(cert.credential, cert.deposit, cert.poolId);
+        break;
+      case "StakeDeregistration": {
+        needed.add(cert.credential);
+        const account = state.accounts.get(cert.credential);
+        if (!account) {
+          failures.push({
+            kind: "StakeKeyNotRegisteredDELEG",
+            credential: cert.credential,
+            message: `stake key ${cert.credential} is not registered`,
+          });
+        } else if (account.reward !== 0n) {
+          failures.push({
+            kind: "StakeKeyNonZeroAccountBalanceDELEG",
+            credential: cert.credential,
+            balance: account.reward,
+            message: `stake key ${cert.credential} still holds ${account.reward} lovelace of rewards: withdraw them first (in the same transaction is fine)`,
+          });
+        } else if (cert.refund !== undefined && cert.refund !== account.deposit) {
+          failures.push({
+            kind: "IncorrectDepositDELEG",
+            credential: cert.credential,
+            stated: cert.refund,
+            expected: account.deposit,
+            message: `deregistration of ${cert.credential} states a refund of ${cert.refund}; the deposit held is ${account.deposit}`,
+          });
+        } else {
+          journal.delete(state.accounts, cert.credential);
+          refunds += account.deposit;
+        }
+        break;
+      }
+      case "StakeDelegation": {
+        needed.add(cert.credential);
+        const account = state.accounts.get(cert.credential);
+        if (!account) {
+          failures.push({
+            kind: "StakeKeyNotRegisteredDELEG",
+            credential: cert.credential,
+            message: `delegation from stake key ${cert.credential}, which is not registered`,
+          });
+        } else if (poolRegistered(cert.poolId)) {
+          journal.set(state.accounts, cert.credential, { ...account, pool: cert.poolId });
+        }
+        break;
+      }
+      case "PoolRegistration": {
+        const pool = cert.pool;
+        needed.add(pool.operator);
+        for (const owner of pool.owners) needed.add(owner);
+        if (pool.cost < params.minPoolCost) {
+          failures.push({
+            kind: "StakePoolCostTooLowPOOL",
+            poolId: pool.operator,
+            cost: pool.cost,
+            minimum: params.minPoolCost,
+            message: `pool ${pool.operator} declares a cost of ${pool.cost}; the minimum is ${params.minPoolCost}`,
+          });
+          break;
+        }
+        const clash = [...state.pools.values()].find(
+          (p) => p.vrfKeyHash === pool.vrfKeyHash && p.operator !== pool.operator,
+        );
+        if (clash) {
+          failures.push({
+            kind: "VRFKeyHashAlreadyRegistered",
+            poolId: pool.operator,
+            vrfKeyHash: pool.vrfKeyHash,
+            message: `pool ${pool.operator} uses VRF key hash ${pool.vrfKeyHash}, already registered by pool ${clash.operator}`,
+          });
+          break;
+        }
+        if (state.pools.has(pool.operator)) {
+          // A re-registration updates the parameters from the next epoch and cancels a retirement.
+          journal.set(state.futurePools, pool.operator, pool);
+          journal.delete(state.retiring, pool.operator);
+        } else {
+          journal.set(state.pools, pool.operator, pool);
+          journal.set(state.poolDeposits, pool.operator, params.poolDeposit);
+          deposits += params.poolDeposit;
+        }
+        break;
+      }
+      case "PoolRetirement": {
+        needed.add(cert.poolId);
+        const max = state.epoch + params.eMax;
+        if (!state.pools.has(cert.poolId)) {
+          failures.push({
+            kind: "StakePoolNotRegisteredOnKeyPOOL",
+            poolId: cert.poolId,
+            message: `retirement of pool ${cert.poolId}, which is not registered`,
+          });
+        } else if (cert.epoch <= state.epoch || cert.epoch > max) {
+          failures.push({
+            kind: "StakePoolRetirementWrongEpochPOOL",
+            poolId: cert.poolId,
+            epoch: cert.epoch,
+            current: state.epoch,
+            max,
+            message: `pool ${cert.poolId} may retire in epochs ${state.epoch + 1} to ${max}, not ${cert.epoch}`,
+          });
+        } else {
+          journal.set(state.retiring, cert.poolId, cert.epoch);
+        }
+        break;
+      }
+      case "Unsupported":
+        break;
+    }
+  }
+  return { deposits, refunds };
+}

@@ -1,0 +1,182 @@
+// Certificates (Conway CDDL) that a stake-pool network needs: stake registration, deregistration and
+// delegation (Shelley and Conway forms), pool registration/update and retirement. Governance certificates,
+// script credentials and the certificates Conway removed decode to "Unsupported", which the ledger rejects by name.
+import { Tag } from "cbor-x";
+import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
+import { rational, type Rational } from "../crypto/rational.ts";
+import { asArray, asBytes, asUint, type CborValue } from "../formats/cbor.ts";
+
+/** A key-hash stake credential (28 bytes, hex). Script credentials are not supported. */
+export type KeyHash = string;
+
+export interface PoolParams {
+  /** Pool id: Blake2b-224 of the cold verification key, hex. */
+  readonly operator: string;
+  readonly vrfKeyHash: string;
+  readonly pledge: bigint;
+  readonly cost: bigint;
+  readonly margin: Rational;
+  /** Reward account bytes (29: header + credential), hex. */
+  readonly rewardAccount: string;
+  readonly owners: KeyHash[];
+  /** Relays and metadata are carried as they came, for re-encoding. */
+  readonly relays: CborValue[];
+  readonly metadata: CborValue;
+}
+
+export type Certificate =
+  | { readonly kind: "StakeRegistration"; readonly credential: KeyHash; readonly deposit?: bigint }
+  | { readonly kind: "StakeDeregistration"; readonly credential: KeyHash; readonly refund?: bigint }
+  | { readonly kind: "StakeDelegation"; readonly credential: KeyHash; readonly poolId: string }
+  | {
+      readonly kind: "StakeRegistrationDelegation";
+      readonly credential: KeyHash;
+      readonly poolId: string;
+      readonly deposit: bigint;
+    }
+  | { readonly kind: "PoolRegistration"; readonly pool: PoolParams }
+  | { readonly kind: "PoolRetirement"; readonly poolId: string; readonly epoch: number }
+  | { readonly kind: "Unsupported"; readonly name: string };
+
+const UNSUPPORTED: Record<number, string> = {
+  5: "genesis key delegation certificates (removed in Conway)",
+  6: "MIR certificates (removed in Conway)",
+  9: "vote delegation certificates",
+  10: "stake and vote delegation certificates",
+  12: "vote registration-delegation certificates",
+  13: "stake, vote registration-delegation certificates",
+  14: "committee hot key authorization certificates",
+  15: "committee resignation certificates",
+  16: "DRep registration certificates",
+  17: "DRep deregistration certificates",
+  18: "DRep update certificates",
+};
+
+function keyCredential(value: CborValue, what: string): KeyHash | null {
+  const [type, hash] = asArray(value, what, 2);
+  if (type === 1) return null;
+  if (type !== 0) throw new Error(`${what} must be [0, key hash] or [1, script hash]`);
+  return bytesToHex(asBytes(hash, `${what} hash`, 28));
+}
+
+function setItems(value: CborValue, what: string): CborValue[] {
+  if (Array.isArray(value)) return value;
+  if (value instanceof Set) return [...(value as Set<CborValue>)];
+  if (value instanceof Tag && value.tag === 258) return asArray(value.value as CborValue, what);
+  throw new Error(`${what} must be an array or set`);
+}
+
+function unitInterval(value: CborValue, what: string): Rational {
+  const inner = value instanceof Tag && value.tag === 30 ? (value.value as CborValue) : value;
+  const [num, den] = asArray(inner, what, 2);
+  const r = rational(asUint(num, `${what} numerator`), asUint(den, `${what} denominator`));
+  if (r.den === 0n || r.num > r.den) throw new Error(`${what} must be a fraction between 0 and 1`);
+  return r;
+}
+
+/** Decode one certificate; throws an Error naming the field that is wrong. */
+export function decodeCertificate(value: CborValue, index: number): Certificate {
+  const what = `certificate ${index}`;
+  const items = asArray(value, what);
+  const type = items[0];
+  if (typeof type !== "number") throw new Error(`${what} has no certificate type`);
+  const cred = (i: number) => keyCredential(items[i]!, `${what} stake credential`);
+  const scriptCredential: Certificate = { kind: "Unsupported", name: "script stake credentials" };
+  switch (type) {
+    case 0:
+    case 7: {
+      const credential = cred(1);
+      if (credential === null) return scriptCredential;
+      return type === 0
+        ? { kind: "StakeRegistration", credential }
+        : { kind: "StakeRegistration", credential, deposit: asUint(items[2], `${what} deposit`) };
+    }
+    case 1:
+    case 8: {
+      const credential = cred(1);
+      if (credential === null) return scriptCredential;
+      return type === 1
+        ? { kind: "StakeDeregistration", credential }
+        : { kind: "StakeDeregistration", credential, refund: asUint(items[2], `${what} refund`) };
+    }
+    case 2:
+    case 11: {
+      const credential = cred(1);
+      if (credential === null) return scriptCredential;
+      const poolId = bytesToHex(asBytes(items[2], `${what} pool id`, 28));
+      return type === 2
+        ? { kind: "StakeDelegation", credential, poolId }
+        : { kind: "StakeRegistrationDelegation", credential, poolId, deposit: asUint(items[3], `${what} deposit`) };
+    }
+    case 3: {
+      asArray(value, what, 10);
+      return {
+        kind: "PoolRegistration",
+        pool: {
+          operator: bytesToHex(asBytes(items[1], `${what} operator`, 28)),
+          vrfKeyHash: bytesToHex(asBytes(items[2], `${what} VRF key hash`, 32)),
+          pledge: asUint(items[3], `${what} pledge`),
+          cost: asUint(items[4], `${what} cost`),
+          margin: unitInterval(items[5]!, `${what} margin`),
+          rewardAccount: bytesToHex(asBytes(items[6], `${what} reward account`, 29)),
+          owners: setItems(items[7]!, `${what} owners`).map((o, i) => bytesToHex(asBytes(o, `${what} owner ${i}`, 28))),
+          relays: asArray(items[8]!, `${what} relays`),
+          metadata: items[9] ?? null,
+        },
+      };
+    }
+    case 4:
+      return {
+        kind: "PoolRetirement",
+        poolId: bytesToHex(asBytes(items[1], `${what} pool id`, 28)),
+        epoch: Number(asUint(items[2], `${what} epoch`)),
+      };
+    default:
+      return { kind: "Unsupported", name: UNSUPPORTED[type] ?? `certificate type ${type}` };
+  }
+}
+
+const keyCred = (hash: KeyHash): CborValue => [0, hexToBytes(hash)];
+
+/** Conway's encoding of a certificate (Shelley forms where Conway kept them; used by tests and tools). */
+export function encodeCertificate(cert: Exclude<Certificate, { kind: "Unsupported" }>): CborValue {
+  switch (cert.kind) {
+    case "StakeRegistration":
+      return cert.deposit === undefined ? [0, keyCred(cert.credential)] : [7, keyCred(cert.credential), cert.deposit];
+    case "StakeDeregistration":
+      return cert.refund === undefined ? [1, keyCred(cert.credential)] : [8, keyCred(cert.credential), cert.refund];
+    case "StakeDelegation":
+      return [2, keyCred(cert.credential), hexToBytes(cert.poolId)];
+    case "StakeRegistrationDelegation":
+      return [11, keyCred(cert.credential), hexToBytes(cert.poolId), cert.deposit];
+    case "PoolRegistration": {
+      const p = cert.pool;
+      return [
+        3,
+        hexToBytes(p.operator),
+        hexToBytes(p.vrfKeyHash),
+        p.pledge,
+        p.cost,
+        new Tag([p.margin.num, p.margin.den], 30) as unknown as CborValue,
+        hexToBytes(p.rewardAccount),
+        p.owners.map(hexToBytes),
+        p.relays,
+        p.metadata,
+      ];
+    }
+    case "PoolRetirement":
+      return [4, hexToBytes(cert.poolId), cert.epoch];
+  }
+}
+
+/** A reward account on a network: header 0xE0 | network id (0 test, 1 main) followed by the key hash. */
+export function rewardAccount(keyHash: KeyHash, mainnet = false): string {
+  return (mainnet ? "e1" : "e0") + keyHash;
+}
+
+/** The key hash of a key-based reward account, or null for script accounts or malformed bytes. */
+export function rewardAccountKeyHash(accountHex: string): KeyHash | null {
+  if (accountHex.length !== 58) return null;
+  const header = parseInt(accountHex.slice(0, 2), 16);
+  return header >> 4 === 0xe ? accountHex.slice(2) : null;
+}

@@ -1,0 +1,68 @@
+// The protocol parameters and genesis constants the ledger rules use, read from a Shelley genesis with the
+// fractions (rho, tau, a0) kept exact from the file's own text.
+import { parseRational, type Rational } from "../crypto/rational.ts";
+import { InputError } from "../formats/errors.ts";
+import type { ShelleyGenesis } from "../formats/genesis.ts";
+
+export interface LedgerParams {
+  readonly minFeeA: bigint;
+  readonly minFeeB: bigint;
+  readonly minUTxOValue: bigint;
+  readonly maxTxSize: number;
+  readonly maxBlockBodySize: number;
+  readonly keyDeposit: bigint;
+  readonly poolDeposit: bigint;
+  readonly minPoolCost: bigint;
+  /** Furthest epoch (from now) a pool may announce retirement for. */
+  readonly eMax: number;
+  /** Desired number of pools (k in the reward formula). */
+  readonly nOpt: number;
+  /** Pledge influence. */
+  readonly a0: Rational;
+  /** Monetary expansion per epoch. */
+  readonly rho: Rational;
+  /** Treasury cut. */
+  readonly tau: Rational;
+  readonly maxLovelaceSupply: bigint;
+  readonly epochLength: number;
+  readonly activeSlotsCoeff: Rational;
+  readonly mainnet: boolean;
+}
+
+export function ledgerParamsFromGenesis(genesis: ShelleyGenesis, where = "Shelley genesis"): LedgerParams {
+  const pp = (genesis.document.protocolParams ?? {}) as Record<string, unknown>;
+  const int = (key: string, fallback?: number): bigint => {
+    const v = pp[key] ?? fallback;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+      throw new InputError(where, `protocolParams.${key} must be a whole number ≥ 0`);
+    return BigInt(v);
+  };
+  const fraction = (key: string): Rational => {
+    if (typeof pp[key] !== "number") throw new InputError(where, `protocolParams.${key} must be a number`);
+    const r = genesis.exactNumber(["protocolParams", key]) ?? parseRational(`${pp[key]}`);
+    if (r.num < 0n) throw new InputError(where, `protocolParams.${key} must not be negative`);
+    return r;
+  };
+  const supply = genesis.document.maxLovelaceSupply;
+  if (typeof supply !== "number" && typeof supply !== "string")
+    throw new InputError(where, "maxLovelaceSupply must be a whole number");
+  return {
+    minFeeA: int("minFeeA"),
+    minFeeB: int("minFeeB"),
+    minUTxOValue: int("minUTxOValue", 0),
+    maxTxSize: Number(int("maxTxSize")),
+    maxBlockBodySize: Number(int("maxBlockBodySize")),
+    keyDeposit: int("keyDeposit"),
+    poolDeposit: int("poolDeposit"),
+    minPoolCost: int("minPoolCost", 0),
+    eMax: Number(int("eMax")),
+    nOpt: Number(int("nOpt")),
+    a0: fraction("a0"),
+    rho: fraction("rho"),
+    tau: fraction("tau"),
+    maxLovelaceSupply: BigInt(genesis.exactNumber(["maxLovelaceSupply"])?.num ?? supply),
+    epochLength: genesis.epochLength,
+    activeSlotsCoeff: genesis.activeSlotsCoeff,
+    mainnet: genesis.networkId === "Mainnet",
+  };
+}
