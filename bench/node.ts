@@ -1,5 +1,5 @@
-// Node benchmarks: build a real chain of N blocks (forge, validate, store), replay 10,000 of them (decode +
-// full validation), then time a poolfleet-node restart on the whole chain and read its idle resident memory.
+// Node benchmarks: build a real chain of N blocks (forge, validate, store; the first 10,000 with transactions),
+// replay those 10,000 (decode, header validation, ledger), then time a poolfleet-node restart on the whole chain and read its idle resident memory.
 // Targets: restart under 5 s with 100,000 blocks; idle RSS under 150 MB.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -7,14 +7,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeBlock } from "../src/chain/block.ts";
-import { applyHeader, chainStateToJson, initialChainState } from "../src/consensus/chain-state.ts";
-import { bytesToHex } from "../src/crypto/bytes.ts";
+import { bytesToHex, hexToBytes } from "../src/crypto/bytes.ts";
+import { KEY_KINDS, readKeyFile } from "../src/formats/keys.ts";
+import { buildTx } from "../src/ledger/tx-build.ts";
+import type { Tx } from "../src/ledger/tx.ts";
+import { NodeChain } from "../src/node/chain.ts";
 import { loadNetwork } from "../src/node/config.ts";
 import { forgeForSlot } from "../src/node/forge.ts";
 import { loadProducerKeys } from "../src/node/producer-keys.ts";
 import { ChainDb } from "../src/storage/chain-db.ts";
 import { saveSnapshot } from "../src/storage/snapshots.ts";
 import { main as cli } from "../src/cli/main.ts";
+
+const TX_BLOCKS = 10_000;
+const TXS_PER_BLOCK = 5;
 
 export async function benchNode(blocks: number): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "pf-bench-node-"));
@@ -41,55 +47,90 @@ export async function benchNode(blocks: number): Promise<void> {
   if ((await cli(argv, quiet)) !== 0) throw new Error("genesis create failed");
   const net = loadNetwork(join(devnet, "config.json"));
   const p = (f: string) => join(devnet, "pools", "pool1", f);
+  const chain = NodeChain.genesis(net);
   const gate = loadProducerKeys(
     { kes: p("kes.skey"), vrf: p("vrf.skey"), opcert: p("node.cert") },
     net.clock,
-    net.stake,
+    (id) => {
+      const pool = chain.ledger.pools.get(id);
+      return pool ? hexToBytes(pool.vrfKeyHash) : undefined;
+    },
     () => undefined,
     start,
   );
   if (!gate.forging) throw new Error(gate.reason);
+  // The first 10,000 blocks carry transactions: each a payment from the genesis owner that spends the change of
+  // the one before, so every block's transactions depend on the previous block's.
+  const payer = readKeyFile(p("payment.skey"), KEY_KINDS.paymentSigning);
+  const owner = [...chain.ledger.utxo][0]!;
+  let change = { txId: hexToBytes(owner[0].split("#")[0]!), index: 0, coin: owner[1].coin, address: owner[1].address };
+  const sink = owner[1].address;
+  const txsFor = (blockIndex: number): Tx[] => {
+    if (blockIndex >= TX_BLOCKS) return [];
+    return Array.from({ length: TXS_PER_BLOCK }, () => {
+      const fee = 200_000n;
+      const tx = buildTx(
+        {
+          inputs: [{ txId: change.txId, index: change.index }],
+          outputs: [
+            { address: sink, coin: 2_000_000n },
+            { address: change.address, coin: change.coin - 2_000_000n - fee },
+          ],
+          fee,
+        },
+        [payer],
+      );
+      change = { ...change, txId: tx.body.id, index: 1, coin: change.coin - 2_000_000n - fee };
+      return tx;
+    });
+  };
   const dbPath = join(root, "db");
   const db = ChainDb.open(dbPath);
-  let state = initialChainState(net.genesis.hash);
   const t0 = performance.now();
   for (let slot = 1n; db.length < blocks; slot++) {
-    const outcome = forgeForSlot(slot, state, net.rules, gate.keys);
+    const txs = txsFor(db.length);
+    const outcome = forgeForSlot(slot, chain.state, net.rules, chain.ledger.poolDistr, gate.keys, () => txs);
     if (outcome.kind !== "forged") throw new Error(`slot ${slot}: ${outcome.kind}`);
-    const r = applyHeader(state, outcome.header, net.rules);
-    if (!r.ok) throw new Error(r.errors[0]!.message);
+    const r = chain.applyBlock(decodeBlock(outcome.block));
+    if (!r.ok) throw new Error(r.message);
     db.append(
       outcome.block,
       { slot, blockNo: outcome.header.body.blockNumber, hash: outcome.header.hash },
       { sync: false },
     );
-    state = r.state;
     if (db.length % 10000 === 0) process.stderr.write(`\r  built ${db.length}/${blocks} blocks`);
   }
   db.sync();
-  saveSnapshot(dbPath, { blockCount: db.length, tipHash: bytesToHex(db.tip!.hash), state: chainStateToJson(state) });
+  saveSnapshot(dbPath, { blockCount: db.length, tipHash: bytesToHex(db.tip!.hash), state: chain.toJson() });
   process.stderr.write("\r");
   const built = (performance.now() - t0) / 1000;
   console.log(
     `${"chain build (forge+validate)".padEnd(28)}${Math.round(blocks / built)
       .toString()
-      .padStart(9)} blocks/s (${blocks} blocks in ${built.toFixed(1)} s)`,
+      .padStart(
+        9,
+      )} blocks/s (${blocks} blocks in ${built.toFixed(1)} s; ${Math.min(blocks, TX_BLOCKS) * TXS_PER_BLOCK} transactions)`,
   );
 
-  const replayCount = Math.min(10000, db.length);
-  let replayState = initialChainState(net.genesis.hash);
-  const t1 = performance.now();
-  for (let i = 0; i < replayCount; i++) {
-    const r = applyHeader(replayState, decodeBlock(db.readBlock(i)).header, net.rules);
-    if (!r.ok) throw new Error(`replay ${i}: ${r.errors[0]!.message}`);
-    replayState = r.state;
+  const replayCount = Math.min(TX_BLOCKS, db.length);
+  for (const reapply of [false, true]) {
+    const replay = NodeChain.genesis(net);
+    const t1 = performance.now();
+    for (let i = 0; i < replayCount; i++) {
+      const r = replay.applyBlock(decodeBlock(db.readBlock(i)), { reapply });
+      if (!r.ok) throw new Error(`replay ${i}: ${r.message}`);
+    }
+    const seconds = (performance.now() - t1) / 1000;
+    console.log(
+      `${(reapply ? "replay, own db (reapply)" : "replay (full validation)").padEnd(28)}${Math.round(
+        replayCount / seconds,
+      )
+        .toString()
+        .padStart(
+          9,
+        )} blocks/s (${replayCount} blocks with ${TXS_PER_BLOCK} transactions each: ${Math.round((replayCount * TXS_PER_BLOCK) / seconds)} tx/s)`,
+    );
   }
-  const replay = (performance.now() - t1) / 1000;
-  console.log(
-    `${"replay (read+decode+validate)".padEnd(28)}${Math.round(replayCount / replay)
-      .toString()
-      .padStart(9)} blocks/s (${replayCount} blocks; empty blocks: no transactions yet)`,
-  );
   db.close();
 
   const bin = fileURLToPath(new URL("../bin/poolfleet-node.js", import.meta.url));

@@ -31,8 +31,6 @@ export interface ChainRules {
   readonly params: PraosParams;
   readonly clock: SlotClock;
   readonly securityParam: number;
-  /** The stake distribution for an epoch (a devnet without a ledger uses its genesis distribution throughout). */
-  stakeFor(epoch: number): ReadonlyMap<string, PoolView>;
   /** Conway's 4k/f randomness window from this epoch (0 on a Conway-from-genesis devnet). */
   readonly conwayFromEpoch: number;
 }
@@ -48,7 +46,16 @@ export function noncesAt(state: ChainState, rules: ChainRules, slot: bigint): No
   return tickToEpoch(state.nonces, rules.clock.epochOfSlot(Number(slot)));
 }
 
-export function applyHeader(state: ChainState, header: Header, rules: ChainRules): ApplyResult {
+/**
+ * Validate `header` on top of `state` and return the new state. `stake` is the pool distribution in force for
+ * the header's epoch (the ledger's, ticked to that epoch).
+ */
+export function applyHeader(
+  state: ChainState,
+  header: Header,
+  rules: ChainRules,
+  stake: ReadonlyMap<string, PoolView>,
+): ApplyResult {
   const slot = header.body.slot;
   if (state.tip && slot <= state.tip.slot) {
     return {
@@ -64,7 +71,6 @@ export function applyHeader(state: ChainState, header: Header, rules: ChainRules
   }
   const epoch = rules.clock.epochOfSlot(Number(slot));
   const nonces = tickToEpoch(state.nonces, epoch);
-  const stake = rules.stakeFor(epoch);
   const errors = validateHeader(header, {
     params: rules.params,
     epochNonce: nonces.epochNonce,

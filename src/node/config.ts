@@ -7,7 +7,7 @@ import { activeSlotCoeff } from "../crypto/leader.ts";
 import { InputError } from "../formats/errors.ts";
 import { readShelleyGenesis, type ShelleyGenesis } from "../formats/genesis.ts";
 import { SlotClock } from "../formats/slot-clock.ts";
-import { genesisStakeDistribution, type PoolStake } from "../ledger/genesis-stake.ts";
+import { type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
 
 export const NODE_FLAGS = [
@@ -87,8 +87,8 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
 export interface Network {
   readonly genesis: ShelleyGenesis;
   readonly clock: SlotClock;
-  readonly stake: ReadonlyMap<string, PoolStake>;
   readonly rules: ChainRules;
+  readonly ledgerParams: LedgerParams;
   /** The effective network configuration, for /config. */
   readonly summary: Record<string, unknown>;
 }
@@ -118,8 +118,7 @@ export function loadNetwork(configPath: string): Network {
     );
   }
   const clock = new SlotClock(genesis);
-  const stake = genesisStakeDistribution(genesis.document);
-  const views = new Map([...stake].map(([id, s]) => [id, { stake: s.relative, vrfKeyHash: s.vrfKeyHash }]));
+  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath);
   const rules: ChainRules = {
     params: {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
@@ -129,13 +128,12 @@ export function loadNetwork(configPath: string): Network {
     },
     clock,
     securityParam: genesis.securityParam,
-    stakeFor: () => views,
     conwayFromEpoch: typeof config.TestConwayHardForkAtEpoch === "number" ? config.TestConwayHardForkAtEpoch : 0,
   };
   return {
     genesis,
     clock,
-    stake,
+    ledgerParams,
     rules,
     summary: {
       networkMagic: genesis.networkMagic,
@@ -147,7 +145,7 @@ export function loadNetwork(configPath: string): Network {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
       maxKESEvolutions: genesis.maxKESEvolutions,
       shelleyGenesisHash: bytesToHex(genesis.hash),
-      pools: stake.size,
+      pools: Object.keys((genesis.document.staking as { pools?: object } | undefined)?.pools ?? {}).length,
     },
   };
 }

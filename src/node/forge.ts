@@ -1,9 +1,11 @@
 // Forging one block: the leader check for the slot and, when elected, a signed block on top of the tip.
 // Pure apart from evolving the KES key in memory (which erases the periods it leaves).
-import { blockBodyHash, blockBodySize, emptyBodyParts, encodeBlock } from "../chain/block.ts";
+import { blockBodyHash, blockBodySize, encodeBlock } from "../chain/block.ts";
 import { type Header, signPraosHeader } from "../chain/header.ts";
 import type { ChainRules, ChainState } from "../consensus/chain-state.ts";
 import { noncesAt } from "../consensus/chain-state.ts";
+import type { PoolView } from "../consensus/header-validation.ts";
+import { blockBodyParts, type Tx } from "../ledger/tx.ts";
 import { praosLeaderValue, praosVrfInput } from "../consensus/vrf-input.ts";
 import { checkLeaderNatValue } from "../crypto/leader.ts";
 import { vrfProve } from "../crypto/vrf.ts";
@@ -13,11 +15,22 @@ export type ForgeOutcome =
   | { readonly kind: "not-leader" }
   | { readonly kind: "kes-window"; readonly reason: string }
   | { readonly kind: "no-stake"; readonly reason: string }
-  | { readonly kind: "forged"; readonly header: Header; readonly block: Uint8Array };
+  | { readonly kind: "forged"; readonly header: Header; readonly block: Uint8Array; readonly txs: readonly Tx[] };
 
-export function forgeForSlot(slot: bigint, state: ChainState, rules: ChainRules, keys: ProducerKeys): ForgeOutcome {
+/**
+ * Forge for `slot` if the pool leads it. `stake` is the pool distribution in force for the slot's epoch;
+ * `selectTxs` is called only once elected, and returns the transactions for the block in an order that applies.
+ */
+export function forgeForSlot(
+  slot: bigint,
+  state: ChainState,
+  rules: ChainRules,
+  stake: ReadonlyMap<string, PoolView>,
+  keys: ProducerKeys,
+  selectTxs: () => readonly Tx[] = () => [],
+): ForgeOutcome {
   const epoch = rules.clock.epochOfSlot(Number(slot));
-  const pool = rules.stakeFor(epoch).get(keys.poolId);
+  const pool = stake.get(keys.poolId);
   if (!pool) return { kind: "no-stake", reason: `pool ${keys.poolId} has no stake in epoch ${epoch}` };
   const kesPeriod = BigInt(rules.clock.kesPeriodOfSlot(Number(slot)));
   const t = Number(kesPeriod - BigInt(keys.opcert.kesPeriod));
@@ -32,7 +45,8 @@ export function forgeForSlot(slot: bigint, state: ChainState, rules: ChainRules,
   if (!checkLeaderNatValue(praosLeaderValue(output), pool.stake, rules.params.activeSlotCoeff))
     return { kind: "not-leader" };
   keys.kes.evolveTo(t);
-  const parts = emptyBodyParts();
+  const txs = selectTxs();
+  const parts = blockBodyParts(txs);
   const header = signPraosHeader(
     {
       blockNumber: state.tip ? state.tip.blockNo + 1n : 0n,
@@ -53,5 +67,5 @@ export function forgeForSlot(slot: bigint, state: ChainState, rules: ChainRules,
     },
     keys.kes,
   );
-  return { kind: "forged", header, block: encodeBlock(header, parts) };
+  return { kind: "forged", header, block: encodeBlock(header, parts), txs };
 }

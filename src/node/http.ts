@@ -1,4 +1,6 @@
-// The node's HTTP endpoints on the metrics port: /metrics, /health, /ready, /config. Never a key byte.
+// The node's HTTP endpoints on the metrics port: /metrics, /health, /ready, /config, the ledger summary at
+// /api/ledger, and transaction submission at POST /api/submit/tx (cardano-submit-api's interface: the raw CBOR
+// transaction as the body, the transaction id as a JSON string back). Never a key byte.
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 
@@ -7,6 +9,10 @@ export interface HttpSources {
   health(): { status: "ok" | "degraded"; [k: string]: unknown };
   ready(): boolean;
   config(): unknown;
+  ledger(): unknown;
+  /** Largest request body accepted by the submit endpoint. */
+  readonly maxTxBytes: number;
+  submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string };
 }
 
 const json = (value: unknown) =>
@@ -19,6 +25,25 @@ export function startHttp(host: string, port: number, sources: HttpSources): Pro
       res.writeHead(code, { "content-type": type });
       res.end(body);
     };
+    if (path === "/api/submit/tx") {
+      if (req.method !== "POST") return send(405, "text/plain", "POST the CBOR transaction to /api/submit/tx\n");
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > sources.maxTxBytes) {
+          send(413, "application/json", json(`transaction larger than ${sources.maxTxBytes} bytes`));
+          req.destroy();
+        } else chunks.push(chunk);
+      });
+      req.on("end", () => {
+        if (res.headersSent) return;
+        const result = sources.submitTx(Uint8Array.from(Buffer.concat(chunks)));
+        if (result.accepted) send(202, "application/json", json(result.id));
+        else send(400, "application/json", json(result.error));
+      });
+      return;
+    }
     if (req.method !== "GET") return send(405, "text/plain", "method not allowed\n");
     if (path === "/metrics") {
       sources.registry.metrics().then(
@@ -31,7 +56,8 @@ export function startHttp(host: string, port: number, sources: HttpSources): Pro
     if (path === "/ready")
       return sources.ready() ? send(200, "text/plain", "ready\n") : send(503, "text/plain", "not ready\n");
     if (path === "/config") return send(200, "application/json", json(sources.config()));
-    send(404, "text/plain", "not found: try /metrics, /health, /ready or /config\n");
+    if (path === "/api/ledger") return send(200, "application/json", json(sources.ledger()));
+    send(404, "text/plain", "not found: try /metrics, /health, /ready, /config, /api/ledger or POST /api/submit/tx\n");
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

@@ -16,6 +16,10 @@ export function createMetrics() {
     leaderChecks: c("leader_checks_total", "slots checked for leadership"),
     slotsLed: c("slots_led_total", "slots this node's pool led"),
     mempoolTxs: g("mempool_txs", "transactions in the mempool"),
+    mempoolBytes: g("mempool_bytes", "bytes of transactions in the mempool"),
+    txsSubmitted: c("txs_submitted_total", "transactions accepted into the mempool"),
+    txsRejected: c("txs_rejected_total", "transactions refused by the mempool"),
+    txsInBlocks: c("txs_in_blocks_total", "transactions in blocks adopted"),
     kesCurrentPeriod: g("kes_current_period", "current KES period"),
     kesPeriodsRemaining: g("kes_periods_remaining", "KES periods left on the operational certificate"),
     kesExpiry: g(

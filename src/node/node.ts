@@ -4,24 +4,25 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { decodeBlock } from "../chain/block.ts";
-import {
-  applyHeader,
-  type ChainState,
-  chainStateFromJson,
-  chainStateToJson,
-  initialChainState,
-} from "../consensus/chain-state.ts";
-import { bytesToHex } from "../crypto/bytes.ts";
+import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
+import { formatRational } from "../crypto/rational.ts";
 import { wipeVrfSecretKey } from "../crypto/vrf.ts";
+import { onScratch } from "../ledger/block-body.ts";
+import { tickToEpoch } from "../ledger/epoch.ts";
+import { Mempool } from "../ledger/mempool.ts";
+import { decodeTx, TxDecodeError } from "../ledger/tx.ts";
 import { ChainDb } from "../storage/chain-db.ts";
 import { loadSnapshot, saveSnapshot } from "../storage/snapshots.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { forgeForSlot } from "./forge.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
+import { NodeChain } from "./chain.ts";
 import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
 
 const SNAPSHOT_EVERY = 20;
+/** Mempool capacity in blocks' worth of transactions (cardano-node's default is twice the block size). */
+const MEMPOOL_BLOCKS = 2;
 
 export class PoolfleetNode {
   readonly options: NodeOptions;
@@ -29,11 +30,13 @@ export class PoolfleetNode {
   readonly metrics: NodeMetrics;
   #network!: Network;
   #db!: ChainDb;
-  #state!: ChainState;
+  #chain!: NodeChain;
+  #mempool!: Mempool;
   #gate: GateOutcome | null = null;
   #http: Server | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
+  #noStakeEpoch = -1;
   #ready = false;
   #stopping = false;
 
@@ -49,12 +52,16 @@ export class PoolfleetNode {
     this.#db = ChainDb.open(this.options.databasePath);
     this.log.info({ recovery: this.#db.report }, "chain database open");
     this.#restore();
+    this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
     this.reloadKeys();
     this.#http = await startHttp(this.options.metricsHost, this.options.metricsPort, {
       registry: this.metrics.registry,
       health: () => this.#health(),
       ready: () => this.#ready,
       config: () => this.#config(),
+      ledger: () => this.#ledgerSummary(),
+      maxTxBytes: this.#network.ledgerParams.maxTxSize,
+      submitTx: (bytes) => this.submitTx(bytes),
     });
     const address = this.#http.address();
     this.log.info({ metrics: address }, "http endpoints listening");
@@ -75,8 +82,11 @@ export class PoolfleetNode {
     const gate = loadProducerKeys(
       paths,
       this.#network.clock,
-      this.#network.stake,
-      (id) => this.#state.counters.get(id),
+      (id) => {
+        const pool = this.#chain.ledger.pools.get(id);
+        return pool ? hexToBytes(pool.vrfKeyHash) : undefined;
+      },
+      (id) => this.#chain.state.counters.get(id),
       new Date(),
     );
     this.#setGate(gate);
@@ -109,7 +119,7 @@ export class PoolfleetNode {
     this.#stopping = true;
     this.#ready = false;
     if (this.#timer) clearTimeout(this.#timer);
-    if (this.#state && this.#db) this.#snapshot();
+    if (this.#chain && this.#db) this.#snapshot();
     this.#db?.close();
     this.#setGate(null);
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
@@ -127,28 +137,72 @@ export class PoolfleetNode {
   }
 
   #restore(): void {
-    const genesisHash = this.#network.genesis.hash;
     const snapshot = loadSnapshot(this.options.databasePath, (count, tipHash) => {
       if (count > this.#db.length) return false;
       if (count === 0) return tipHash === null;
       return tipHash === bytesToHex(this.#db.entry(count - 1)!.hash);
     });
-    let state = snapshot ? chainStateFromJson(snapshot.state) : initialChainState(genesisHash);
-    const from = snapshot?.blockCount ?? 0;
+    let chain = NodeChain.genesis(this.#network);
+    let from = 0;
+    if (snapshot) {
+      try {
+        chain = NodeChain.fromJson(this.#network, snapshot.state);
+        from = snapshot.blockCount;
+      } catch (error) {
+        this.log.warn({ reason: (error as Error).message }, "snapshot unusable; replaying the chain from genesis");
+      }
+    }
     for (let i = from; i < this.#db.length; i++) {
-      const { header } = decodeBlock(this.#db.readBlock(i));
-      const result = applyHeader(state, header, this.#network.rules);
+      const block = decodeBlock(this.#db.readBlock(i));
+      // Our own database: every transaction was validated before the block was stored.
+      const result = chain.applyBlock(block, { reapply: true });
       if (!result.ok) {
         throw new Error(
-          `block ${header.body.blockNumber} in ${this.options.databasePath} does not validate (${result.errors[0]!.message}); ` +
+          `block ${block.header.body.blockNumber} in ${this.options.databasePath} does not validate (${result.message}); ` +
             "the database belongs to another network or is damaged: move it away to resync",
         );
       }
-      state = result.state;
     }
-    this.#state = state;
+    this.#chain = chain;
     this.#updateTipMetrics();
     this.log.info({ tip: this.#tipLog(), fromSnapshot: from, replayed: this.#db.length - from }, "chain restored");
+  }
+
+  /** Submit a whole CBOR transaction to the mempool. Never throws on bad input. */
+  submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string } {
+    let tx;
+    try {
+      tx = decodeTx(bytes);
+    } catch (error) {
+      if (!(error instanceof TxDecodeError)) throw error;
+      this.metrics.txsRejected.inc();
+      return { accepted: false, error: error.message };
+    }
+    const r = this.#mempool.add(tx, this.#ledgerAt(this.#currentSlot()));
+    this.#updateMempoolMetrics();
+    if (!r.ok) {
+      this.metrics.txsRejected.inc();
+      this.log.info({ tx: r.id, reason: r.reason, error: r.message }, "transaction refused");
+      return { accepted: false, error: r.message };
+    }
+    this.metrics.txsSubmitted.inc();
+    this.log.info({ tx: r.id, mempool: this.#mempool.size }, "transaction accepted into the mempool");
+    return { accepted: true, id: r.id };
+  }
+
+  #currentSlot(): bigint {
+    const slot = BigInt(Math.max(0, this.#network.clock.slotAt(Date.now())));
+    const tip = this.#chain.tip;
+    return tip && slot <= tip.slot ? tip.slot + 1n : slot;
+  }
+
+  #ledgerAt(slot: bigint) {
+    return {
+      state: this.#chain.ledger,
+      params: this.#network.ledgerParams,
+      slot,
+      epoch: this.#network.clock.epochOfSlot(Number(slot)),
+    };
   }
 
   #schedule(): void {
@@ -183,33 +237,60 @@ export class PoolfleetNode {
     this.metrics.kesPeriodsRemaining.set(
       Math.max(0, keys.opcert.kesPeriod + this.#network.genesis.maxKESEvolutions - kesPeriod),
     );
-    if (this.#state.tip && slot <= this.#state.tip.slot) return;
+    if (this.#chain.tip && slot <= this.#chain.tip.slot) return;
     this.metrics.leaderChecks.inc();
-    const outcome = forgeForSlot(slot, this.#state, this.#network.rules, keys);
+    const net = this.#network;
+    const at = this.#ledgerAt(slot);
+    // The pool distribution for the slot's epoch, and the block's transactions, are worked out on the ledger ticked
+    // to that epoch; the ticking is undone, and done again for real when the block is applied.
+    const outcome = onScratch((journal) => {
+      tickToEpoch(at.state, at.params, at.epoch, journal);
+      return forgeForSlot(slot, this.#chain.state, net.rules, at.state.poolDistr, keys, () =>
+        this.#mempool.select(at, net.ledgerParams.maxBlockBodySize - 64, journal),
+      );
+    });
     if (outcome.kind === "not-leader") return;
     if (outcome.kind !== "forged") {
+      if (outcome.kind === "no-stake") {
+        // Registered but without stake in this epoch (e.g. a pool registered less than two epochs ago).
+        if (this.#noStakeEpoch !== at.epoch) this.log.warn({ epoch: at.epoch, reason: outcome.reason }, "not leading");
+        this.#noStakeEpoch = at.epoch;
+        return;
+      }
       this.#setGate({ forging: false, reason: outcome.reason, checks: gate.checks, poolId: keys.poolId });
       this.metrics.forgingEnabled.set(0);
       this.log.error({ reason: outcome.reason }, "forging stopped");
       return;
     }
     this.metrics.slotsLed.inc();
-    const result = applyHeader(this.#state, outcome.header, this.#network.rules);
+    const h = outcome.header;
+    const result = this.#chain.applyBlock(decodeBlock(outcome.block));
     if (!result.ok) {
-      this.log.error(
-        { slot: `${slot}`, errors: result.errors.map((e) => e.message) },
-        "forged block failed validation; not adopted",
-      );
+      this.log.error({ slot: `${slot}`, error: result.message }, "forged block failed validation; not adopted");
       return;
     }
-    const h = outcome.header;
     this.#db.append(outcome.block, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash });
-    this.#state = result.state;
     this.metrics.blocksForged.inc();
     this.metrics.blocksAdopted.inc();
+    this.metrics.txsInBlocks.inc(result.txs.length);
+    this.#mempool.removeIncluded(result.txs);
+    this.#mempool.revalidate(this.#ledgerAt(slot + 1n));
+    this.#updateMempoolMetrics();
     this.#updateTipMetrics();
+    for (const e of result.epochs)
+      this.log.info(
+        { event: "epoch", ...e, rewardsPaid: `${e.rewardsPaid}`, rewardsToTreasury: `${e.rewardsToTreasury}` },
+        "epoch boundary",
+      );
     this.log.info(
-      { event: "adopted", slot: `${slot}`, blockNo: `${h.body.blockNumber}`, hash: bytesToHex(h.hash), durable: true },
+      {
+        event: "adopted",
+        slot: `${slot}`,
+        blockNo: `${h.body.blockNumber}`,
+        hash: bytesToHex(h.hash),
+        txs: result.txs.map((t) => bytesToHex(t.body.id)),
+        durable: true,
+      },
       "forged and adopted block",
     );
     if (this.#db.length % SNAPSHOT_EVERY === 0) this.#snapshot();
@@ -220,12 +301,12 @@ export class PoolfleetNode {
     saveSnapshot(this.options.databasePath, {
       blockCount: this.#db.length,
       tipHash: tip ? bytesToHex(tip.hash) : null,
-      state: chainStateToJson(this.#state),
+      state: this.#chain.toJson(),
     });
   }
 
   #updateTipMetrics(): void {
-    const tip = this.#state.tip;
+    const tip = this.#chain.tip;
     if (!tip) return;
     this.metrics.tipSlot.set(Number(tip.slot));
     this.metrics.tipBlock.set(Number(tip.blockNo));
@@ -233,8 +314,35 @@ export class PoolfleetNode {
   }
 
   #tipLog() {
-    const tip = this.#state?.tip;
+    const tip = this.#chain?.tip;
     return tip ? { slot: `${tip.slot}`, blockNo: `${tip.blockNo}`, hash: bytesToHex(tip.hash) } : null;
+  }
+
+  #updateMempoolMetrics(): void {
+    this.metrics.mempoolTxs.set(this.#mempool.size);
+    this.metrics.mempoolBytes.set(this.#mempool.bytes);
+  }
+
+  /** Public ledger facts for /api/ledger: epoch, pots, pools and the distribution in force. */
+  #ledgerSummary() {
+    const l = this.#chain.ledger;
+    return {
+      epoch: l.epoch,
+      tip: this.#tipLog(),
+      utxoEntries: l.utxo.size,
+      stakeAddresses: l.accounts.size,
+      pots: l.pots,
+      pools: [...l.pools.values()].map((p) => ({
+        poolId: p.operator,
+        vrfKeyHash: p.vrfKeyHash,
+        pledge: p.pledge,
+        cost: p.cost,
+        margin: formatRational(p.margin),
+        retiring: l.retiring.get(p.operator) ?? null,
+      })),
+      stakeDistribution: Object.fromEntries([...l.poolDistr].map(([id, v]) => [id, formatRational(v.stake)])),
+      mempool: { txs: this.#mempool.size, bytes: this.#mempool.bytes, capacityBytes: this.#mempool.capacityBytes },
+    };
   }
 
   #forgingState() {

@@ -10,7 +10,6 @@ import { KEY_KINDS, readKeyFile } from "../formats/keys.ts";
 import { checkKeySet, type CheckResult } from "../formats/keyset-check.ts";
 import { type OperationalCertificate, poolIdOf, readOperationalCertificate } from "../formats/opcert.ts";
 import type { SlotClock } from "../formats/slot-clock.ts";
-import type { PoolStake } from "../ledger/genesis-stake.ts";
 
 export interface ProducerKeys {
   readonly poolId: string;
@@ -26,7 +25,8 @@ export type GateOutcome =
 export function loadProducerKeys(
   paths: { kes: string; vrf: string; opcert: string },
   clock: SlotClock,
-  stake: ReadonlyMap<string, PoolStake>,
+  /** The VRF key hash the pool registered on the ledger, if it is registered. */
+  registeredVrfKeyHash: (poolId: string) => Uint8Array | undefined,
   lastCounterOnChain: (poolId: string) => bigint | undefined,
   now: Date,
 ): GateOutcome {
@@ -56,11 +56,11 @@ export function loadProducerKeys(
   }
   const vrf = vrfSecretKeyFromBytes(vrfBytes);
   vrfBytes.fill(0);
-  const registered = stake.get(poolId);
+  const registered = registeredVrfKeyHash(poolId);
   const extra: string | undefined = !registered
-    ? `pool ${poolId} (the certificate's cold key) is not registered in the stake distribution: it cannot lead`
-    : !equalBytes(registered.vrfKeyHash, blake2b256(vrf.publicKey))
-      ? `VRF key ${paths.vrf} (hash ${bytesToHex(blake2b256(vrf.publicKey))}) is not the one pool ${poolId} registered (${bytesToHex(registered.vrfKeyHash)}): its blocks would be rejected`
+    ? `pool ${poolId} (the certificate's cold key) is not registered on the ledger: it cannot lead`
+    : !equalBytes(registered, blake2b256(vrf.publicKey))
+      ? `VRF key ${paths.vrf} (hash ${bytesToHex(blake2b256(vrf.publicKey))}) is not the one pool ${poolId} registered (${bytesToHex(registered)}): its blocks would be rejected`
       : counterProblem(poolId, BigInt(opcert.sequenceNumber), lastCounterOnChain(poolId), paths.opcert);
   if (extra) {
     kesBytes.fill(0);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
-import { applyHeader, initialChainState } from "../../src/consensus/chain-state.ts";
+import { NodeChain } from "../../src/node/chain.ts";
 import { loadNetwork } from "../../src/node/config.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
@@ -42,13 +42,12 @@ async function start(db: string, keys?: string[]) {
 function validateDatabase(db: string): number {
   const net = loadNetwork(join(devnet, "config.json"));
   const chain = ChainDb.open(db);
-  let state = initialChainState(net.genesis.hash);
+  const validator = NodeChain.genesis(net);
   for (let i = 0; i < chain.length; i++) {
-    const { header } = decodeBlock(chain.readBlock(i));
-    const r = applyHeader(state, header, net.rules);
-    assert.ok(r.ok, `block ${i}: ${!r.ok && r.errors[0]!.message}`);
-    assert.equal(header.body.blockNumber, BigInt(i));
-    state = r.state;
+    const block = decodeBlock(chain.readBlock(i));
+    const r = validator.applyBlock(block);
+    assert.ok(r.ok, `block ${i}: ${!r.ok && r.message}`);
+    assert.equal(block.header.body.blockNumber, BigInt(i));
   }
   const n = chain.length;
   chain.close();

@@ -1,0 +1,94 @@
+// The node's view of its chain: the consensus state (tip, nonces, opcert counters) and the ledger state, moved
+// together block by block. A block is applied in the ledger's order: tick the ledger to the block's epoch (epoch
+// boundaries, which fix the pool distribution), validate the header against that distribution, check the body
+// against the header's size and hash, then apply the body's transactions. Anything invalid changes nothing.
+import { type Block, blockBodyHash, blockBodySize } from "../chain/block.ts";
+import { issuerPoolId } from "../chain/header.ts";
+import {
+  applyHeader,
+  type ChainState,
+  chainStateFromJson,
+  chainStateToJson,
+  initialChainState,
+} from "../consensus/chain-state.ts";
+import { bytesToHex, equalBytes } from "../crypto/bytes.ts";
+import { applyBlockBody } from "../ledger/block-body.ts";
+import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
+import { Journal } from "../ledger/journal.ts";
+import { genesisLedgerState, type LedgerState, ledgerStateFromJson, ledgerStateToJson } from "../ledger/state.ts";
+import type { Tx } from "../ledger/tx.ts";
+import type { Network } from "./config.ts";
+
+export type BlockResult =
+  | { readonly ok: true; readonly txs: Tx[]; readonly epochs: EpochReport[] }
+  | { readonly ok: false; readonly message: string };
+
+export class NodeChain {
+  readonly net: Network;
+  #chain: ChainState;
+  readonly ledger: LedgerState;
+
+  constructor(net: Network, chain: ChainState, ledger: LedgerState) {
+    this.net = net;
+    this.#chain = chain;
+    this.ledger = ledger;
+  }
+
+  static genesis(net: Network): NodeChain {
+    return new NodeChain(net, initialChainState(net.genesis.hash), genesisLedgerState(net.genesis, net.ledgerParams));
+  }
+
+  static fromJson(net: Network, json: unknown): NodeChain {
+    const j = json as { chain?: unknown; ledger?: unknown };
+    if (!j || typeof j !== "object" || !j.chain || !j.ledger) throw new Error("not a node chain snapshot");
+    return new NodeChain(net, chainStateFromJson(j.chain), ledgerStateFromJson(j.ledger));
+  }
+
+  toJson(): unknown {
+    return { chain: chainStateToJson(this.#chain), ledger: ledgerStateToJson(this.ledger) };
+  }
+
+  get state(): ChainState {
+    return this.#chain;
+  }
+
+  get tip() {
+    return this.#chain.tip;
+  }
+
+  /**
+   * Validate and apply a block. `reapply` skips signature checks of transactions already validated on this chain
+   * (replay from the node's own database); headers are always fully validated.
+   */
+  applyBlock(block: Block, options: { reapply?: boolean } = {}): BlockResult {
+    const { header } = block;
+    const slot = header.body.slot;
+    const journal = new Journal();
+    const fail = (message: string): BlockResult => {
+      journal.rollback();
+      return { ok: false, message };
+    };
+    const epoch = this.net.clock.epochOfSlot(Number(slot));
+    if (epoch < this.ledger.epoch) return fail(`block slot ${slot} is in epoch ${epoch}, before the ledger's epoch`);
+    const epochs = tickToEpoch(this.ledger, this.net.ledgerParams, epoch, journal);
+    const h = applyHeader(this.#chain, header, this.net.rules, this.ledger.poolDistr);
+    if (!h.ok) return fail(h.errors.map((e) => e.message).join("; "));
+    const size = blockBodySize(block);
+    if (BigInt(size) !== BigInt(header.body.blockBodySize))
+      return fail(
+        `block body is ${size} bytes but its header says ${header.body.blockBodySize} (WrongBlockBodySizeBBODY)`,
+      );
+    if (!equalBytes(blockBodyHash(block), header.body.blockBodyHash))
+      return fail("block body does not hash to the header's body hash (InvalidBodyHashBBODY)");
+    const body = applyBlockBody(
+      this.ledger,
+      block,
+      bytesToHex(issuerPoolId(header)),
+      { slot, params: this.net.ledgerParams, reapply: options.reapply ?? false },
+      journal,
+    );
+    if (!body.ok) return fail(body.message);
+    this.#chain = h.state;
+    return { ok: true, txs: body.txs, epochs };
+  }
+}
