@@ -1,0 +1,211 @@
+// `devnet up | status | down`: a whole local fleet — per pool one producer behind its relays — as poolfleet-node
+// processes on loopback, with no cluster. `up` creates the genesis (or reuses the devnet already in --dir),
+// starts every node, shows a live status table until Ctrl-C or --duration, then stops them cleanly; with
+// --detach it leaves them running for `devnet status` and `devnet down`.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../../formats/errors.ts";
+import type { Command, Flags, Output } from "../command.ts";
+import { type DevnetPlan, devnetPaths, nodeArgs, planDevnet, topologyFor } from "../devnet/plan.ts";
+import { freePort, isAlive, readPid, removePidFile, startNodeProcess, stopProcess } from "../devnet/processes.ts";
+import { devnetStatus, statusTable } from "../devnet/status.ts";
+import { createDevnetFromOptions, devnetOptions, GENESIS_FLAGS, writeDevnet } from "./genesis.ts";
+
+const DIR_FLAG = { type: "string", value: "DIR", description: "the devnet's directory (default ./devnet)" } as const;
+const dirOf = (flags: Flags) => flags.optionalString("dir") ?? "devnet";
+
+function readPlan(dir: string): DevnetPlan {
+  const file = devnetPaths(dir).plan;
+  let plan: DevnetPlan;
+  try {
+    plan = JSON.parse(readFileSync(file, "utf8")) as DevnetPlan;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      file,
+      code === "ENOENT" ? "not found: no devnet here (start one with poolfleet-cli devnet up)" : "is not a devnet plan",
+    );
+  }
+  if (plan.version !== 1 || !Array.isArray(plan.nodes)) throw new InputError(file, "is not a devnet plan (version 1)");
+  return plan;
+}
+
+function running(dir: string, plan: DevnetPlan): string[] {
+  return plan.nodes
+    .filter((n) => {
+      const pid = readPid(devnetPaths(dir).pid(n.name));
+      return pid !== null && isAlive(pid);
+    })
+    .map((n) => n.name);
+}
+
+/** Parse "90", "90s", "5m" or "1h" as milliseconds. */
+export function parseDuration(text: string, where: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InputError(where, `"${text}" is not a duration (e.g. 90, 90s, 5m, 1h)`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "s" | "m" | "h"];
+}
+
+async function stopAll(dir: string, plan: DevnetPlan, io: Output): Promise<void> {
+  // Producers first, so no block is forged that its relays never see; then relays.
+  const order = [...plan.nodes].sort((a, b) => (a.role === b.role ? 0 : a.role === "producer" ? -1 : 1));
+  for (const node of order) {
+    const pidFile = devnetPaths(dir).pid(node.name);
+    const pid = readPid(pidFile);
+    if (pid !== null && isAlive(pid)) {
+      const clean = await stopProcess(pid);
+      io.out(`${node.name}: ${clean ? "stopped" : "did not stop in time; killed"}`);
+    }
+    removePidFile(pidFile);
+  }
+}
+
+async function waitReady(plan: DevnetPlan, timeoutMs: number): Promise<string[]> {
+  const end = Date.now() + timeoutMs;
+  let pending = plan.nodes.map((n) => n);
+  while (pending.length > 0 && Date.now() < end) {
+    const still = [];
+    for (const n of pending) {
+      try {
+        const res = await fetch(`http://${plan.host}:${n.metricsPort}/ready`, { signal: AbortSignal.timeout(500) });
+        if (res.status !== 200) still.push(n);
+      } catch {
+        still.push(n);
+      }
+    }
+    pending = still;
+    if (pending.length > 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  return pending.map((n) => n.name);
+}
+
+export const devnetUp: Command = {
+  path: ["devnet", "up"],
+  summary: "run a local devnet: per pool one producer behind its relays, as processes on loopback",
+  flags: {
+    pools: { type: "string", value: "N", description: "stake pools (default 1)" },
+    "relays-per-pool": { type: "string", value: "M", description: "relays in front of each producer (default 2)" },
+    dir: DIR_FLAG,
+    duration: { type: "string", value: "T", description: "stop after T (e.g. 90s, 5m); default: until Ctrl-C" },
+    detach: { type: "boolean", description: "start the nodes and leave them running (see devnet status, devnet down)" },
+    ...GENESIS_FLAGS,
+  },
+  example: "poolfleet-cli devnet up --pools 2 --relays-per-pool 2 --dir ./devnet",
+  async run(flags, io) {
+    const dir = dirOf(flags);
+    const paths = devnetPaths(dir);
+    const durationText = flags.optionalString("duration");
+    const duration = durationText === undefined ? undefined : parseDuration(durationText, "--duration");
+    let plan: DevnetPlan;
+    if (existsSync(paths.plan)) {
+      plan = readPlan(dir);
+      const alive = running(dir, plan);
+      if (alive.length > 0)
+        throw new InputError(dir, `devnet already running (${alive.join(", ")}): see devnet status, or devnet down`);
+      io.out(`reusing the devnet in ${dir} (${plan.pools} pools, ${plan.relaysPerPool} relays each)`);
+    } else {
+      if (existsSync(dir) && readdirSync(dir).length > 0)
+        throw new InputError(dir, "exists and is not a devnet directory; choose another --dir");
+      const pools = flags.optionalNatural("pools") ?? 1;
+      const relays = flags.optionalNatural("relays-per-pool") ?? 2;
+      if (pools < 1 || pools > 20) throw new InputError("--pools", "must be between 1 and 20");
+      if (relays > 10) throw new InputError("--relays-per-pool", "must be at most 10");
+      const devnet = createDevnetFromOptions(devnetOptions(flags, pools));
+      writeDevnet(paths.genesis, devnet);
+      const ports: number[] = [];
+      for (let i = 0; i < pools * (1 + relays) * 2; i++) {
+        let port = await freePort();
+        while (ports.includes(port)) port = await freePort();
+        ports.push(port);
+      }
+      plan = planDevnet(pools, relays, () => ports.shift()!);
+      for (const node of plan.nodes) {
+        mkdirSync(paths.nodeDir(node.name), { recursive: true });
+        writeFileSync(join(paths.nodeDir(node.name), "topology.json"), topologyFor(plan, node));
+      }
+      writeFileSync(paths.plan, `${JSON.stringify(plan, null, 2)}\n`);
+      io.out(`created a devnet in ${dir}: ${pools} pool(s), ${relays} relay(s) each`);
+    }
+    for (const node of plan.nodes) {
+      const pid = startNodeProcess(nodeArgs(dir, plan, node), paths.log(node.name), paths.pid(node.name));
+      io.out(
+        `${node.name}: started (pid ${pid}, node-to-node ${plan.host}:${node.port}, metrics :${node.metricsPort})`,
+      );
+    }
+    const late = await waitReady(plan, 60_000);
+    if (late.length > 0) {
+      io.err(`not ready after 60 s: ${late.join(", ")} (logs in ${join(dir, "logs")}); stopping the devnet`);
+      await stopAll(dir, plan, io);
+      return 1;
+    }
+    if (flags.boolean("detach")) {
+      io.out(`devnet running in the background: poolfleet-cli devnet status --dir ${dir}; stop with devnet down`);
+      return 0;
+    }
+    return watch(dir, plan, io, duration);
+  },
+};
+
+/** Show the status table until Ctrl-C, SIGTERM or the duration ends; then stop every node. */
+async function watch(dir: string, plan: DevnetPlan, io: Output, duration: number | undefined): Promise<number> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const onSignal = () => stop();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const timer = duration === undefined ? null : setTimeout(stop, duration);
+  const tty = Boolean(process.stdout.isTTY);
+  io.out(duration === undefined ? "press Ctrl-C to stop the devnet" : `running for ${duration / 1000} s`);
+  try {
+    for (let done = false; !done;) {
+      const rows = await devnetStatus(dir, plan);
+      const lines = statusTable(rows);
+      if (tty) process.stdout.write("\x1b[H\x1b[2J");
+      io.out(`devnet ${dir} — ${new Date().toISOString()}`);
+      for (const line of lines) io.out(line);
+      done = await Promise.race([
+        stopped.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), tty ? 1000 : 5000)),
+      ]);
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    io.out("stopping the devnet…");
+    await stopAll(dir, plan, io);
+  }
+  return 0;
+}
+
+export const devnetStatusCommand: Command = {
+  path: ["devnet", "status"],
+  summary: "every devnet node: role, pid, ports, tip, peers, blocks forged, opcert counter, KES periods left",
+  flags: {
+    dir: DIR_FLAG,
+    "output-json": { type: "boolean", description: "print JSON instead of a table" },
+  },
+  example: "poolfleet-cli devnet status --dir ./devnet --output-json",
+  async run(flags, io) {
+    const dir = dirOf(flags);
+    const plan = readPlan(dir);
+    const rows = await devnetStatus(dir, plan);
+    if (flags.boolean("output-json")) io.out(JSON.stringify({ dir, nodes: rows }, null, 2));
+    else for (const line of statusTable(rows)) io.out(line);
+    return 0;
+  },
+};
+
+export const devnetDown: Command = {
+  path: ["devnet", "down"],
+  summary: "stop every node of a devnet (SIGTERM, then SIGKILL after 10 s); the chain stays for the next up",
+  flags: { dir: DIR_FLAG },
+  example: "poolfleet-cli devnet down --dir ./devnet",
+  async run(flags, io) {
+    const dir = dirOf(flags);
+    const plan = readPlan(dir);
+    if (running(dir, plan).length === 0) io.out("no devnet node is running");
+    await stopAll(dir, plan, io);
+    return 0;
+  },
+};
