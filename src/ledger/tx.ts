@@ -197,8 +197,15 @@ export interface Tx {
   readonly size: number;
 }
 
-const txSize = (body: Uint8Array, witnesses: Uint8Array, aux: Uint8Array | null) =>
-  1 + body.length + witnesses.length + 1 + (aux ? aux.length : 1);
+function txFromParts(bodyBytes: Uint8Array, witnessBytes: Uint8Array, auxBytes: Uint8Array | null): Tx {
+  return {
+    body: decodeTxBody(bodyBytes),
+    witnesses: decodeWitnessSet(witnessBytes),
+    witnessBytes,
+    auxBytes,
+    size: 1 + bodyBytes.length + witnessBytes.length + 1 + (auxBytes ? auxBytes.length : 1),
+  };
+}
 
 /** A whole transaction as submitted: [body, witness set, is_valid, auxiliary_data / null]. */
 export function decodeTx(bytes: Uint8Array): Tx {
@@ -215,14 +222,7 @@ export function decodeTx(bytes: Uint8Array): Tx {
     throw new TxDecodeError("a transaction's third element (is_valid) must be true or false");
   if (validity[0] === 0xf4)
     throw new TxDecodeError("transactions marked invalid (Plutus phase-2 failures) are not supported");
-  const auxBytes = aux.length === 1 && aux[0] === 0xf6 ? null : aux;
-  return {
-    body: decodeTxBody(bodyBytes),
-    witnesses: decodeWitnessSet(witnessBytes),
-    witnessBytes,
-    auxBytes,
-    size: txSize(bodyBytes, witnessBytes, auxBytes),
-  };
+  return txFromParts(bodyBytes, witnessBytes, aux.length === 1 && aux[0] === 0xf6 ? null : aux);
 }
 
 /**
@@ -246,17 +246,7 @@ export function blockTransactions(block: Pick<Block, "bodyParts">): Tx[] {
     }
     if (cborArrayItems(invalid).length > 0)
       throw new TxDecodeError("blocks with invalid (phase-2 failed) transactions are not supported");
-    return b.map((bodyBytes, i) => {
-      const witnessBytes = w[i]!;
-      const auxBytes = aux.get(i) ?? null;
-      return {
-        body: decodeTxBody(bodyBytes),
-        witnesses: decodeWitnessSet(witnessBytes),
-        witnessBytes,
-        auxBytes,
-        size: txSize(bodyBytes, witnessBytes, auxBytes),
-      };
-    });
+    return b.map((bodyBytes, i) => txFromParts(bodyBytes, w[i]!, aux.get(i) ?? null));
   } catch (error) {
     if (error instanceof TxDecodeError) throw error;
     throw new TxDecodeError(`malformed block body: ${(error as Error).message}`, { cause: error });

@@ -1,20 +1,11 @@
 // Runs the real poolfleet-node as a child process on loopback and polls its HTTP endpoints.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../src/cli/devnet/processes.ts";
+
+export { freePort };
 
 const BIN = fileURLToPath(new URL("../../bin/poolfleet-node.js", import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RunningNode {
   readonly child: ChildProcess;
