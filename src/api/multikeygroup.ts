@@ -48,7 +48,6 @@ export const multikeyGroupSpec = z
       {
         rule: "self.all(p, self.exists_one(q, q.keys.secretRef.name == p.keys.secretRef.name))",
         message: "each pool in a group needs its own keys Secret",
-        reason: "FieldValueDuplicate",
       },
     ),
     standby: z

@@ -68,7 +68,6 @@ export const relayService = cel(
     rule: "!has(self.nodePorts) || self.nodePorts.all(p, self.nodePorts.exists_one(q, q == p))",
     message: "service.nodePorts must be distinct",
     fieldPath: ".nodePorts",
-    reason: "FieldValueDuplicate",
   },
 );
 
