@@ -1,0 +1,143 @@
+// KesRotation: keep a pool's KES key and operational certificate renewed ahead of expiry, on cert-manager's
+// model (computed expiry, renew-before, reminders). Three modes:
+//   MonitorOnly  reminders (Events, metrics, webhook) only; a person rotates by hand.
+//   Assisted     (default) the operator makes the new KES key and an opcert request; a person signs it offline
+//                with the cold key and hands the certificate back; the gate checks it before any pod sees it.
+//   Auto         a Job signs the request with a cold key kept in the cluster. Opt-in only, with an explicit
+//                acknowledgement, because it puts the pool's most valuable key into etcd.
+import { z } from "zod";
+import { cel, conditions, intOrString, localRef, observedGeneration, secretKeyRef } from "./common.ts";
+
+/** Slots per KES period × max evolutions gives about 93 days on mainnet; renewing needs less than that. */
+export const MAX_KES_EVOLUTIONS = 62;
+
+export const renewBefore = cel(
+  intOrString(
+    z.union([
+      z.int(),
+      z
+        .string()
+        .max(16)
+        .regex(/^[0-9]{1,4}(d|h|m)$/),
+    ]),
+  )
+    .default("14d")
+    .describe(
+      "How long before the KES key expires to renew it: a duration in days, hours or minutes (14d, 336h) or a " +
+        "number of KES periods (8). Default 14d.",
+    ),
+  {
+    rule: `type(self) != int || (self >= 1 && self < ${MAX_KES_EVOLUTIONS})`,
+    message: `renewBefore as KES periods must be between 1 and ${MAX_KES_EVOLUTIONS - 1}`,
+  },
+  {
+    rule: "type(self) == int || int(self.substring(0, size(self) - 1)) > 0",
+    message: "renewBefore must be longer than zero",
+  },
+);
+
+export const KES_MODES = ["MonitorOnly", "Assisted", "Auto"] as const;
+
+export const kesRotationSpec = cel(
+  z
+    .object({
+      poolRef: cel(localRef("StakePool").describe("The StakePool whose KES key this rotation keeps fresh."), {
+        rule: "self == oldSelf",
+        message: "poolRef is immutable; create a new KesRotation for another pool",
+      }),
+      mode: z
+        .enum(KES_MODES)
+        .default("Assisted")
+        .describe(
+          "MonitorOnly: reminders only. Assisted: the operator prepares the new KES key and an opcert request that a " +
+            "person signs offline. Auto: a Job signs with a cold key kept in the cluster (needs auto.*).",
+        ),
+      renewBefore,
+      reminderDays: z
+        .array(z.int().min(1).max(93).describe("Days before expiry."))
+        .min(1)
+        .max(10)
+        .default([14, 7, 3, 1])
+        .describe("Send a reminder (Warning Event, metric, webhook) when this many days of KES validity are left.")
+        .meta({ "x-kubernetes-list-type": "set" }),
+      auto: cel(
+        z
+          .object({
+            coldKeySecretRef: secretKeyRef("the pool's cold signing key (cold.skey)", "cold.skey"),
+            counterSecretRef: secretKeyRef("the opcert issue counter (cold.counter)", "cold.counter").optional(),
+            acknowledgeColdKeyInCluster: z
+              .boolean()
+              .default(false)
+              .describe(
+                "Must be true for Auto: you accept that the pool's cold signing key is stored in this cluster, where " +
+                  "anyone who can read that Secret controls the pool.",
+              ),
+          })
+          .describe("Settings for mode Auto."),
+        {
+          rule: "self.acknowledgeColdKeyInCluster == true",
+          message:
+            "Auto mode keeps the cold signing key in the cluster: set auto.acknowledgeColdKeyInCluster to true to accept that",
+          fieldPath: ".acknowledgeColdKeyInCluster",
+        },
+      ).optional(),
+      webhook: z
+        .object({
+          urlSecretRef: secretKeyRef("the webhook URL (it may contain a token)", "url"),
+        })
+        .describe("Also POST reminders and rotation steps as JSON to a webhook. The URL is never logged.")
+        .optional(),
+      suspend: z
+        .boolean()
+        .default(false)
+        .describe("Pause rotation steps (reminders continue); for maintenance windows."),
+    })
+    .describe("Desired KES rotation policy for one pool."),
+  {
+    rule: "self.mode != 'Auto' || has(self.auto)",
+    message:
+      "Auto mode requires auto.coldKeySecretRef and auto.acknowledgeColdKeyInCluster: true (the cold key would live in the cluster)",
+    fieldPath: ".auto",
+    reason: "FieldValueRequired",
+  },
+  {
+    rule: "self.mode == 'Auto' || !has(self.auto)",
+    message: "auto is only for mode Auto; MonitorOnly and Assisted keep the cold key out of the cluster",
+    fieldPath: ".auto",
+    reason: "FieldValueForbidden",
+  },
+);
+
+export const KES_PHASES = ["Pending", "Valid", "RenewalDue", "AwaitingSignature", "Rolling", "Expired"] as const;
+
+export const kesRotationStatus = z
+  .object({
+    observedGeneration: observedGeneration.optional(),
+    phase: z.enum(KES_PHASES).describe("One-word summary of the rotation.").optional(),
+    conditions: conditions.optional(),
+    currentPeriod: z.int().min(0).describe("The network's current KES period.").optional(),
+    startPeriod: z.int().min(0).describe("KES period the current operational certificate starts at.").optional(),
+    endPeriod: z.int().min(0).describe("First KES period the current certificate is no longer valid in.").optional(),
+    periodsLeft: z.int().describe("endPeriod minus currentPeriod.").optional(),
+    expiresAt: z.iso.datetime().describe("When the current KES key expires.").optional(),
+    renewalTime: z.iso.datetime().describe("When the next renewal starts (expiresAt minus renewBefore).").optional(),
+    counter: z.int().min(0).describe("Issue counter of the current operational certificate.").optional(),
+    nextCounter: z.int().min(0).describe("The counter the next certificate must carry.").optional(),
+    lastReminderDays: z.int().min(0).describe("The reminder threshold (days) last sent.").optional(),
+    request: z
+      .object({
+        configMapName: z.string().describe("ConfigMap holding the opcert request (public material only).").optional(),
+        kesPeriod: z.int().min(0).describe("KES period the new certificate starts at.").optional(),
+        counter: z.int().min(0).describe("Issue counter the new certificate must carry.").optional(),
+        createdAt: z.iso.datetime().describe("When the request was made.").optional(),
+      })
+      .describe("The open opcert request, while one is waiting for a signature.")
+      .optional(),
+    failedAttempts: z.int().min(0).describe("Failed renewal attempts since the last success.").optional(),
+    lastFailureTime: z.iso.datetime().describe("When the last renewal attempt failed.").optional(),
+  })
+  .describe("Observed state of the KES key and its rotation, written by the operator.");
+
+export type KesRotationSpec = z.infer<typeof kesRotationSpec>;
+export type KesRotationSpecInput = z.input<typeof kesRotationSpec>;
+export type KesRotationStatus = z.infer<typeof kesRotationStatus>;

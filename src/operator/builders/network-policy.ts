@@ -1,0 +1,70 @@
+// StakePool -> the producer's NetworkPolicy: deny everything in both directions except
+//   ingress  node-to-node from the pool's relays, and metrics scraping from spec.metrics.scrapeFrom;
+//   egress   node-to-node to the pool's relays, and DNS to kube-dns.
+// A podSelector alone in scrapeFrom means pods in the pool's own namespace (NetworkPolicy semantics).
+import type { V1LabelSelector, V1NetworkPolicy, V1NetworkPolicyPeer } from "@kubernetes/client-node";
+import type { StakePoolSpec } from "../../api/stakepool.ts";
+import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
+
+export interface NetworkPolicyInput {
+  owner: Owner;
+  spec: StakePoolSpec;
+  /** Node-to-node port of the pool's relays (the Relay's spec.port). */
+  relayPort: number;
+}
+
+/** The Relay whose pods may talk to the producer. */
+export function relayName(owner: Owner, spec: StakePoolSpec): string {
+  return spec.relays.relayRef?.name ?? names.relay(owner.name);
+}
+
+export const DNS_PEER: V1NetworkPolicyPeer = {
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+  podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+};
+
+function selector(s: { matchLabels?: Record<string, string>; matchExpressions?: object[] }): V1LabelSelector {
+  const out: V1LabelSelector = {};
+  if (s.matchLabels) out.matchLabels = { ...s.matchLabels };
+  if (s.matchExpressions)
+    out.matchExpressions = structuredClone(s.matchExpressions) as V1LabelSelector["matchExpressions"];
+  return out;
+}
+
+export function buildProducerNetworkPolicy(input: NetworkPolicyInput): V1NetworkPolicy {
+  const { owner, spec } = input;
+  const relays: V1NetworkPolicyPeer = { podSelector: { matchLabels: selectorLabels("relay", relayName(owner, spec)) } };
+  const ingress: V1NetworkPolicy["spec"] = {
+    podSelector: { matchLabels: selectorLabels("producer", owner.name) },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [{ _from: [relays], ports: [{ protocol: "TCP", port: spec.port }] }],
+    egress: [
+      { to: [relays], ports: [{ protocol: "TCP", port: input.relayPort }] },
+      {
+        to: [DNS_PEER],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+    ],
+  };
+  const scrape = spec.metrics.scrapeFrom;
+  if (scrape) {
+    const peer: V1NetworkPolicyPeer = {};
+    if (scrape.namespaceSelector) peer.namespaceSelector = selector(scrape.namespaceSelector);
+    if (scrape.podSelector) peer.podSelector = selector(scrape.podSelector);
+    ingress.ingress!.push({ _from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
+  }
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: {
+      name: names.producer(owner.name),
+      namespace: owner.namespace,
+      labels: commonLabels("producer", owner.name, owner.name),
+      ownerReferences: [ownerReference(owner)],
+    },
+    spec: ingress,
+  };
+}

@@ -1,0 +1,51 @@
+// Names and labels of the objects the operator derives from a StakePool. Selector labels never change after
+// creation (a StatefulSet's selector is immutable), so they hold only what identifies the workload.
+export const MANAGER = "poolfleet-operator";
+export const NODE_UID = 10001;
+
+export interface Owner {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid: string;
+}
+
+export const names = {
+  producer: (pool: string) => `${pool}-producer`,
+  topology: (pool: string) => `${pool}-producer-topology`,
+  /** The Relay the operator creates when a StakePool asks for relays by count. */
+  relay: (pool: string) => `${pool}-relay`,
+};
+
+export type Component = "producer" | "relay";
+
+/** Labels that select a workload's pods; stable for the object's life. */
+export function selectorLabels(component: Component, instance: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "poolfleet-node",
+    "app.kubernetes.io/instance": instance,
+    "app.kubernetes.io/component": component,
+  };
+}
+
+/** Labels on every object the operator writes for a pool. */
+export function commonLabels(component: Component, instance: string, pool: string): Record<string, string> {
+  return {
+    ...selectorLabels(component, instance),
+    "app.kubernetes.io/managed-by": MANAGER,
+    "app.kubernetes.io/part-of": "poolfleet",
+    "poolfleet.io/pool": pool,
+  };
+}
+
+export function ownerReference(owner: Owner) {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.name,
+    uid: owner.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
