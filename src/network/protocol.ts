@@ -129,6 +129,9 @@ export class Driver<S extends string, M extends Message> {
             throw this.fail(`${name}: in state ${state} the ${this.peer} sent ${msg.type}, which is not allowed`);
           }
           this.#state = next;
+          if (this.spec.agency(next) === "none" && this.channel.buffered > 0) {
+            throw this.fail(`${name}: the ${this.peer} sent data in state ${next}, after the protocol ended`);
+          }
           return msg;
         }
         const sizeLimit = this.spec.sizeLimit(state);
