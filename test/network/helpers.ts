@@ -48,11 +48,17 @@ export function socketClosed(s: Socket, ms = 5000): Promise<void> {
   });
 }
 
-/** The next disconnect reason the server records. */
-export function nextDisconnect(server: NodeServer, ms = 5000): Promise<string> {
+/** The next disconnect reason the server records that matches `pattern`. */
+export function nextDisconnect(server: NodeServer, pattern: RegExp, ms = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no disconnect within ${ms} ms`)), ms);
+    const seen: string[] = [];
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no disconnect matching ${pattern} within ${ms} ms; saw ${JSON.stringify(seen)}`));
+    }, ms);
     const off = server.onDisconnect((d) => {
+      seen.push(d.reason);
+      if (!pattern.test(d.reason)) return;
       clearTimeout(timer);
       off();
       resolve(d.reason);
