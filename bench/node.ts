@@ -138,7 +138,18 @@ export async function benchNode(blocks: number): Promise<void> {
   const t2 = performance.now();
   const child = spawn(
     process.execPath,
-    [bin, "run", "--config", join(devnet, "config.json"), "--database-path", dbPath, "--metrics-port", String(port)],
+    [
+      bin,
+      "run",
+      "--config",
+      join(devnet, "config.json"),
+      "--database-path",
+      dbPath,
+      "--metrics-port",
+      String(port),
+      "--port",
+      "0",
+    ],
     { stdio: "ignore" },
   );
   let restart = NaN;

@@ -15,6 +15,7 @@ export function createMetrics() {
     blocksAdopted: c("blocks_adopted_total", "blocks adopted onto the chain (durable)"),
     leaderChecks: c("leader_checks_total", "slots checked for leadership"),
     slotsLed: c("slots_led_total", "slots this node's pool led"),
+    peersConnected: g("peers_connected", "node-to-node connections open"),
     mempoolTxs: g("mempool_txs", "transactions in the mempool"),
     mempoolBytes: g("mempool_bytes", "bytes of transactions in the mempool"),
     txsSubmitted: c("txs_submitted_total", "transactions accepted into the mempool"),

@@ -17,6 +17,9 @@ import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { forgeForSlot } from "./forge.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
+import { ChainDbSource } from "../network/chain-db-source.ts";
+import { listen, type NodeServer } from "../network/peer.ts";
+import { decodeEraTx } from "../network/tx-submission.ts";
 import { NodeChain } from "./chain.ts";
 import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
 
@@ -34,6 +37,8 @@ export class PoolfleetNode {
   #mempool!: Mempool;
   #gate: GateOutcome | null = null;
   #http: Server | null = null;
+  #source!: ChainDbSource;
+  #server: NodeServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
   #noStakeEpoch = -1;
@@ -65,6 +70,24 @@ export class PoolfleetNode {
     });
     const address = this.#http.address();
     this.log.info({ metrics: address }, "http endpoints listening");
+    this.#source = new ChainDbSource(this.#db);
+    try {
+      this.#server = await listen({
+        magic: this.#network.genesis.networkMagic,
+        source: this.#source,
+        host: this.options.hostAddr,
+        port: this.options.port,
+        log: this.log,
+        acceptTxs: (txs, peer) => this.#acceptPeerTxs(txs, peer),
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(
+        `cannot listen for node-to-node peers on ${this.options.hostAddr}:${this.options.port} (${code ?? (error as Error).message}); choose another --port`,
+        { cause: error },
+      );
+    }
+    this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
     this.#ready = true;
     this.#schedule();
   }
@@ -122,6 +145,7 @@ export class PoolfleetNode {
     if (this.#chain && this.#db) this.#snapshot();
     this.#db?.close();
     this.#setGate(null);
+    await this.#server?.close();
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     this.log.info({ tip: this.#tipLog() }, "stopped cleanly");
   }
@@ -190,6 +214,20 @@ export class PoolfleetNode {
     return { accepted: true, id: r.id };
   }
 
+  /** Transactions a peer offered over tx-submission2: into the mempool like submitted ones. */
+  #acceptPeerTxs(txs: readonly Uint8Array[], peer: string): void {
+    for (const raw of txs) {
+      let tx: Uint8Array;
+      try {
+        tx = decodeEraTx(raw).tx;
+      } catch (error) {
+        this.log.info({ peer, error: (error as Error).message }, "undecodable transaction from peer");
+        continue;
+      }
+      this.submitTx(tx);
+    }
+  }
+
   #currentSlot(): bigint {
     const slot = BigInt(Math.max(0, this.#network.clock.slotAt(Date.now())));
     const tip = this.#chain.tip;
@@ -224,6 +262,7 @@ export class PoolfleetNode {
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
     }
+    this.metrics.peersConnected.set(this.#server?.connections.size ?? 0);
     this.#schedule();
   }
 
@@ -270,6 +309,7 @@ export class PoolfleetNode {
       return;
     }
     this.#db.append(outcome.block, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash });
+    this.#source.notify();
     this.metrics.blocksForged.inc();
     this.metrics.blocksAdopted.inc();
     this.metrics.txsInBlocks.inc(result.txs.length);

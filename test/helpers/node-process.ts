@@ -19,9 +19,12 @@ export interface RunningNode {
   exited: Promise<number | null>;
 }
 
+/** Node-to-node on a free port unless the test chose one (3001, the default, would clash between tests). */
+const withPort = (args: string[]) => (args.includes("--port") ? args : [...args, "--port", "0"]);
+
 export async function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningNode> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, "run", ...args, "--metrics-port", String(port)], {
+  const child = spawn(process.execPath, [BIN, "run", ...withPort(args), "--metrics-port", String(port)], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });

@@ -209,6 +209,8 @@ async function forgeOnDevnet(
       pool("node.cert"),
       "--metrics-port",
       String(port),
+      "--port",
+      "0",
     ],
     { stdio: "ignore" },
   );

@@ -1,0 +1,86 @@
+// poolfleet-node serves its chain to node-to-node peers on --host-addr/--port: a client over a real socket follows
+// a forging producer with chain-sync (waiting at the tip for the next block it forges) and fetches the blocks
+// with block-fetch, byte-identical to what the node stored.
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { decodeHeader } from "../../src/chain/header.ts";
+import { bytesToHex } from "../../src/crypto/bytes.ts";
+import { connectPeer } from "../../src/network/peer.ts";
+import { ChainDb } from "../../src/storage/chain-db.ts";
+import { runCli } from "../helpers/cli.ts";
+import { freePort, startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
+
+const root = mkdtempSync(join(tmpdir(), "pf-serve-"));
+const devnet = join(root, "devnet");
+const running: RunningNode[] = [];
+after(() => {
+  for (const n of running) n.child.kill("SIGKILL");
+});
+
+describe("poolfleet-node as a node-to-node server", () => {
+  it("a peer follows the producer's chain with chain-sync and block-fetch", async () => {
+    const g = await runCli(["genesis", "create", "--pools", "1", "--out-dir", devnet, "--slot-length", "0.1"]);
+    assert.equal(g.code, 0, g.stderr);
+    const pool = (f: string) => join(devnet, "pools", "pool1", f);
+    const port = await freePort();
+    const db = join(root, "db");
+    const node = await startNode([
+      "--config",
+      join(devnet, "config.json"),
+      "--database-path",
+      db,
+      "--host-addr",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--shelley-kes-key",
+      pool("kes.skey"),
+      "--shelley-vrf-key",
+      pool("vrf.skey"),
+      "--shelley-operational-certificate",
+      pool("node.cert"),
+    ]);
+    running.push(node);
+    await waitFor(
+      "two blocks",
+      async () => ((await node.metric("poolfleet_tip_block")) ?? -1) >= 1 || undefined,
+      30_000,
+    );
+
+    const peer = await connectPeer("127.0.0.1", port, { magic: 42 });
+    const { intersect } = await peer.chainSync.findIntersect(["origin"]);
+    assert.equal(intersect, "origin");
+    assert.equal((await peer.chainSync.requestNext()).kind, "backward");
+    const hashes: string[] = [];
+    const points: { slot: bigint; hash: Uint8Array }[] = [];
+    let awaitedOne = false;
+    const end = Date.now() + 30_000;
+    while ((hashes.length < 4 || !awaitedOne) && Date.now() < end) {
+      const ev = await peer.chainSync.requestNext();
+      assert.equal(ev.kind, "forward");
+      if (ev.kind !== "forward") break;
+      awaitedOne ||= ev.awaited;
+      const header = decodeHeader(ev.header.bytes);
+      if (hashes.length > 0) assert.equal(bytesToHex(header.body.prevHash!), hashes.at(-1));
+      hashes.push(bytesToHex(header.hash));
+      points.push({ slot: header.body.slot, hash: header.hash });
+    }
+    assert.ok(awaitedOne, "the client waited at the tip and got the next forged block");
+    assert.ok((await node.metric("poolfleet_peers_connected"))! >= 1);
+    const fetched = await peer.blockFetch.fetchRange(points[0]!, points.at(-1)!);
+    assert.equal(fetched?.length, points.length);
+    peer.close();
+    assert.equal(await node.stop(), 0);
+
+    const store = ChainDb.open(db);
+    assert.deepEqual(
+      hashes,
+      Array.from({ length: hashes.length }, (_, i) => bytesToHex(store.entry(i)!.hash)),
+    );
+    fetched!.forEach((b, i) => assert.equal(bytesToHex(b.bytes), bytesToHex(store.readBlock(i)), `block ${i}`));
+    store.close();
+  });
+});
