@@ -235,6 +235,15 @@ export const metrics = cel(
 
 export const nodePort = z.int().min(1024).max(65535).default(3001).describe("Node-to-node (Ouroboros) port.");
 
+/** The fields every kind that runs poolfleet-node pods shares: image, node-to-node port, resources, storage, metrics. */
+export const nodeRuntimeFields = {
+  image: image.default({ repository: "poolfleet/poolfleet-node", tag: "0.1.0", pullPolicy: "IfNotPresent" }),
+  port: nodePort,
+  resources: resources.optional(),
+  storage: storage.default({}),
+  metrics: metrics.default({ port: 12798 }),
+};
+
 // ---- status ---------------------------------------------------------------------------------------------------
 
 /** metav1.Condition, as controller-gen emits it. */

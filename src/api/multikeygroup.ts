@@ -4,19 +4,7 @@
 // group can be the hot standby of another group: it follows the chain and forges only after the primary has been
 // unready for a while, with a Lease fencing the two so one pool never has two forgers.
 import { z } from "zod";
-import {
-  cel,
-  conditions,
-  image,
-  localRef,
-  metrics,
-  network,
-  nodePort,
-  observedGeneration,
-  resources,
-  storage,
-  tip,
-} from "./common.ts";
+import { cel, conditions, localRef, network, nodeRuntimeFields, observedGeneration, tip } from "./common.ts";
 import { poolId, poolKeys, poolRelays } from "./stakepool.ts";
 
 /** MultiversX advises at most 50 keys per multikey group; the same cap keeps one producer's blast radius sane. */
@@ -66,11 +54,7 @@ export const multikeyGroupSpec = z
       )
       .optional(),
     relays: poolRelays,
-    image: image.default({ repository: "poolfleet/poolfleet-node", tag: "0.1.0", pullPolicy: "IfNotPresent" }),
-    port: nodePort,
-    resources: resources.optional(),
-    storage: storage.default({}),
-    metrics: metrics.default({ port: 12798 }),
+    ...nodeRuntimeFields,
     paused: z
       .boolean()
       .default(false)

@@ -1,19 +1,7 @@
 // Relay: a StatefulSet of relay nodes with one Service per relay plus a shared one. The relays are the only
 // peers of their pool's producer (a local root in their topology) and the pool's face to the network.
 import { z } from "zod";
-import {
-  cel,
-  image,
-  localRef,
-  metrics,
-  network,
-  nodePort,
-  observedGeneration,
-  conditions,
-  resources,
-  storage,
-  tip,
-} from "./common.ts";
+import { cel, conditions, localRef, network, nodeRuntimeFields, observedGeneration, tip } from "./common.ts";
 
 const HOST = /^(([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?|[0-9a-fA-F:.]+)$/;
 
@@ -90,11 +78,7 @@ export const relaySpec = cel(
         .min(-1)
         .describe("Slot after which peers are also taken from the ledger; -1 turns ledger peers off.")
         .optional(),
-      image: image.default({ repository: "poolfleet/poolfleet-node", tag: "0.1.0", pullPolicy: "IfNotPresent" }),
-      port: nodePort,
-      resources: resources.optional(),
-      storage: storage.default({}),
-      metrics: metrics.default({ port: 12798 }),
+      ...nodeRuntimeFields,
     })
     .describe("Desired state of a set of relay nodes."),
   {

@@ -5,15 +5,11 @@ import { z } from "zod";
 import {
   cel,
   conditions,
-  image,
   localRef,
-  metrics,
   network,
-  nodePort,
+  nodeRuntimeFields,
   objectName,
   observedGeneration,
-  resources,
-  storage,
   tip,
 } from "./common.ts";
 
@@ -76,11 +72,7 @@ export const stakePoolSpec = z
     poolId: poolId.optional(),
     keys: poolKeys,
     relays: poolRelays,
-    image: image.default({ repository: "poolfleet/poolfleet-node", tag: "0.1.0", pullPolicy: "IfNotPresent" }),
-    port: nodePort,
-    resources: resources.optional(),
-    storage: storage.default({}),
-    metrics: metrics.default({ port: 12798 }),
+    ...nodeRuntimeFields,
     paused: z
       .boolean()
       .default(false)
