@@ -17,6 +17,7 @@ import { forgeForSlot } from "../src/node/forge.ts";
 import { loadProducerKeys } from "../src/node/producer-keys.ts";
 import { ChainDb } from "../src/storage/chain-db.ts";
 import { saveSnapshot } from "../src/storage/snapshots.ts";
+import { freePort } from "../src/cli/devnet/processes.ts";
 import { main as cli } from "../src/cli/main.ts";
 
 const TX_BLOCKS = 10_000;
@@ -51,10 +52,7 @@ export async function benchNode(blocks: number): Promise<void> {
   const gate = loadProducerKeys(
     { kes: p("kes.skey"), vrf: p("vrf.skey"), opcert: p("node.cert") },
     net.clock,
-    (id) => {
-      const pool = chain.ledger.pools.get(id);
-      return pool ? hexToBytes(pool.vrfKeyHash) : undefined;
-    },
+    (id) => chain.registeredVrfKeyHash(id),
     () => undefined,
     start,
   );
@@ -134,7 +132,7 @@ export async function benchNode(blocks: number): Promise<void> {
   db.close();
 
   const bin = fileURLToPath(new URL("../bin/poolfleet-node.js", import.meta.url));
-  const port = 12900 + Math.floor(Math.random() * 500);
+  const port = await freePort();
   const t2 = performance.now();
   const child = spawn(
     process.execPath,

@@ -3,7 +3,7 @@
 // parts' original bytes, as the ledger does: hash = Blake2b-256 of the concatenated Blake2b-256 of each part.
 import { concatBytes } from "../crypto/bytes.ts";
 import { blake2b256 } from "../crypto/hash.ts";
-import { asUint, decodeCbor, encodeCbor } from "../formats/cbor.ts";
+import { asUint, decodeCbor } from "../formats/cbor.ts";
 import { cborArrayItems } from "./cbor-raw.ts";
 import { decodeHeader, type Header, HeaderDecodeError } from "./header.ts";
 
@@ -51,11 +51,6 @@ export function blockBodySize(block: Pick<Block, "bodyParts">): number {
 
 export function blockBodyHash(block: Pick<Block, "bodyParts">): Uint8Array {
   return blake2b256(concatBytes(...block.bodyParts.map((part) => blake2b256(part))));
-}
-
-/** Body parts of a block with no transactions (Alonzo onwards): [], [], {}, []. */
-export function emptyBodyParts(): Uint8Array[] {
-  return [encodeCbor([]), encodeCbor([]), encodeCbor(new Map()), encodeCbor([])];
 }
 
 /** Encode a block from a header and body parts (each already CBOR). */

@@ -249,6 +249,11 @@ function applyCertificates(
     });
     return false;
   };
+  const registeredAccount = (credential: string, message: string) => {
+    const account = state.accounts.get(credential);
+    if (!account) failures.push({ kind: "StakeKeyNotRegisteredDELEG", credential, message });
+    return account;
+  };
   for (const cert of certs) {
     switch (cert.kind) {
       case "StakeRegistration":
@@ -262,14 +267,9 @@ function applyCertificates(
         break;
       case "StakeDeregistration": {
         needed.add(cert.credential);
-        const account = state.accounts.get(cert.credential);
-        if (!account) {
-          failures.push({
-            kind: "StakeKeyNotRegisteredDELEG",
-            credential: cert.credential,
-            message: `stake key ${cert.credential} is not registered`,
-          });
-        } else if (account.reward !== 0n) {
+        const account = registeredAccount(cert.credential, `stake key ${cert.credential} is not registered`);
+        if (!account) break;
+        if (account.reward !== 0n) {
           failures.push({
             kind: "StakeKeyNonZeroAccountBalanceDELEG",
             credential: cert.credential,
@@ -292,14 +292,11 @@ function applyCertificates(
       }
       case "StakeDelegation": {
         needed.add(cert.credential);
-        const account = state.accounts.get(cert.credential);
-        if (!account) {
-          failures.push({
-            kind: "StakeKeyNotRegisteredDELEG",
-            credential: cert.credential,
-            message: `delegation from stake key ${cert.credential}, which is not registered`,
-          });
-        } else if (poolRegistered(cert.poolId)) {
+        const account = registeredAccount(
+          cert.credential,
+          `delegation from stake key ${cert.credential}, which is not registered`,
+        );
+        if (account && poolRegistered(cert.poolId)) {
           journal.set(state.accounts, cert.credential, { ...account, pool: cert.poolId });
         }
         break;

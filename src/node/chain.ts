@@ -11,7 +11,7 @@ import {
   chainStateToJson,
   initialChainState,
 } from "../consensus/chain-state.ts";
-import { bytesToHex, equalBytes } from "../crypto/bytes.ts";
+import { bytesToHex, equalBytes, hexToBytes } from "../crypto/bytes.ts";
 import { applyBlockBody } from "../ledger/block-body.ts";
 import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
 import { Journal } from "../ledger/journal.ts";
@@ -54,6 +54,12 @@ export class NodeChain {
 
   get tip() {
     return this.#chain.tip;
+  }
+
+  /** The VRF key hash a pool registered on the ledger, or undefined when it is not registered. */
+  registeredVrfKeyHash(poolId: string): Uint8Array | undefined {
+    const pool = this.ledger.pools.get(poolId);
+    return pool ? hexToBytes(pool.vrfKeyHash) : undefined;
   }
 
   /**

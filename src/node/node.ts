@@ -4,7 +4,7 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { decodeBlock } from "../chain/block.ts";
-import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
+import { bytesToHex } from "../crypto/bytes.ts";
 import { formatRational } from "../crypto/rational.ts";
 import { wipeVrfSecretKey } from "../crypto/vrf.ts";
 import { onScratch } from "../ledger/block-body.ts";
@@ -105,10 +105,7 @@ export class PoolfleetNode {
     const gate = loadProducerKeys(
       paths,
       this.#network.clock,
-      (id) => {
-        const pool = this.#chain.ledger.pools.get(id);
-        return pool ? hexToBytes(pool.vrfKeyHash) : undefined;
-      },
+      (id) => this.#chain.registeredVrfKeyHash(id),
       (id) => this.#chain.state.counters.get(id),
       new Date(),
     );

@@ -1,6 +1,7 @@
 // A chain of real, valid Praos blocks made with freshly generated keys (empty bodies), for storage and node tests.
 import { randomBytes } from "node:crypto";
-import { blockBodyHash, blockBodySize, emptyBodyParts, encodeBlock } from "../../src/chain/block.ts";
+import { blockBodyHash, blockBodySize, encodeBlock } from "../../src/chain/block.ts";
+import { blockBodyParts } from "../../src/ledger/tx.ts";
 import { type Header, signPraosHeader } from "../../src/chain/header.ts";
 import { praosVrfInput } from "../../src/consensus/vrf-input.ts";
 import { ed25519PublicKey } from "../../src/crypto/ed25519.ts";
@@ -13,7 +14,7 @@ export function forgeChain(count: number, firstSlot = 1n): { header: Header; byt
   const vrf = vrfSecretKeyFromSeed(Uint8Array.from(randomBytes(32)));
   const kes = KesSigningKey.generate(Uint8Array.from(randomBytes(32)));
   const cert = issueOperationalCertificate(coldSeed, kes.verificationKey, 0, 0);
-  const parts = emptyBodyParts();
+  const parts = blockBodyParts([]);
   const out: { header: Header; bytes: Uint8Array }[] = [];
   let prev: Uint8Array | null = null;
   for (let i = 0; i < count; i++) {

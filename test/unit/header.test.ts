@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import { blockBodyHash, blockBodySize, decodeBlock, emptyBodyParts, encodeBlock } from "../../src/chain/block.ts";
+import { blockBodyHash, blockBodySize, decodeBlock, encodeBlock } from "../../src/chain/block.ts";
+import { blockBodyParts } from "../../src/ledger/tx.ts";
 import { decodeHeader, type HeaderBody, HeaderDecodeError, signPraosHeader } from "../../src/chain/header.ts";
 import { validateHeader, type ValidationContext } from "../../src/consensus/header-validation.ts";
 import { praosLeaderValue, praosVrfInput } from "../../src/consensus/vrf-input.ts";
@@ -31,7 +32,7 @@ function forge(slot: bigint, opcertCounter = 1, opcertPeriod = 0n) {
   const cert = issueOperationalCertificate(coldSeed, kes.verificationKey, opcertCounter, Number(opcertPeriod));
   kes.evolveTo(Math.max(0, Number(slot / BigInt(SLOTS_PER_KES) - opcertPeriod))); // a bad window still signs
   const { proof, output } = vrfProve(vrf, praosVrfInput(slot, nonce));
-  const parts = emptyBodyParts();
+  const parts = blockBodyParts([]);
   const body: HeaderBody = {
     blockNumber: 10n,
     slot,

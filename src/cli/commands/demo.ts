@@ -4,10 +4,10 @@
 // producer on a fresh devnet for a few seconds and watch it forge.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../devnet/processes.ts";
 import type { Command, Output } from "../command.ts";
 
 const SLOTS_PER_KES_PERIOD = 3600;
@@ -185,12 +185,7 @@ async function forgeOnDevnet(
   ];
   if ((await main(argv, quiet)) !== 0) throw new Error("demo: genesis create failed");
   const pool = (f: string) => join(dir, "pools", "pool1", f);
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const free = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(free));
-    });
-  });
+  const port = await freePort();
   const bin = fileURLToPath(new URL("../../../bin/poolfleet-node.js", import.meta.url));
   const child = spawn(
     process.execPath,

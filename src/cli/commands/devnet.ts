@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { InputError } from "../../formats/errors.ts";
 import type { Command, Flags, Output } from "../command.ts";
 import { type DevnetPlan, devnetPaths, nodeArgs, planDevnet, topologyFor } from "../devnet/plan.ts";
-import { freePort, isAlive, readPid, removePidFile, startNodeProcess, stopProcess } from "../devnet/processes.ts";
+import { freePort, removePidFile, runningPid, startNodeProcess, stopProcess } from "../devnet/processes.ts";
 import { devnetStatus, statusTable } from "../devnet/status.ts";
 import { createDevnetFromOptions, devnetOptions, GENESIS_FLAGS, writeDevnet } from "./genesis.ts";
 
@@ -31,12 +31,7 @@ function readPlan(dir: string): DevnetPlan {
 }
 
 function running(dir: string, plan: DevnetPlan): string[] {
-  return plan.nodes
-    .filter((n) => {
-      const pid = readPid(devnetPaths(dir).pid(n.name));
-      return pid !== null && isAlive(pid);
-    })
-    .map((n) => n.name);
+  return plan.nodes.filter((n) => runningPid(devnetPaths(dir).pid(n.name)) !== null).map((n) => n.name);
 }
 
 /** Parse "90", "90s", "5m" or "1h" as milliseconds. */
@@ -51,8 +46,8 @@ async function stopAll(dir: string, plan: DevnetPlan, io: Output): Promise<void>
   const order = [...plan.nodes].sort((a, b) => (a.role === b.role ? 0 : a.role === "producer" ? -1 : 1));
   for (const node of order) {
     const pidFile = devnetPaths(dir).pid(node.name);
-    const pid = readPid(pidFile);
-    if (pid !== null && isAlive(pid)) {
+    const pid = runningPid(pidFile);
+    if (pid !== null) {
       const clean = await stopProcess(pid);
       io.out(`${node.name}: ${clean ? "stopped" : "did not stop in time; killed"}`);
     }

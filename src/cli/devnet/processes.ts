@@ -54,6 +54,12 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The pid in `pidFile` when that process is running, else null. */
+export function runningPid(pidFile: string): number | null {
+  const pid = readPid(pidFile);
+  return pid !== null && isAlive(pid) ? pid : null;
+}
+
 /** SIGTERM, wait up to `graceMs` for exit, then SIGKILL. Resolves true when it exited on SIGTERM. */
 export async function stopProcess(pid: number, graceMs = 10_000): Promise<boolean> {
   try {
