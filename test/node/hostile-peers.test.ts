@@ -111,7 +111,12 @@ describe("hostile peers", () => {
       30_000,
     );
     const relayLog = relay.logs.join("\n");
-    console.log(relay.logs.filter((l) => /closed|cannot/.test(l)).slice(0, 8).join("\n"));
+    console.log(
+      relay.logs
+        .filter((l) => /closed|cannot/.test(l))
+        .slice(0, 8)
+        .join("\n"),
+    );
     assert.match(relayLog, new RegExp(`127\\.0\\.0\\.1:${foreign.port}.*(invalid header|invalid block)`));
     assert.doesNotMatch(relayLog, /chain sync failed|internal error/, "every bad peer was a handled disconnect");
     assert.equal(producer.child.exitCode, null);
