@@ -85,7 +85,8 @@ describe("node image", { skip: "skip" in tier && tier.skip }, () => {
 
   it("stops cleanly on SIGTERM, as docker stop and a pod's termination send it", async () => {
     const id = relay.container.getId();
-    await relay.container.stop({ timeout: 30, remove: false });
+    // testcontainers takes the grace period in milliseconds (Docker, in seconds).
+    await relay.container.stop({ timeout: 30_000, remove: false });
     const client = await getContainerRuntimeClient();
     const container = client.container.getById(id);
     try {
