@@ -18,8 +18,8 @@
 # returns at once. Safe to run concurrently (flock). Making the base needs root and Debian's debootstrap (installed
 # with apt-get when missing); building on a given --base needs neither.
 #
-# Times on the 2-core CI machine (see README.md in this folder): cold ~1 min 40 s (debootstrap ~45 s of it),
-# warm rebuild after a source change ~15 s, up to date < 1 s.
+# Times on the 2-core CI machine (README.md in this folder): cold 1.5-2.5 min (debootstrap 45-90 s of it), a rebuild
+# after a source change ~20 s, up to date 0.2 s.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
