@@ -7,9 +7,9 @@
 #   scripts/docker-engine.sh --stop     stop the dockerd this script started (by its pid file)
 #
 # dockerd is tried with its defaults first (overlay2, the docker0 bridge, iptables NAT); if it does not come up,
-# once more with the settings that need the least from the kernel (vfs storage, no iptables rules), which is
-# enough for containers on one user-defined network with published ports through docker-proxy. Extra flags:
-# DOCKERD_FLAGS="...". Log: /var/log/poolfleet-dockerd.log.
+# once more with the settings that need the least from the kernel (vfs storage, no iptables rules, bridged traffic
+# kept out of iptables), which is enough for containers on one user-defined network with published ports through
+# docker-proxy. Extra flags: DOCKERD_FLAGS="...". Log: /var/log/poolfleet-dockerd.log.
 #
 # On the CI machines (Debian bookworm, kernel 6.x, cgroup v1, root, no registry) the defaults work: install ~12 s
 # (cold apt), start ~2 s.
@@ -77,8 +77,17 @@ start() {
   return 1
 }
 
+# Without docker's iptables rules, bridged traffic between containers must not go through the host's FORWARD chain:
+# with br_netfilter loaded and a DROP policy (which an earlier dockerd leaves behind) it would be dropped silently.
+minimal() {
+  local f
+  for f in /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/bridge/bridge-nf-call-ip6tables; do
+    if [[ -w $f ]]; then echo 0 >"$f"; fi
+  done
+  start --storage-driver=vfs --iptables=false
+}
+
 DOCKERD_FLAGS=${DOCKERD_FLAGS:-}
 t0=$SECONDS
-start || start --storage-driver=vfs --iptables=false ||
-  die "dockerd would not start (see $LOG); set DOCKERD_FLAGS to try other settings"
+start || minimal || die "dockerd would not start (see $LOG); set DOCKERD_FLAGS to try other settings"
 say "engine running ($(docker version --format 'server {{.Server.Version}}, storage ' 2>/dev/null)$(docker info --format '{{.Driver}}' 2>/dev/null)) after $((SECONDS - t0)) s; log $LOG"
