@@ -233,7 +233,9 @@ export class PoolfleetNode {
     const tip = this.#tipLog();
     if (result.rolledBack > 0)
       this.log.info({ event: "switched", peer, rolledBack: result.rolledBack, tip }, "switched to a better fork");
-    this.log.info({ event: "adopted", peer, blocks: result.results.length, tip }, "adopted blocks from peer");
+    // Hashes of small batches (following at the tip) are logged; an initial sync's batches of 100 only by tip.
+    const hashes = result.results.length <= 10 ? result.hashes.map(bytesToHex) : undefined;
+    this.log.info({ event: "adopted", peer, blocks: result.results.length, hashes, tip }, "adopted blocks from peer");
   }
 
   /** Submit a whole CBOR transaction to the mempool. Never throws on bad input. */
