@@ -1,0 +1,210 @@
+// `devnet rotate-kes` as processes: a detached devnet (one pool, no relays, 0.1 s slots, 5 s KES periods) forging;
+// both seeds/003 mix-ups refused with nothing changed; a rotation while the producer runs; the producer keeps
+// forging, and its database then holds blocks under the old certificate followed only by blocks under the new
+// one, each header's KES signature verifying under its own certificate's hot key.
+import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { decodeBlock } from "../../src/chain/block.ts";
+import type { NodeStatus } from "../../src/cli/devnet/status.ts";
+import { bytesToHex } from "../../src/crypto/bytes.ts";
+import { kesVerify } from "../../src/crypto/kes.ts";
+import { readShelleyGenesis } from "../../src/formats/genesis.ts";
+import { KEY_KINDS, readKeyFile } from "../../src/formats/keys.ts";
+import { readOperationalCertificate } from "../../src/formats/opcert.ts";
+import { SlotClock } from "../../src/formats/slot-clock.ts";
+import { ChainDb } from "../../src/storage/chain-db.ts";
+import { runCli } from "../helpers/cli.ts";
+import { waitFor } from "../helpers/node-process.ts";
+
+const root = mkdtempSync(join(tmpdir(), "pf-rotate-"));
+const dir = join(root, "dn");
+const poolDir = join(dir, "genesis", "pools", "pool1");
+const pool = (f: string) => join(poolDir, f);
+const scratch = (f: string) => join(root, f);
+
+after(async () => {
+  await runCli(["devnet", "down", "--dir", dir]);
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function producer(): Promise<NodeStatus> {
+  const r = await runCli(["devnet", "status", "--dir", dir, "--output-json"]);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { nodes: NodeStatus[] }).nodes.find((n) => n.role === "producer")!;
+}
+
+async function cli(...args: string[]) {
+  const r = await runCli(args);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r;
+}
+
+const hotFiles = () => ["kes.skey", "kes.vkey", "node.cert"].map((f) => readFileSync(pool(f), "utf8"));
+
+describe("devnet rotate-kes", () => {
+  it("refuses both seeds/003 mix-ups, then rotates a forging pool, which keeps forging with the new opcert", async () => {
+    const up = await runCli([
+      "devnet",
+      "up",
+      "--dir",
+      dir,
+      "--detach",
+      "--relays-per-pool",
+      "0",
+      "--slot-length",
+      "0.1",
+      "--active-slot-coeff",
+      "0.5",
+      "--slots-per-kes-period",
+      "50",
+    ]);
+    assert.equal(up.code, 0, up.stderr);
+    const clock = new SlotClock(readShelleyGenesis(join(dir, "genesis", "shelley-genesis.json")));
+    const periodNow = () => clock.kesPeriodOfSlot(clock.slotAt(Date.now()));
+    // Forging under the genesis certificate, and past KES period 0 so the new certificate starts later.
+    await waitFor(
+      "the producer forging in KES period 1",
+      async () => ((await producer()).blocksForged ?? 0) >= 3 && periodNow() >= 1,
+      60_000,
+    );
+    const oldCert = readOperationalCertificate(pool("node.cert"));
+    assert.equal(oldCert.sequenceNumber, 0);
+    const before = hotFiles();
+
+    // A correct new certificate for a new KES key, made as a person would with the cardano-cli commands.
+    copyFileSync(pool("cold.counter"), scratch("cold.counter"));
+    await cli(
+      "node",
+      "key-gen-KES",
+      "--verification-key-file",
+      scratch("new.vkey"),
+      "--signing-key-file",
+      scratch("new.skey"),
+    );
+    await cli(
+      "node",
+      "issue-op-cert",
+      "--kes-verification-key-file",
+      scratch("new.vkey"),
+      "--cold-signing-key-file",
+      pool("cold.skey"),
+      "--operational-certificate-issue-counter-file",
+      scratch("cold.counter"),
+      "--kes-period",
+      String(periodNow()),
+      "--out-file",
+      scratch("new.cert"),
+    );
+    assert.equal(readOperationalCertificate(scratch("new.cert")).sequenceNumber, 1);
+
+    // seeds/003: the new certificate deployed with the OLD KES key.
+    const mixA = await runCli([
+      "devnet",
+      "rotate-kes",
+      "pool1",
+      "--dir",
+      dir,
+      "--kes-key",
+      pool("kes.skey"),
+      "--op-cert",
+      scratch("new.cert"),
+    ]);
+    assert.equal(mixA.code, 1, mixA.stdout);
+    assert.match(mixA.stdout, /FAIL {2}KES key .* is NOT the hot key certified by/);
+    assert.match(mixA.stderr, /refused by the rotation gate \(failed: kes-key; .*nothing was changed/);
+    // And the other way: the new KES key with the OLD certificate.
+    copyFileSync(pool("node.cert"), scratch("old.cert"));
+    const mixB = await runCli([
+      "devnet",
+      "rotate-kes",
+      "pool1",
+      "--dir",
+      dir,
+      "--kes-key",
+      scratch("new.skey"),
+      "--op-cert",
+      scratch("old.cert"),
+    ]);
+    assert.equal(mixB.code, 1, mixB.stdout);
+    assert.match(mixB.stderr, /failed: kes-key, counter;/);
+    assert.deepEqual(hotFiles(), before, "a refused rotation changes no file");
+    const stillForging = await producer();
+    assert.equal(stillForging.forging, true);
+    assert.equal(stillForging.opcertCounter, 0);
+
+    // The rotation itself: new key, next counter, the current period, gate, swap, SIGHUP.
+    const forgedBefore = (await producer()).blocksForged!;
+    const rotate = await runCli(["devnet", "rotate-kes", "pool1", "--dir", dir]);
+    assert.equal(rotate.code, 0, `${rotate.stdout}\n${rotate.stderr}`);
+    assert.equal(rotate.stdout.match(/ {2}PASS {2}/g)?.length, 4, rotate.stdout);
+    assert.match(rotate.stdout, /pool1-producer reloaded its keys on SIGHUP and forges with issue number 1/);
+    const newCert = readOperationalCertificate(pool("node.cert"));
+    const newVkey = readKeyFile(pool("kes.vkey"), KEY_KINDS.kesVerification);
+    assert.equal(newCert.sequenceNumber, 1);
+    assert.ok(newCert.kesPeriod >= 1 && newCert.kesPeriod <= periodNow(), `period ${newCert.kesPeriod} from the clock`);
+    assert.deepEqual(newCert.hotVkey, newVkey);
+    assert.notDeepEqual(newVkey, oldCert.hotVkey);
+    assert.match(readFileSync(pool("cold.counter"), "utf8"), /Next certificate issue number: 2/);
+    const after = await waitFor(
+      "three more blocks forged after the rotation",
+      async () => {
+        const p = await producer();
+        return (p.blocksForged ?? 0) >= forgedBefore + 3 ? p : undefined;
+      },
+      60_000,
+    );
+    assert.equal(after.forging, true);
+    assert.equal(after.opcertCounter, 1);
+
+    const down = await runCli(["devnet", "down", "--dir", dir]);
+    assert.equal(down.code, 0, down.stderr);
+    const log = readFileSync(join(dir, "logs", "pool1-producer.log"), "utf8");
+    assert.doesNotMatch(log, /forged block failed validation|refused by the consistency gate|forging stopped/);
+
+    // The chain as stored: old-certificate blocks, then new-certificate blocks only.
+    const db = ChainDb.open(join(dir, "nodes", "pool1-producer", "db"));
+    const headers = Array.from({ length: db.length }, (_, i) => decodeBlock(db.readBlock(i)).header);
+    db.close();
+    const counters = headers.map((h) => Number(h.body.opcert.sequenceNumber));
+    const firstNew = counters.indexOf(1);
+    assert.ok(firstNew >= 3, `at least 3 blocks before the rotation (counters ${counters.join("")})`);
+    assert.ok(counters.length - firstNew >= 3, "at least 3 blocks after it");
+    assert.deepEqual(
+      counters,
+      counters.map((_, i) => (i < firstNew ? 0 : 1)),
+      "no block under the old certificate after the first under the new one",
+    );
+    for (const h of headers) {
+      const cert = h.body.opcert.sequenceNumber === 0n ? oldCert : newCert;
+      assert.equal(bytesToHex(h.body.opcert.hotVkey), bytesToHex(cert.hotVkey));
+      assert.equal(Number(h.body.opcert.kesPeriod), cert.kesPeriod);
+      const t = clock.kesPeriodOfSlot(Number(h.body.slot)) - cert.kesPeriod;
+      assert.ok(
+        kesVerify(cert.hotVkey, t, h.bodyBytes, h.kesSignature),
+        `KES signature of block ${h.body.blockNumber}`,
+      );
+    }
+  });
+
+  it("with the producer stopped rotates the files only; says what is wrong with a missing or unknown pool", async () => {
+    const r = await cli("devnet", "rotate-kes", "pool1", "--dir", dir);
+    assert.match(r.stdout, /pool1-producer is not running; it will use the new keys when it starts/);
+    assert.equal(readOperationalCertificate(pool("node.cert")).sequenceNumber, 2);
+
+    const missing = await runCli(["devnet", "rotate-kes", "--dir", dir]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /devnet rotate-kes: missing POOL/);
+    const unknown = await runCli(["devnet", "rotate-kes", "pool9", "--dir", dir]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /pool9: no such pool in the devnet .* \(pools: pool1\)/);
+    const half = await runCli(["devnet", "rotate-kes", "pool1", "--dir", dir, "--kes-key", scratch("new.skey")]);
+    assert.equal(half.code, 1);
+    assert.match(half.stderr, /--kes-key and --op-cert go together/);
+    const none = await runCli(["devnet", "rotate-kes", "pool1", "--dir", join(root, "nothing")]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no devnet here/);
+  });
+});
