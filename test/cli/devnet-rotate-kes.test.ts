@@ -148,6 +148,12 @@ describe("devnet rotate-kes", () => {
     assert.deepEqual(newCert.hotVkey, newVkey);
     assert.notDeepEqual(newVkey, oldCert.hotVkey);
     assert.match(readFileSync(pool("cold.counter"), "utf8"), /Next certificate issue number: 2/);
+    const printed = [mixA, mixB, rotate].map((r) => r.stdout + r.stderr).join("\n");
+    for (const secret of [pool("kes.skey"), scratch("new.skey"), pool("cold.skey")]) {
+      const kind = secret.endsWith("cold.skey") ? KEY_KINDS.coldSigning : KEY_KINDS.kesSigning;
+      const hex = bytesToHex(readKeyFile(secret, kind));
+      for (let i = 0; i + 32 <= hex.length; i += 32) assert.ok(!printed.includes(hex.slice(i, i + 32)), secret);
+    }
     const after = await waitFor(
       "three more blocks forged after the rotation",
       async () => {
