@@ -1,7 +1,8 @@
-// `devnet rotate-kes` as processes: a detached devnet (one pool, no relays, 0.1 s slots, 5 s KES periods) forging;
+// `devnet rotate-kes` as processes: a detached devnet (one pool, one relay, 0.1 s slots, 5 s KES periods) forging;
 // both seeds/003 mix-ups refused with nothing changed; a rotation while the producer runs; the producer keeps
 // forging, and its database then holds blocks under the old certificate followed only by blocks under the new
-// one, each header's KES signature verifying under its own certificate's hot key.
+// one, each header's KES signature verifying under its own certificate's hot key; the relay, which validates
+// every header itself, holds the same blocks.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,7 +54,7 @@ describe("devnet rotate-kes", () => {
       dir,
       "--detach",
       "--relays-per-pool",
-      "0",
+      "1",
       "--slot-length",
       "0.1",
       "--active-slot-coeff",
@@ -140,6 +141,10 @@ describe("devnet rotate-kes", () => {
     const rotate = await runCli(["devnet", "rotate-kes", "pool1", "--dir", dir]);
     assert.equal(rotate.code, 0, `${rotate.stdout}\n${rotate.stderr}`);
     assert.equal(rotate.stdout.match(/ {2}PASS {2}/g)?.length, 4, rotate.stdout);
+    assert.match(
+      rotate.stdout,
+      /PASS {2}new node\.cert carries issue number 1, the next after 0 \(last used, on chain\)/,
+    );
     assert.match(rotate.stdout, /pool1-producer reloaded its keys on SIGHUP and forges with issue number 1/);
     const newCert = readOperationalCertificate(pool("node.cert"));
     const newVkey = readKeyFile(pool("kes.vkey"), KEY_KINDS.kesVerification);
@@ -165,15 +170,40 @@ describe("devnet rotate-kes", () => {
     assert.equal(after.forging, true);
     assert.equal(after.opcertCounter, 1);
 
+    // The relay follows the producer and validates every header itself: the network accepts the new opcert.
+    await waitFor(
+      "the relay at the producer's tip",
+      async () => {
+        const r = await runCli(["devnet", "status", "--dir", dir, "--output-json"]);
+        const [p, relay] = (JSON.parse(r.stdout) as { nodes: NodeStatus[] }).nodes;
+        return relay!.tipBlock !== null && relay!.tipBlock >= after.tipBlock! && p!.forging === true;
+      },
+      30_000,
+    );
     const down = await runCli(["devnet", "down", "--dir", dir]);
     assert.equal(down.code, 0, down.stderr);
     const log = readFileSync(join(dir, "logs", "pool1-producer.log"), "utf8");
     assert.doesNotMatch(log, /forged block failed validation|refused by the consistency gate|forging stopped/);
 
     // The chain as stored: old-certificate blocks, then new-certificate blocks only.
-    const db = ChainDb.open(join(dir, "nodes", "pool1-producer", "db"));
-    const headers = Array.from({ length: db.length }, (_, i) => decodeBlock(db.readBlock(i)).header);
-    db.close();
+    const headersOf = (node: string) => {
+      const db = ChainDb.open(join(dir, "nodes", node, "db"));
+      const hs = Array.from({ length: db.length }, (_, i) => decodeBlock(db.readBlock(i)).header);
+      db.close();
+      return hs;
+    };
+    const headers = headersOf("pool1-producer");
+    const relayed = headersOf("pool1-relay1");
+    assert.ok(relayed.length >= after.tipBlock!, "the relay holds the chain up to the tip seen after the rotation");
+    assert.deepEqual(
+      relayed.map((h) => bytesToHex(h.hash)),
+      headers.slice(0, relayed.length).map((h) => bytesToHex(h.hash)),
+      "the relay adopted the producer's blocks",
+    );
+    assert.ok(
+      relayed.some((h) => h.body.opcert.sequenceNumber === 1n),
+      "including blocks under the new opcert",
+    );
     const counters = headers.map((h) => Number(h.body.opcert.sequenceNumber));
     const firstNew = counters.indexOf(1);
     assert.ok(firstNew >= 3, `at least 3 blocks before the rotation (counters ${counters.join("")})`);
@@ -212,5 +242,40 @@ describe("devnet rotate-kes", () => {
     const none = await runCli(["devnet", "rotate-kes", "pool1", "--dir", join(root, "nothing")]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no devnet here/);
+  });
+
+  it("a certificate that never forged: the producer refuses the next one, and the chain's counter puts it right", async () => {
+    // Stopped, the producer's chain last saw issue number 1 (the first test) and node.cert carries 2 (the second).
+    // Rotating again now can only go by node.cert: 3, two above the chain, which the ledger would refuse.
+    const blind = await cli("devnet", "rotate-kes", "pool1", "--dir", dir);
+    assert.match(blind.stdout, /not running, so the chain's last issue number is not known/);
+    assert.equal(readOperationalCertificate(pool("node.cert")).sequenceNumber, 3);
+    const up = await runCli(["devnet", "up", "--dir", dir, "--detach"]);
+    assert.equal(up.code, 0, up.stderr);
+    const refused = await waitFor("the producer refusing issue number 3", async () => {
+      const p = await producer();
+      return p.running && p.forging === false ? p : undefined;
+    });
+    assert.equal(refused.blocksForged, 0);
+    const refusal = readFileSync(join(dir, "logs", "pool1-producer.log"), "utf8")
+      .split("\n")
+      .filter((l) => l.includes("refused by the consistency gate"))
+      .at(-1)!;
+    assert.match(JSON.parse(refusal).reason, /issue number 3, more than one above 1 seen on chain/);
+
+    const fix = await cli("devnet", "rotate-kes", "pool1", "--dir", dir);
+    assert.match(fix.stdout, /the chain's last issue number for the pool is 1/);
+    assert.match(fix.stdout, /PASS {2}new node\.cert carries issue number 2, the next after 1 \(last used, on chain\)/);
+    assert.match(fix.stdout, /forges with issue number 2/);
+    const forging = await waitFor(
+      "the producer forging again",
+      async () => {
+        const p = await producer();
+        return (p.blocksForged ?? 0) >= 2 ? p : undefined;
+      },
+      60_000,
+    );
+    assert.equal(forging.opcertCounter, 2);
+    assert.equal(forging.forging, true);
   });
 });

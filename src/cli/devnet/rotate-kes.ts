@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { wipe } from "../../crypto/bytes.ts";
+import { bytesToHex, wipe } from "../../crypto/bytes.ts";
 import { ed25519PublicKey } from "../../crypto/ed25519.ts";
 import { KesSigningKey } from "../../crypto/kes.ts";
 import { InputError } from "../../formats/errors.ts";
@@ -16,6 +16,7 @@ import { keyHash } from "../../formats/keyset-check.ts";
 import {
   issueOperationalCertificate,
   type OperationalCertificate,
+  poolIdOf,
   readIssueCounter,
   readOperationalCertificate,
   writeIssueCounter,
@@ -25,7 +26,7 @@ import { SlotClock } from "../../formats/slot-clock.ts";
 import { checkRotation, lastCounter } from "../../operator/kes/gate.ts";
 import type { Output } from "../command.ts";
 import { KeySetDir } from "./keyset-swap.ts";
-import { type DevnetPlan, devnetPaths } from "./plan.ts";
+import { type DevnetNode, type DevnetPlan, devnetPaths } from "./plan.ts";
 import { isAlive, runningPid } from "./processes.ts";
 
 export interface RotateKesOptions {
@@ -65,10 +66,14 @@ export async function rotateKes(o: RotateKesOptions): Promise<number> {
     const period = clock.kesPeriodOfSlot(clock.slotAt(now.getTime()));
     const coldVkey = readKeyFile(join(poolDir, "cold.vkey"), KEY_KINDS.coldVerification);
     const previous = readOperationalCertificate(join(poolDir, "node.cert"));
-    const last = lastCounter({ previousOpcert: previous.sequenceNumber })!;
+    const onChain = await counterOnChain(plan, producer, bytesToHex(poolIdOf(coldVkey)));
+    const last = lastCounter({ onChain, previousOpcert: previous.sequenceNumber })!;
     io.out(
       `${pool}: KES period now ${period}; the producer's certificate carries issue number ${previous.sequenceNumber} ` +
-        `from period ${previous.kesPeriod} (KES key ${keyHash(previous.hotVkey)})`,
+        `from period ${previous.kesPeriod} (KES key ${keyHash(previous.hotVkey)}); ` +
+        (onChain === undefined
+          ? "the producer is not running, so the chain's last issue number is not known"
+          : `the chain's last issue number for the pool is ${onChain}`),
     );
     const staged = o.bring ? bring(o.bring) : make(poolDir, coldVkey, last.value + 1, period);
     try {
@@ -106,6 +111,25 @@ export async function rotateKes(o: RotateKesOptions): Promise<number> {
     }
   } finally {
     release();
+  }
+}
+
+/**
+ * The last issue number the producer's chain has seen for the pool (0 when it has seen none: the ledger then
+ * accepts 0 or 1), from its /api/ledger; undefined when the producer is not running or does not answer.
+ */
+async function counterOnChain(plan: DevnetPlan, producer: DevnetNode, poolId: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://${plan.host}:${producer.metricsPort}/api/ledger`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { opcertCounters?: Record<string, string> };
+    if (!body.opcertCounters) return undefined;
+    const seen = body.opcertCounters[poolId];
+    return seen === undefined ? 0 : Number(seen);
+  } catch {
+    return undefined;
   }
 }
 
