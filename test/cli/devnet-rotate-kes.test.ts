@@ -278,4 +278,34 @@ describe("devnet rotate-kes", () => {
     assert.equal(forging.opcertCounter, 2);
     assert.equal(forging.forging, true);
   });
+
+  it("a producer that refuses the new set gets the previous one back (a wrong VRF key deployed meanwhile)", async () => {
+    // The rotation gate does not look at the VRF key; the producer's own gate does, on SIGHUP.
+    const previous = readFileSync(pool("node.cert"), "utf8");
+    copyFileSync(pool("vrf.skey"), scratch("vrf.skey.good"));
+    await cli(
+      "node",
+      "key-gen-VRF",
+      "--verification-key-file",
+      scratch("other-vrf.vkey"),
+      "--signing-key-file",
+      scratch("other-vrf.skey"),
+    );
+    copyFileSync(scratch("other-vrf.skey"), pool("vrf.skey"));
+    const r = await runCli(["devnet", "rotate-kes", "pool1", "--dir", dir]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /pool1-producer refused the new keys \(VRF key .* is not the one pool .* registered/);
+    assert.match(r.stderr, /rolled back to rev-\d+/);
+    assert.match(r.stderr, /did not confirm the previous keys either/, "the VRF key is still wrong");
+    assert.equal(readFileSync(pool("node.cert"), "utf8"), previous, "the previous certificate is current again");
+
+    copyFileSync(scratch("vrf.skey.good"), pool("vrf.skey"));
+    const pid = Number(readFileSync(join(dir, "run", "pool1-producer.pid"), "utf8"));
+    process.kill(pid, "SIGHUP");
+    const back = await waitFor("the producer forging with its previous keys", async () => {
+      const p = await producer();
+      return p.forging === true ? p : undefined;
+    });
+    assert.equal(back.opcertCounter, 2);
+  });
 });
