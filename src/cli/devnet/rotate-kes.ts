@@ -71,9 +71,11 @@ export async function rotateKes(o: RotateKesOptions): Promise<number> {
     io.out(
       `${pool}: KES period now ${period}; the producer's certificate carries issue number ${previous.sequenceNumber} ` +
         `from period ${previous.kesPeriod} (KES key ${keyHash(previous.hotVkey)}); ` +
-        (onChain === undefined
-          ? "the producer is not running, so the chain's last issue number is not known"
-          : `the chain's last issue number for the pool is ${onChain}`),
+        (onChain !== undefined
+          ? `the chain's last issue number for the pool is ${onChain}`
+          : runningPid(paths.pid(producer.name)) === null
+            ? "the producer is not running, so the chain's last issue number is not known"
+            : "the producer did not report the chain's last issue number"),
     );
     const staged = o.bring ? bring(o.bring) : make(poolDir, coldVkey, last.value + 1, period);
     try {
