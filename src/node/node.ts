@@ -420,6 +420,8 @@ export class PoolfleetNode {
         retiring: l.retiring.get(p.operator) ?? null,
       })),
       stakeDistribution: Object.fromEntries([...l.poolDistr].map(([id, v]) => [id, formatRational(v.stake)])),
+      // The last opcert issue number seen on chain per pool: a KES rotation's next counter is one above it.
+      opcertCounters: Object.fromEntries(this.#chain.state.counters),
       mempool: { txs: this.#mempool.size, bytes: this.#mempool.bytes, capacityBytes: this.#mempool.capacityBytes },
     };
   }
