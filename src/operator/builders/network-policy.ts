@@ -31,6 +31,15 @@ function selector(s: { matchLabels?: Record<string, string>; matchExpressions?: 
   return out;
 }
 
+/** The peer spec.metrics.scrapeFrom describes, or undefined when nobody may scrape. */
+export function scrapePeer(scrape: StakePoolSpec["metrics"]["scrapeFrom"]): V1NetworkPolicyPeer | undefined {
+  if (!scrape) return undefined;
+  const peer: V1NetworkPolicyPeer = {};
+  if (scrape.namespaceSelector) peer.namespaceSelector = selector(scrape.namespaceSelector);
+  if (scrape.podSelector) peer.podSelector = selector(scrape.podSelector);
+  return peer;
+}
+
 export function buildProducerNetworkPolicy(input: NetworkPolicyInput): V1NetworkPolicy {
   const { owner, spec } = input;
   const relays: V1NetworkPolicyPeer = { podSelector: { matchLabels: selectorLabels("relay", relayName(owner, spec)) } };
@@ -49,13 +58,8 @@ export function buildProducerNetworkPolicy(input: NetworkPolicyInput): V1Network
       },
     ],
   };
-  const scrape = spec.metrics.scrapeFrom;
-  if (scrape) {
-    const peer: V1NetworkPolicyPeer = {};
-    if (scrape.namespaceSelector) peer.namespaceSelector = selector(scrape.namespaceSelector);
-    if (scrape.podSelector) peer.podSelector = selector(scrape.podSelector);
-    ingress.ingress!.push({ _from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
-  }
+  const peer = scrapePeer(spec.metrics.scrapeFrom);
+  if (peer) ingress.ingress!.push({ _from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
