@@ -161,6 +161,18 @@ describe("producer NetworkPolicy", () => {
     );
     assert.deepEqual(np.spec!.egress![0]!.ports, [{ protocol: "TCP", port: 6000 }]);
   });
+
+  test("the operator, when it reads /metrics for status, gets the metrics port and nothing else", () => {
+    const operatorPeer = {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "poolfleet-system" } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "poolfleet-operator" } },
+    };
+    const np = buildProducerNetworkPolicy({ owner, spec: spec(), relayPort: 3001, operatorPeer });
+    assert.deepEqual(np.spec!.ingress!.slice(1), [
+      { _from: [operatorPeer], ports: [{ protocol: "TCP", port: 12798 }] },
+    ]);
+    assert.equal(np.spec!.egress!.length, 2);
+  });
 });
 
 function buildRelaySelector(relay: string) {

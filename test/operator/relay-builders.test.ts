@@ -162,6 +162,15 @@ describe("relay NetworkPolicy", () => {
     });
     const plain = buildRelay({ owner: relayOwner, spec: spec() }).networkPolicy;
     assert.equal(plain.spec!.ingress!.length, 1, "no scrape source: the metrics port stays closed");
+    const operatorPeer = {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "poolfleet-system" } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "poolfleet-operator" } },
+    };
+    const withOperator = buildRelay({ owner: relayOwner, spec: spec(), operatorPeer }).networkPolicy;
+    assert.deepEqual(withOperator.spec!.ingress![1], {
+      _from: [operatorPeer],
+      ports: [{ protocol: "TCP", port: 12798 }],
+    });
   });
 });
 

@@ -11,6 +11,11 @@ export interface NetworkPolicyInput {
   spec: StakePoolSpec;
   /** Node-to-node port of the pool's relays (the Relay's spec.port). */
   relayPort: number;
+  /**
+   * The operator's own pods, when it reads the node's /metrics for status (tip, blocks forged): they get the metrics
+   * port too. A namespaceSelector is needed when the operator runs in another namespace.
+   */
+  operatorPeer?: V1NetworkPolicyPeer;
 }
 
 /** The Relay whose pods may talk to the producer. */
@@ -60,6 +65,12 @@ export function buildProducerNetworkPolicy(input: NetworkPolicyInput): V1Network
   };
   const peer = scrapePeer(spec.metrics.scrapeFrom);
   if (peer) ingress.ingress!.push({ _from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
+  if (input.operatorPeer) {
+    ingress.ingress!.push({
+      _from: [structuredClone(input.operatorPeer)],
+      ports: [{ protocol: "TCP", port: spec.metrics.port }],
+    });
+  }
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",

@@ -12,6 +12,8 @@ export interface RelayInput {
   /** The Relay. */
   owner: Owner;
   spec: RelaySpec;
+  /** The operator's pods, which read the relays' /metrics for status: they get the metrics port. */
+  operatorPeer?: V1NetworkPolicyPeer;
 }
 
 export interface RelayObjects {
@@ -83,6 +85,12 @@ export function buildRelayNetworkPolicy(input: RelayInput): V1NetworkPolicy {
   ];
   const scrape: V1NetworkPolicyPeer | undefined = scrapePeer(spec.metrics.scrapeFrom);
   if (scrape) ingress.push({ _from: [scrape], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
+  if (input.operatorPeer) {
+    ingress.push({
+      _from: [structuredClone(input.operatorPeer)],
+      ports: [{ protocol: "TCP", port: spec.metrics.port }],
+    });
+  }
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
