@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -32,6 +33,7 @@ import { operatorLogger } from "../../src/operator/main.ts";
 import { networkClock } from "../../src/operator/networks.ts";
 import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
+import { freePort } from "../helpers/node-process.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
@@ -145,7 +147,12 @@ async function readSts(ns: string, name: string) {
 }
 
 /** A namespace with a pool's key Secret and cold key ConfigMap. */
-async function poolNamespace(ns: string, pool: string, keys: ReturnType<typeof poolKeys>) {
+async function poolNamespace(
+  ns: string,
+  pool: string,
+  keys: ReturnType<typeof poolKeys>,
+  extraSpec: Record<string, unknown> = {},
+) {
   await core.createNamespace({ body: { metadata: { name: ns } } });
   await core.createNamespacedConfigMap({
     namespace: ns,
@@ -157,6 +164,7 @@ async function poolNamespace(ns: string, pool: string, keys: ReturnType<typeof p
     network: { name: "preprod" },
     keys: { secretRef: { name: `${pool}-keys` }, coldVerificationKeyRef: { name: `${pool}-cold` } },
     relays: { replicas: 2 },
+    ...extraSpec,
   });
   return data;
 }
@@ -365,6 +373,51 @@ describe("StakePool controller", () => {
   });
 });
 
+describe("a ready producer", () => {
+  test("its own /metrics give the status tip, blocks forged and Forging", async () => {
+    // There is no kubelet here: the test plays it, marking the StatefulSet ready and giving the pod an IP, and a
+    // stand-in for the node serves poolfleet-node's metric names on loopback.
+    const port = await freePort();
+    const node = createServer((_req, res) =>
+      res.end(
+        "# TYPE poolfleet_tip_slot gauge\npoolfleet_tip_slot 98765\npoolfleet_tip_block 4321\n" +
+          "poolfleet_blocks_forged_total 12\npoolfleet_forging_enabled 1\n",
+      ),
+    );
+    await new Promise<void>((r) => node.listen(port, "127.0.0.1", r));
+    try {
+      const ns = "pool-d";
+      await poolNamespace(ns, "d", poolKeys(), { metrics: { port } });
+      const sts = await waitFor("the producer StatefulSet", () => readSts(ns, "d-producer"));
+      await core.createNamespacedPod({
+        namespace: ns,
+        body: {
+          metadata: { name: "d-producer-0", labels: sts.spec!.selector.matchLabels },
+          spec: { containers: [{ name: "node", image: "poolfleet/poolfleet-node:0.1.0" }] },
+        },
+      });
+      await raw.request("PATCH", `/api/v1/namespaces/${ns}/pods/d-producer-0/status`, {
+        contentType: "application/merge-patch+json",
+        body: { status: { phase: "Running", podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }] } },
+      });
+      await raw.request("PATCH", `/apis/apps/v1/namespaces/${ns}/statefulsets/d-producer/status`, {
+        contentType: "application/merge-patch+json",
+        body: { status: { replicas: 1, readyReplicas: 1, observedGeneration: sts.metadata!.generation } },
+      });
+      const pool = await waitFor("phase Forging", async () => {
+        const p = await getPool(ns, "d");
+        return p.status?.phase === "Forging" ? p : undefined;
+      });
+      assert.deepEqual(pool.status?.tip, { slot: 98765, blockNo: 4321 });
+      assert.equal(pool.status?.blocksForged, 12);
+      assert.equal(condition(pool, "Ready")?.status, "True");
+      assert.equal(condition(pool, "Forging")?.reason, "Forging");
+    } finally {
+      node.close();
+    }
+  });
+});
+
 describe("operator process", () => {
   test("killed while reconciling a new pool, it converges after restart", async () => {
     await manager.stop(); // only the process reconciles from here
@@ -460,7 +513,7 @@ describe("secrets", () => {
       "the detector finds the bytes where they are",
     );
     const texts: { where: string; text: string }[] = logLines.map((l, i) => ({ where: `log line ${i}`, text: l }));
-    for (const ns of ["pool-a", "pool-b", "pool-c0", "pool-c1", "pool-c2"]) {
+    for (const ns of ["pool-a", "pool-b", "pool-d", "pool-c0", "pool-c1", "pool-c2"]) {
       for (const e of await events(ns).catch(() => []))
         texts.push({ where: `Event in ${ns}`, text: JSON.stringify(e) });
       const pools = (await custom

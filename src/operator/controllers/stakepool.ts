@@ -9,7 +9,14 @@
 //
 // Everything else (topology ConfigMap, NetworkPolicy, the pool's own Relay) follows the spec whatever the keys.
 // Status carries only public facts: pool id, opcert counter, KES window, the revision's hash.
-import type { KubernetesObject, V1ConfigMap, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1NetworkPolicyPeer,
+  V1Pod,
+  V1Secret,
+  V1StatefulSet,
+} from "@kubernetes/client-node";
 import { stakePoolSpec, type StakePoolSpec, type StakePoolStatus } from "../../api/stakepool.ts";
 import type { SlotClock } from "../../formats/slot-clock.ts";
 import { buildProducerNetworkPolicy, relayName } from "../builders/network-policy.ts";
@@ -22,7 +29,9 @@ import { KIND } from "../kinds.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { names, type Owner } from "../names.ts";
 import { networkClock, SHELLEY_GENESIS_KEY } from "../networks.ts";
-import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
+import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status/node-metrics.ts";
+import { type Condition, nextConditions } from "./conditions.ts";
+import { stakePoolStatus } from "./stakepool-status.ts";
 
 export const STAKEPOOL_CONTROLLER = "poolfleet-stakepool";
 const DEFAULT_RELAY_PORT = 3001;
@@ -38,8 +47,14 @@ interface RelayObject extends KubernetesObject {
 }
 
 export interface StakePoolControllerOptions {
-  /** How often a pool is reconciled without a change (its key Secret is not watched). */
+  /** How often a pool is reconciled without a change (its key Secret is not watched; tip and KES move). */
   pollMs?: number;
+  /** Read a ready producer's /metrics for tip, blocks forged and whether it forges (default true). */
+  scrape?: boolean;
+  /** The fetch used for /metrics (tests point it elsewhere). */
+  fetch?: Fetch;
+  /** The operator's pods, admitted to the producer's metrics port by its NetworkPolicy. */
+  operatorPeer?: V1NetworkPolicyPeer;
 }
 
 /** The network's slot clock, or undefined when a custom network's genesis is not (yet) readable. */
@@ -106,25 +121,11 @@ function relaySetOf(ctx: ReconcileContext, owner: Owner, spec: StakePoolSpec) {
   return { set, live };
 }
 
-function kesStatus(g: GateResult): StakePoolStatus["kes"] {
-  if (!g.opcert) return undefined;
-  const w = g.kes;
-  return {
-    ...(w
-      ? {
-          currentPeriod: w.current,
-          startPeriod: w.start,
-          endPeriod: w.end,
-          periodsLeft: w.end - w.current,
-          // Whole seconds: a status that changes every millisecond would be a write on every reconcile.
-          expiresAt: new Date(Math.floor(w.expiresAt.getTime() / 1000) * 1000).toISOString().replace(".000Z", "Z"),
-        }
-      : { startPeriod: g.opcert.kesPeriod }),
-    counter: g.opcert.counter,
-  };
-}
-
-async function reconcile(ctx: ReconcileContext, key: ObjectKey, pollMs: number): Promise<ReconcileResult> {
+async function reconcile(
+  ctx: ReconcileContext,
+  key: ObjectKey,
+  opts: StakePoolControllerOptions & { pollMs: number },
+): Promise<ReconcileResult> {
   const pool = ctx.get<StakePool>(KIND.StakePool, key);
   if (!pool || pool.metadata?.deletionTimestamp) return {};
   const md = pool.metadata!;
@@ -200,7 +201,14 @@ async function reconcile(ctx: ReconcileContext, key: ObjectKey, pollMs: number):
   const ownRelay: PoolRelay | undefined = buildPoolRelay(owner, spec);
   if (ownRelay) await ctx.apply(ownRelay);
   await ctx.apply(buildProducerTopology({ owner, relays }));
-  await ctx.apply(buildProducerNetworkPolicy({ owner, spec, relayPort: relays.port }));
+  await ctx.apply(
+    buildProducerNetworkPolicy({
+      owner,
+      spec,
+      relayPort: relays.port,
+      ...(opts.operatorPeer && opts.scrape !== false ? { operatorPeer: opts.operatorPeer } : {}),
+    }),
+  );
   let sts = liveSts;
   if (acceptedHash) {
     const objs = buildProducer({
@@ -224,56 +232,31 @@ async function reconcile(ctx: ReconcileContext, key: ObjectKey, pollMs: number):
   }
 
   const ready = (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
-  const conditions: ConditionInput[] = [
-    result.passed
-      ? {
-          type: "KeysValid",
-          status: "True",
-          reason: "GatePassed",
-          message: `Secret ${secretName} passed the consistency gate (key set ${result.keysHash!.slice(0, 8)})`,
-        }
-      : { type: "KeysValid", status: "False", reason: result.failure!.reason, message: result.failure!.message },
-    !acceptedHash
-      ? {
-          type: "Ready",
-          status: "False",
-          reason: "WaitingForKeys",
-          message: "No key set has passed the gate yet, so no producer runs",
-        }
-      : ready
-        ? {
-            type: "Ready",
-            status: "True",
-            reason: "ProducerReady",
-            message: `StatefulSet ${producerName} has a ready producer`,
-          }
-        : {
-            type: "Ready",
-            status: "False",
-            reason: "ProducerNotReady",
-            message: `StatefulSet ${producerName} has no ready producer yet`,
-          },
-    ready
-      ? {
-          type: "Forging",
-          status: "Unknown",
-          reason: "MetricsUnavailable",
-          message: "The producer's /metrics have not been read",
-        }
-      : { type: "Forging", status: "False", reason: "ProducerNotReady", message: "No ready producer" },
-  ];
-  const phase: StakePoolStatus["phase"] = !result.passed ? "KeysInvalid" : !sts ? "Pending" : "Progressing";
-  const kes = facts ? kesStatus(facts) : undefined;
-  await writeStatus({
-    observedGeneration: generation,
-    phase,
-    conditions: nextConditions(previous, conditions, generation, ctx.now()),
-    ...(facts?.poolId ? { poolId: facts.poolId } : {}),
-    ...(kes ? { kes } : {}),
-    producer: { statefulSet: producerName, ready, ...(acceptedHash ? { keysHash: acceptedHash } : {}) },
-    relays: { name: relays.name, readyReplicas: liveRelay?.status?.readyReplicas ?? 0 },
-  });
-  return { requeueAfterMs: pollMs };
+  let scrape: ScrapeResult | undefined;
+  if (ready && opts.scrape !== false) {
+    const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` });
+    const ip = pod?.status?.podIP;
+    scrape = ip
+      ? await scrapeNode(metricsUrl(ip, spec.metrics.port), opts.fetch ? { fetch: opts.fetch } : {})
+      : { ok: false, error: `pod ${producerName}-0 has no IP yet` };
+  }
+  await writeStatus(
+    stakePoolStatus({
+      generation,
+      previous,
+      now: ctx.now(),
+      secretName,
+      gate: result,
+      acceptedHash,
+      facts,
+      producerName,
+      statefulSetExists: sts !== undefined,
+      ready,
+      scrape,
+      relays: { name: relays.name, readyReplicas: liveRelay?.status?.readyReplicas ?? 0 },
+    }),
+  );
+  return { requeueAfterMs: opts.pollMs };
 }
 
 export function stakePoolController(opts: StakePoolControllerOptions = {}): Controller {
@@ -292,6 +275,6 @@ export function stakePoolController(opts: StakePoolControllerOptions = {}): Cont
         },
       },
     ],
-    reconcile: (ctx, key) => reconcile(ctx, key, pollMs),
+    reconcile: (ctx, key) => reconcile(ctx, key, { ...opts, pollMs }),
   };
 }
