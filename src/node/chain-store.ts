@@ -14,7 +14,9 @@ import { loadSnapshot, saveSnapshot } from "../storage/snapshots.ts";
 import { type BlockResult, NodeChain } from "./chain.ts";
 import type { Network } from "./config.ts";
 
+/** A snapshot after at least this many blocks and this much time: restart replays little, sync is not slowed. */
 const SNAPSHOT_EVERY = 20;
+const SNAPSHOT_MIN_MS = 2000;
 
 export function selectView(header: Header): ChainSelectView {
   return {
@@ -27,13 +29,20 @@ export function selectView(header: Header): ChainSelectView {
 }
 
 export type AdoptResult =
-  | { readonly ok: true; readonly results: readonly BlockResult[]; readonly rolledBack: number }
+  | {
+      readonly ok: true;
+      readonly results: readonly BlockResult[];
+      /** Hashes of the adopted blocks, in chain order. */
+      readonly hashes: readonly Uint8Array[];
+      readonly rolledBack: number;
+    }
   | {
       readonly ok: false;
       readonly reason: "invalid" | "not-better" | "too-deep";
       readonly message: string;
-      /** Blocks adopted before the invalid one (extending only). */
+      /** Blocks adopted before the invalid one (extending only), and their hashes. */
       readonly results?: readonly BlockResult[];
+      readonly hashes?: readonly Uint8Array[];
     };
 
 export class ChainStore {
@@ -42,6 +51,7 @@ export class ChainStore {
   readonly db: ChainDb;
   readonly source: ChainDbSource;
   #chain: NodeChain;
+  #lastSnapshot = { blocks: 0, at: 0 };
   /** How the chain was restored at open: from which snapshot, how many blocks replayed. */
   readonly restored: { readonly fromSnapshot: number; readonly replayed: number };
 
@@ -105,7 +115,8 @@ export class ChainStore {
     if (!result.ok) return result;
     const h = block.header;
     this.db.append(bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync });
-    if (this.db.length % SNAPSHOT_EVERY === 0) {
+    const last = this.#lastSnapshot;
+    if (this.db.length - last.blocks >= SNAPSHOT_EVERY && Date.now() - last.at >= SNAPSHOT_MIN_MS) {
       if (!sync) this.db.sync(); // a snapshot must never be ahead of the durable chain
       this.snapshot();
     }
@@ -118,26 +129,29 @@ export class ChainStore {
    * When extending, the valid prefix is kept and the first invalid block is reported.
    */
   adopt(keep: number, blocks: readonly Uint8Array[]): AdoptResult {
-    if (blocks.length === 0) return { ok: true, results: [], rolledBack: 0 };
+    if (blocks.length === 0) return { ok: true, results: [], hashes: [], rolledBack: 0 };
     if (keep === this.db.length) {
       // A batch is made durable once, then announced: one fsync pair per batch, not per block.
       const results: BlockResult[] = [];
+      const hashes: Uint8Array[] = [];
       let failure: string | undefined;
       for (const bytes of blocks) {
-        const r = this.#append(bytes, decodeBlock(bytes), false);
+        const block = decodeBlock(bytes);
+        const r = this.#append(bytes, block, false);
         if (!r.ok) {
           failure = r.message;
           break;
         }
         results.push(r);
+        hashes.push(block.header.hash);
       }
       if (results.length > 0) {
         this.db.sync();
         this.source.notify();
       }
       return failure === undefined
-        ? { ok: true, results, rolledBack: 0 }
-        : { ok: false, reason: "invalid", message: failure, results };
+        ? { ok: true, results, hashes, rolledBack: 0 }
+        : { ok: false, reason: "invalid", message: failure, results, hashes };
     }
     const rollback = this.db.length - keep;
     if (keep > this.db.length)
@@ -165,15 +179,17 @@ export class ChainStore {
     }
     const rolledBack = this.db.length - keep;
     this.db.truncate(keep);
+    const hashes: Uint8Array[] = [];
     for (const bytes of blocks) {
       const h = decodeBlock(bytes).header;
       this.db.append(bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync: false });
+      hashes.push(h.hash);
     }
     this.db.sync();
     this.#chain = chain;
     this.source.notify();
     this.snapshot();
-    return { ok: true, results, rolledBack };
+    return { ok: true, results, hashes, rolledBack };
   }
 
   /** The chain state after the first `count` blocks: the newest snapshot at or before them, plus replay. */
@@ -208,6 +224,7 @@ export class ChainStore {
   }
 
   snapshot(): void {
+    this.#lastSnapshot = { blocks: this.db.length, at: Date.now() };
     const tip = this.db.tip;
     saveSnapshot(this.path, {
       blockCount: this.db.length,

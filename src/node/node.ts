@@ -5,16 +5,17 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { decodeBlock } from "../chain/block.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
-import { formatRational } from "../crypto/rational.ts";
 import { wipeVrfSecretKey } from "../crypto/vrf.ts";
 import { onScratch } from "../ledger/block-body.ts";
 import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
 import { Mempool } from "../ledger/mempool.ts";
+import { poolDistribution, type StakeSnapshot } from "../ledger/state.ts";
+import type { PoolView } from "../consensus/header-validation.ts";
 import { decodeTx, TxDecodeError } from "../ledger/tx.ts";
 import { readTopology } from "../formats/topology.ts";
 import { connectPeer, listen, type NodeServer, type PeerConnection } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
-import { forgeForSlot } from "./forge.ts";
+import { forgeForSlot, leaderCheck } from "./forge.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
@@ -24,6 +25,7 @@ import { OutboundPeers, peerGroups } from "./outbound-peers.ts";
 import { followPeer } from "./peer-sync.ts";
 import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
 import { mempoolOffer } from "./tx-offer.ts";
+import { ledgerSummary, peerConnections } from "./views.ts";
 /** Mempool capacity in blocks' worth of transactions (cardano-node's default is twice the block size). */
 const MEMPOOL_BLOCKS = 2;
 
@@ -44,6 +46,7 @@ export class PoolfleetNode {
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
   #noStakeEpoch = -1;
+  #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
   #ready = false;
   #stopping = false;
 
@@ -67,8 +70,8 @@ export class PoolfleetNode {
       health: () => this.#health(),
       ready: () => this.#ready,
       config: () => this.#config(),
-      ledger: () => this.#ledgerSummary(),
-      peers: () => this.#peers(),
+      ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
+      peers: () => peerConnections(this.#server, this.#outbound?.connections ?? []),
       maxTxBytes: this.#network.ledgerParams.maxTxSize,
       submitTx: (bytes) => this.submitTx(bytes),
     });
@@ -233,7 +236,9 @@ export class PoolfleetNode {
     const tip = this.#tipLog();
     if (result.rolledBack > 0)
       this.log.info({ event: "switched", peer, rolledBack: result.rolledBack, tip }, "switched to a better fork");
-    this.log.info({ event: "adopted", peer, blocks: result.results.length, tip }, "adopted blocks from peer");
+    // Hashes of small batches (following at the tip) are logged; an initial sync's batches of 100 only by tip.
+    const hashes = result.results.length <= 10 ? result.hashes.map(bytesToHex) : undefined;
+    this.log.info({ event: "adopted", peer, blocks: result.results.length, hashes, tip }, "adopted blocks from peer");
   }
 
   /** Submit a whole CBOR transaction to the mempool. Never throws on bad input. */
@@ -325,6 +330,10 @@ export class PoolfleetNode {
     this.metrics.leaderChecks.inc();
     const net = this.#network;
     const at = this.#ledgerAt(slot);
+    // Most slots are not led: decide that on the distribution forecast for the slot's epoch, without ticking the
+    // ledger over an epoch boundary (a UTxO-wide snapshot and the reward calculation) only to throw it away.
+    const forecast = this.#stakeForecast(at.epoch);
+    if (forecast && leaderCheck(slot, this.#chain.state, net.rules, forecast, keys).kind === "not-leader") return;
     // The pool distribution for the slot's epoch, and the block's transactions, are worked out on the ledger ticked
     // to that epoch; the ticking is undone, and done again for real when the block is applied.
     const outcome = onScratch((journal) => {
@@ -374,6 +383,20 @@ export class PoolfleetNode {
     );
   }
 
+  /**
+   * The pool distribution in force in `epoch`, when it is known without ticking the ledger: the ledger's own for its
+   * epoch; for the next one, the distribution of the current mark snapshot, which the boundary makes the set
+   * snapshot (cardano-ledger's SNAP rule). Further ahead: undefined.
+   */
+  #stakeForecast(epoch: number): ReadonlyMap<string, PoolView> | undefined {
+    const ledger = this.#chain.ledger;
+    if (epoch === ledger.epoch) return ledger.poolDistr;
+    if (epoch !== ledger.epoch + 1) return undefined;
+    const mark = ledger.snapshots.mark;
+    if (this.#forecast?.mark !== mark) this.#forecast = { mark, distr: poolDistribution(mark) };
+    return this.#forecast.distr;
+  }
+
   #logEpochs(epochs: readonly EpochReport[]): void {
     for (const e of epochs)
       this.log.info(
@@ -398,45 +421,6 @@ export class PoolfleetNode {
   #updateMempoolMetrics(): void {
     this.metrics.mempoolTxs.set(this.#mempool.size);
     this.metrics.mempoolBytes.set(this.#mempool.bytes);
-  }
-
-  /** Public ledger facts for /api/ledger: epoch, pots, pools and the distribution in force. */
-  #ledgerSummary() {
-    const l = this.#chain.ledger;
-    return {
-      epoch: l.epoch,
-      tip: this.#tipLog(),
-      utxoEntries: l.utxo.size,
-      stakeAddresses: l.accounts.size,
-      pots: l.pots,
-      pools: [...l.pools.values()].map((p) => ({
-        poolId: p.operator,
-        vrfKeyHash: p.vrfKeyHash,
-        pledge: p.pledge,
-        cost: p.cost,
-        margin: formatRational(p.margin),
-        retiring: l.retiring.get(p.operator) ?? null,
-      })),
-      stakeDistribution: Object.fromEntries([...l.poolDistr].map(([id, v]) => [id, formatRational(v.stake)])),
-      mempool: { txs: this.#mempool.size, bytes: this.#mempool.bytes, capacityBytes: this.#mempool.capacityBytes },
-    };
-  }
-
-  /** Every node-to-node connection with both ends' addresses (tests match them across nodes). */
-  #peers() {
-    const ends = (socket: {
-      localAddress?: string;
-      localPort?: number;
-      remoteAddress?: string;
-      remotePort?: number;
-    }) => ({
-      local: `${socket.localAddress}:${socket.localPort}`,
-      remote: `${socket.remoteAddress}:${socket.remotePort}`,
-    });
-    return {
-      inbound: [...(this.#server?.connections ?? [])].map((mux) => ends(mux.socket)),
-      outbound: (this.#outbound?.connections ?? []).map((c) => ({ ...ends(c.mux.socket), peer: c.remote })),
-    };
   }
 
   #forgingState() {

@@ -78,8 +78,8 @@ class PeerSync {
         if (error instanceof HeaderDecodeError) throw new PeerRuleBroken(`undecodable header: ${error.message}`);
         throw error;
       }
-      this.#receive(header);
       const peerAhead = event.tip.blockNo > header.body.blockNumber;
+      this.#receive(header, !peerAhead);
       if (this.#pending.length > 0 && (!peerAhead || this.#pending.length >= BATCH)) {
         await this.#host.exclusive(() => this.#fetchAndAdopt());
       }
@@ -108,7 +108,8 @@ class PeerSync {
     this.#headerState = undefined;
   }
 
-  #receive(header: Header): void {
+  /** `atTip`: the peer is not ahead, so this header is new news (and worth judging before its body comes). */
+  #receive(header: Header, atTip: boolean): void {
     const last = this.#pending.at(-1);
     const prev = last ? last.hash : this.#base === "origin" ? null : this.#base.hash;
     const linked =
@@ -119,7 +120,9 @@ class PeerSync {
       this.#base = pointOf(header); // a block we already have (from this or another peer)
       return;
     }
-    this.#validateHeader(header);
+    // While catching up, bodies follow at once in batches and applying a block validates its header: checking it
+    // here too would do the VRF and KES work twice. At the tip, a header is judged before its body is fetched.
+    if (atTip || this.#headerState) this.#validateHeader(header);
     this.#pending.push(header);
     if (this.#pending.length > this.#store.k + BATCH)
       throw new PeerRuleBroken(`chain-sync: fork of over ${this.#store.k} blocks that is not better than ours`);
@@ -187,7 +190,12 @@ class PeerSync {
     const applied = result.results?.length ?? 0;
     if (applied > 0) {
       this.#base = pointOf(this.#pending[applied - 1]!);
-      this.#host.adopted(this.#conn.remote, { ok: true, results: result.results!, rolledBack: 0 });
+      this.#host.adopted(this.#conn.remote, {
+        ok: true,
+        results: result.results!,
+        hashes: result.hashes!,
+        rolledBack: 0,
+      });
     }
     if (result.reason === "invalid") throw new PeerRuleBroken(`invalid block: ${result.message}`);
     // Not better (we forged or adopted meanwhile) or too deep: keep the headers; more may come.
