@@ -1,17 +1,20 @@
 // The node image on a Docker network, as a pool runs it: one producer container behind two relay containers.
-// The devnet genesis comes from `poolfleet-cli genesis create`; the producer runs with exactly the arguments the
-// operator gives its pod (producerArgs) and the files where the operator mounts them (PATHS, KEY_FILES); its
-// topology names only the two relays, each relay's names the producer and the other relay, by their DNS names on
-// the network. The producer must forge, and the relays must hold the producer's chain: all three tips equal.
+// The devnet genesis comes from `poolfleet-cli genesis create`; each node runs with exactly the arguments the
+// operator gives its pod (producerArgs, relayArgs) and the files where the operator mounts them (PATHS,
+// KEY_FILES). The producer's topology names only the two relays, each relay's names the producer and the other
+// relay, by their DNS names on the network. The producer must forge and talk to its relays only, and the relays
+// must hold the producer's chain: all three tips equal.
 import assert from "node:assert/strict";
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Network, type StartedNetwork } from "testcontainers";
+import { relaySpec } from "../../src/api/relay.ts";
 import { stakePoolSpec } from "../../src/api/stakepool.ts";
 import { topologyJson } from "../../src/formats/topology.ts";
 import { KEY_FILES, PATHS, producerArgs } from "../../src/operator/builders/producer.ts";
+import { relayArgs } from "../../src/operator/builders/relay.ts";
 import { NODE_UID } from "../../src/operator/names.ts";
 import { runCli } from "../helpers/cli.ts";
 import { containerTier } from "../helpers/docker.ts";
@@ -33,10 +36,15 @@ interface Health {
   forging: { enabled: boolean; role: string };
 }
 
+interface Conn {
+  local: string;
+  remote: string;
+}
+
 const RELAYS = ["relay1", "relay2"] as const;
 
 describe("node image: a producer behind two relays on a Docker network", { skip: "skip" in tier && tier.skip }, () => {
-  const root = mkdtempSync(join(tmpdir(), "pf-containers-"));
+  let root = "";
   let network: StartedNetwork | undefined;
   const nodes = new Map<string, NodeContainer>();
   const node = (name: string) => nodes.get(name)!;
@@ -52,6 +60,7 @@ describe("node image: a producer behind two relays on a Docker network", { skip:
 
   before(async () => {
     if (!("image" in tier)) return;
+    root = mkdtempSync(join(tmpdir(), "pf-containers-"));
     chmodSync(root, 0o755);
     // Slots of 0.2 s and f = 0.25: a block every 0.8 s or so, slow enough to catch all three tips equal.
     const genesis = join(root, "genesis");
@@ -85,49 +94,44 @@ describe("node image: a producer behind two relays on a Docker network", { skip:
         chmodSync(join(keys, f), 0o440);
       } else chmodSync(join(keys, f), 0o444);
     }
-    const topology = (name: string, peers: string[]) => {
+    const topology = (name: string, file: string, peers: string[]) => {
       const d = dir("topology", name);
-      writeFileSync(join(d, "topology.json"), topologyJson(peers.map((address) => ({ address, port: NODE_PORT }))));
-      chmodSync(join(d, "topology.json"), 0o644);
+      writeFileSync(join(d, file), topologyJson(peers.map((address) => ({ address, port: NODE_PORT }))));
+      chmodSync(join(d, file), 0o644);
       return d;
     };
 
     network = await new Network().start();
-    const spec = stakePoolSpec.parse({
-      network: { name: "custom", configMapRef: { name: "devnet" } },
-      keys: { secretRef: { name: "pool1-keys" } },
+    const runtime = {
+      network: { name: "custom" as const, configMapRef: { name: "devnet" } },
       port: NODE_PORT,
       metrics: { port: METRICS_PORT },
-    });
+    };
+    const producer = stakePoolSpec.parse({ ...runtime, keys: { secretRef: { name: "pool1-keys" } } });
+    const relay = relaySpec.parse({ ...runtime, poolRef: { name: "pool1" } });
     const image = tier.image;
     const started = await Promise.all([
       startNodeContainer({
         image,
         name: "producer",
         network,
-        command: producerArgs(spec),
+        command: producerArgs(producer),
         mounts: {
           [networkDir]: PATHS.customNetwork,
           [keys]: PATHS.keys,
-          [topology("producer", [...RELAYS])]: PATHS.topology,
+          [topology("producer", "topology.json", [...RELAYS])]: PATHS.topology,
         },
       }),
-      // Relays lean on the image's defaults (listen on 0.0.0.0, ports 3001/12798, /data/db, /ipc/node.socket).
+      // The relays' arguments name their topology file after the pod ($(POD_NAME), which Kubernetes expands).
       ...RELAYS.map((name) =>
         startNodeContainer({
           image,
           name,
           network: network!,
-          command: [
-            "run",
-            "--config",
-            `${PATHS.customNetwork}/config.json`,
-            "--topology",
-            `${PATHS.topology}/topology.json`,
-          ],
+          command: relayArgs(relay).map((a) => a.replace("$(POD_NAME)", name)),
           mounts: {
             [networkDir]: PATHS.customNetwork,
-            [topology(name, ["producer", ...RELAYS.filter((r) => r !== name)])]: PATHS.topology,
+            [topology(name, `${name}.json`, ["producer", ...RELAYS.filter((r) => r !== name)])]: PATHS.topology,
           },
         }),
       ),
@@ -138,7 +142,7 @@ describe("node image: a producer behind two relays on a Docker network", { skip:
   after(async () => {
     await Promise.allSettled([...nodes.values()].map((n) => n.container.stop()));
     await network?.stop();
-    rmSync(root, { recursive: true, force: true });
+    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it("the producer forges; the relays, without keys, do not", async () => {
@@ -158,6 +162,23 @@ describe("node image: a producer behind two relays on a Docker network", { skip:
       const relay = await getJson<Health>(`${node(name).http}/health`);
       assert.equal(relay.forging.role, "relay", name);
       assert.equal(await getMetric(node(name).http, "poolfleet_blocks_forged_total"), 0, name);
+    }
+  });
+
+  it("the producer's every connection is to one of its relays", async () => {
+    const relayIps = await Promise.all(RELAYS.map((r) => node(r).container.getIpAddress(network!.getName())));
+    const peers = await waitFor(
+      "the producer to be connected to both relays",
+      async () => {
+        const p = await getJson<{ inbound: Conn[]; outbound: Conn[] }>(`${node("producer").http}/api/peers`);
+        const all = [...p.inbound, ...p.outbound];
+        const ips = new Set(all.map((c) => c.remote.slice(0, c.remote.lastIndexOf(":"))));
+        return relayIps.every((ip) => ips.has(ip)) ? all : undefined;
+      },
+      30_000,
+    ).catch((error: Error) => assert.fail(`${error.message}\n${logs()}`));
+    for (const c of peers) {
+      assert.ok(relayIps.includes(c.remote.slice(0, c.remote.lastIndexOf(":"))), `${c.remote} is not a relay`);
     }
   });
 
