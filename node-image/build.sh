@@ -16,7 +16,7 @@
 # ${XDG_CACHE_HOME:-$HOME/.cache}/poolfleet/image/, so the debootstrap runs once per machine. The image carries a
 # label with a hash of its inputs (sources, lockfile, node-image/, base image id); when that matches, the script
 # returns at once. Safe to run concurrently (flock). Making the base needs root and Debian's debootstrap (installed
-# with apt-get when missing); building on a given --base needs neither.
+# with apt-get when missing); without them (a laptop's Docker) the script builds on debian:bookworm-slim instead.
 #
 # Times on the 2-core CI machine (README.md in this folder): cold 1.5-2.5 min (debootstrap 45-90 s of it), a rebuild
 # after a source change ~20 s, up to date 0.2 s.
@@ -51,8 +51,11 @@ command -v docker >/dev/null 2>&1 || die "no docker client on PATH (scripts/dock
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer (start it: sudo scripts/docker-engine.sh)"
 
 mkdir -p "$CACHE"
-exec 9>"$CACHE/build.lock"
-flock 9
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE/build.lock"
+  flock 9
+fi
+if command -v sha256sum >/dev/null 2>&1; then SHA256=(sha256sum); else SHA256=(shasum -a 256); fi
 
 # ---- The base image -------------------------------------------------------------------------------------------------
 # A minbase debootstrap of bookworm, trimmed like debian:bookworm-slim (no docs, man pages, apt lists), imported with
@@ -92,8 +95,15 @@ make_local_base() {
 }
 
 if [[ -z $BASE ]]; then
-  make_local_base
-  BASE="$LOCAL_BASE"
+  if docker image inspect "$LOCAL_BASE" >/dev/null 2>&1 || [[ -s "$CACHE/debian-$DEBIAN_SUITE-minbase.tar" ]] ||
+    [[ $(id -u) == 0 && -x /usr/bin/apt-get ]]; then
+    make_local_base
+    BASE="$LOCAL_BASE"
+  else
+    # No way to debootstrap here (not root, or not Debian): the public image is the same bookworm.
+    BASE=debian:bookworm-slim
+    say "cannot make a local base without root on Debian; using $BASE"
+  fi
 fi
 if [[ $BASE_ONLY == 1 ]]; then
   echo "$BASE"
@@ -109,8 +119,8 @@ cd "$ROOT"
 INPUTS="$(
   {
     docker image inspect --format '{{.Id}}' "$BASE"
-    find bin src node-image package.json package-lock.json -type f -print0 | sort -z | xargs -0 sha256sum
-  } | sha256sum | cut -c1-64
+    find bin src node-image package.json package-lock.json -type f -print0 | sort -z | xargs -0 "${SHA256[@]}"
+  } | "${SHA256[@]}" | cut -c1-64
 )"
 if [[ $FORCE == 0 ]] &&
   [[ "$(docker image inspect --format '{{index .Config.Labels "io.poolfleet.inputs"}}' "$TAG" 2>/dev/null)" == "$INPUTS" ]]; then
@@ -146,7 +156,7 @@ fi
 
 # Production dependencies only, installed once per lockfile into the cache (no install scripts run: none of the
 # production dependencies needs one, sodium-native ships prebuilt addons).
-DEPS_KEY="$(cat package.json package-lock.json | sha256sum | cut -c1-16)"
+DEPS_KEY="$(cat package.json package-lock.json | "${SHA256[@]}" | cut -c1-16)"
 DEPS="$CACHE/deps-$DEPS_KEY"
 if [[ ! -d $DEPS/node_modules ]]; then
   say "installing production dependencies (lockfile $DEPS_KEY)"
