@@ -45,6 +45,8 @@ export interface ControlPlaneOptions {
    * the binaries are missing: call e2eSkipReason() first and skip the test with its reason.
    */
   e2e?: boolean | E2eOptions;
+  /** More kube-apiserver flags, e.g. `--enable-admission-plugins=OwnerReferencesPermissionEnforcement`. */
+  apiServerArgs?: string[];
 }
 
 /**
@@ -223,6 +225,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--service-account-issuer=${server}/`,
         `--service-account-key-file=${join(dir, "sa.key")}`,
         `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+        ...(options.apiServerArgs ?? []),
       ],
       apiTail,
     );
