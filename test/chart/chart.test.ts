@@ -6,11 +6,15 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
+  ApiException,
+  CoreV1Api,
   type KubernetesObject,
   KubernetesObjectApi,
   type V1ClusterRole,
   type V1Deployment,
   type V1PolicyRule,
+  type V1Pod,
+  type V1PodSpec,
 } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { crdFiles } from "../../scripts/generate-crds.ts";
@@ -321,6 +325,29 @@ describe("the rendered chart on a real API server (server-side apply)", () => {
     assert.deepEqual(
       second.map((o) => `${o.kind}/${o.metadata?.name}@${o.metadata?.resourceVersion}`),
       first.map((o) => `${o.kind}/${o.metadata?.name}@${o.metadata?.resourceVersion}`),
+    );
+  });
+
+  test("the operator's pod passes the `restricted` Pod Security Standard (admission, server-side dry run)", async () => {
+    await applyManifests(cp.kc, [
+      {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "restricted", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+      },
+    ]);
+    const d = one<V1Deployment>(await renderChart(bin), "Deployment");
+    const core = cp.kc.makeApiClient(CoreV1Api);
+    const pod = (spec: V1PodSpec): V1Pod => ({ metadata: { name: "operator", namespace: "restricted" }, spec });
+    const spec = d.spec!.template.spec!;
+    const created = await core.createNamespacedPod({ namespace: "restricted", body: pod(spec), dryRun: "All" });
+    assert.equal(created.metadata?.name, "operator");
+    // The same pod with one setting loosened is refused: the namespace really enforces the profile.
+    const loose = structuredClone(spec);
+    loose.containers[0]!.securityContext!.allowPrivilegeEscalation = true;
+    await assert.rejects(
+      core.createNamespacedPod({ namespace: "restricted", body: pod(loose), dryRun: "All" }),
+      (e: unknown) => e instanceof ApiException && e.code === 403 && /allowPrivilegeEscalation/.test(String(e.body)),
     );
   });
 
