@@ -13,7 +13,8 @@ import {
   tip,
 } from "./common.ts";
 
-export const POOL_ID_BECH32 = /^pool1[02-9ac-hj-np-z]{50}$/;
+// 28 bytes are 45 five-bit words, plus the 6-character checksum: 51 characters after "pool1" (56 in all).
+export const POOL_ID_BECH32 = /^pool1[02-9ac-hj-np-z]{51}$/;
 export const POOL_ID_HEX = /^[0-9a-f]{56}$/;
 
 export const poolId = z
@@ -89,7 +90,7 @@ export const stakePoolStatus = z
     conditions: conditions.optional(),
     poolId: z
       .string()
-      .regex(/^pool1[02-9ac-hj-np-z]{50}$/)
+      .regex(POOL_ID_BECH32)
       .describe("The pool id (bech32) read from the cold verification key or the operational certificate.")
       .optional(),
     tip: tip.optional(),

@@ -1,7 +1,7 @@
 // The key files of a stake pool, in cardano-cli's text-envelope types. Each kind knows its envelope type,
 // description and raw length; loading checks all three and says which file is wrong and how.
 import { asBytes, decodeCbor, encodeCbor } from "./cbor.ts";
-import { readEnvelopeFile, writeEnvelopeFile } from "./envelope.ts";
+import { readEnvelopeFile, type TextEnvelope, writeEnvelopeFile } from "./envelope.ts";
 import { InputError } from "./errors.ts";
 
 export interface KeyKind {
@@ -97,24 +97,40 @@ const LABEL_BY_TYPE = new Map<string, string>([
 
 const article = (noun: string): string => (/^[aeiouAEIOU]/.test(noun) ? "an" : "a");
 
-/** Read an envelope and insist on its type, naming what the file actually is when it is something else. */
-export function readTypedEnvelope(path: string, type: string, label: string): Uint8Array {
-  const envelope = readEnvelopeFile(path);
+/** A type name worth repeating in a message; anything else (a file's content pasted into "type") is not shown. */
+const PRINTABLE_TYPE = /^[A-Za-z0-9_^.-]{1,80}$/;
+
+/** The CBOR of an envelope of the expected type, naming what it actually is when it is something else. */
+export function envelopeCbor(envelope: TextEnvelope, where: string, type: string, label: string): Uint8Array {
   if (envelope.type !== type) {
     const actual = LABEL_BY_TYPE.get(envelope.type);
-    const what = actual ? `${article(actual)} ${actual} (${envelope.type})` : `of type "${envelope.type}"`;
-    throw new InputError(path, `is ${what}, expected ${article(label)} ${label} (${type})`);
+    const what = actual
+      ? `${article(actual)} ${actual} (${envelope.type})`
+      : PRINTABLE_TYPE.test(envelope.type)
+        ? `of type "${envelope.type}"`
+        : "of an unknown type";
+    throw new InputError(where, `is ${what}, expected ${article(label)} ${label} (${type})`);
   }
   return envelope.cbor;
 }
 
-export function readKeyFile(path: string, kind: KeyKind): Uint8Array {
-  const cbor = readTypedEnvelope(path, kind.type, kind.label);
+/** Read an envelope and insist on its type, naming what the file actually is when it is something else. */
+export function readTypedEnvelope(path: string, type: string, label: string): Uint8Array {
+  return envelopeCbor(readEnvelopeFile(path), path, type, label);
+}
+
+/** The raw key in an envelope of `kind`, its type and length checked; `where` names it in errors. */
+export function keyFromEnvelope(envelope: TextEnvelope, where: string, kind: KeyKind): Uint8Array {
+  const cbor = envelopeCbor(envelope, where, kind.type, kind.label);
   try {
     return asBytes(decodeCbor(cbor), `${kind.label}`, kind.length);
   } catch (error) {
-    throw new InputError(path, (error as Error).message);
+    throw new InputError(where, (error as Error).message);
   }
+}
+
+export function readKeyFile(path: string, kind: KeyKind): Uint8Array {
+  return keyFromEnvelope(readEnvelopeFile(path), path, kind);
 }
 
 export function writeKeyFile(path: string, kind: KeyKind, bytes: Uint8Array, noClobber = true): void {

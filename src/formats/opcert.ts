@@ -6,9 +6,9 @@ import { concatBytes, u64be } from "../crypto/bytes.ts";
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../crypto/ed25519.ts";
 import { blake2b224 } from "../crypto/hash.ts";
 import { asArray, asBytes, asUint, decodeCbor, encodeCbor } from "./cbor.ts";
-import { writeEnvelopeFile } from "./envelope.ts";
+import { readEnvelopeFile, type TextEnvelope, writeEnvelopeFile } from "./envelope.ts";
 import { InputError } from "./errors.ts";
-import { COUNTER_TYPE, OPCERT_TYPE, readTypedEnvelope } from "./keys.ts";
+import { COUNTER_TYPE, envelopeCbor, OPCERT_TYPE, readTypedEnvelope } from "./keys.ts";
 
 export interface OperationalCertificate {
   readonly hotVkey: Uint8Array;
@@ -90,13 +90,18 @@ export function decodeIssueCounter(cbor: Uint8Array): IssueCounter {
   };
 }
 
-export function readOperationalCertificate(path: string): OperationalCertificate {
-  const cbor = readTypedEnvelope(path, OPCERT_TYPE, "operational certificate");
+/** The certificate in a text envelope (type checked); `where` names it in errors. */
+export function opcertFromEnvelope(envelope: TextEnvelope, where: string): OperationalCertificate {
+  const cbor = envelopeCbor(envelope, where, OPCERT_TYPE, "operational certificate");
   try {
     return decodeOperationalCertificate(cbor);
   } catch (error) {
-    throw new InputError(path, (error as Error).message);
+    throw new InputError(where, (error as Error).message);
   }
+}
+
+export function readOperationalCertificate(path: string): OperationalCertificate {
+  return opcertFromEnvelope(readEnvelopeFile(path), path);
 }
 
 export function writeOperationalCertificate(path: string, cert: OperationalCertificate, noClobber = false): void {

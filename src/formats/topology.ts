@@ -85,26 +85,53 @@ export function localRoots(topology: Topology): LocalRoot[] {
   });
 }
 
+/** What a writer gives: local roots with valencies spelled out, and bootstrap peers null (off) or left out. */
+export interface TopologyOut {
+  readonly bootstrapPeers?: AccessPoint[] | null;
+  readonly localRoots: readonly LocalRoot[];
+  readonly publicRoots: readonly { readonly accessPoints: AccessPoint[]; readonly advertise: boolean }[];
+  readonly useLedgerAfterSlot: number;
+}
+
+/** A local root group that keeps every one of `peers` hot. */
+export function localRootOf(peers: AccessPoint[], options: { trustable: boolean; advertise?: boolean }): LocalRoot {
+  return {
+    accessPoints: peers,
+    advertise: options.advertise ?? false,
+    trustable: options.trustable,
+    hotValency: peers.length,
+    warmValency: peers.length,
+  };
+}
+
+/** topology.json text in cardano-node's key order (bootstrapPeers, localRoots, publicRoots, useLedgerAfterSlot). */
+export function renderTopology(t: TopologyOut): string {
+  const json = {
+    ...(t.bootstrapPeers !== undefined ? { bootstrapPeers: t.bootstrapPeers } : {}),
+    localRoots: t.localRoots.map((g) => ({
+      accessPoints: g.accessPoints.map((p) => ({ address: p.address, port: p.port })),
+      advertise: g.advertise,
+      trustable: g.trustable,
+      hotValency: g.hotValency,
+      warmValency: g.warmValency,
+    })),
+    publicRoots: t.publicRoots.map((g) => ({
+      accessPoints: g.accessPoints.map((p) => ({ address: p.address, port: p.port })),
+      advertise: g.advertise,
+    })),
+    useLedgerAfterSlot: t.useLedgerAfterSlot,
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
 /** A topology with one local root group of `peers` and optional public roots, as cardano-node reads it. */
 export function topologyJson(
   peers: AccessPoint[],
   options: { trustable?: boolean; publicRoots?: AccessPoint[] } = {},
 ): string {
-  const topology: Topology = {
-    localRoots:
-      peers.length > 0
-        ? [
-            {
-              accessPoints: peers,
-              advertise: false,
-              trustable: options.trustable ?? true,
-              hotValency: peers.length,
-              warmValency: peers.length,
-            },
-          ]
-        : [],
+  return renderTopology({
+    localRoots: peers.length > 0 ? [localRootOf(peers, { trustable: options.trustable ?? true })] : [],
     publicRoots: options.publicRoots?.length ? [{ accessPoints: options.publicRoots, advertise: false }] : [],
     useLedgerAfterSlot: -1,
-  };
-  return `${JSON.stringify(topology, null, 2)}\n`;
+  });
 }

@@ -16,6 +16,12 @@ export const names = {
   topology: (pool: string) => `${pool}-producer-topology`,
   /** The Relay the operator creates when a StakePool asks for relays by count. */
   relay: (pool: string) => `${pool}-relay`,
+  /** The operator's immutable copy of a gated key set: `<pool>-keys-<first 8 hex of keysHash>`. */
+  keyRevision: (pool: string, keysHash: string) => `${pool}-keys-${keysHash.slice(0, 8)}`,
+  /** A relay pod, and its own Service (same name). */
+  relayPod: (relay: string, ordinal: number) => `${relay}-${ordinal}`,
+  /** The ConfigMap with one topology file per relay pod. */
+  relayTopology: (relay: string) => `${relay}-topology`,
 };
 
 export type Component = "producer" | "relay";

@@ -6,6 +6,7 @@ import { AppsV1Api, CoreV1Api, NetworkingV1Api, PolicyV1Api } from "@kubernetes/
 import { stakePoolSpec, type StakePoolSpecInput } from "../../src/api/stakepool.ts";
 import { buildProducerNetworkPolicy, DNS_PEER } from "../../src/operator/builders/network-policy.ts";
 import { buildProducer, KEY_FILES, producerArgs } from "../../src/operator/builders/producer.ts";
+import { keyRevisionName } from "../../src/operator/keys/revision.ts";
 import type { Owner } from "../../src/operator/names.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";
 
@@ -20,13 +21,16 @@ const owner: Owner = {
 const spec = (input: Partial<StakePoolSpecInput> = {}) =>
   stakePoolSpec.parse({ network: { name: "preprod" }, keys: { secretRef: { name: "pool-a-keys" } }, ...input });
 
+/** The gated key revision the producer mounts (never the user's Secret, pool-a-keys). */
+const REVISION = "pool-a-keys-0123abcd";
+
 const scraped = spec({
   metrics: { scrapeFrom: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } } },
 });
 
 describe("producer StatefulSet", () => {
   test("one replica, the node image and cardano-node's flags with in-pod paths", () => {
-    const { statefulSet } = buildProducer({ owner, spec: spec() });
+    const { statefulSet } = buildProducer({ owner, keysSecretName: REVISION, spec: spec() });
     assert.equal(statefulSet.metadata?.name, "pool-a-producer");
     assert.equal(statefulSet.spec?.replicas, 1);
     const c = statefulSet.spec!.template.spec!.containers[0]!;
@@ -40,11 +44,12 @@ describe("producer StatefulSet", () => {
     assert.equal(flag("--metrics-port"), "12798");
   });
 
-  test("keys mounted read-only from the pool's Secret, files 0400, nothing else from it", () => {
-    const { statefulSet } = buildProducer({ owner, spec: spec() });
+  test("keys mounted read-only from the gated key revision (not the user's Secret), files 0400, nothing else", () => {
+    const { statefulSet } = buildProducer({ owner, keysSecretName: REVISION, spec: spec() });
     const pod = statefulSet.spec!.template.spec!;
     const keys = pod.volumes!.find((v) => v.name === "keys")!;
-    assert.equal(keys.secret?.secretName, "pool-a-keys");
+    assert.equal(keys.secret?.secretName, REVISION);
+    assert.ok(!JSON.stringify(statefulSet).includes('"pool-a-keys"'), "the user's Secret is never referenced");
     assert.equal(keys.secret?.defaultMode, 0o400);
     assert.deepEqual(
       keys.secret?.items?.map((i) => i.key),
@@ -56,7 +61,7 @@ describe("producer StatefulSet", () => {
   });
 
   test("non-root, read-only root filesystem, no capabilities", () => {
-    const pod = buildProducer({ owner, spec: spec() }).statefulSet.spec!.template.spec!;
+    const pod = buildProducer({ owner, keysSecretName: REVISION, spec: spec() }).statefulSet.spec!.template.spec!;
     assert.equal(pod.securityContext?.runAsNonRoot, true);
     assert.ok((pod.securityContext?.runAsUser ?? 0) > 0);
     const sc = pod.containers[0]!.securityContext!;
@@ -66,7 +71,7 @@ describe("producer StatefulSet", () => {
   });
 
   test("resources and storage: the spec's, else the network's defaults", () => {
-    const dflt = buildProducer({ owner, spec: spec() }).statefulSet.spec!;
+    const dflt = buildProducer({ owner, keysSecretName: REVISION, spec: spec() }).statefulSet.spec!;
     assert.deepEqual(dflt.template.spec!.containers[0]!.resources, {
       requests: { cpu: "1", memory: "6Gi" },
       limits: { memory: "8Gi" },
@@ -74,6 +79,7 @@ describe("producer StatefulSet", () => {
     assert.equal(dflt.volumeClaimTemplates![0]!.spec!.resources!.requests!.storage, "80Gi");
     const mine = buildProducer({
       owner,
+      keysSecretName: REVISION,
       spec: spec({
         resources: { requests: { cpu: 2, memory: "10Gi" } },
         storage: { size: "123Gi", storageClassName: "fast" },
@@ -89,19 +95,26 @@ describe("producer StatefulSet", () => {
 
   test("a custom network mounts its ConfigMap and points --config at it", () => {
     const custom = spec({ network: { name: "custom", configMapRef: { name: "devnet-files" } } });
-    const pod = buildProducer({ owner, spec: custom }).statefulSet.spec!.template.spec!;
+    const pod = buildProducer({ owner, keysSecretName: REVISION, spec: custom }).statefulSet.spec!.template.spec!;
     assert.equal(pod.volumes!.find((v) => v.name === "network")?.configMap?.name, "devnet-files");
     const args = pod.containers[0]!.args!;
     assert.equal(args[args.indexOf("--config") + 1], "/etc/poolfleet/network/config.json");
   });
 
-  test("the pod rolls on a new keys hash, and only then", () => {
-    const a = buildProducer({ owner, spec: spec(), keysHash: "a".repeat(64) }).statefulSet;
-    const b = buildProducer({ owner, spec: spec(), keysHash: "a".repeat(64) }).statefulSet;
-    const c = buildProducer({ owner, spec: spec(), keysHash: "b".repeat(64) }).statefulSet;
+  test("the pod rolls on a new key revision, and only then", () => {
+    const at = (hash: string) =>
+      buildProducer({ owner, spec: spec(), keysSecretName: keyRevisionName("pool-a", hash), keysHash: hash })
+        .statefulSet;
+    const a = at("a".repeat(64));
+    const b = at("a".repeat(64));
+    const c = at("b".repeat(64));
     assert.deepEqual(a, b);
     assert.notDeepEqual(a.spec!.template, c.spec!.template);
     assert.equal(c.spec!.template.metadata!.annotations!["poolfleet.io/keys-hash"], "b".repeat(64));
+    assert.equal(
+      c.spec!.template.spec!.volumes!.find((v) => v.name === "keys")!.secret!.secretName,
+      "pool-a-keys-bbbbbbbb",
+    );
   });
 });
 
@@ -111,7 +124,8 @@ describe("producer NetworkPolicy", () => {
     const relays = { podSelector: { matchLabels: buildRelaySelector("pool-a-relay") } };
     assert.deepEqual(np.spec, {
       podSelector: {
-        matchLabels: buildProducer({ owner, spec: scraped }).statefulSet.spec!.selector.matchLabels,
+        matchLabels: buildProducer({ owner, keysSecretName: REVISION, spec: scraped }).statefulSet.spec!.selector
+          .matchLabels,
       },
       policyTypes: ["Ingress", "Egress"],
       ingress: [
@@ -147,6 +161,18 @@ describe("producer NetworkPolicy", () => {
     );
     assert.deepEqual(np.spec!.egress![0]!.ports, [{ protocol: "TCP", port: 6000 }]);
   });
+
+  test("the operator, when it reads /metrics for status, gets the metrics port and nothing else", () => {
+    const operatorPeer = {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "poolfleet-system" } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "poolfleet-operator" } },
+    };
+    const np = buildProducerNetworkPolicy({ owner, spec: spec(), relayPort: 3001, operatorPeer });
+    assert.deepEqual(np.spec!.ingress!.slice(1), [
+      { _from: [operatorPeer], ports: [{ protocol: "TCP", port: 12798 }] },
+    ]);
+    assert.equal(np.spec!.egress!.length, 2);
+  });
 });
 
 function buildRelaySelector(relay: string) {
@@ -179,7 +205,7 @@ describe("the API server accepts what the builders make (server-side dry run)", 
         },
       },
     });
-    const objs = buildProducer({ owner, spec: custom, keysHash: "c".repeat(64) });
+    const objs = buildProducer({ owner, keysSecretName: REVISION, spec: custom, keysHash: "c".repeat(64) });
     const ns = "default";
     const dryRun = "All";
     const sts = await cp.kc

@@ -11,6 +11,11 @@ export interface NetworkPolicyInput {
   spec: StakePoolSpec;
   /** Node-to-node port of the pool's relays (the Relay's spec.port). */
   relayPort: number;
+  /**
+   * The operator's own pods, when it reads the node's /metrics for status (tip, blocks forged): they get the metrics
+   * port too. A namespaceSelector is needed when the operator runs in another namespace.
+   */
+  operatorPeer?: V1NetworkPolicyPeer;
 }
 
 /** The Relay whose pods may talk to the producer. */
@@ -31,6 +36,15 @@ function selector(s: { matchLabels?: Record<string, string>; matchExpressions?: 
   return out;
 }
 
+/** The peer spec.metrics.scrapeFrom describes, or undefined when nobody may scrape. */
+export function scrapePeer(scrape: StakePoolSpec["metrics"]["scrapeFrom"]): V1NetworkPolicyPeer | undefined {
+  if (!scrape) return undefined;
+  const peer: V1NetworkPolicyPeer = {};
+  if (scrape.namespaceSelector) peer.namespaceSelector = selector(scrape.namespaceSelector);
+  if (scrape.podSelector) peer.podSelector = selector(scrape.podSelector);
+  return peer;
+}
+
 export function buildProducerNetworkPolicy(input: NetworkPolicyInput): V1NetworkPolicy {
   const { owner, spec } = input;
   const relays: V1NetworkPolicyPeer = { podSelector: { matchLabels: selectorLabels("relay", relayName(owner, spec)) } };
@@ -49,12 +63,13 @@ export function buildProducerNetworkPolicy(input: NetworkPolicyInput): V1Network
       },
     ],
   };
-  const scrape = spec.metrics.scrapeFrom;
-  if (scrape) {
-    const peer: V1NetworkPolicyPeer = {};
-    if (scrape.namespaceSelector) peer.namespaceSelector = selector(scrape.namespaceSelector);
-    if (scrape.podSelector) peer.podSelector = selector(scrape.podSelector);
-    ingress.ingress!.push({ _from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
+  const peer = scrapePeer(spec.metrics.scrapeFrom);
+  if (peer) ingress.ingress!.push({ _from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
+  if (input.operatorPeer) {
+    ingress.ingress!.push({
+      _from: [structuredClone(input.operatorPeer)],
+      ports: [{ protocol: "TCP", port: spec.metrics.port }],
+    });
   }
   return {
     apiVersion: "networking.k8s.io/v1",

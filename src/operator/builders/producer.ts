@@ -2,40 +2,29 @@
 // objects, so a reconcile of an unchanged pool can compare and write nothing.
 //
 // The pod: one replica (never two forgers for a pool); poolfleet-node with cardano-node's flags; the hot keys
-// from the pool's Secret, read-only, mode 0400 (with fsGroup the kubelet adds group read, which is how the
-// non-root node user reads them); the chain database on a volume claim; probes on /health and /ready; non-root,
-// read-only root filesystem, no capabilities, no service-account token.
-import type {
-  V1Container,
-  V1PodDisruptionBudget,
-  V1Service,
-  V1StatefulSet,
-  V1Volume,
-  V1VolumeMount,
-} from "@kubernetes/client-node";
+// from the operator's immutable key revision Secret (a copy of the user's Secret made only after it passed the
+// consistency gate, keys/revision.ts), read-only, mode 0400 (with fsGroup the kubelet adds group read, which is how
+// the non-root node user reads them); the chain database on a volume claim; probes on /health and /ready;
+// non-root, read-only root filesystem, no capabilities, no service-account token.
+import type { V1PodDisruptionBudget, V1Service, V1StatefulSet } from "@kubernetes/client-node";
 import type { StakePoolSpec } from "../../api/stakepool.ts";
-import { defaultResources, defaultStorageSize } from "../defaults.ts";
-import { commonLabels, names, NODE_UID, type Owner, ownerReference, selectorLabels } from "../names.ts";
+import { KEY_FILES } from "../keys/revision.ts";
+import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
+import { baseVolumes, dataClaimTemplate, nodeArgs, nodeContainer, PATHS, podSecurityContext } from "./node-pod.ts";
 
-export const PATHS = {
-  keys: "/keys",
-  data: "/data",
-  db: "/data/db",
-  ipc: "/ipc",
-  topology: "/etc/poolfleet/topology",
-  customNetwork: "/etc/poolfleet/network",
-  /** Preset networks' config.json and genesis files ship in the node image. */
-  presetNetworks: "/opt/poolfleet/networks",
-} as const;
-
-export const KEY_FILES = { kes: "kes.skey", vrf: "vrf.skey", opcert: "node.cert" } as const;
+export { PATHS, KEY_FILES };
 
 export interface ProducerInput {
   owner: Owner;
   spec: StakePoolSpec;
   /**
-   * Digest of the gated public key material. It goes into a pod annotation, so a key change that passed the
-   * consistency gate rolls the pod, and nothing else does.
+   * The key revision Secret to mount (`<pool>-keys-<hash>`, keys/revision.ts): never the user's Secret, so a key
+   * change that fails the gate never reaches the pod's disk.
+   */
+  keysSecretName: string;
+  /**
+   * Digest of the gated public key material. It goes into a pod annotation, so `kubectl describe` shows which key
+   * set a pod runs; the pod rolls when the revision Secret (named after it) changes, and on nothing else.
    */
   keysHash?: string;
 }
@@ -46,118 +35,18 @@ export interface ProducerObjects {
   podDisruptionBudget: V1PodDisruptionBudget;
 }
 
-function imageRef(spec: StakePoolSpec): string {
-  const { repository, tag, digest } = spec.image;
-  return digest ? `${repository}@${digest}` : `${repository}:${tag}`;
-}
-
-function configPath(spec: StakePoolSpec): string {
-  return spec.network.name === "custom"
-    ? `${PATHS.customNetwork}/config.json`
-    : `${PATHS.presetNetworks}/${spec.network.name}/config.json`;
-}
+const TOPOLOGY_FILE = "topology.json";
 
 /** cardano-node's command line, with every path inside the pod. */
 export function producerArgs(spec: StakePoolSpec): string[] {
-  return [
-    "run",
-    "--config",
-    configPath(spec),
-    "--topology",
-    `${PATHS.topology}/topology.json`,
-    "--database-path",
-    PATHS.db,
-    "--socket-path",
-    `${PATHS.ipc}/node.socket`,
-    "--host-addr",
-    "0.0.0.0",
-    "--port",
-    String(spec.port),
+  return nodeArgs(spec, TOPOLOGY_FILE, [
     "--shelley-kes-key",
     `${PATHS.keys}/${KEY_FILES.kes}`,
     "--shelley-vrf-key",
     `${PATHS.keys}/${KEY_FILES.vrf}`,
     "--shelley-operational-certificate",
     `${PATHS.keys}/${KEY_FILES.opcert}`,
-    "--metrics-host",
-    "0.0.0.0",
-    "--metrics-port",
-    String(spec.metrics.port),
-  ];
-}
-
-function resources(spec: StakePoolSpec) {
-  const d = defaultResources(spec.network.name);
-  const r = spec.resources;
-  const str = (v: string | number | undefined, fallback?: string) => (v === undefined ? fallback : String(v));
-  const requests = { cpu: str(r?.requests?.cpu, d.requests.cpu), memory: str(r?.requests?.memory, d.requests.memory) };
-  const limits: Record<string, string> = {};
-  const memLimit = str(r?.limits?.memory, r?.requests?.memory === undefined ? d.limits.memory : undefined);
-  if (memLimit !== undefined) limits.memory = memLimit;
-  const cpuLimit = str(r?.limits?.cpu);
-  if (cpuLimit !== undefined) limits.cpu = cpuLimit;
-  return { requests: requests as Record<string, string>, limits };
-}
-
-function podParts(input: ProducerInput): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
-  const { spec, owner } = input;
-  const volumes: V1Volume[] = [
-    {
-      name: "keys",
-      secret: {
-        secretName: spec.keys.secretRef.name,
-        defaultMode: 0o400,
-        items: Object.values(KEY_FILES).map((f) => ({ key: f, path: f })),
-      },
-    },
-    { name: "topology", configMap: { name: names.topology(owner.name) } },
-    { name: "ipc", emptyDir: {} },
-    { name: "tmp", emptyDir: {} },
-  ];
-  const mounts: V1VolumeMount[] = [
-    { name: "data", mountPath: PATHS.data },
-    { name: "keys", mountPath: PATHS.keys, readOnly: true },
-    { name: "topology", mountPath: PATHS.topology, readOnly: true },
-    { name: "ipc", mountPath: PATHS.ipc },
-    { name: "tmp", mountPath: "/tmp" },
-  ];
-  if (spec.network.name === "custom" && spec.network.configMapRef) {
-    volumes.push({ name: "network", configMap: { name: spec.network.configMapRef.name } });
-    mounts.push({ name: "network", mountPath: PATHS.customNetwork, readOnly: true });
-  }
-  return { volumes, mounts };
-}
-
-function container(input: ProducerInput, mounts: V1VolumeMount[]): V1Container {
-  const { spec } = input;
-  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-    httpGet: { path, port: "metrics" },
-    periodSeconds,
-    failureThreshold,
-    timeoutSeconds: 5,
-  });
-  return {
-    name: "node",
-    image: imageRef(spec),
-    imagePullPolicy: spec.image.pullPolicy,
-    args: producerArgs(spec),
-    ports: [
-      { name: "node", containerPort: spec.port, protocol: "TCP" },
-      { name: "metrics", containerPort: spec.metrics.port, protocol: "TCP" },
-    ],
-    // Replaying a long chain can take a while: the startup probe gives it up to an hour before liveness applies.
-    startupProbe: probe("/health", 10, 360),
-    livenessProbe: probe("/health", 20, 3),
-    readinessProbe: probe("/ready", 10, 3),
-    resources: resources(spec),
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ["ALL"] },
-    },
-    volumeMounts: mounts,
-  };
+  ]);
 }
 
 export function buildProducer(input: ProducerInput): ProducerObjects {
@@ -171,7 +60,16 @@ export function buildProducer(input: ProducerInput): ProducerObjects {
     labels,
     ownerReferences: [ownerReference(owner)],
   };
-  const { volumes, mounts } = podParts(input);
+  const { volumes, mounts } = baseVolumes(spec, names.topology(owner.name));
+  volumes.unshift({
+    name: "keys",
+    secret: {
+      secretName: input.keysSecretName,
+      defaultMode: 0o400,
+      items: Object.values(KEY_FILES).map((f) => ({ key: f, path: f })),
+    },
+  });
+  mounts.splice(1, 0, { name: "keys", mountPath: PATHS.keys, readOnly: true });
   const annotations: Record<string, string> = {};
   if (input.keysHash) annotations["poolfleet.io/keys-hash"] = input.keysHash;
 
@@ -193,31 +91,12 @@ export function buildProducer(input: ProducerInput): ProducerObjects {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 60,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: NODE_UID,
-            runAsGroup: NODE_UID,
-            fsGroup: NODE_UID,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
-          containers: [container(input, mounts)],
+          securityContext: podSecurityContext(),
+          containers: [nodeContainer(spec, producerArgs(spec), mounts)],
           volumes,
         },
       },
-      volumeClaimTemplates: [
-        {
-          apiVersion: "v1",
-          kind: "PersistentVolumeClaim",
-          metadata: { name: "data", labels },
-          spec: {
-            accessModes: ["ReadWriteOnce"],
-            ...(spec.storage.storageClassName ? { storageClassName: spec.storage.storageClassName } : {}),
-            resources: {
-              requests: { storage: String(spec.storage.size ?? defaultStorageSize(spec.network.name)) },
-            },
-          },
-        },
-      ],
+      volumeClaimTemplates: [dataClaimTemplate(spec, labels)],
     },
   };
 
@@ -227,6 +106,8 @@ export function buildProducer(input: ProducerInput): ProducerObjects {
     metadata,
     spec: {
       clusterIP: "None",
+      // The relays' local root: a syncing producer (not ready yet) must still be reachable by its relays.
+      publishNotReadyAddresses: true,
       selector,
       ports: [{ name: "node", port: spec.port, targetPort: "node", protocol: "TCP" }],
     },

@@ -1,0 +1,98 @@
+// Reads a node's Prometheus /metrics (src/node/metrics.ts names what poolfleet-node exports) into the figures the
+// operator puts in status: tip, blocks forged, KES periods left, peers. The fetch is injectable so tests can point
+// it at a real node on loopback or inject a fault; the scrape is bounded in time and size and never throws.
+/** Metric names poolfleet-node exports (src/node/metrics.ts). */
+export const NODE_METRICS = {
+  tipSlot: "poolfleet_tip_slot",
+  tipBlock: "poolfleet_tip_block",
+  tipEpoch: "poolfleet_tip_epoch",
+  blocksForged: "poolfleet_blocks_forged_total",
+  peersConnected: "poolfleet_peers_connected",
+  kesCurrentPeriod: "poolfleet_kes_current_period",
+  kesPeriodsRemaining: "poolfleet_kes_periods_remaining",
+  kesExpirySeconds: "poolfleet_kes_expiration_timestamp_seconds",
+  opcertCounter: "poolfleet_opcert_counter",
+  forgingEnabled: "poolfleet_forging_enabled",
+  keysValid: "poolfleet_keys_valid",
+} as const;
+
+export type NodeFigures = { -readonly [K in keyof typeof NODE_METRICS]?: number };
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?[ \t]+(\S+)(?:[ \t]+-?\d+)?$/;
+
+/**
+ * The unlabelled samples of a Prometheus text exposition (version 0.0.4): name -> value. Comments, labelled
+ * samples and malformed lines are skipped; NaN and infinities are kept as JavaScript numbers.
+ */
+export function parsePrometheusText(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = SAMPLE.exec(line);
+    if (!m || m[2] !== undefined) continue;
+    const v = m[3]!;
+    const value = v === "+Inf" ? Infinity : v === "-Inf" ? -Infinity : Number(v);
+    if (Number.isNaN(value) && v !== "NaN") continue;
+    out.set(m[1]!, value);
+  }
+  return out;
+}
+
+/** The node's figures from its metrics text; a figure the node does not export (yet) is left out. */
+export function nodeFigures(text: string): NodeFigures {
+  const samples = parsePrometheusText(text);
+  const out: NodeFigures = {};
+  for (const [field, name] of Object.entries(NODE_METRICS) as [keyof typeof NODE_METRICS, string][]) {
+    const v = samples.get(name);
+    if (v !== undefined && Number.isFinite(v)) out[field] = v;
+  }
+  return out;
+}
+
+export type Fetch = (url: string, init: { signal: AbortSignal }) => Promise<Response>;
+
+export type ScrapeResult = { ok: true; figures: NodeFigures } | { ok: false; error: string };
+
+const MAX_BYTES = 4 * 1024 * 1024;
+
+export function metricsUrl(podIP: string, port: number): string {
+  return podIP.includes(":") ? `http://[${podIP}]:${port}/metrics` : `http://${podIP}:${port}/metrics`;
+}
+
+/** GET `url` and read the node's figures. Bounded by `timeoutMs` and 4 MiB; a failure is a result, not a throw. */
+export async function scrapeNode(
+  url: string,
+  options: { fetch?: Fetch; timeoutMs?: number } = {},
+): Promise<ScrapeResult> {
+  const doFetch: Fetch = options.fetch ?? ((u, init) => fetch(u, init));
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 3000);
+  try {
+    const res = await doFetch(url, { signal });
+    if (!res.ok) return { ok: false, error: `${url} answered HTTP ${res.status}` };
+    const length = Number(res.headers.get("content-length") ?? 0);
+    if (length > MAX_BYTES) return { ok: false, error: `${url} sent ${length} bytes, more than ${MAX_BYTES}` };
+    const text = await res.text();
+    if (text.length > MAX_BYTES) return { ok: false, error: `${url} sent more than ${MAX_BYTES} bytes` };
+    return { ok: true, figures: nodeFigures(text) };
+  } catch (error) {
+    const e = error as Error;
+    const why = e.name === "TimeoutError" || signal.aborted ? "timed out" : e.message;
+    return { ok: false, error: `${url}: ${why}` };
+  }
+}
+
+/** The status `tip` from a node's figures (api/common.ts `tip`), or undefined before the node has one. */
+export function tipOf(figures: NodeFigures): { slot: number; blockNo?: number } | undefined {
+  if (figures.tipSlot === undefined || figures.tipSlot < 0) return undefined;
+  const tip: { slot: number; blockNo?: number } = { slot: Math.floor(figures.tipSlot) };
+  if (figures.tipBlock !== undefined && figures.tipBlock >= 0) tip.blockNo = Math.floor(figures.tipBlock);
+  return tip;
+}
+
+/** The highest tip among several nodes (the Relay's status.tip). */
+export function highestTip<T extends { slot: number }>(tips: readonly (T | undefined)[]): T | undefined {
+  let best: T | undefined;
+  for (const t of tips) if (t && (!best || t.slot > best.slot)) best = t;
+  return best;
+}
