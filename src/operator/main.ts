@@ -116,20 +116,23 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
 }
 
 /** JSON lines; every string and object logged passes the secret redactor. */
-export function operatorLogger(level: string, redactor: SecretRedactor): Logger {
-  return pino({
-    level,
-    base: { service: "poolfleet-operator" },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    hooks: {
-      logMethod(args, method) {
-        const scrubbed = args.map((a: unknown) =>
-          typeof a === "string" ? redactor.scrub(a) : typeof a === "object" && a !== null ? redactor.scrubDeep(a) : a,
-        );
-        return method.apply(this, scrubbed as Parameters<typeof method>);
+export function operatorLogger(level: string, redactor: SecretRedactor, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: "poolfleet-operator" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: {
+        logMethod(args, method) {
+          const scrubbed = args.map((a: unknown) =>
+            typeof a === "string" ? redactor.scrub(a) : typeof a === "object" && a !== null ? redactor.scrubDeep(a) : a,
+          );
+          return method.apply(this, scrubbed as Parameters<typeof method>);
+        },
       },
     },
-  });
+    destination ?? pino.destination(1),
+  );
 }
 
 /** Runs the operator with the given controllers until a signal or the loss of leadership. */

@@ -1,5 +1,19 @@
 // The controllers the operator runs. Each one is a Controller (../manager/context.ts); the manager gives each its
 // own work queue, workers and field manager.
 import type { Controller } from "../manager/context.ts";
+import { stakePoolController } from "./stakepool.ts";
 
-export const controllers: Controller[] = [];
+/**
+ * The operator's own pods, which read producers' /metrics for status: the chart labels them
+ * app.kubernetes.io/name=poolfleet-operator and gives the pod its namespace in POD_NAMESPACE (downward API).
+ * Without POD_NAMESPACE (the operator outside the cluster) no extra NetworkPolicy rule is written.
+ */
+const podNamespace = process.env.POD_NAMESPACE;
+const operatorPeer = podNamespace
+  ? {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": podNamespace } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "poolfleet-operator" } },
+    }
+  : undefined;
+
+export const controllers: Controller[] = [stakePoolController(operatorPeer ? { operatorPeer } : {})];

@@ -230,7 +230,9 @@ export class Manager {
       const ctx = makeContext(this.shared, c, events, log);
       const end = this.metrics.duration.startTimer({ controller: c.name });
       try {
+        const started = performance.now();
         const result = await c.reconcile(ctx, objectKey);
+        log.debug({ ms: Math.round(performance.now() - started), requeueAfterMs: result.requeueAfterMs }, "reconciled");
         queue.forget(key);
         if (result.requeueAfterMs !== undefined && result.requeueAfterMs >= 0) {
           queue.addAfter(key, result.requeueAfterMs);

@@ -95,6 +95,7 @@ export function makeContext(
       contentType: CONTENT.apply,
     });
     wrote(subresource ? "apply-status" : "apply", kindName);
+    log.debug({ kind: kindName, name, subresource }, "applied");
     memo.record(path, dig, result.metadata?.resourceVersion);
     return result;
   }

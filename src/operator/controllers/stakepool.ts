@@ -1,0 +1,280 @@
+// The StakePool controller: pool -> key gate -> the producer's objects -> status.
+//
+// Keys: the user's Secret is read (never cached: the operator may get Secrets, not list or watch them) and run
+// through the consistency gate. A key set that passes becomes an immutable, operator-owned revision Secret
+// `<pool>-keys-<hash8>` and the producer's StatefulSet mounts that revision. A key set that fails changes nothing
+// the producer runs: the StatefulSet keeps the revision it was last rolled onto (or is not created yet), KeysValid
+// turns False naming the failing check, and a Warning Event says what to do. Since Secrets are not watched, the
+// pool is reconciled again every pollMs to notice a changed Secret (and a moving KES window).
+//
+// Everything else (topology ConfigMap, NetworkPolicy, the pool's own Relay) follows the spec whatever the keys.
+// Status carries only public facts: pool id, opcert counter, KES window, the revision's hash.
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1NetworkPolicyPeer,
+  V1Pod,
+  V1Secret,
+  V1StatefulSet,
+} from "@kubernetes/client-node";
+import { stakePoolSpec, type StakePoolSpec, type StakePoolStatus } from "../../api/stakepool.ts";
+import type { SlotClock } from "../../formats/slot-clock.ts";
+import { buildProducerNetworkPolicy, relayName } from "../builders/network-policy.ts";
+import { buildPoolRelay, type PoolRelay } from "../builders/pool-relay.ts";
+import { buildProducer } from "../builders/producer.ts";
+import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
+import { gateKeys, type GateResult } from "../keys/gate.ts";
+import { buildKeyRevisionSecret, KEYS_HASH_ANNOTATION, keyRevisionName } from "../keys/revision.ts";
+import { KIND } from "../kinds.ts";
+import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
+import { names, type Owner } from "../names.ts";
+import { networkClock, SHELLEY_GENESIS_KEY } from "../networks.ts";
+import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status/node-metrics.ts";
+import { type Condition, nextConditions } from "./conditions.ts";
+import { stakePoolStatus } from "./stakepool-status.ts";
+
+export const STAKEPOOL_CONTROLLER = "poolfleet-stakepool";
+const DEFAULT_RELAY_PORT = 3001;
+
+interface StakePool extends KubernetesObject {
+  spec: unknown;
+  status?: StakePoolStatus;
+}
+
+interface RelayObject extends KubernetesObject {
+  spec?: { replicas?: number; port?: number; poolRef?: { name: string } };
+  status?: { readyReplicas?: number };
+}
+
+export interface StakePoolControllerOptions {
+  /** How often a pool is reconciled without a change (its key Secret is not watched; tip and KES move). */
+  pollMs?: number;
+  /** Read a ready producer's /metrics for tip, blocks forged and whether it forges (default true). */
+  scrape?: boolean;
+  /** The fetch used for /metrics (tests point it elsewhere). */
+  fetch?: Fetch;
+  /** The operator's pods, admitted to the producer's metrics port by its NetworkPolicy. */
+  operatorPeer?: V1NetworkPolicyPeer;
+}
+
+/** The network's slot clock, or undefined when a custom network's genesis is not (yet) readable. */
+function clockFor(ctx: ReconcileContext, ns: string, spec: StakePoolSpec): SlotClock | undefined {
+  try {
+    if (spec.network.name !== "custom") return networkClock(spec.network);
+    const ref = spec.network.configMapRef?.name;
+    const cm = ref ? ctx.get<V1ConfigMap>(KIND.ConfigMap, { namespace: ns, name: ref }) : undefined;
+    const text = cm?.data?.[SHELLEY_GENESIS_KEY];
+    if (!text) return undefined;
+    return networkClock(spec.network, { text, where: `ConfigMap ${ref}, key ${SHELLEY_GENESIS_KEY}` });
+  } catch (e) {
+    ctx.log.warn({ err: (e as Error).message }, "cannot read the network's genesis: KES window not checked");
+    return undefined;
+  }
+}
+
+/** The gate over a Secret's data, with the pool's cold key and clock. */
+function gate(
+  ctx: ReconcileContext,
+  ns: string,
+  spec: StakePoolSpec,
+  secretName: string,
+  data: Record<string, string> | undefined,
+  clock: SlotClock | undefined,
+): GateResult {
+  const coldRef = spec.keys.coldVerificationKeyRef;
+  let coldVerificationKey: { text: string; name: string } | undefined;
+  if (coldRef) {
+    const cm = ctx.get<V1ConfigMap>(KIND.ConfigMap, { namespace: ns, name: coldRef.name });
+    const text = cm?.data?.[coldRef.key];
+    const where = `ConfigMap ${coldRef.name}, key ${coldRef.key}`;
+    if (text === undefined) {
+      return {
+        passed: false,
+        checks: [],
+        failure: {
+          check: "key-file",
+          reason: "ColdKeyNotFound",
+          message: `${where} does not exist; it holds the pool's cold verification key (cold.vkey), which the gate checks the certificate against`,
+        },
+      };
+    }
+    coldVerificationKey = { text, name: where };
+  }
+  return gateKeys({
+    secretName,
+    data,
+    ...(coldVerificationKey ? { coldVerificationKey } : {}),
+    ...(spec.poolId ? { expectedPoolId: spec.poolId } : {}),
+    ...(clock ? { clock } : {}),
+    at: ctx.now(),
+  });
+}
+
+function relaySetOf(ctx: ReconcileContext, owner: Owner, spec: StakePoolSpec) {
+  const name = relayName(owner, spec);
+  const live = ctx.get<RelayObject>(KIND.Relay, { namespace: owner.namespace, name });
+  const set: RelaySet = {
+    name,
+    replicas: spec.relays.replicas ?? live?.spec?.replicas ?? 0,
+    port: live?.spec?.port ?? DEFAULT_RELAY_PORT,
+  };
+  return { set, live };
+}
+
+async function reconcile(
+  ctx: ReconcileContext,
+  key: ObjectKey,
+  opts: StakePoolControllerOptions & { pollMs: number },
+): Promise<ReconcileResult> {
+  const pool = ctx.get<StakePool>(KIND.StakePool, key);
+  if (!pool || pool.metadata?.deletionTimestamp) return {};
+  const md = pool.metadata!;
+  const owner: Owner = {
+    apiVersion: pool.apiVersion!,
+    kind: "StakePool",
+    name: md.name!,
+    namespace: md.namespace!,
+    uid: md.uid!,
+  };
+  const generation = md.generation;
+  const writeStatus = (status: StakePoolStatus) =>
+    ctx.applyStatus({
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      metadata: { name: owner.name, namespace: owner.namespace },
+      status,
+    } as KubernetesObject);
+  const previous = pool.status?.conditions as Condition[] | undefined;
+
+  const parsed = stakePoolSpec.safeParse(pool.spec);
+  if (!parsed.success) {
+    const message = `spec is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+    await writeStatus({
+      observedGeneration: generation,
+      phase: "Degraded",
+      conditions: nextConditions(
+        previous,
+        [{ type: "Ready", status: "False", reason: "SpecInvalid", message }],
+        generation,
+        ctx.now(),
+      ),
+    });
+    return {};
+  }
+  const spec = parsed.data;
+  if (spec.paused) {
+    await writeStatus({ ...pool.status, observedGeneration: generation, phase: "Paused" });
+    return {};
+  }
+
+  const ns = owner.namespace;
+  const secretName = spec.keys.secretRef.name;
+  const secret = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: secretName });
+  const clock = clockFor(ctx, ns, spec);
+  const result = gate(ctx, ns, spec, secretName, secret?.data, clock);
+
+  const producerName = names.producer(owner.name);
+  const liveSts = ctx.get<V1StatefulSet>(KIND.StatefulSet, { namespace: ns, name: producerName });
+  const runningHash = liveSts?.spec?.template?.metadata?.annotations?.[KEYS_HASH_ANNOTATION];
+  const acceptedHash = result.passed ? result.keysHash! : runningHash;
+
+  if (result.passed) {
+    await ctx.apply(buildKeyRevisionSecret({ owner, keysHash: result.keysHash!, data: secret!.data! }));
+    if (runningHash !== result.keysHash) {
+      await ctx.event(
+        pool,
+        "Normal",
+        "KeysAccepted",
+        `Key set ${result.keysHash!.slice(0, 8)} from Secret ${secretName} passed the consistency gate; the producer runs on revision ${keyRevisionName(owner.name, result.keysHash!)}`,
+      );
+    }
+  } else {
+    await ctx.event(
+      pool,
+      "Warning",
+      result.failure!.reason,
+      `${result.failure!.message}${runningHash ? ` The producer keeps running on key revision ${runningHash.slice(0, 8)}.` : " No producer is started until the keys pass."}`,
+    );
+  }
+
+  const { set: relays, live: liveRelay } = relaySetOf(ctx, owner, spec);
+  const ownRelay: PoolRelay | undefined = buildPoolRelay(owner, spec);
+  if (ownRelay) await ctx.apply(ownRelay);
+  await ctx.apply(buildProducerTopology({ owner, relays }));
+  await ctx.apply(
+    buildProducerNetworkPolicy({
+      owner,
+      spec,
+      relayPort: relays.port,
+      ...(opts.operatorPeer && opts.scrape !== false ? { operatorPeer: opts.operatorPeer } : {}),
+    }),
+  );
+  let sts = liveSts;
+  if (acceptedHash) {
+    const objs = buildProducer({
+      owner,
+      spec,
+      keysSecretName: keyRevisionName(owner.name, acceptedHash),
+      keysHash: acceptedHash,
+    });
+    sts = await ctx.apply(objs.statefulSet);
+    await ctx.apply(objs.service);
+    await ctx.apply(objs.podDisruptionBudget);
+  }
+
+  // Facts about the key set the producer runs: the one that just passed, or (on failure) the accepted revision's.
+  let facts: GateResult | undefined = result.passed ? result : undefined;
+  if (!result.passed && acceptedHash) {
+    const revisionName = keyRevisionName(owner.name, acceptedHash);
+    const revision = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: revisionName });
+    const r = gate(ctx, ns, spec, revisionName, revision?.data, clock);
+    if (r.keysHash === acceptedHash) facts = r;
+  }
+
+  const ready = (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
+  let scrape: ScrapeResult | undefined;
+  if (ready && opts.scrape !== false) {
+    const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` });
+    const ip = pod?.status?.podIP;
+    scrape = ip
+      ? await scrapeNode(metricsUrl(ip, spec.metrics.port), opts.fetch ? { fetch: opts.fetch } : {})
+      : { ok: false, error: `pod ${producerName}-0 has no IP yet` };
+  }
+  await writeStatus(
+    stakePoolStatus({
+      generation,
+      previous,
+      now: ctx.now(),
+      secretName,
+      gate: result,
+      acceptedHash,
+      facts,
+      producerName,
+      statefulSetExists: sts !== undefined,
+      ready,
+      scrape,
+      relays: { name: relays.name, readyReplicas: liveRelay?.status?.readyReplicas ?? 0 },
+    }),
+  );
+  return { requeueAfterMs: opts.pollMs };
+}
+
+export function stakePoolController(opts: StakePoolControllerOptions = {}): Controller {
+  const pollMs = opts.pollMs ?? 60_000;
+  return {
+    name: STAKEPOOL_CONTROLLER,
+    primary: KIND.StakePool,
+    owns: [KIND.StatefulSet, KIND.Service, KIND.PodDisruptionBudget, KIND.NetworkPolicy, KIND.ConfigMap, KIND.Relay],
+    watches: [
+      {
+        // A Relay named by a pool's relayRef: its port and readiness go into the pool's topology and status.
+        kind: KIND.Relay,
+        map: (obj) => {
+          const pool = (obj as RelayObject).spec?.poolRef?.name;
+          return pool && obj.metadata?.namespace ? [{ namespace: obj.metadata.namespace, name: pool }] : [];
+        },
+      },
+    ],
+    reconcile: (ctx, key) => reconcile(ctx, key, { ...opts, pollMs }),
+  };
+}
