@@ -161,6 +161,9 @@ describe("helm template", () => {
     assert.deepEqual(c.livenessProbe?.httpGet, { path: "/healthz", port: "health" });
     assert.deepEqual(c.readinessProbe?.httpGet, { path: "/readyz", port: "health" });
     assert.equal(pod.serviceAccountName, "poolfleet");
+    // What the operator's NetworkPolicies rely on to admit it to the nodes' metrics port
+    // (src/operator/controllers/index.ts): this label on its pods, and its namespace in POD_NAMESPACE.
+    assert.equal(d.spec!.template.metadata?.labels?.["app.kubernetes.io/name"], "poolfleet-operator");
     assert.deepEqual(pod.securityContext, {
       runAsNonRoot: true,
       runAsUser: 10001,

@@ -66,7 +66,7 @@ describe("the chart on the end-to-end cluster", { skip }, () => {
     assert.equal(d.status?.availableReplicas, 2);
     const pods = await cp.kc.makeApiClient(CoreV1Api).listNamespacedPod({
       namespace: NS,
-      labelSelector: "app.kubernetes.io/name=poolfleet,app.kubernetes.io/component=operator",
+      labelSelector: "app.kubernetes.io/name=poolfleet-operator,app.kubernetes.io/component=operator",
     });
     assert.equal(pods.items.length, 2);
     for (const p of pods.items) {

@@ -35,16 +35,20 @@ const SCRAPE_FROM = {
   podSelector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["prometheus"] }] },
 };
 
-/** The operator's pods as the chart labels them (charts/poolfleet, release "poolfleet" in poolfleet-system). */
+/**
+ * The operator's pods, as src/operator/controllers/index.ts describes them to the builders when the chart runs the
+ * operator in poolfleet-system (test/chart/chart.test.ts checks the chart labels its pods so).
+ */
 const OPERATOR_PEER: V1NetworkPolicyPeer = {
   namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "poolfleet-system" } },
-  podSelector: {
-    matchLabels: {
-      "app.kubernetes.io/name": "poolfleet",
-      "app.kubernetes.io/instance": "poolfleet",
-      "app.kubernetes.io/component": "operator",
-    },
-  },
+  podSelector: { matchLabels: { "app.kubernetes.io/name": "poolfleet-operator" } },
+};
+/** The labels the chart gives an operator pod (release "poolfleet"). */
+const OPERATOR_POD_LABELS = {
+  "app.kubernetes.io/name": "poolfleet-operator",
+  "app.kubernetes.io/instance": "poolfleet",
+  "app.kubernetes.io/component": "operator",
+  "app.kubernetes.io/part-of": "poolfleet",
 };
 
 const owner = (kind: string, name: string): Owner => ({
@@ -112,7 +116,8 @@ const P = {
   scraper: pod("monitoring/prometheus", "monitoring", { "app.kubernetes.io/name": "prometheus" }),
   lookalike: pod("apps/prometheus (wrong namespace)", "apps", { "app.kubernetes.io/name": "prometheus" }),
   grafana: pod("monitoring/grafana", "monitoring", { "app.kubernetes.io/name": "grafana" }),
-  operator: pod("operator", "poolfleet-system", OPERATOR_PEER.podSelector!.matchLabels!),
+  operator: pod("operator", "poolfleet-system", OPERATOR_POD_LABELS),
+  operatorElsewhere: pod("apps/poolfleet-operator (wrong namespace)", "apps", OPERATOR_POD_LABELS),
   internet: { name: "internet 203.0.113.7", ip: "203.0.113.7" },
 } satisfies Record<string, Endpoint>;
 
@@ -206,6 +211,7 @@ describe("pairs of pods", () => {
     [P.producer, P.random, 53, "UDP", false, "DNS to a random pod"],
     [P.lookalike, P.producer, METRICS_PORT, "TCP", false, "scraper labels, wrong namespace"],
     [P.grafana, P.producer, METRICS_PORT, "TCP", false, "right namespace, wrong pod"],
+    [P.operatorElsewhere, P.producer, METRICS_PORT, "TCP", false, "operator labels, wrong namespace"],
     [P.scraper, P.producer, PRODUCER_PORT, "TCP", false, "scraper on the node port"],
     [P.internet, P.relay0, RELAY_PORT, "TCP", true, "the internet to a relay"],
     [P.otherRelay, P.relay0, RELAY_PORT, "TCP", true, "another pool's relay to ours (public peers)"],

@@ -1,8 +1,3 @@
-{{/* Chart name, truncated to the 63 characters a label value allows. */}}
-{{- define "poolfleet.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
-{{- end }}
-
 {{/* Full name: the release name, with the chart name appended unless the release name already holds it. */}}
 {{- define "poolfleet.fullname" -}}
 {{- if .Values.fullnameOverride }}
@@ -17,9 +12,14 @@
 {{- end }}
 {{- end }}
 
-{{/* Labels that select the operator's pods: stable for the Deployment's life (its selector is immutable). */}}
+{{/*
+Labels that select the operator's pods: stable for the Deployment's life (its selector is immutable). The name is
+fixed, whatever nameOverride says: the NetworkPolicies the operator writes admit pods labelled
+app.kubernetes.io/name=poolfleet-operator in the operator's namespace to the nodes' metrics port
+(src/operator/controllers/index.ts).
+*/}}
 {{- define "poolfleet.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "poolfleet.name" . }}
+app.kubernetes.io/name: poolfleet-operator
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end }}
