@@ -113,6 +113,19 @@ function startOperator(deployment: V1Deployment, kubeconfig: string): Operator {
   };
 }
 
+/** The operator's health port once it logs "started"; fails with its output after 30 s. */
+async function started(op: Operator): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`operator did not start:\n${op.lines.join("\n")}`)), 30_000);
+  });
+  try {
+    return await Promise.race([op.healthPort, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A namespace with a pool whose keys pass the gate: cold key ConfigMap, key Secret, StakePool. */
 async function poolNamespace(ns: string, pool: string): Promise<void> {
   const core = cp.kc.makeApiClient(CoreV1Api);
@@ -244,12 +257,7 @@ describe("poolfleet-operator with nothing but the chart's RBAC", () => {
     const deployment = objs.find((o) => o.kind === "Deployment") as V1Deployment;
     const op = startOperator(deployment, await tokenKubeconfig(OP_NS, "poolfleet"));
     try {
-      const port = await Promise.race([
-        op.healthPort,
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error(`operator did not start:\n${op.lines.join("\n")}`)), 30_000),
-        ),
-      ]);
+      const port = await started(op);
       await waitFor(
         "operator /readyz (every informer listed)",
         async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
@@ -287,12 +295,7 @@ describe("poolfleet-operator with nothing but the chart's RBAC", () => {
     const deployment = objs.find((o) => o.kind === "Deployment") as V1Deployment;
     const op = startOperator(deployment, await tokenKubeconfig(scopedNs, "scoped-poolfleet"));
     try {
-      const port = await Promise.race([
-        op.healthPort,
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error(`operator did not start:\n${op.lines.join("\n")}`)), 30_000),
-        ),
-      ]);
+      const port = await started(op);
       await waitFor(
         "operator /readyz",
         async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
