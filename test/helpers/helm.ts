@@ -4,6 +4,8 @@
 // server-side apply.
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
@@ -65,7 +67,7 @@ export async function helm(bin: string, args: string[]): Promise<HelmRun> {
 
 /** helm reads and writes only inside a throwaway home: no user config, no repositories, no network. */
 function helmEnv(): NodeJS.ProcessEnv {
-  const home = fileURLToPath(new URL("../../scratch/helm-home/", import.meta.url));
+  const home = join(tmpdir(), "poolfleet-helm-home/");
   return {
     PATH: process.env.PATH,
     HOME: home,
