@@ -1,6 +1,6 @@
 // examples/ applied for real to a real kube-apiserver with the operator's controllers running: the manifests are
-// accepted as written, and exactly the expected objects result. (The StakePool controller is not in this branch
-// yet: the producer's objects are checked once it lands; the Relay controller's are checked here.)
+// accepted as written, and the expected objects result: the Relay a StakePool asks for, and exactly each Relay's
+// objects. (No key Secrets exist here, so the StakePool controller mounts nothing: its gate is tested elsewhere.)
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import {
 import pino from "pino";
 import { parseTopology } from "../../src/formats/topology.ts";
 import { relayController } from "../../src/operator/controllers/relay.ts";
+import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
 
@@ -91,7 +92,7 @@ before(
         .filter((f) => f.endsWith(".yaml"))
         .map((f) => readFileSync(join(dir, f), "utf8")),
     );
-    m = new Manager({ kc: cp.kc, log, controllers: [relayController()] });
+    m = new Manager({ kc: cp.kc, log, controllers: [stakePoolController(), relayController()] });
     await m.start();
   },
   { timeout: 55 * 60_000 },
@@ -120,6 +121,25 @@ describe("examples", () => {
     })) as KubernetesObject & { spec: { relays: { replicas: number }; port: number } };
     assert.equal(pool.spec.relays.replicas, 2);
     assert.equal(pool.spec.port, 3001, "defaults filled in by the CRD");
+    // The StakePool controller creates the pool's Relay; the Relay controller makes exactly its objects.
+    const relayObjects = async () =>
+      (await operatorObjects("preprod-pool")).filter((o) => o.endsWith("<- Relay/pool-a-relay"));
+    await waitFor("the pool's relays", async () => ((await relayObjects()).length >= 6 ? true : undefined));
+    assert.deepEqual(await relayObjects(), [
+      "ConfigMap/pool-a-relay-topology <- Relay/pool-a-relay",
+      "NetworkPolicy/pool-a-relay <- Relay/pool-a-relay",
+      "Service/pool-a-relay <- Relay/pool-a-relay",
+      "Service/pool-a-relay-0 <- Relay/pool-a-relay",
+      "Service/pool-a-relay-1 <- Relay/pool-a-relay",
+      "StatefulSet/pool-a-relay <- Relay/pool-a-relay",
+    ]);
+    const relay = (await dry.read({
+      apiVersion: "poolfleet.io/v1alpha1",
+      kind: "Relay",
+      metadata: { name: "pool-a-relay", namespace: "preprod-pool" },
+    })) as KubernetesObject & { spec: { replicas: number; poolRef: { name: string } } };
+    assert.equal(relay.metadata?.ownerReferences?.[0]?.kind, "StakePool");
+    assert.deepEqual([relay.spec.replicas, relay.spec.poolRef.name], [2, "pool-a"]);
   });
 
   test("devnet-fleet: two pools and two Relays; each Relay becomes exactly its objects, wired to its producer and the other pool", async () => {
@@ -141,7 +161,7 @@ describe("examples", () => {
       ])
       .sort();
     await waitFor("the relays' objects", async () => {
-      const got = await operatorObjects("devnet");
+      const got = (await operatorObjects("devnet")).filter((o) => o.includes("<- Relay/"));
       return got.length >= expected.length ? got : undefined;
     });
     const core = cp.kc.makeApiClient(CoreV1Api);
@@ -150,7 +170,8 @@ describe("examples", () => {
       const t = parseTopology(cm.data!["pool1-relays-0.json"]!, "pool1-relays-0");
       return t.localRoots.length > 0 ? t : undefined;
     });
-    assert.deepEqual(await operatorObjects("devnet"), expected);
+    const relayOwned = async () => (await operatorObjects("devnet")).filter((o) => o.includes("<- Relay/"));
+    assert.deepEqual(await relayOwned(), expected);
     assert.deepEqual(topology.localRoots[0]!.accessPoints, [
       { address: "pool1-producer.devnet.svc.cluster.local", port: 3001 },
     ]);

@@ -10,7 +10,7 @@ import { buildRelayTopology } from "../builders/topology.ts";
 import { KIND } from "../kinds.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { names, type Owner, selectorLabels } from "../names.ts";
-import { type Condition, setCondition } from "../status/conditions.ts";
+import { type Condition, nextConditions } from "./conditions.ts";
 import { type Fetch, highestTip, metricsUrl, scrapeNode, tipOf } from "../status/node-metrics.ts";
 
 export const RELAY_CONTROLLER = "poolfleet-relay";
@@ -106,9 +106,9 @@ export function relayController(opts: RelayControllerOptions = {}): Controller {
         ...relay.status,
         observedGeneration: generation,
         phase: "Degraded",
-        conditions: setCondition(
+        conditions: nextConditions(
           previous,
-          { type: "Ready", status: "False", reason: "InvalidSpec", message },
+          [{ type: "Ready", status: "False", reason: "InvalidSpec", message }],
           generation,
           ctx.now(),
         ),
@@ -167,36 +167,24 @@ export function relayController(opts: RelayControllerOptions = {}): Controller {
     );
     const ready = relays.filter((r) => r.ready).length;
     const phase: RelayStatus["phase"] = ready === spec.replicas ? "Ready" : ready > 0 ? "Progressing" : "Pending";
-    let conditions = setCondition(
+    const readyMessage = `${ready} of ${spec.replicas} relays ready`;
+    const conditions = nextConditions(
       previous,
-      ready === spec.replicas
-        ? {
-            type: "Ready",
-            status: "True",
-            reason: "AllRelaysReady",
-            message: `${ready} of ${spec.replicas} relays ready`,
-          }
-        : {
-            type: "Ready",
-            status: "False",
-            reason: "RelaysNotReady",
-            message: `${ready} of ${spec.replicas} relays ready`,
-          },
-      generation,
-      ctx.now(),
-    );
-    conditions = setCondition(
-      conditions,
-      link.linked
-        ? {
-            type: "PoolLinked",
-            status: "True",
-            reason: producer ? "ProducerIsLocalRoot" : "NoPool",
-            message: producer
-              ? `the producer of StakePool ${producer.pool} is a local root of every relay`
-              : "no spec.poolRef: these relays serve no producer",
-          }
-        : { type: "PoolLinked", status: "False", reason: "PoolNotFound", message: link.why },
+      [
+        ready === spec.replicas
+          ? { type: "Ready", status: "True", reason: "AllRelaysReady", message: readyMessage }
+          : { type: "Ready", status: "False", reason: "RelaysNotReady", message: readyMessage },
+        link.linked
+          ? {
+              type: "PoolLinked",
+              status: "True",
+              reason: producer ? "ProducerIsLocalRoot" : "NoPool",
+              message: producer
+                ? `the producer of StakePool ${producer.pool} is a local root of every relay`
+                : "no spec.poolRef: these relays serve no producer",
+            }
+          : { type: "PoolLinked", status: "False", reason: "PoolNotFound", message: link.why },
+      ],
       generation,
       ctx.now(),
     );
