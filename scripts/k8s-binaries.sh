@@ -27,7 +27,7 @@ KWOK_VERSION=0.7.0  # v0.7.0 still has embedded default stages; client-go v0.33 
 # Build times measured on a 2-core machine shared with other builds, empty Go caches, module downloads included:
 # etcd 69 s, kube-apiserver 4 min 27 s (wrapper module tidy 22 s): 5 min 58 s in all (--e2e: see E2E_TIMES).
 # E2E_TIMES (same machine, warm caches from the above): kube-controller-manager 2 min 10 s, kube-scheduler 7 s,
-# kwok 1 min 54 s (its own module graph). About 4 more minutes, so they stay behind --e2e until that tier exists.
+# kwok 1 min 54 s (its own module graph). About 4 more minutes; .ci/run passes --e2e so CI runs test/e2e/.
 # With the binaries present the script is a no-op (milliseconds).
 
 GO=${GO:-/usr/local/go/bin/go}

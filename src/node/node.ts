@@ -12,8 +12,7 @@ import { Mempool } from "../ledger/mempool.ts";
 import { poolDistribution, type StakeSnapshot } from "../ledger/state.ts";
 import type { PoolView } from "../consensus/header-validation.ts";
 import { decodeTx, TxDecodeError } from "../ledger/tx.ts";
-import { readTopology } from "../formats/topology.ts";
-import { connectPeer, listen, type NodeServer, type PeerConnection } from "../network/peer.ts";
+import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { forgeForSlot, leaderCheck } from "./forge.ts";
 import { startHttp } from "./http.ts";
@@ -21,10 +20,8 @@ import { createMetrics, type NodeMetrics } from "./metrics.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
 import type { NodeChain } from "./chain.ts";
 import { type AdoptResult, ChainStore } from "./chain-store.ts";
-import { OutboundPeers, peerGroups } from "./outbound-peers.ts";
-import { followPeer } from "./peer-sync.ts";
 import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
-import { mempoolOffer } from "./tx-offer.ts";
+import { Peering } from "./peering.ts";
 import { ledgerSummary, peerConnections } from "./views.ts";
 /** Mempool capacity in blocks' worth of transactions (cardano-node's default is twice the block size). */
 const MEMPOOL_BLOCKS = 2;
@@ -37,9 +34,7 @@ export class PoolfleetNode {
   #store!: ChainStore;
   #mempool!: Mempool;
   readonly #mempoolListeners = new Set<() => void>();
-  #outbound: OutboundPeers | null = null;
-  /** Adoptions from peers run one at a time (a promise chain). */
-  #adopting: Promise<unknown> = Promise.resolve();
+  #peering: Peering | null = null;
   #gate: GateOutcome | null = null;
   #http: Server | null = null;
   #server: NodeServer | null = null;
@@ -71,7 +66,7 @@ export class PoolfleetNode {
       ready: () => this.#ready,
       config: () => this.#config(),
       ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
-      peers: () => peerConnections(this.#server, this.#outbound?.connections ?? []),
+      peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
       maxTxBytes: this.#network.ledgerParams.maxTxSize,
       submitTx: (bytes) => this.submitTx(bytes),
     });
@@ -94,13 +89,23 @@ export class PoolfleetNode {
       );
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
-    this.#outbound = new OutboundPeers({
-      dial: (host, port) =>
-        connectPeer(host, port, { magic: this.#network.genesis.networkMagic, log: this.log, peerSharing: false }),
-      use: (conn) => this.#usePeer(conn),
-      self: { host: this.options.hostAddr, port: this.#server.port },
-      log: this.log,
-    });
+    this.#peering = new Peering(
+      {
+        magic: this.#network.genesis.networkMagic,
+        log: this.log,
+        feed: {
+          mempool: this.#mempool,
+          onAdded: (listener) => {
+            this.#mempoolListeners.add(listener);
+            return () => this.#mempoolListeners.delete(listener);
+          },
+        },
+        store: () => this.#store,
+        stopping: () => this.#stopping,
+        adopted: (peer, result) => this.#adoptedFromPeer(peer, result),
+      },
+      { host: this.options.hostAddr, port: this.#server.port },
+    );
     this.reloadTopology();
     this.#ready = true;
     this.#schedule();
@@ -153,9 +158,9 @@ export class PoolfleetNode {
     this.#stopping = true;
     this.#ready = false;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#outbound?.stop();
+    const peering = this.#peering?.stop();
     await this.#server?.close();
-    await this.#adopting;
+    await peering;
     this.#store?.close();
     this.#setGate(null);
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
@@ -176,52 +181,9 @@ export class PoolfleetNode {
     return this.#store.chain;
   }
 
-  /**
-   * Dial the peers of the topology file (at start and on SIGHUP). A producer dials only its local roots; without
-   * --topology the node dials nobody and only serves.
-   */
+  /** Re-read the topology file and dial its peers (at start and on SIGHUP). */
   reloadTopology(): void {
-    if (!this.#outbound) return;
-    const path = this.options.topologyPath;
-    if (!path) return;
-    try {
-      const groups = peerGroups(readTopology(path), this.options.keys !== undefined);
-      this.#outbound.update(groups);
-      this.log.info(
-        { topology: path, groups: groups.map((g) => ({ kind: g.kind, hot: g.hotValency, peers: g.accessPoints })) },
-        "topology loaded",
-      );
-    } catch (error) {
-      // A broken edit of the file keeps the peers we have rather than dropping them.
-      this.log.error({ topology: path, reason: (error as Error).message }, "topology refused; keeping current peers");
-    }
-  }
-
-  /** An outbound connection: follow its chain, offer it our mempool, keep it alive; resolves when it closes. */
-  #usePeer(conn: PeerConnection): Promise<string> {
-    conn.keepAlive.start(10_000);
-    void conn.offerTransactions(
-      mempoolOffer(
-        {
-          mempool: this.#mempool,
-          onAdded: (listener) => {
-            this.#mempoolListeners.add(listener);
-            return () => this.#mempoolListeners.delete(listener);
-          },
-        },
-        conn.closed,
-      ),
-    );
-    return followPeer(conn, {
-      store: this.#store,
-      log: this.log,
-      exclusive: (fn) => {
-        const run = this.#adopting.then(() => (this.#stopping ? undefined : fn()));
-        this.#adopting = run.catch(() => {});
-        return run as Promise<Awaited<ReturnType<typeof fn>>>;
-      },
-      adopted: (peer, result) => this.#adoptedFromPeer(peer, result),
-    });
+    this.#peering?.reload(this.options.topologyPath, this.options.keys !== undefined);
   }
 
   #adoptedFromPeer(peer: string, result: AdoptResult & { ok: true }): void {
@@ -312,7 +274,7 @@ export class PoolfleetNode {
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
     }
-    this.metrics.peersConnected.set((this.#server?.connections.size ?? 0) + (this.#outbound?.connections.length ?? 0));
+    this.metrics.peersConnected.set((this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0));
     this.#schedule();
   }
 

@@ -1,27 +1,30 @@
 // The generated CRDs: fresh (crds/ matches the Zod schemas), structural, documented, and in step with Zod's
 // defaults. The API server's own verdict is in test/operator/crds.test.ts.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { z } from "zod";
 import { buildCrd, type JsonSchema, toStructuralSchema } from "../../src/api/crd.ts";
 import { KINDS } from "../../src/api/kinds.ts";
-import { CRD_DIR, crdFiles } from "../../scripts/generate-crds.ts";
+import { CRD_DIRS, crdFiles } from "../../scripts/generate-crds.ts";
 import { kesRotationSpec } from "../../src/api/kesrotation.ts";
 import { stakePoolSpec } from "../../src/api/stakepool.ts";
 
-test("crds/ is what `npm run generate` writes from src/api (run it after changing a schema)", () => {
+test("crds/ and the chart's crds/ are what `npm run generate` writes from src/api (run it after changing a schema)", () => {
   const files = crdFiles();
   assert.equal(files.size, 4);
-  for (const [file, text] of files) {
-    let onDisk = "";
-    try {
-      onDisk = readFileSync(CRD_DIR + file, "utf8");
-    } catch {
-      assert.fail(`crds/${file} is missing: run npm run generate`);
+  for (const { dir, shown } of CRD_DIRS) {
+    assert.deepEqual(readdirSync(dir).sort(), [...files.keys()].sort(), `${shown} holds exactly the generated CRDs`);
+    for (const [file, text] of files) {
+      let onDisk = "";
+      try {
+        onDisk = readFileSync(dir + file, "utf8");
+      } catch {
+        assert.fail(`${shown}${file} is missing: run npm run generate`);
+      }
+      assert.ok(onDisk === text, `${shown}${file} is stale: run npm run generate`);
     }
-    assert.ok(onDisk === text, `crds/${file} is stale: run npm run generate`);
   }
 });
 

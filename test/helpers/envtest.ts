@@ -5,7 +5,6 @@
 // proxy when they are missing (about 6 minutes on 2 cores) and is a no-op otherwise.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +16,9 @@ import {
   loadYaml,
   type V1CustomResourceDefinition,
 } from "@kubernetes/client-node";
+import { e2eMissing, type E2eOptions, type E2eParts, startE2e } from "./envtest-e2e.ts";
 import { freePort } from "./node-process.ts";
+import { exitedMessage, httpsStatus, poll, spawnLogged, stopProcess, Tail, type Tls } from "./processes.ts";
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL("../../scripts/k8s-binaries.sh", import.meta.url));
@@ -30,9 +31,22 @@ export interface ControlPlane {
   readonly server: string;
   /** A KubeConfig for another user, authenticated by a client certificate (for RBAC tests). */
   userConfig(name: string, groups?: string[]): Promise<KubeConfig>;
-  /** Last lines of the apiserver's and etcd's output, for failure messages. */
+  /** The end-to-end tier's parts (fake node names), when started with `{ e2e: true }`. */
+  readonly e2e?: { readonly nodeNames: string[] };
+  /** Last lines of every control-plane process's output, for failure messages. */
   logs(): string;
   stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  /**
+   * Also start kube-controller-manager, kube-scheduler and kwok with fake nodes, so StatefulSets, Jobs and
+   * Deployments get pods that become Running and Ready, and owner references are garbage-collected. Throws when
+   * the binaries are missing: call e2eSkipReason() first and skip the test with its reason.
+   */
+  e2e?: boolean | E2eOptions;
+  /** More kube-apiserver flags, e.g. `--enable-admission-plugins=OwnerReferencesPermissionEnforcement`. */
+  apiServerArgs?: string[];
 }
 
 /**
@@ -105,71 +119,30 @@ function subjectFor(name: string, groups: string[]): string {
   return groups.map((g) => `/O=${esc(g)}`).join("") + `/CN=${esc(name)}`;
 }
 
-class Tail {
-  private lines: string[] = [];
-  private partial = "";
-  private readonly max: number;
-  constructor(max: number) {
-    this.max = max;
+/**
+ * Why the end-to-end tier cannot run on this machine (its binaries are not built), or undefined when it can. The
+ * reason is also printed to stderr in a banner, so a skipped tier is never silent. The integration binaries
+ * (etcd, kube-apiserver) are built here when missing, as for every integration test.
+ */
+export async function e2eSkipReason(): Promise<string | undefined> {
+  const reason = e2eMissing(await k8sAssets());
+  if (reason) {
+    const bar = "!".repeat(100);
+    console.error(`\n${bar}\nSKIPPING THE END-TO-END TIER: ${reason}\n${bar}\n`);
   }
-  push(d: Buffer): void {
-    const parts = (this.partial + d.toString()).split("\n");
-    this.partial = parts.pop() ?? "";
-    this.lines.push(...parts);
-    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
-  }
-  text(): string {
-    return [...this.lines, this.partial].join("\n");
-  }
+  return reason;
 }
 
-function spawnLogged(bin: string, args: string[], tail: Tail): ChildProcess {
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d: Buffer) => tail.push(d));
-  child.stderr!.on("data", (d: Buffer) => tail.push(d));
-  return child;
-}
-
-interface Tls {
-  ca: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-}
-
-function httpsStatus(url: string, tls: Tls): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(url, { ...tls, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", () => resolve(0));
-    req.on("timeout", () => req.destroy());
-    req.end();
-  });
-}
-
-async function poll(what: string, deadline: number, check: () => Promise<boolean>, exited: () => string | undefined) {
-  for (;;) {
-    const dead = exited();
-    if (dead) throw new Error(`${what}: ${dead}`);
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not ready within ${START_TIMEOUT_MS} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Starts etcd and kube-apiserver and returns once the apiserver is ready and the default namespace exists. */
-export async function startControlPlane(): Promise<ControlPlane> {
+/**
+ * Starts etcd and kube-apiserver (and with `e2e`, the controllers, scheduler and kwok) and returns once the
+ * apiserver is ready and the default namespace exists.
+ */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const assets = await k8sAssets();
+  if (options.e2e) {
+    const missing = e2eMissing(assets);
+    if (missing) throw new Error(missing);
+  }
   const dir = mkdtempSync(join(tmpdir(), "poolfleet-envtest-"));
   // etcd on tmpfs when there is one: the apiserver's writes do not wait for a disk.
   const dataRoot = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -183,7 +156,9 @@ export async function startControlPlane(): Promise<ControlPlane> {
     rmSync(dir, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
   };
-  const logs = () => `--- etcd ---\n${etcdTail.text()}\n--- kube-apiserver ---\n${apiTail.text()}`;
+  let e2e: E2eParts | undefined;
+  const logs = () =>
+    `--- etcd ---\n${etcdTail.text()}\n--- kube-apiserver ---\n${apiTail.text()}` + (e2e ? `\n${e2e.logs()}` : "");
 
   try {
     await makeCa(dir);
@@ -216,10 +191,6 @@ export async function startControlPlane(): Promise<ControlPlane> {
       etcdTail,
     );
     children.push(etcd);
-    const exitedMsg = (c: ChildProcess, name: string, tail: Tail) => () =>
-      c.exitCode !== null || c.signalCode !== null
-        ? `${name} exited (${c.exitCode ?? c.signalCode}); its output ends:\n${tail.text().slice(-3000)}`
-        : undefined;
     const deadline = Date.now() + START_TIMEOUT_MS;
     await poll(
       "etcd",
@@ -232,7 +203,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
           return false;
         }
       },
-      exitedMsg(etcd, "etcd", etcdTail),
+      exitedMessage(etcd, "etcd", etcdTail),
     );
 
     const server = `https://127.0.0.1:${apiPort}`;
@@ -254,6 +225,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
         `--service-account-issuer=${server}/`,
         `--service-account-key-file=${join(dir, "sa.key")}`,
         `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+        ...(options.apiServerArgs ?? []),
       ],
       apiTail,
     );
@@ -264,7 +236,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
       "kube-apiserver",
       deadline,
       async () => (await httpsStatus(`${server}/readyz`, admin)) === 200,
-      exitedMsg(api, "kube-apiserver", apiTail),
+      exitedMessage(api, "kube-apiserver", apiTail),
     );
 
     const configFor = (name: string, cert: Buffer, key: Buffer): KubeConfig => {
@@ -290,13 +262,28 @@ export async function startControlPlane(): Promise<ControlPlane> {
           return false;
         }
       },
-      exitedMsg(api, "kube-apiserver", apiTail),
+      exitedMessage(api, "kube-apiserver", apiTail),
     );
+
+    if (options.e2e) {
+      e2e = await startE2e(
+        {
+          assets,
+          dir,
+          kc,
+          caFile: join(dir, "ca.crt"),
+          deadline: Date.now() + START_TIMEOUT_MS,
+          track: (c) => children.push(c),
+        },
+        options.e2e === true ? {} : options.e2e,
+      );
+    }
 
     let users = 0;
     return {
       kc,
       server,
+      ...(e2e ? { e2e: { nodeNames: e2e.nodeNames } } : {}),
       logs,
       async userConfig(name, groups = []) {
         const base = `user${++users}`;
@@ -307,6 +294,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
         return configFor(name, readFileSync(join(dir, `${base}.crt`)), readFileSync(join(dir, `${base}.key`)));
       },
       async stop() {
+        await e2e?.stop();
         await stopProcess(api, 10_000);
         await stopProcess(etcd, 10_000);
         process.removeListener("exit", killAll);

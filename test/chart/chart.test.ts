@@ -1,0 +1,401 @@
+// charts/poolfleet: `helm lint --strict` passes for every supported shape of values and fails for bad ones,
+// `helm template` renders what the operator needs and nothing more, and the rendered chart, applied with
+// server-side apply to a real kube-apiserver, is accepted whole, keeps every field, and re-applies without a write.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  ApiException,
+  CoreV1Api,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  type V1ClusterRole,
+  type V1Deployment,
+  type V1PolicyRule,
+  type V1Pod,
+  type V1PodSpec,
+} from "@kubernetes/client-node";
+import { parse } from "yaml";
+import { crdFiles } from "../../scripts/generate-crds.ts";
+import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";
+import { applyManifests, CHART_DIR, helm, helmBinary, KUBE_VERSION, renderChart, valueFlags } from "../helpers/helm.ts";
+
+const NS = "poolfleet-system";
+const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as {
+  version: string;
+};
+
+let bin: string;
+
+const byKind = (objs: KubernetesObject[], kind: string) => objs.filter((o) => o.kind === kind);
+const one = <T extends KubernetesObject>(objs: KubernetesObject[], kind: string): T => {
+  const found = byKind(objs, kind);
+  assert.equal(found.length, 1, `exactly one ${kind}`);
+  return found[0] as T;
+};
+const ids = (objs: KubernetesObject[]) =>
+  objs.map((o) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata?.name}`).sort();
+
+before(async () => {
+  bin = await helmBinary();
+});
+
+describe("helm lint", () => {
+  const good: Record<string, Record<string, unknown>> = {
+    defaults: {},
+    "namespaced RBAC": { watchNamespaces: ["pools-a", "pools-b"] },
+    "ServiceMonitor on": { "metrics.serviceMonitor.enabled": true, "metrics.serviceMonitor.labels": { release: "kp" } },
+    "no leader election, one replica": { "leaderElection.enabled": false },
+    "two replicas with leader election": { replicaCount: 2 },
+    "own ServiceAccount and RBAC": {
+      "serviceAccount.create": false,
+      "serviceAccount.name": "mine",
+      "rbac.create": false,
+    },
+    "pinned digest": { "image.digest": `sha256:${"ab".repeat(32)}` },
+  };
+  for (const [name, values] of Object.entries(good)) {
+    test(`passes --strict: ${name}`, async () => {
+      const res = await helm(bin, [
+        "lint",
+        "--strict",
+        "--kube-version",
+        KUBE_VERSION,
+        CHART_DIR,
+        ...valueFlags(values),
+      ]);
+      assert.equal(res.code, 0, `helm lint failed:\n${res.stdout}\n${res.stderr}`);
+      assert.match(res.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    });
+  }
+
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ["a misspelt key", { leaderElectoin: { enabled: false } }, /additional properties 'leaderElectoin' not allowed/],
+    ["a port out of range", { "metrics.port": 70000 }, /\/metrics\/port/],
+    ["a log level the operator refuses", { logLevel: "verbose" }, /\/logLevel/],
+    ["an invalid namespace name", { watchNamespaces: ["Pools_A"] }, /\/watchNamespaces\/0/],
+  ];
+  for (const [name, values, message] of bad) {
+    test(`fails: ${name}`, async () => {
+      const res = await helm(bin, [
+        "lint",
+        "--strict",
+        "--kube-version",
+        KUBE_VERSION,
+        CHART_DIR,
+        ...valueFlags(values),
+      ]);
+      assert.notEqual(res.code, 0, `helm lint accepted ${name}`);
+      assert.match(res.stdout + res.stderr, message);
+    });
+  }
+});
+
+describe("helm template refuses values that would make a broken install, saying why", () => {
+  // helm lint only reports a template's `fail` or `required` as [INFO]; install and template stop on them.
+  const refused: [string, Record<string, unknown>, RegExp][] = [
+    ["two replicas without leader election", { replicaCount: 2, "leaderElection.enabled": false }, /leaderElection/],
+    [
+      "a ServiceMonitor with no Service",
+      { "metrics.serviceMonitor.enabled": true, "metrics.service.enabled": false },
+      /metrics.service.enabled/,
+    ],
+    ["no ServiceAccount and no name", { "serviceAccount.create": false }, /serviceAccount.name is required/],
+  ];
+  for (const [name, values, message] of refused) {
+    test(name, async () => {
+      await assert.rejects(renderChart(bin, { values }), message);
+    });
+  }
+});
+
+describe("helm template", () => {
+  test("defaults: the operator's objects, cluster-wide RBAC, no ServiceMonitor, no Secret", async () => {
+    const objs = await renderChart(bin);
+    assert.deepEqual(ids(objs), [
+      "ClusterRole/poolfleet",
+      "ClusterRole/poolfleet-edit",
+      "ClusterRole/poolfleet-view",
+      "ClusterRoleBinding/poolfleet",
+      "Deployment/poolfleet-system/poolfleet",
+      "Role/poolfleet-system/poolfleet-leader-election",
+      "RoleBinding/poolfleet-system/poolfleet-leader-election",
+      "Service/poolfleet-system/poolfleet-metrics",
+      "ServiceAccount/poolfleet-system/poolfleet",
+    ]);
+    for (const o of objs) {
+      assert.equal(o.metadata?.labels?.["app.kubernetes.io/part-of"], "poolfleet", `${o.kind} labelled`);
+      assert.equal(o.metadata?.labels?.["app.kubernetes.io/version"], pkg.version);
+    }
+  });
+
+  test("the Deployment: the node image running poolfleet-operator, leader election, ports, probes, locked down", async () => {
+    const d = one<V1Deployment>(await renderChart(bin), "Deployment");
+    const pod = d.spec!.template.spec!;
+    const c = pod.containers[0]!;
+    assert.equal(pod.containers.length, 1);
+    assert.equal(c.image, `poolfleet/poolfleet-node:${pkg.version}`);
+    assert.deepEqual(c.command, ["poolfleet-operator"]);
+    assert.equal(c.args, undefined);
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+    assert.deepEqual(env, {
+      POD_NAMESPACE: { fieldRef: { fieldPath: "metadata.namespace" } },
+      POOLFLEET_LEADER_ELECT: "true",
+      POOLFLEET_LEASE_NAMESPACE: NS,
+      POOLFLEET_LEASE_DURATION: "15",
+      POOLFLEET_RENEW_DEADLINE: "10",
+      POOLFLEET_RETRY_PERIOD: "2",
+      POOLFLEET_NAMESPACE: "",
+      POOLFLEET_METRICS_ADDR: ":8080",
+      POOLFLEET_HEALTH_ADDR: ":8081",
+      POOLFLEET_LOG_LEVEL: "info",
+    });
+    assert.deepEqual(
+      c.ports?.map((p) => [p.name, p.containerPort]),
+      [
+        ["metrics", 8080],
+        ["health", 8081],
+      ],
+    );
+    assert.deepEqual(c.livenessProbe?.httpGet, { path: "/healthz", port: "health" });
+    assert.deepEqual(c.readinessProbe?.httpGet, { path: "/readyz", port: "health" });
+    assert.equal(pod.serviceAccountName, "poolfleet");
+    // What the operator's NetworkPolicies rely on to admit it to the nodes' metrics port
+    // (src/operator/controllers/index.ts): this label on its pods, and its namespace in POD_NAMESPACE.
+    assert.equal(d.spec!.template.metadata?.labels?.["app.kubernetes.io/name"], "poolfleet-operator");
+    assert.deepEqual(pod.securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    assert.deepEqual(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    assert.deepEqual(c.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } });
+    assert.equal(d.spec!.strategy, undefined, "RollingUpdate (the default) is safe behind leader election");
+  });
+
+  test("values reach the Deployment: digest, namespaces, no leader election, extra flags and env", async () => {
+    const digest = `sha256:${"cd".repeat(32)}`;
+    const d = one<V1Deployment>(
+      await renderChart(bin, {
+        values: {
+          "image.digest": digest,
+          watchNamespaces: ["pools-a", "pools-b"],
+          "leaderElection.enabled": false,
+          extraArgs: ["--log-level=debug"],
+          extraEnv: [{ name: "EXTRA", value: "1" }],
+          "metrics.port": 9090,
+        },
+      }),
+      "Deployment",
+    );
+    const c = d.spec!.template.spec!.containers[0]!;
+    assert.equal(c.image, `poolfleet/poolfleet-node@${digest}`);
+    assert.deepEqual(c.args, ["--log-level=debug"]);
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+    assert.equal(env.POOLFLEET_NAMESPACE, "pools-a,pools-b");
+    assert.equal(env.POOLFLEET_LEADER_ELECT, "false");
+    assert.equal(env.POOLFLEET_METRICS_ADDR, ":9090");
+    assert.equal(env.EXTRA, "1");
+    assert.deepEqual(d.spec!.strategy, { type: "Recreate" });
+  });
+
+  test("namespaced mode: a Role and RoleBinding per watched namespace and no ClusterRole for the operator", async () => {
+    const objs = await renderChart(bin, { values: { watchNamespaces: ["pools-a", "pools-b"] } });
+    assert.deepEqual(
+      ids(objs).filter((i) => /^(Cluster)?Role/.test(i)),
+      [
+        "ClusterRole/poolfleet-edit",
+        "ClusterRole/poolfleet-view",
+        "Role/poolfleet-system/poolfleet-leader-election",
+        "Role/pools-a/poolfleet",
+        "Role/pools-b/poolfleet",
+        "RoleBinding/poolfleet-system/poolfleet-leader-election",
+        "RoleBinding/pools-a/poolfleet",
+        "RoleBinding/pools-b/poolfleet",
+      ],
+    );
+    const cluster = await renderChart(bin);
+    const clusterRules = one<V1ClusterRole>(
+      cluster.filter((o) => o.metadata?.name === "poolfleet"),
+      "ClusterRole",
+    ).rules;
+    for (const role of byKind(objs, "Role").filter((r) => r.metadata?.name === "poolfleet")) {
+      assert.deepEqual((role as V1ClusterRole).rules, clusterRules, "the same rules in both modes");
+    }
+  });
+
+  test("the operator's rules: no wildcards, no Secret list/watch, no RBAC, no pod exec", async () => {
+    const rules = one<V1ClusterRole>(
+      (await renderChart(bin)).filter((o) => o.metadata?.name === "poolfleet"),
+      "ClusterRole",
+    ).rules!;
+    const grants = (r: V1PolicyRule) =>
+      r.resources!.flatMap((res) => r.verbs.map((v) => `${r.apiGroups![0] || "core"}/${res}:${v}`));
+    const all = rules.flatMap(grants);
+    for (const g of all) assert.doesNotMatch(g, /\*/, `wildcard in ${g}`);
+    assert.deepEqual(
+      all.filter((g) => g.startsWith("core/secrets")),
+      ["core/secrets:get", "core/secrets:create", "core/secrets:patch", "core/secrets:delete"],
+    );
+    assert.ok(!all.some((g) => g.startsWith("rbac.authorization.k8s.io/")));
+    assert.ok(!all.some((g) => /^core\/pods\/(exec|attach|portforward|log)/.test(g)));
+    assert.deepEqual(
+      all.filter((g) => g.startsWith("core/pods")),
+      ["core/pods:get", "core/pods:list", "core/pods:watch"],
+    );
+  });
+
+  test("ServiceMonitor: selects the metrics Service by its labels and port, with the given labels", async () => {
+    const objs = await renderChart(bin, {
+      values: { "metrics.serviceMonitor.enabled": true, "metrics.serviceMonitor.labels": { release: "kp" } },
+    });
+    const sm = one<KubernetesObject & { spec: Record<string, unknown> }>(objs, "ServiceMonitor");
+    const svc = one<KubernetesObject & { spec: { selector: Record<string, string> } }>(objs, "Service");
+    assert.equal(sm.apiVersion, "monitoring.coreos.com/v1");
+    assert.equal(sm.metadata?.labels?.release, "kp");
+    const selector = (sm.spec.selector as { matchLabels: Record<string, string> }).matchLabels;
+    for (const [k, v] of Object.entries(selector)) assert.equal(svc.metadata?.labels?.[k], v, `Service label ${k}`);
+    assert.deepEqual(sm.spec.endpoints, [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }]);
+    assert.deepEqual(sm.spec.namespaceSelector, { matchNames: [NS] });
+  });
+
+  test("--include-crds renders exactly the generated CRDs, and Chart.yaml's appVersion is the package's", async () => {
+    const crds = (await renderChart(bin, { includeCrds: true })).filter((o) => o.kind === "CustomResourceDefinition");
+    const generated = [...crdFiles().values()].map((t) => parse(t) as KubernetesObject);
+    assert.deepEqual(
+      crds.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!)),
+      generated.sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!)),
+    );
+    const chart = parse(readFileSync(`${CHART_DIR}/Chart.yaml`, "utf8")) as { appVersion: string };
+    assert.equal(chart.appVersion, pkg.version);
+  });
+});
+
+describe("the rendered chart on a real API server (server-side apply)", () => {
+  let cp: ControlPlane;
+
+  before(
+    async () => {
+      cp = await startControlPlane();
+      await applyManifests(cp.kc, [
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: "pools-a" } },
+        SERVICE_MONITOR_STAND_IN,
+      ]);
+    },
+    { timeout: 55 * 60_000 }, // a cold machine builds the binaries first
+  );
+  after(async () => {
+    await cp?.stop();
+  });
+
+  test("the whole chart with its CRDs is accepted and every object reads back as rendered", async () => {
+    const objs = await renderChart(bin, {
+      includeCrds: true,
+      values: { "metrics.serviceMonitor.enabled": true },
+    });
+    const live = await applyManifests(cp.kc, objs);
+    assert.equal(live.length, objs.length);
+    const client = KubernetesObjectApi.makeApiClient(cp.kc);
+    const d = (await client.read({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "poolfleet", namespace: NS },
+    })) as V1Deployment;
+    const c = d.spec!.template.spec!.containers[0]!;
+    assert.deepEqual(c.command, ["poolfleet-operator"]);
+    assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(c.readinessProbe?.httpGet?.port, "health");
+    const sa = await client.read({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "poolfleet", namespace: NS },
+    });
+    assert.equal(sa.metadata?.name, d.spec!.template.spec!.serviceAccountName);
+  });
+
+  test("applying the same chart again changes nothing (no new resourceVersion)", async () => {
+    const objs = await renderChart(bin, { includeCrds: true, values: { "metrics.serviceMonitor.enabled": true } });
+    const first = await applyManifests(cp.kc, objs);
+    const second = await applyManifests(cp.kc, objs);
+    assert.deepEqual(
+      second.map((o) => `${o.kind}/${o.metadata?.name}@${o.metadata?.resourceVersion}`),
+      first.map((o) => `${o.kind}/${o.metadata?.name}@${o.metadata?.resourceVersion}`),
+    );
+  });
+
+  test("the operator's pod passes the `restricted` Pod Security Standard (admission, server-side dry run)", async () => {
+    await applyManifests(cp.kc, [
+      {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "restricted", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+      },
+    ]);
+    const d = one<V1Deployment>(await renderChart(bin), "Deployment");
+    const core = cp.kc.makeApiClient(CoreV1Api);
+    const pod = (spec: V1PodSpec): V1Pod => ({ metadata: { name: "operator", namespace: "restricted" }, spec });
+    const spec = d.spec!.template.spec!;
+    const created = await core.createNamespacedPod({ namespace: "restricted", body: pod(spec), dryRun: "All" });
+    assert.equal(created.metadata?.name, "operator");
+    // The same pod with one setting loosened is refused: the namespace really enforces the profile.
+    const loose = structuredClone(spec);
+    loose.containers[0]!.securityContext!.allowPrivilegeEscalation = true;
+    await assert.rejects(
+      core.createNamespacedPod({ namespace: "restricted", body: pod(loose), dryRun: "All" }),
+      (e: unknown) => e instanceof ApiException && e.code === 403 && /allowPrivilegeEscalation/.test(String(e.body)),
+    );
+  });
+
+  test("namespaced mode applies too: Roles in the watched namespace, bound to the release's ServiceAccount", async () => {
+    const objs = await renderChart(bin, {
+      release: "scoped",
+      values: { watchNamespaces: ["pools-a"] },
+    });
+    await applyManifests(cp.kc, objs);
+    const client = KubernetesObjectApi.makeApiClient(cp.kc);
+    const rb = (await client.read({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "scoped-poolfleet", namespace: "pools-a" },
+    })) as KubernetesObject & { subjects: { kind: string; name: string; namespace: string }[] };
+    assert.deepEqual(structuredClone(rb.subjects), [
+      { kind: "ServiceAccount", name: "scoped-poolfleet", namespace: NS },
+    ]);
+  });
+});
+
+/**
+ * A stand-in for the Prometheus Operator's ServiceMonitor CRD (not part of this project): the real group, version
+ * and kind with an open schema, so the API server can take the chart's ServiceMonitor.
+ */
+const SERVICE_MONITOR_STAND_IN: KubernetesObject = {
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: "servicemonitors.monitoring.coreos.com" },
+  spec: {
+    group: "monitoring.coreos.com",
+    names: {
+      kind: "ServiceMonitor",
+      listKind: "ServiceMonitorList",
+      plural: "servicemonitors",
+      singular: "servicemonitor",
+    },
+    scope: "Namespaced",
+    versions: [
+      {
+        name: "v1",
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      },
+    ],
+  },
+} as KubernetesObject;
