@@ -45,6 +45,7 @@ import { postWebhook } from "../kes/webhook.ts";
 import { gateKeys } from "../keys/gate.ts";
 import { KEY_FILES, keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
+import { rvNotNewer } from "../manager/apply.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import type { Owner } from "../names.ts";
 import { kesRotationStatus, type Rotation, type RotationObservation } from "./kesrotation-status.ts";
@@ -350,7 +351,13 @@ async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
 async function reconcile(
   ctx: ReconcileContext,
   key: ObjectKey,
-  opts: { pollMs: number; metrics: KesMetrics; webhookTimeoutMs?: number; byPool: Map<string, Set<string>> },
+  opts: {
+    pollMs: number;
+    metrics: KesMetrics;
+    webhookTimeoutMs?: number;
+    byPool: Map<string, Set<string>>;
+    written: Map<string, { rv: string; status: KesRotationStatus }>;
+  },
   seen: Map<string, KesSeries>,
 ): Promise<ReconcileResult> {
   const id = `${key.namespace}/${key.name}`;
@@ -359,11 +366,16 @@ async function reconcile(
     const s = seen.get(id);
     if (s) opts.metrics.forget(s);
     seen.delete(id);
+    opts.written.delete(id);
     for (const set of opts.byPool.values()) set.delete(id);
     return {};
   }
   const md = rot.metadata!;
   const ns = key.namespace;
+  // The informer may not have caught up with this controller's last status write yet; a step or reminder must
+  // never be redone from a stale copy (a second webhook call), so the status we last wrote wins over an older one.
+  const mine = opts.written.get(id);
+  const status = mine && rvNotNewer(md.resourceVersion, mine.rv) ? mine.status : rot.status;
   const owner: Owner = {
     apiVersion: rot.apiVersion!,
     kind: "KesRotation",
@@ -374,21 +386,23 @@ async function reconcile(
   const now = ctx.now();
   const obs: RotationObservation = {
     generation: md.generation,
-    previous: rot.status,
+    previous: status,
     now,
     mode: "Assisted",
     suspended: false,
-    ...(rot.status?.rotation ? { rotation: rot.status.rotation } : {}),
-    ...(rot.status?.request ? { request: rot.status.request } : {}),
-    ...(rot.status?.lastRotation ? { lastRotation: rot.status.lastRotation } : {}),
+    ...(status?.rotation ? { rotation: status.rotation } : {}),
+    ...(status?.request ? { request: status.request } : {}),
+    ...(status?.lastRotation ? { lastRotation: status.lastRotation } : {}),
   };
   const persist = async () => {
-    await ctx.applyStatus({
+    const written = await ctx.applyStatus({
       apiVersion: owner.apiVersion,
       kind: owner.kind,
       metadata: { name: owner.name, namespace: ns },
       status: kesRotationStatus(obs),
     } as KubernetesObject);
+    const rv = written.metadata?.resourceVersion;
+    if (rv) opts.written.set(id, { rv, status: (written as KesRotationObject).status ?? {} });
   };
   const done = async (): Promise<ReconcileResult> => {
     await persist();
@@ -442,7 +456,7 @@ async function reconcile(
     obs.schedule = schedule;
 
     // Reminders: recorded before the webhook is tried, so a restart never sends a threshold twice.
-    const prior = rot.status?.reminder?.counter === running.sequenceNumber ? rot.status.reminder : undefined;
+    const prior = status?.reminder?.counter === running.sequenceNumber ? status.reminder : undefined;
     if (prior) obs.reminder = prior;
     const days = reminderToSend(schedule, prior?.days);
     const body = (d: number) => ({
@@ -510,6 +524,7 @@ export function kesRotationController(opts: KesRotationControllerOptions = {}): 
   const metrics = registerKesMetrics(opts.registry ?? kesMetricsRegistry);
   const byPool = new Map<string, Set<string>>();
   const seen = new Map<string, KesSeries>();
+  const written = new Map<string, { rv: string; status: KesRotationStatus }>();
   return {
     name: KESROTATION_CONTROLLER,
     primary: KIND.KesRotation,
@@ -533,6 +548,7 @@ export function kesRotationController(opts: KesRotationControllerOptions = {}): 
           pollMs,
           metrics,
           byPool,
+          written,
           ...(opts.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: opts.webhookTimeoutMs } : {}),
         },
         seen,
