@@ -39,9 +39,9 @@ import {
   rotationNames,
   SIGNED_FILE,
   STAGED_FILES,
-} from "../kes/request.ts";
+} from "../builders/kes-rotation.ts";
 import { kesSchedule, parseRenewBefore, reminderToSend } from "../kes/schedule.ts";
-import { postWebhook } from "../kes/webhook.ts";
+import { postWebhook } from "./kesrotation-webhook.ts";
 import { gateKeys } from "../keys/gate.ts";
 import { KEY_FILES, keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
