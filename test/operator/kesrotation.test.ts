@@ -24,7 +24,7 @@ import { encodeOperationalCertificate, type OperationalCertificate } from "../..
 import { kesRotationController } from "../../src/operator/controllers/kesrotation.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { DAY_MS } from "../../src/operator/kes/schedule.ts";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { type KubeApi, KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
@@ -144,7 +144,7 @@ const logSink = new Writable({
   },
 });
 
-async function startManager(): Promise<void> {
+async function startManager(api?: KubeApi): Promise<void> {
   const redactor = new SecretRedactor();
   metrics = new ManagerMetrics();
   manager = new Manager({
@@ -157,6 +157,7 @@ async function startManager(): Promise<void> {
     redactor,
     metrics,
     now: () => new Date(nowMs),
+    ...(api ? { api } : {}),
     queue: { backoffBaseMs: 50, backoffMaxMs: 1000 },
   });
   await manager.start();
@@ -418,26 +419,7 @@ describe("KesRotation controller, Assisted", () => {
 describe("KesRotation controller, Auto", () => {
   test("signs with the acknowledged in-cluster cold key and rotates without a person", async () => {
     const ns = "kes-b";
-    const keys = poolKeys(periodAt(nowMs) - 60); // two periods left: due at once
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-    await core.createNamespacedConfigMap({
-      namespace: ns,
-      body: { metadata: { name: "b-cold" }, data: { "cold.vkey": keys.coldText } },
-    });
-    await setSecret(ns, "b-keys", keys.data);
-    const coldText = keyText(KEY_KINDS.coldSigning, keys.pool.coldSeed);
-    registerSecretText(coldText);
-    await setSecret(ns, "b-cold-skey", { "cold.skey": b64(coldText) });
-    await createObject(ns, "stakepools", "StakePool", "b", {
-      network: { name: "preprod" },
-      keys: { secretRef: { name: "b-keys" }, coldVerificationKeyRef: { name: "b-cold" } },
-      relays: { replicas: 1 },
-    });
-    await createObject(ns, "kesrotations", "KesRotation", "b-kes", {
-      poolRef: { name: "b" },
-      mode: "Auto",
-      auto: { coldKeySecretRef: { name: "b-cold-skey" }, acknowledgeColdKeyInCluster: true },
-    });
+    await autoPool(ns, "b");
     const rot = await waitFor("the Auto rotation", async () => {
       const x = await getRotation(ns, "b-kes");
       return x.status?.lastRotation?.counter === 1 && x.status.counter === 1 ? x : undefined;
@@ -445,6 +427,68 @@ describe("KesRotation controller, Auto", () => {
     assert.equal(rot.status!.startPeriod, periodAt(nowMs));
     assert.equal((await events(ns, "OpcertSigned")).length, 1);
     assert.equal((await getPool(ns, "b")).status!.kes!.counter, 1);
+  });
+});
+
+/** A pool whose certificate has two KES periods left, under an Auto rotation (due at once). */
+async function autoPool(ns: string, p: string) {
+  const keys = poolKeys(periodAt(nowMs) - 60);
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  await core.createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: `${p}-cold` }, data: { "cold.vkey": keys.coldText } },
+  });
+  await setSecret(ns, `${p}-keys`, keys.data);
+  const coldText = keyText(KEY_KINDS.coldSigning, keys.pool.coldSeed);
+  registerSecretText(coldText);
+  await setSecret(ns, `${p}-cold-skey`, { "cold.skey": b64(coldText) });
+  await createObject(ns, "stakepools", "StakePool", p, {
+    network: { name: "preprod" },
+    keys: { secretRef: { name: `${p}-keys` }, coldVerificationKeyRef: { name: `${p}-cold` } },
+    relays: { replicas: 1 },
+  });
+  await createObject(ns, "kesrotations", "KesRotation", `${p}-kes`, {
+    poolRef: { name: p },
+    mode: "Auto",
+    auto: { coldKeySecretRef: { name: `${p}-cold-skey` }, acknowledgeColdKeyInCluster: true },
+  });
+  return keys;
+}
+
+describe("crash between the swap and its record", () => {
+  test("an operator that dies right after writing the pool's Secret: the next one finishes with one key and one counter", async () => {
+    await manager.stop();
+    // Fault injection (the real API server cannot fail one chosen write on demand): once the pool's key Secret
+    // has been written, every later KesRotation status write fails, as if the process died between the two.
+    const real = new KubeClient(cp.kc);
+    let secretWritten = 0;
+    const faulty: KubeApi = {
+      async request(method, path, opts) {
+        if (method === "PATCH" && secretWritten > 0 && path.includes("/kesrotations/c-kes/status"))
+          throw new Error("injected fault: the operator died here");
+        const r = await real.request(method, path, opts);
+        if (method === "PATCH" && path.endsWith("/secrets/c-keys")) secretWritten++;
+        return r as never;
+      },
+      watch: (path, query, onEvent, signal) => real.watch(path, query, onEvent, signal),
+    };
+    await startManager(faulty);
+    await autoPool("kes-c", "c");
+    await waitFor("the pool's Secret written", () => (secretWritten > 0 ? true : undefined));
+    await manager.stop();
+    real.close();
+    const mid = await getRotation("kes-c", "c-kes");
+    assert.equal(mid.status?.rotation?.step, "Verified", "the swap was done but not recorded");
+    await startManager();
+    const rot = await waitFor("the rotation to complete", async () => {
+      const x = await getRotation("kes-c", "c-kes");
+      return x.status?.lastRotation?.counter === 1 && x.status.counter === 1 ? x : undefined;
+    });
+    assert.equal(rot.status!.rotation, undefined);
+    assert.equal(secretWritten, 1);
+    assert.equal((await events("kes-c", "KesKeyStaged")).length, 1, "one KES key");
+    assert.equal((await events("kes-c", "OpcertSigned")).length, 1, "one certificate, one counter");
+    assert.equal((await getPool("kes-c", "c")).status!.kes!.counter, 1);
   });
 });
 
@@ -457,7 +501,7 @@ describe("secrets", () => {
       "the detector finds the bytes where they are",
     );
     const texts: { where: string; text: string }[] = logLines.map((l, i) => ({ where: `log line ${i}`, text: l }));
-    for (const ns of ["kes-a", "kes-b"]) {
+    for (const ns of ["kes-a", "kes-b", "kes-c"]) {
       for (const e of await events(ns)) texts.push({ where: `Event in ${ns}`, text: JSON.stringify(e) });
       for (const plural of ["kesrotations", "stakepools"]) {
         const list = (await custom.listNamespacedCustomObject({
