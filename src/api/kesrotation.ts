@@ -110,6 +110,10 @@ export const kesRotationSpec = cel(
 
 export const KES_PHASES = ["Pending", "Valid", "RenewalDue", "AwaitingSignature", "Rolling", "Expired"] as const;
 
+export const ROTATION_STEPS = ["Staging", "AwaitingSignature", "Verified", "Swapped"] as const;
+
+const keysHash = z.string().regex(/^[0-9a-f]{64}$/);
+
 export const kesRotationStatus = z
   .object({
     observedGeneration: observedGeneration.optional(),
@@ -132,6 +136,59 @@ export const kesRotationStatus = z
         createdAt: z.iso.datetime().describe("When the request was made.").optional(),
       })
       .describe("The open opcert request, while one is waiting for a signature.")
+      .optional(),
+    reminder: z
+      .object({
+        days: z.int().min(0).describe("The threshold (days before expiry) reminded of."),
+        counter: z.int().min(0).describe("Issue counter of the certificate the reminder was about."),
+        sentAt: z.iso.datetime().describe("When the Warning Event was recorded."),
+        webhook: z
+          .enum(["NotConfigured", "Pending", "Delivered"])
+          .describe("Delivery of the reminder to spec.webhook; Pending is retried on every reconcile.")
+          .optional(),
+        webhookAttempts: z.int().min(0).describe("Webhook calls made for this reminder.").optional(),
+        webhookError: z.string().max(1024).describe("Why the last webhook call failed (never the URL).").optional(),
+      })
+      .describe("The last reminder sent, recorded so that a restarted operator never sends it again.")
+      .optional(),
+    rotation: z
+      .object({
+        step: z
+          .enum(ROTATION_STEPS)
+          .describe(
+            "Staging: making the new KES key. AwaitingSignature: the opcert request is published. Verified: the " +
+              "signed certificate passed the gate. Swapped: the key set was written to the pool's key Secret and " +
+              "the StakePool is rolling onto it.",
+          ),
+        counter: z.int().min(0).describe("The issue counter the new certificate must carry (last used + 1)."),
+        stagedSecretName: z.string().describe("Secret holding the staged KES key (mounted by no pod)."),
+        startedAt: z.iso.datetime().describe("When this rotation started."),
+        previousKeysHash: keysHash.describe("The key revision the producer ran when the rotation started.").optional(),
+        kesVkeyHash: z.string().describe("Blake2b-224 of the staged KES verification key.").optional(),
+        kesPeriod: z
+          .int()
+          .min(0)
+          .describe("KES period the new certificate must start at (computed online).")
+          .optional(),
+        signedDigest: z
+          .string()
+          .describe("sha256 of the signed certificate that passed the gate, or of the last one refused.")
+          .optional(),
+        refusal: z.string().max(4096).describe("Why the last signed certificate was refused.").optional(),
+        newKeysHash: keysHash.describe("The key revision the StakePool is being rolled onto.").optional(),
+      })
+      .describe("The rotation in flight, one step at a time; every step is recorded before the next begins.")
+      .optional(),
+    lastRotation: z
+      .object({
+        completedAt: z.iso.datetime().describe("When the StakePool moved onto the new key revision.").optional(),
+        counter: z.int().min(0).describe("Issue counter of the certificate rotated to.").optional(),
+        keysHash: keysHash.describe("The key revision rotated to.").optional(),
+        previousKeysHash: keysHash
+          .describe("The revision rotated away from: kept as Secret <pool>-keys-<hash8> for rollback.")
+          .optional(),
+      })
+      .describe("The last rotation that completed.")
       .optional(),
     failedAttempts: z.int().min(0).describe("Failed renewal attempts since the last success.").optional(),
     lastFailureTime: z.iso.datetime().describe("When the last renewal attempt failed.").optional(),

@@ -5,7 +5,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino, { type Logger } from "pino";
+import type { Registry } from "prom-client";
 import { controllers as registered } from "./controllers/index.ts";
+import { kesMetricsRegistry } from "./controllers/kesrotation.ts";
 import type { Controller } from "./manager/context.ts";
 import { Manager } from "./manager/manager.ts";
 import { SecretRedactor } from "./manager/redact.ts";
@@ -171,6 +173,10 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv, contro
       metricsAddr: opts.metricsAddr,
       healthAddr: opts.healthAddr,
     });
+    // The KesRotation gauges live in their own registry (the Controller contract has no metrics hook yet);
+    // serve them on the manager's /metrics. prom-client's getMetricsAsArray returns the metric instances.
+    for (const m of kesMetricsRegistry.getMetricsAsArray())
+      manager.metrics.registry.registerMetric(m as unknown as Parameters<Registry["registerMetric"]>[0]);
     await manager.start();
   } catch (e) {
     log.fatal({ err: (e as Error).message }, "poolfleet-operator cannot start");

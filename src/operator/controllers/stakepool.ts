@@ -58,7 +58,7 @@ export interface StakePoolControllerOptions {
 }
 
 /** The network's slot clock, or undefined when a custom network's genesis is not (yet) readable. */
-function clockFor(ctx: ReconcileContext, ns: string, spec: StakePoolSpec): SlotClock | undefined {
+export function clockFor(ctx: ReconcileContext, ns: string, spec: StakePoolSpec): SlotClock | undefined {
   try {
     if (spec.network.name !== "custom") return networkClock(spec.network);
     const ref = spec.network.configMapRef?.name;
