@@ -86,7 +86,7 @@ RBAC objects, or pods/exec, pods/attach, pods/portforward.
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# Opcert signing runs as a Job (KesRotation, Auto mode).
+# Jobs: reserved for KES key generation and Auto-mode signing as Jobs (today both run in the operator).
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
@@ -94,8 +94,10 @@ RBAC objects, or pods/exec, pods/attach, pods/portforward.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
-# Secrets: get by name only (the key Secret a StakePool names, for the consistency gate), plus create, patch and
-# delete of the immutable key-revision Secrets it owns. No list or watch: it cannot enumerate or stream Secrets.
+# Secrets: get by name only (the key Secret a StakePool names, for the consistency gate; a KesRotation's signed,
+# webhook and Auto cold-key Secrets). create, patch, delete: the immutable key-revision Secrets and a rotation's
+# staged KES key; patch: the pool's key Secret when a rotated set has passed the gate. No list or watch: it
+# cannot enumerate or stream Secrets.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "create", "patch", "delete"]
