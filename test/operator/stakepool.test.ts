@@ -23,21 +23,18 @@ import {
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
-import { decodeCbor, encodeCbor } from "../../src/formats/cbor.ts";
-import { parseEnvelope, renderEnvelope } from "../../src/formats/envelope.ts";
-import { KEY_KINDS, OPCERT_TYPE } from "../../src/formats/keys.ts";
-import { encodeOperationalCertificate } from "../../src/formats/opcert.ts";
 import { STAKEPOOL_CONTROLLER, stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
-import { networkClock } from "../../src/operator/networks.ts";
 import { runCli } from "../helpers/cli.ts";
 import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
-import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
+import { newKes } from "../helpers/keyset.ts";
 import { freePort } from "../helpers/node-process.ts";
+import { currentKesPeriod, poolKeys, registerKeyFile, secretSpellings } from "./fixtures/pool-keys.ts";
+import { poolObjects } from "./fixtures/pool-objects.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
@@ -49,8 +46,6 @@ let custom: CustomObjectsApi;
 let raw: KubeClient;
 /** Every log line the operators wrote during the run (in-process and child processes). */
 const logLines: string[] = [];
-/** Every secret value of every key set made in this file, in each spelling it could leak in. */
-const secretSpellings = new Set<string>();
 /** The operators' /metrics pages as served over HTTP, read before each operator stopped. */
 const metricsPages: { where: string; text: string }[] = [];
 /** The devnet cold.skey file that went into Secret pool-e/e-keys by mistake. */
@@ -60,55 +55,6 @@ async function readMetrics(where: string, port: number): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   assert.equal(res.status, 200, `${where} /metrics`);
   metricsPages.push({ where, text: await res.text() });
-}
-
-// ---- key sets ----------------------------------------------------------------------------------------------------
-
-const preprod = networkClock({ name: "preprod" });
-const currentKesPeriod = () => preprod.kesPeriodOfSlot(preprod.slotAt(Date.now()));
-const keyText = (kind: (typeof KEY_KINDS)[keyof typeof KEY_KINDS], bytes: Uint8Array) =>
-  renderEnvelope({ type: kind.type, description: kind.description, cbor: encodeCbor(bytes) });
-
-function registerSecret(bytes: Uint8Array, text: string): void {
-  const hex = Buffer.from(bytes).toString("hex");
-  for (const s of [hex, hex.toUpperCase(), b64(bytes), b64(text), JSON.parse(text).cborHex as string]) {
-    secretSpellings.add(s);
-  }
-  // Raw: the bytes as a (latin1) string, e.g. a Buffer logged as text. Only long enough ones say anything.
-  if (bytes.length >= 32) secretSpellings.add(Buffer.from(bytes).toString("latin1"));
-}
-
-/** A signing key file as cardano-cli writes it: its payload bytes and every spelling registered. */
-function registerKeyFile(path: string): void {
-  const text = readFileSync(path, "utf8");
-  const payload = decodeCbor(parseEnvelope(text, path).cbor) as Uint8Array;
-  registerSecret(payload, text);
-  if (payload.length > 32) registerSecret(payload.subarray(0, 32), text); // the seed half of a 64-byte key
-}
-
-/** A pool's cold key and a first key set; `next` issues another set for the same pool. */
-function poolKeys() {
-  const pool = newPool();
-  const coldText = keyText(KEY_KINDS.coldVerification, pool.coldVkey);
-  registerSecret(pool.coldSeed, keyText(KEY_KINDS.coldSigning, pool.coldSeed));
-  const keySet = (counter: number, kesOverride?: Uint8Array) => {
-    const kes = newKes();
-    const vrf = newVrf();
-    const cert = issue(pool, kesOverride ?? kes.vkey, counter, currentKesPeriod());
-    const kesText = keyText(KEY_KINDS.kesSigning, kes.bytes);
-    const vrfText = keyText(KEY_KINDS.vrfSigning, vrf);
-    registerSecret(kes.bytes, kesText);
-    registerSecret(vrf, vrfText);
-    registerSecret(vrf.subarray(0, 32), vrfText);
-    return {
-      "kes.skey": b64(kesText),
-      "vrf.skey": b64(vrfText),
-      "node.cert": b64(
-        renderEnvelope({ type: OPCERT_TYPE, description: "", cbor: encodeOperationalCertificate(cert) }),
-      ),
-    };
-  };
-  return { pool, coldText, keySet };
 }
 
 // ---- API helpers -------------------------------------------------------------------------------------------------
@@ -199,49 +145,6 @@ async function events(ns: string) {
     items: { reason: string; note?: string; type: string; series?: { count: number } }[];
   }>("GET", `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
   return list.items;
-}
-
-/** A pool's objects as "Kind/name" plus their content, with what differs between two runs left out. */
-async function poolObjects(ns: string, pool: string): Promise<{ id: string; body: string }[]> {
-  const sel = { namespace: ns, labelSelector: `poolfleet.io/pool=${pool}` };
-  const tag = (kind: string, items: KubernetesObject[]) => items.map((o) => ({ ...o, kind }));
-  const relays = (await custom.listNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: "relays",
-    ...sel,
-  })) as { items: KubernetesObject[] };
-  const all = [
-    ...tag("StatefulSet", (await apps.listNamespacedStatefulSet(sel)).items),
-    ...tag("Service", (await core.listNamespacedService(sel)).items),
-    ...tag("ConfigMap", (await core.listNamespacedConfigMap(sel)).items),
-    ...tag("Secret", (await core.listNamespacedSecret(sel)).items),
-    ...tag("NetworkPolicy", (await cp.kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy(sel)).items),
-    ...tag(
-      "PodDisruptionBudget",
-      (await cp.kc.makeApiClient(PolicyV1Api).listNamespacedPodDisruptionBudget(sel)).items,
-    ),
-    ...tag("Relay", relays.items),
-  ];
-  return all
-    .map((o) => {
-      const {
-        uid: _u,
-        resourceVersion: _r,
-        creationTimestamp: _c,
-        managedFields: _m,
-        namespace: _n,
-        ...md
-      } = o.metadata!;
-      const ownerReferences = md.ownerReferences?.map(({ uid: _o, ...r }) => r);
-      const { status: _s, ...rest } = o as KubernetesObject & { status?: unknown; spec?: Record<string, unknown> };
-      const spec = rest.spec ? { ...rest.spec, clusterIP: undefined, clusterIPs: undefined } : undefined;
-      const body = JSON.stringify({ ...rest, metadata: { ...md, ownerReferences }, spec })
-        .split(ns)
-        .join("<ns>");
-      return { id: `${o.kind}/${o.metadata!.name}`, body };
-    })
-    .sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /** What a pool's status says, without times. */
@@ -626,10 +529,10 @@ describe("operator process", () => {
       const cleanPool = await converged(clean);
       assert.deepEqual(statusSummary(pool), statusSummary(cleanPool));
       await waitFor("the relays' objects in both", async () => {
-        const [a, b] = [await poolObjects(ns, "c"), await poolObjects(clean, "c")];
+        const [a, b] = [await poolObjects(cp.kc, ns, "c"), await poolObjects(cp.kc, clean, "c")];
         return a.length === b.length && a.length >= 11 ? true : undefined;
       });
-      const cut_ = await poolObjects(ns, "c");
+      const cut_ = await poolObjects(cp.kc, ns, "c");
       assert.deepEqual(
         cut_.map((o) => o.id),
         [
@@ -648,7 +551,11 @@ describe("operator process", () => {
           "StatefulSet/c-relay",
         ],
       );
-      assert.deepEqual(cut_, await poolObjects(clean, "c"), "the interrupted run made exactly what a clean run makes");
+      assert.deepEqual(
+        cut_,
+        await poolObjects(cp.kc, clean, "c"),
+        "the interrupted run made exactly what a clean run makes",
+      );
       const sts = (await readSts(ns, "c-producer"))!;
       assert.equal(
         sts.spec!.template.spec!.volumes!.find((v) => v.name === "keys")!.secret!.secretName,
