@@ -1,7 +1,9 @@
 // The StakePool controller end to end on a real kube-apiserver: real key sets through the gate, exactly the
 // expected objects, no write on an unchanged reconcile, a bad key Secret that leaves the producer on its accepted
-// revision, a good one that rolls it, a pool whose keys never passed getting no producer, the operator process
-// killed while reconciling converging after restart, and no secret byte in any log line, Event, status or metric.
+// revision, a good one that rolls it, a pool whose keys never passed getting no producer, a Secret made from a whole
+// devnet pool directory (cold.skey in it by mistake) whose revision holds only the hot files, the operator process
+// killed while reconciling converging to exactly what a clean run makes, and no secret byte (hot keys, cold, payment
+// and stake signing keys) in any log line, Event, status or /metrics page.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,19 +23,18 @@ import {
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
-import { renderEnvelope } from "../../src/formats/envelope.ts";
-import { KEY_KINDS, OPCERT_TYPE } from "../../src/formats/keys.ts";
-import { encodeOperationalCertificate } from "../../src/formats/opcert.ts";
 import { STAKEPOOL_CONTROLLER, stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
-import { networkClock } from "../../src/operator/networks.ts";
+import { runCli } from "../helpers/cli.ts";
 import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
-import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
+import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
+import { newKes } from "../helpers/keyset.ts";
 import { freePort } from "../helpers/node-process.ts";
+import { currentKesPeriod, poolKeys, registerKeyFile, secretSpellings } from "./fixtures/pool-keys.ts";
+import { poolObjects } from "./fixtures/pool-objects.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
@@ -45,45 +46,15 @@ let custom: CustomObjectsApi;
 let raw: KubeClient;
 /** Every log line the operators wrote during the run (in-process and child processes). */
 const logLines: string[] = [];
-/** Every secret value of every key set made in this file, in each spelling it could leak in. */
-const secretSpellings = new Set<string>();
+/** The operators' /metrics pages as served over HTTP, read before each operator stopped. */
+const metricsPages: { where: string; text: string }[] = [];
+/** The devnet cold.skey file that went into Secret pool-e/e-keys by mistake. */
+let devnetColdSkey = "";
 
-// ---- key sets ----------------------------------------------------------------------------------------------------
-
-const preprod = networkClock({ name: "preprod" });
-const currentKesPeriod = () => preprod.kesPeriodOfSlot(preprod.slotAt(Date.now()));
-const keyText = (kind: (typeof KEY_KINDS)[keyof typeof KEY_KINDS], bytes: Uint8Array) =>
-  renderEnvelope({ type: kind.type, description: kind.description, cbor: encodeCbor(bytes) });
-
-function registerSecret(bytes: Uint8Array, text: string): void {
-  const hex = Buffer.from(bytes).toString("hex");
-  for (const s of [hex, hex.toUpperCase(), b64(bytes), b64(text), JSON.parse(text).cborHex as string]) {
-    secretSpellings.add(s);
-  }
-}
-
-/** A pool's cold key and a first key set; `next` issues another set for the same pool. */
-function poolKeys() {
-  const pool = newPool();
-  const coldText = keyText(KEY_KINDS.coldVerification, pool.coldVkey);
-  const keySet = (counter: number, kesOverride?: Uint8Array) => {
-    const kes = newKes();
-    const vrf = newVrf();
-    const cert = issue(pool, kesOverride ?? kes.vkey, counter, currentKesPeriod());
-    const kesText = keyText(KEY_KINDS.kesSigning, kes.bytes);
-    const vrfText = keyText(KEY_KINDS.vrfSigning, vrf);
-    registerSecret(kes.bytes, kesText);
-    registerSecret(vrf, vrfText);
-    registerSecret(vrf.subarray(0, 32), vrfText);
-    return {
-      "kes.skey": b64(kesText),
-      "vrf.skey": b64(vrfText),
-      "node.cert": b64(
-        renderEnvelope({ type: OPCERT_TYPE, description: "", cbor: encodeOperationalCertificate(cert) }),
-      ),
-    };
-  };
-  return { pool, coldText, keySet };
+async function readMetrics(where: string, port: number): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(res.status, 200, `${where} /metrics`);
+  metricsPages.push({ where, text: await res.text() });
 }
 
 // ---- API helpers -------------------------------------------------------------------------------------------------
@@ -152,13 +123,13 @@ async function poolNamespace(
   pool: string,
   keys: ReturnType<typeof poolKeys>,
   extraSpec: Record<string, unknown> = {},
+  data: Record<string, string> = keys.keySet(0),
 ) {
   await core.createNamespace({ body: { metadata: { name: ns } } });
   await core.createNamespacedConfigMap({
     namespace: ns,
     body: { metadata: { name: `${pool}-cold` }, data: { "cold.vkey": keys.coldText } },
   });
-  const data = keys.keySet(0);
   await setSecret(ns, `${pool}-keys`, data);
   await createPool(ns, pool, {
     network: { name: "preprod" },
@@ -175,6 +146,12 @@ async function events(ns: string) {
   }>("GET", `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
   return list.items;
 }
+
+/** What a pool's status says, without times. */
+const statusSummary = (p: Pool) => ({
+  ...p.status,
+  conditions: p.status?.conditions?.map(({ lastTransitionTime: _t, ...c }) => c),
+});
 
 // ---- the operator under test -------------------------------------------------------------------------------------
 
@@ -373,6 +350,56 @@ describe("StakePool controller", () => {
   });
 });
 
+describe("a Secret made from a whole devnet pool directory", () => {
+  test("cold.skey in the user's Secret by mistake: the revision the producer mounts holds only the hot files", async () => {
+    // `kubectl create secret generic e-keys --from-file=devnet/pools/pool1/` takes every file there, the cold,
+    // payment and stake signing keys included. The gate reads only the hot files, and only they are copied.
+    const dir = mkdtempSync(join(tmpdir(), "pf-devnet-keys-"));
+    try {
+      const made = await runCli(["genesis", "create", "--pools", "1", "--out-dir", join(dir, "devnet")]);
+      assert.equal(made.code, 0, made.stderr);
+      const poolDir = join(dir, "devnet", "pools", "pool1");
+      const files = readdirSync(poolDir).sort();
+      for (const f of files.filter((f) => f.endsWith(".skey"))) registerKeyFile(join(poolDir, f));
+      const ns = "pool-e";
+      await core.createNamespace({ body: { metadata: { name: ns } } });
+      await core.createNamespacedConfigMap({
+        namespace: ns,
+        body: configMapFromDir(ns, "devnet-network", join(dir, "devnet")),
+      });
+      const secret = secretFromFiles(
+        ns,
+        "e-keys",
+        files.map((f) => join(poolDir, f)),
+      );
+      assert.ok(secret.data!["cold.skey"], "the mistake is made");
+      await core.createNamespacedSecret({ namespace: ns, body: secret });
+      await createPool(ns, "e", {
+        network: { name: "custom", configMapRef: { name: "devnet-network" } },
+        keys: { secretRef: { name: "e-keys" } },
+        relays: { replicas: 1 },
+      });
+      const pool = await waitFor("KeysValid and a producer", async () => {
+        const p = await getPool(ns, "e");
+        return condition(p, "KeysValid")?.status === "True" && p.status?.producer?.keysHash ? p : undefined;
+      });
+      const revision = await core.readNamespacedSecret({
+        namespace: ns,
+        name: `e-keys-${pool.status!.producer!.keysHash!.slice(0, 8)}`,
+      });
+      assert.deepEqual(Object.keys(revision.data!).sort(), ["kes.skey", "node.cert", "vrf.skey"]);
+      const cold = readFileSync(join(poolDir, "cold.skey"), "utf8");
+      devnetColdSkey = cold;
+      const coldPayload = JSON.parse(cold).cborHex as string;
+      assert.ok(!JSON.stringify(revision).includes(b64(cold)), "no cold.skey file in the revision");
+      const decoded = Object.values(revision.data!).map((v) => Buffer.from(v, "base64").toString("utf8"));
+      assert.ok(!decoded.some((t) => t.includes(coldPayload)), "nor its payload in any file there");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a ready producer", () => {
   test("its own /metrics give the status tip, blocks forged and Forging", async () => {
     // There is no kubelet here: the test plays it, marking the StatefulSet ready and giving the pod an IP, and a
@@ -420,11 +447,13 @@ describe("a ready producer", () => {
 
 describe("operator process", () => {
   test("killed while reconciling a new pool, it converges after restart", async () => {
+    await readMetrics("in-process manager", manager.ports[0]!);
     await manager.stop(); // only the process reconciles from here
     const dir = mkdtempSync(join(tmpdir(), "poolfleet-op-"));
     const kubeconfig = join(dir, "kubeconfig");
     writeFileSync(kubeconfig, cp.kc.exportConfig(), { mode: 0o600 });
-    const start = (): { child: ChildProcess; started: Promise<void> } => {
+    const start = async (): Promise<{ child: ChildProcess; started: Promise<void>; metricsPort: number }> => {
+      const metricsPort = await freePort();
       const child = spawn(
         process.execPath,
         [
@@ -432,7 +461,7 @@ describe("operator process", () => {
           "--kubeconfig",
           kubeconfig,
           "--metrics-addr",
-          "127.0.0.1:0",
+          `127.0.0.1:${metricsPort}`,
           "--health-addr",
           "127.0.0.1:0",
           "--log-level",
@@ -452,16 +481,18 @@ describe("operator process", () => {
         }
       });
       child.stderr!.on("data", (d: Buffer) => logLines.push(d.toString()));
-      return { child, started };
+      return { child, started, metricsPort };
     };
     try {
       // Kill the process the moment its first write for a new pool (the key revision Secret) appears; the rest
       // of that reconcile never happens. Up to three pools, in case a kill lands after the reconcile finished.
       let ns = "";
       let cut = false;
+      let keys = poolKeys();
+      let data = keys.keySet(0);
       for (let attempt = 0; attempt < 3 && !cut; attempt++) {
         ns = `pool-c${attempt}`;
-        const { child: first, started } = start();
+        const { child: first, started } = await start();
         await started;
         const ac = new AbortController();
         const firstWrite = raw.watch(
@@ -475,24 +506,62 @@ describe("operator process", () => {
           },
           ac.signal,
         );
-        await poolNamespace(ns, "c", poolKeys());
+        keys = poolKeys();
+        data = keys.keySet(0);
+        await poolNamespace(ns, "c", keys, {}, data);
         await waitFor("the first write", () => first.exitCode !== null || first.signalCode !== null || undefined);
         await firstWrite.catch(() => undefined);
         const pool = await getPool(ns, "c");
         cut = pool.status?.phase === undefined;
       }
       assert.ok(cut, "a process was killed before it wrote the pool's status");
-      const { child: second, started } = start();
+      const { child: second, started, metricsPort } = await start();
       await started;
-      const pool = await waitFor("convergence", async () => {
-        const p = await getPool(ns, "c");
-        return p.status?.phase === "Progressing" && p.status.producer?.keysHash ? p : undefined;
+      const converged = (at: string) =>
+        waitFor(`convergence in ${at}`, async () => {
+          const p = await getPool(at, "c");
+          return p.status?.phase === "Progressing" && p.status.producer?.keysHash ? p : undefined;
+        });
+      const pool = await converged(ns);
+      // A clean run for comparison: the same pool with the same keys in a fresh namespace, never interrupted.
+      const clean = "pool-c-clean";
+      await poolNamespace(clean, "c", keys, {}, data);
+      const cleanPool = await converged(clean);
+      assert.deepEqual(statusSummary(pool), statusSummary(cleanPool));
+      await waitFor("the relays' objects in both", async () => {
+        const [a, b] = [await poolObjects(cp.kc, ns, "c"), await poolObjects(cp.kc, clean, "c")];
+        return a.length === b.length && a.length >= 11 ? true : undefined;
       });
+      const cut_ = await poolObjects(cp.kc, ns, "c");
+      assert.deepEqual(
+        cut_.map((o) => o.id),
+        [
+          "ConfigMap/c-producer-topology",
+          "ConfigMap/c-relay-topology",
+          "NetworkPolicy/c-producer",
+          "NetworkPolicy/c-relay",
+          "PodDisruptionBudget/c-producer",
+          "Relay/c-relay",
+          `Secret/c-keys-${pool.status!.producer!.keysHash!.slice(0, 8)}`,
+          "Service/c-producer",
+          "Service/c-relay",
+          "Service/c-relay-0",
+          "Service/c-relay-1",
+          "StatefulSet/c-producer",
+          "StatefulSet/c-relay",
+        ],
+      );
+      assert.deepEqual(
+        cut_,
+        await poolObjects(cp.kc, clean, "c"),
+        "the interrupted run made exactly what a clean run makes",
+      );
       const sts = (await readSts(ns, "c-producer"))!;
       assert.equal(
         sts.spec!.template.spec!.volumes!.find((v) => v.name === "keys")!.secret!.secretName,
         `c-keys-${pool.status!.producer!.keysHash!.slice(0, 8)}`,
       );
+      await readMetrics("operator process", metricsPort);
       second.kill("SIGTERM");
       const code = await new Promise((r) => second.once("exit", (c) => r(c)));
       assert.equal(code, 0, "a graceful stop on SIGTERM");
@@ -512,8 +581,11 @@ describe("secrets", () => {
       [...secretSpellings].some((s) => stored.includes(s)),
       "the detector finds the bytes where they are",
     );
+    const storedE = JSON.stringify(await core.readNamespacedSecret({ namespace: "pool-e", name: "e-keys" }));
+    assert.ok(devnetColdSkey && storedE.includes(b64(devnetColdSkey)), "the cold key is in the user's Secret");
+    assert.ok(secretSpellings.has(b64(devnetColdSkey)), "and its spellings are looked for");
     const texts: { where: string; text: string }[] = logLines.map((l, i) => ({ where: `log line ${i}`, text: l }));
-    for (const ns of ["pool-a", "pool-b", "pool-d", "pool-c0", "pool-c1", "pool-c2"]) {
+    for (const ns of ["pool-a", "pool-b", "pool-d", "pool-e", "pool-c0", "pool-c1", "pool-c2", "pool-c-clean"]) {
       for (const e of await events(ns).catch(() => []))
         texts.push({ where: `Event in ${ns}`, text: JSON.stringify(e) });
       const pools = (await custom
@@ -522,6 +594,15 @@ describe("secrets", () => {
       for (const p of pools.items)
         texts.push({ where: `status of ${ns}/${p.metadata!.name}`, text: JSON.stringify(p.status) });
     }
+    assert.deepEqual(
+      metricsPages.map((p) => p.where),
+      ["in-process manager", "operator process"],
+    );
+    assert.ok(
+      metricsPages.every((p) => p.text.includes("poolfleet_operator_")),
+      "real /metrics pages",
+    );
+    texts.push(...metricsPages.map((p) => ({ where: `/metrics of the ${p.where}`, text: p.text })));
     texts.push({ where: "metrics", text: await manager.metrics.registry.metrics() });
     for (const { where, text } of texts) {
       for (const s of secretSpellings) assert.ok(!text.includes(s), `${where} contains secret bytes`);
