@@ -8,7 +8,7 @@ import type { PoolView } from "../consensus/header-validation.ts";
 import { blockBodyParts, type Tx } from "../ledger/tx.ts";
 import { praosLeaderValue, praosVrfInput } from "../consensus/vrf-input.ts";
 import { checkLeaderNatValue } from "../crypto/leader.ts";
-import { vrfProve } from "../crypto/vrf.ts";
+import { vrfEvaluate, vrfProve } from "../crypto/vrf.ts";
 import type { ProducerKeys } from "./producer-keys.ts";
 
 export type ForgeOutcome =
@@ -45,6 +45,33 @@ export function leaderCheck(
   if (!checkLeaderNatValue(praosLeaderValue(output), pool.stake, rules.params.activeSlotCoeff))
     return { kind: "not-leader" };
   return { kind: "leader", output, proof, evolution: t };
+}
+
+/**
+ * The slots in [from, from + count) the pool leads, as far as the distributions are known (`stakeFor` returns
+ * undefined for an epoch it cannot tell). VRF outputs only, no proofs: what a leader schedule needs. `complete` is
+ * false when some epoch's distribution was unknown.
+ */
+export function leaderSlots(
+  from: bigint,
+  count: number,
+  state: ChainState,
+  rules: ChainRules,
+  stakeFor: (epoch: number) => ReadonlyMap<string, PoolView> | undefined,
+  keys: ProducerKeys,
+): { slots: bigint[]; complete: boolean } {
+  const slots: bigint[] = [];
+  let complete = true;
+  for (let slot = from; slot < from + BigInt(count); slot++) {
+    const pool = stakeFor(rules.clock.epochOfSlot(Number(slot)))?.get(keys.poolId);
+    if (!pool) {
+      if (!stakeFor(rules.clock.epochOfSlot(Number(slot)))) complete = false;
+      continue;
+    }
+    const output = vrfEvaluate(keys.vrf, praosVrfInput(slot, noncesAt(state, rules, slot).epochNonce));
+    if (checkLeaderNatValue(praosLeaderValue(output), pool.stake, rules.params.activeSlotCoeff)) slots.push(slot);
+  }
+  return { slots, complete };
 }
 
 /**

@@ -1,5 +1,6 @@
 // The node's HTTP endpoints on the metrics port: /metrics, /health, /ready, /config, the ledger summary at
-// /api/ledger, the node-to-node connections at /api/peers, and transaction submission at POST /api/submit/tx (cardano-submit-api's interface: the raw CBOR
+// /api/ledger, the node-to-node connections at /api/peers, the pool's coming leader slots at
+// /api/leader-schedule?minutes=N (what a KES swap waits on: it restarts the producer), and transaction submission at POST /api/submit/tx (cardano-submit-api's interface: the raw CBOR
 // transaction as the body, the transaction id as a JSON string back). Never a key byte.
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
@@ -11,6 +12,8 @@ export interface HttpSources {
   config(): unknown;
   ledger(): unknown;
   peers(): unknown;
+  /** The pool's leader slots in the next `minutes` (a producer; a relay answers with none). */
+  leaderSchedule(minutes: number): unknown;
   /** Largest request body accepted by the submit endpoint. */
   readonly maxTxBytes: number;
   submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string };
@@ -59,10 +62,16 @@ export function startHttp(host: string, port: number, sources: HttpSources): Pro
     if (path === "/config") return send(200, "application/json", json(sources.config()));
     if (path === "/api/ledger") return send(200, "application/json", json(sources.ledger()));
     if (path === "/api/peers") return send(200, "application/json", json(sources.peers()));
+    if (path === "/api/leader-schedule") {
+      const minutes = Number(new URL(req.url ?? "/", "http://x").searchParams.get("minutes") ?? "10");
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 120)
+        return send(400, "application/json", json("minutes must be a whole number from 1 to 120"));
+      return send(200, "application/json", json(sources.leaderSchedule(minutes)));
+    }
     send(
       404,
       "text/plain",
-      "not found: try /metrics, /health, /ready, /config, /api/ledger, /api/peers or POST /api/submit/tx\n",
+      "not found: try /metrics, /health, /ready, /config, /api/ledger, /api/peers, /api/leader-schedule or POST /api/submit/tx\n",
     );
   });
   return new Promise((resolve, reject) => {

@@ -14,7 +14,7 @@ import type { PoolView } from "../consensus/header-validation.ts";
 import { decodeTx, TxDecodeError } from "../ledger/tx.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
-import { forgeForSlot, leaderCheck } from "./forge.ts";
+import { forgeForSlot, leaderCheck, leaderSlots } from "./forge.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
@@ -67,6 +67,7 @@ export class PoolfleetNode {
       config: () => this.#config(),
       ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
       peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
+      leaderSchedule: (minutes) => this.#leaderSchedule(minutes),
       maxTxBytes: this.#network.ledgerParams.maxTxSize,
       submitTx: (bytes) => this.submitTx(bytes),
     });
@@ -343,6 +344,31 @@ export class PoolfleetNode {
       },
       "forged and adopted block",
     );
+  }
+
+  /** The pool's leader slots from the next slot for `minutes` (none unless forging), with their wall-clock times. */
+  #leaderSchedule(minutes: number) {
+    const gate = this.#gate;
+    const clock = this.#network.clock;
+    if (!gate?.forging) return { forging: false, slots: [], complete: true };
+    const from = BigInt(clock.slotAt(Date.now()) + 1);
+    const count = Math.ceil((minutes * 60_000) / (clock.timeOfSlot(1) - clock.timeOfSlot(0)));
+    const { slots, complete } = leaderSlots(
+      from,
+      count,
+      this.#chain.state,
+      this.#network.rules,
+      (e) => this.#stakeForecast(e),
+      gate.keys,
+    );
+    return {
+      forging: true,
+      poolId: gate.keys.poolId,
+      from: `${from}`,
+      slotsExamined: count,
+      complete,
+      slots: slots.map((s) => ({ slot: `${s}`, at: new Date(clock.timeOfSlot(Number(s))).toISOString() })),
+    };
   }
 
   /**

@@ -73,6 +73,22 @@ describe("poolfleet-node as a node-to-node server", () => {
     const fetched = await peer.blockFetch.fetchRange(points[0]!, points.at(-1)!);
     assert.equal(fetched?.length, points.length);
     peer.close();
+
+    // The leader schedule it publishes (what a KES swap waits on): every block it then forges is on a listed slot.
+    assert.equal((await node.get("/api/leader-schedule?minutes=0")).status, 400);
+    const schedule = JSON.parse((await node.get("/api/leader-schedule?minutes=1")).body) as {
+      forging: boolean;
+      complete: boolean;
+      slots: { slot: string; at: string }[];
+    };
+    assert.equal(schedule.forging, true);
+    assert.ok(schedule.slots.length >= 3, `a 1-pool devnet leads about 1 slot in 10: ${schedule.slots.length}`);
+    const listed = new Set(schedule.slots.map((x) => BigInt(x.slot)));
+    const third = schedule.slots[2]!;
+    const before = Number((await node.metric("poolfleet_tip_slot")) ?? 0);
+    await waitFor("the third listed slot to pass", async () => Date.now() > Date.parse(third.at) + 500, 30_000);
+    const tipSlot = (await node.metric("poolfleet_tip_slot"))!;
+    assert.ok(tipSlot > before, "it forged in the window");
     assert.equal(await node.stop(), 0);
 
     const store = ChainDb.open(db);
@@ -81,6 +97,16 @@ describe("poolfleet-node as a node-to-node server", () => {
       Array.from({ length: hashes.length }, (_, i) => bytesToHex(store.entry(i)!.hash)),
     );
     fetched!.forEach((b, i) => assert.equal(bytesToHex(b.bytes), bytesToHex(store.readBlock(i)), `block ${i}`));
+    const windowStart = BigInt(schedule.slots[0]!.slot);
+    const windowEnd = BigInt(third.slot);
+    let inWindow = 0;
+    for (let i = 0; i < store.length; i++) {
+      const slot = store.entry(i)!.slot;
+      if (slot < windowStart || slot > windowEnd) continue;
+      inWindow++;
+      assert.ok(listed.has(slot), `block at slot ${slot} was scheduled`);
+    }
+    assert.ok(inWindow >= 1, "blocks were forged in the scheduled window");
     store.close();
   });
 });
