@@ -91,6 +91,15 @@ export const kesRotationSpec = cel(
         .boolean()
         .default(false)
         .describe("Pause rotation steps (reminders continue); for maintenance windows."),
+      leaderSlotMarginMinutes: z
+        .int()
+        .min(0)
+        .max(120)
+        .default(10)
+        .describe(
+          "The swap restarts the producer: it waits while the producer reports a leader slot within this many " +
+            "minutes (its /api/leader-schedule). 0 turns the wait off.",
+        ),
     })
     .describe("Desired KES rotation policy for one pool."),
   {

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
@@ -30,7 +31,9 @@ import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
 import { networkClock } from "../../src/operator/networks.ts";
+import { runCli } from "../helpers/cli.ts";
 import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { startNode } from "../helpers/node-process.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -431,7 +434,7 @@ describe("KesRotation controller, Auto", () => {
 });
 
 /** A pool whose certificate has two KES periods left, under an Auto rotation (due at once). */
-async function autoPool(ns: string, p: string) {
+async function autoPool(ns: string, p: string, extraSpec: Record<string, unknown> = {}) {
   const keys = poolKeys(periodAt(nowMs) - 60);
   await core.createNamespace({ body: { metadata: { name: ns } } });
   await core.createNamespacedConfigMap({
@@ -446,6 +449,7 @@ async function autoPool(ns: string, p: string) {
     network: { name: "preprod" },
     keys: { secretRef: { name: `${p}-keys` }, coldVerificationKeyRef: { name: `${p}-cold` } },
     relays: { replicas: 1 },
+    ...extraSpec,
   });
   await createObject(ns, "kesrotations", "KesRotation", `${p}-kes`, {
     poolRef: { name: p },
@@ -489,6 +493,63 @@ describe("crash between the swap and its record", () => {
     assert.equal((await events("kes-c", "KesKeyStaged")).length, 1, "one KES key");
     assert.equal((await events("kes-c", "OpcertSigned")).length, 1, "one certificate, one counter");
     assert.equal((await getPool("kes-c", "c")).status!.kes!.counter, 1);
+  });
+});
+
+describe("leader slots", () => {
+  test("the swap waits while the producer reports a leader slot within the margin, then goes ahead", async () => {
+    // A real forging poolfleet-node (a 1-pool devnet, f = 1/2) stands in for pool d's producer: the controller asks
+    // it for its leader schedule at the address the producer pod reports. No kubelet runs in this tier, so the
+    // test creates the pod object and writes its status (podIP) itself.
+    const devnet = join(mkdtempSync(join(tmpdir(), "pf-kes-leader-")), "devnet");
+    const g = await runCli(["genesis", "create", "--pools", "1", "--out-dir", devnet, "--active-slot-coeff", "0.5"]);
+    assert.equal(g.code, 0, g.stderr);
+    const k = (f: string) => join(devnet, "pools", "pool1", f);
+    const node = await startNode([
+      "--config",
+      join(devnet, "config.json"),
+      "--database-path",
+      join(devnet, "..", "db"),
+      "--shelley-kes-key",
+      k("kes.skey"),
+      "--shelley-vrf-key",
+      k("vrf.skey"),
+      "--shelley-operational-certificate",
+      k("node.cert"),
+    ]);
+    try {
+      await waitFor("the node ready", async () => ((await node.get("/ready")).status === 200 ? true : undefined));
+      const ns = "kes-d";
+      await autoPool(ns, "d", { metrics: { port: node.port } });
+      const pod = await core.createNamespacedPod({
+        namespace: ns,
+        body: {
+          metadata: { name: "d-producer-0" },
+          spec: { containers: [{ name: "node", image: "poolfleet/poolfleet-node:test" }] },
+        },
+      });
+      await core.replaceNamespacedPodStatus({
+        namespace: ns,
+        name: "d-producer-0",
+        body: { ...pod, status: { phase: "Running", podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }] } },
+      });
+      const waiting = await waitFor("the swap to wait for a leader slot", async () => {
+        const x = await getRotation(ns, "d-kes");
+        const issuing = cond(x, "Issuing");
+        return issuing?.message?.includes("leads slot") ? x : undefined;
+      });
+      assert.equal(waiting.status!.rotation!.step, "Verified", "signed and checked, not yet written");
+      assert.equal(waiting.status!.lastRotation, undefined);
+      // The producer stops (it leads nothing now): the swap goes ahead.
+      assert.equal(await node.stop(), 0);
+      const done = await waitFor("the rotation to complete", async () => {
+        const x = await getRotation(ns, "d-kes");
+        return x.status?.lastRotation?.counter === 1 ? x : undefined;
+      });
+      assert.equal(done.status!.rotation, undefined);
+    } finally {
+      node.child.kill("SIGKILL");
+    }
   });
 });
 

@@ -97,6 +97,8 @@ export interface Tracked {
   runningHash: string;
   obs: RotationObservation;
   persist: () => Promise<void>;
+  /** The producer's first leader slot within `minutes`, if it reports one. */
+  nextLeaderSlot: (minutes: number) => Promise<{ slot: string; at: string } | undefined>;
 }
 
 /** Auto mode: sign the request with the acknowledged in-cluster cold key, in the operator, into the signed Secret. */
@@ -263,8 +265,17 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
       await t.persist();
       await ctx.event(t.rot, "Normal", "CertificateAccepted", `Secret ${signedName} passed the rotation gate`);
     }
-    // Timing: the node does not report its leader schedule yet, so the swap cannot avoid leader slots
-    // (docs/kes-rotation.md, "Timing"). The StakePool controller rolls the producer once.
+    // Timing: writing the set rolls the producer (a restart), so not while it is about to lead a slot.
+    const margin = t.spec.leaderSlotMarginMinutes;
+    if (margin > 0) {
+      const next = await t.nextLeaderSlot(margin);
+      if (next)
+        throw new Stop(
+          "WaitingForLeaderSlot",
+          `The producer leads slot ${next.slot} at ${next.at}, within ${margin} minutes; the swap restarts it, so it ` +
+            "waits until the slot has passed (spec.leaderSlotMarginMinutes)",
+        );
+    }
     const revision = await ctx.read<V1Secret>(KIND.Secret, {
       namespace: ns,
       name: keyRevisionName(poolName, t.runningHash),

@@ -14,7 +14,7 @@
 //                         new immutable revision, keeping the previous revision Secret for rollback
 //   done               -> the producer runs the new revision; staged/request/signed objects are deleted.
 // A refused certificate changes nothing the producer runs: Warning Event + KeysValid=False naming the check.
-import type { KubernetesObject, V1Secret } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Pod, V1Secret } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { kesRotationSpec, type KesRotationStatus } from "../../api/kesrotation.ts";
 import { stakePoolSpec } from "../../api/stakepool.ts";
@@ -25,7 +25,8 @@ import { keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import { rvNotNewer } from "../manager/apply.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
-import type { Owner } from "../names.ts";
+import { names, type Owner } from "../names.ts";
+import { type Fetch, nextLeaderSlot } from "../status/node-metrics.ts";
 import { kesRotationStatus, type RotationObservation } from "./kesrotation-status.ts";
 import {
   certIn,
@@ -50,6 +51,8 @@ export interface KesRotationControllerOptions {
    */
   registry?: Registry;
   webhookTimeoutMs?: number;
+  /** How the producer's leader schedule is fetched (tests inject faults); default the global fetch. */
+  fetch?: Fetch;
 }
 
 async function reconcile(
@@ -61,6 +64,7 @@ async function reconcile(
     webhookTimeoutMs?: number;
     byPool: Map<string, Set<string>>;
     written: Map<string, { rv: string; status: KesRotationStatus }>;
+    fetch?: Fetch;
   },
   seen: Map<string, KesSeries>,
 ): Promise<ReconcileResult> {
@@ -207,7 +211,25 @@ async function reconcile(
     }
 
     if (spec.mode !== "MonitorOnly" && !spec.suspend) {
-      const t: Tracked = { ns, owner, rot, spec, poolSpec, pool, clock, running, runningHash, obs, persist };
+      const nextLeader = async (minutes: number) => {
+        const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${names.producer(poolName)}-0` });
+        const fetchOpt = opts.fetch ? { fetch: opts.fetch } : {};
+        return nextLeaderSlot(pod?.status?.podIP, poolSpec.metrics.port, minutes, fetchOpt);
+      };
+      const t: Tracked = {
+        ns,
+        owner,
+        rot,
+        spec,
+        poolSpec,
+        pool,
+        clock,
+        running,
+        runningHash,
+        obs,
+        persist,
+        nextLeaderSlot: nextLeader,
+      };
       await rotate(ctx, t);
     }
   } catch (e) {
@@ -254,6 +276,7 @@ export function kesRotationController(opts: KesRotationControllerOptions = {}): 
           byPool,
           written,
           ...(opts.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: opts.webhookTimeoutMs } : {}),
+          ...(opts.fetch ? { fetch: opts.fetch } : {}),
         },
         seen,
       );

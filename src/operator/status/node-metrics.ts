@@ -56,8 +56,37 @@ export type ScrapeResult = { ok: true; figures: NodeFigures } | { ok: false; err
 
 const MAX_BYTES = 4 * 1024 * 1024;
 
+/** A URL on the node's HTTP port (the metrics port) at `path`. */
+export function nodeUrl(podIP: string, port: number, path: string): string {
+  return podIP.includes(":") ? `http://[${podIP}]:${port}${path}` : `http://${podIP}:${port}${path}`;
+}
+
 export function metricsUrl(podIP: string, port: number): string {
-  return podIP.includes(":") ? `http://[${podIP}]:${port}/metrics` : `http://${podIP}:${port}/metrics`;
+  return nodeUrl(podIP, port, "/metrics");
+}
+
+/**
+ * The first leader slot the node reports within the next `minutes` (its /api/leader-schedule), or undefined when it
+ * reports none — or cannot be asked (no pod IP, not answering): a producer that is not running leads nothing.
+ */
+export async function nextLeaderSlot(
+  podIP: string | undefined,
+  port: number,
+  minutes: number,
+  options: { fetch?: Fetch; timeoutMs?: number } = {},
+): Promise<{ slot: string; at: string } | undefined> {
+  if (!podIP) return undefined;
+  const doFetch: Fetch = options.fetch ?? ((u, init) => fetch(u, init));
+  try {
+    const res = await doFetch(nodeUrl(podIP, port, `/api/leader-schedule?minutes=${minutes}`), {
+      signal: AbortSignal.timeout(options.timeoutMs ?? 3000),
+    });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { slots?: { slot: string; at: string }[] };
+    return body.slots?.[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** GET `url` and read the node's figures. Bounded by `timeoutMs` and 4 MiB; a failure is a result, not a throw. */
