@@ -5,8 +5,11 @@
 import type {
   V1Container,
   V1EnvVar,
+  V1ObjectMeta,
   V1PersistentVolumeClaim,
   V1PodSecurityContext,
+  V1PodSpec,
+  V1Service,
   V1ResourceRequirements,
   V1Volume,
   V1VolumeMount,
@@ -135,6 +138,36 @@ export function nodeContainer(
       capabilities: { drop: ["ALL"] },
     },
     volumeMounts: mounts,
+  };
+}
+
+/** A node pod: no service-account token, no service links, a minute to stop cleanly, non-root, one container. */
+export function nodePodSpec(container: V1Container, volumes: V1Volume[]): V1PodSpec {
+  return {
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: 60,
+    securityContext: podSecurityContext(),
+    containers: [container],
+    volumes,
+  };
+}
+
+/**
+ * The headless Service of a node StatefulSet on the node-to-node port. Not-ready pods are published: a syncing node
+ * (not ready yet) must still be reachable by its peers.
+ */
+export function headlessService(metadata: V1ObjectMeta, selector: Record<string, string>, port: number): V1Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata,
+    spec: {
+      clusterIP: "None",
+      publishNotReadyAddresses: true,
+      selector,
+      ports: [{ name: "node", port, targetPort: "node", protocol: "TCP" }],
+    },
   };
 }
 

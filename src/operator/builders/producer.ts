@@ -10,7 +10,15 @@ import type { V1PodDisruptionBudget, V1Service, V1StatefulSet } from "@kubernete
 import type { StakePoolSpec } from "../../api/stakepool.ts";
 import { KEY_FILES } from "../keys/revision.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
-import { baseVolumes, dataClaimTemplate, nodeArgs, nodeContainer, PATHS, podSecurityContext } from "./node-pod.ts";
+import {
+  baseVolumes,
+  dataClaimTemplate,
+  nodeArgs,
+  nodeContainer,
+  PATHS,
+  headlessService,
+  nodePodSpec,
+} from "./node-pod.ts";
 
 export { PATHS, KEY_FILES };
 
@@ -87,31 +95,13 @@ export function buildProducer(input: ProducerInput): ProducerObjects {
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       template: {
         metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 60,
-          securityContext: podSecurityContext(),
-          containers: [nodeContainer(spec, producerArgs(spec), mounts)],
-          volumes,
-        },
+        spec: nodePodSpec(nodeContainer(spec, producerArgs(spec), mounts), volumes),
       },
       volumeClaimTemplates: [dataClaimTemplate(spec, labels)],
     },
   };
 
-  const service: V1Service = {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata,
-    spec: {
-      clusterIP: "None",
-      // The relays' local root: a syncing producer (not ready yet) must still be reachable by its relays.
-      publishNotReadyAddresses: true,
-      selector,
-      ports: [{ name: "node", port: spec.port, targetPort: "node", protocol: "TCP" }],
-    },
-  };
+  const service = headlessService(metadata, selector, spec.port);
 
   const podDisruptionBudget: V1PodDisruptionBudget = {
     apiVersion: "policy/v1",

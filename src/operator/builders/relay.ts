@@ -6,7 +6,7 @@ import type { V1NetworkPolicy, V1NetworkPolicyPeer, V1Service, V1StatefulSet } f
 import type { RelaySpec } from "../../api/relay.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
 import { scrapePeer } from "./network-policy.ts";
-import { baseVolumes, dataClaimTemplate, nodeArgs, nodeContainer, podSecurityContext } from "./node-pod.ts";
+import { baseVolumes, dataClaimTemplate, nodeArgs, nodeContainer, headlessService, nodePodSpec } from "./node-pod.ts";
 
 export interface RelayInput {
   /** The Relay. */
@@ -137,30 +137,13 @@ export function buildRelay(input: RelayInput): RelayObjects {
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       template: {
         metadata: { labels },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 60,
-          securityContext: podSecurityContext(),
-          containers: [nodeContainer(spec, relayArgs(spec), mounts, env)],
-          volumes,
-        },
+        spec: nodePodSpec(nodeContainer(spec, relayArgs(spec), mounts, env), volumes),
       },
       volumeClaimTemplates: [dataClaimTemplate(spec, labels)],
     },
   };
 
-  const service: V1Service = {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata,
-    spec: {
-      clusterIP: "None",
-      publishNotReadyAddresses: true,
-      selector,
-      ports: [{ name: "node", port: spec.port, targetPort: "node", protocol: "TCP" }],
-    },
-  };
+  const service = headlessService(metadata, selector, spec.port);
 
   const relayServices = Array.from({ length: spec.replicas }, (_, i) => perRelayService(input, i, { labels }));
   return { statefulSet, service, relayServices, networkPolicy: buildRelayNetworkPolicy(input) };
