@@ -21,3 +21,41 @@ export function runCli(args: string[], timeoutMs = 120_000): Promise<CliResult> 
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+export interface DevnetShape {
+  readonly pools?: number;
+  /** Seconds, as the flag takes it ("0.1"). */
+  readonly slotLength?: string;
+  /** The active slot coefficient f ("0.5"). */
+  readonly activeSlotCoeff?: string;
+  readonly securityParam?: number;
+  readonly epochLength?: number;
+}
+
+/** `poolfleet-cli genesis create` into `dir`; throws with its stderr when it fails. */
+export async function createDevnet(dir: string, shape: DevnetShape = {}): Promise<void> {
+  const flags: [string, string | number | undefined][] = [
+    ["--pools", shape.pools ?? 1],
+    ["--slot-length", shape.slotLength],
+    ["--active-slot-coeff", shape.activeSlotCoeff],
+    ["--security-param", shape.securityParam],
+    ["--epoch-length", shape.epochLength],
+  ];
+  const args = ["genesis", "create", "--out-dir", dir];
+  for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
+  const r = await runCli(args);
+  if (r.code !== 0) throw new Error(`genesis create failed (${r.code}): ${r.stderr}`);
+}
+
+/** poolfleet-node's flags for a devnet pool's hot keys (genesis create writes them to DIR/pools/NAME). */
+export function poolKeyArgs(devnet: string, pool = "pool1"): string[] {
+  const file = (f: string) => `${devnet}/pools/${pool}/${f}`;
+  return [
+    "--shelley-kes-key",
+    file("kes.skey"),
+    "--shelley-vrf-key",
+    file("vrf.skey"),
+    "--shelley-operational-certificate",
+    file("node.cert"),
+  ];
+}

@@ -15,7 +15,7 @@ import { topologyJson } from "../../src/formats/topology.ts";
 import { blockTransactions } from "../../src/ledger/tx.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
-import { runCli } from "../helpers/cli.ts";
+import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { wallet } from "../helpers/ledger.ts";
 import { freePort, startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
 
@@ -63,7 +63,6 @@ async function start(name: string, port: number, peers: { local?: number[]; publ
     join(home, "topology.json"),
     topologyJson((peers.local ?? []).map(at), { publicRoots: (peers.public ?? []).map(at) }),
   );
-  const pool = (f: string) => join(devnet, "pools", "pool1", f);
   const node = await startNode([
     "--config",
     join(devnet, "config.json"),
@@ -75,16 +74,7 @@ async function start(name: string, port: number, peers: { local?: number[]; publ
     "127.0.0.1",
     "--port",
     String(port),
-    ...(keys
-      ? [
-          "--shelley-kes-key",
-          pool("kes.skey"),
-          "--shelley-vrf-key",
-          pool("vrf.skey"),
-          "--shelley-operational-certificate",
-          pool("node.cert"),
-        ]
-      : []),
+    ...(keys ? poolKeyArgs(devnet) : []),
   ]);
   running.push(node);
   return { name, port, db: join(home, "db"), node } satisfies FleetNode;
@@ -97,19 +87,7 @@ let far: FleetNode;
 
 before(async () => {
   // 0.2 s slots, f = 1/2: a block every 0.4 s on average.
-  const g = await runCli([
-    "genesis",
-    "create",
-    "--pools",
-    "1",
-    "--out-dir",
-    devnet,
-    "--slot-length",
-    "0.2",
-    "--active-slot-coeff",
-    "0.5",
-  ]);
-  assert.equal(g.code, 0, g.stderr);
+  await createDevnet(devnet, { slotLength: "0.2", activeSlotCoeff: "0.5" });
   const [pP, p1, p2, p3] = [await freePort(), await freePort(), await freePort(), await freePort()];
   relay1 = await start("relay1", p1, { local: [pP, p2] });
   relay2 = await start("relay2", p2, { local: [pP, p1] });

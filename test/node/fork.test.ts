@@ -9,7 +9,7 @@ import { after, describe, it } from "node:test";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { topologyJson } from "../../src/formats/topology.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
-import { runCli } from "../helpers/cli.ts";
+import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { freePort, startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-fork-"));
@@ -27,28 +27,13 @@ const tipOf = async (n: RunningNode) => (JSON.parse((await n.get("/health")).bod
 
 describe("chain selection across peers", () => {
   it("two producers that forged apart converge on one chain once connected (SIGHUP reloads the topology)", async () => {
-    const g = await runCli([
-      "genesis",
-      "create",
-      "--pools",
-      "2",
-      "--out-dir",
-      devnet,
-      "--slot-length",
-      "0.1",
-      "--active-slot-coeff",
-      "0.5",
-      "--security-param",
-      "30",
-    ]);
-    assert.equal(g.code, 0, g.stderr);
+    await createDevnet(devnet, { pools: 2, slotLength: "0.1", activeSlotCoeff: "0.5", securityParam: 30 });
     const ports = [await freePort(), await freePort()];
     const homes = ["a", "b"].map((n) => join(root, n));
     const nodes: RunningNode[] = [];
     for (let i = 0; i < 2; i++) {
       mkdirSync(homes[i]!, { recursive: true });
       writeFileSync(join(homes[i]!, "topology.json"), topologyJson([]));
-      const keys = (f: string) => join(devnet, "pools", `pool${i + 1}`, f);
       const node = await startNode([
         "--config",
         join(devnet, "config.json"),
@@ -58,12 +43,7 @@ describe("chain selection across peers", () => {
         join(homes[i]!, "db"),
         "--port",
         String(ports[i]),
-        "--shelley-kes-key",
-        keys("kes.skey"),
-        "--shelley-vrf-key",
-        keys("vrf.skey"),
-        "--shelley-operational-certificate",
-        keys("node.cert"),
+        ...poolKeyArgs(devnet, `pool${i + 1}`),
       ]);
       running.push(node);
       nodes.push(node);

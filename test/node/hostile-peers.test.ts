@@ -14,7 +14,7 @@ import { topologyJson } from "../../src/formats/topology.ts";
 import { MemoryChainSource } from "../../src/network/chain-source.ts";
 import { listen, type NodeServer } from "../../src/network/peer.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
-import { runCli } from "../helpers/cli.ts";
+import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { forgeChain } from "../helpers/forge.ts";
 import { freePort, startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
 import { fuzzPort } from "../network/fuzz.ts";
@@ -33,19 +33,7 @@ const tipOf = async (n: RunningNode) =>
 
 describe("hostile peers", () => {
   it("a fuzzed producer and a relay dialling bad peers stay alive and in sync", async () => {
-    const g = await runCli([
-      "genesis",
-      "create",
-      "--pools",
-      "1",
-      "--out-dir",
-      devnet,
-      "--slot-length",
-      "0.1",
-      "--active-slot-coeff",
-      "0.5",
-    ]);
-    assert.equal(g.code, 0, g.stderr);
+    await createDevnet(devnet, { slotLength: "0.1", activeSlotCoeff: "0.5" });
     // Bad peer 1: a real Ouroboros server with a chain no pool of this network forged.
     const foreign = await listen({ magic: 42, source: new MemoryChainSource(forgeChain(30).map((b) => b.bytes)) });
     servers.push(foreign);
@@ -60,7 +48,6 @@ describe("hostile peers", () => {
     const noisePort = (noise.address() as { port: number }).port;
 
     const [pP, pR] = [await freePort(), await freePort()];
-    const pool = (f: string) => join(devnet, "pools", "pool1", f);
     const common = (name: string, port: number, peers: number[]) => {
       const home = join(root, name);
       mkdirSync(home, { recursive: true });
@@ -76,15 +63,7 @@ describe("hostile peers", () => {
         String(port),
       ];
     };
-    const producer = await startNode([
-      ...common("producer", pP, []),
-      "--shelley-kes-key",
-      pool("kes.skey"),
-      "--shelley-vrf-key",
-      pool("vrf.skey"),
-      "--shelley-operational-certificate",
-      pool("node.cert"),
-    ]);
+    const producer = await startNode([...common("producer", pP, []), ...poolKeyArgs(devnet)]);
     running.push(producer);
     const relay = await startNode(common("relay", pR, [pP, foreign.port, noisePort]));
     running.push(relay);

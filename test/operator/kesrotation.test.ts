@@ -31,7 +31,7 @@ import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
 import { networkClock } from "../../src/operator/networks.ts";
-import { runCli } from "../helpers/cli.ts";
+import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
 import { startNode } from "../helpers/node-process.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
@@ -502,20 +502,13 @@ describe("leader slots", () => {
     // it for its leader schedule at the address the producer pod reports. No kubelet runs in this tier, so the
     // test creates the pod object and writes its status (podIP) itself.
     const devnet = join(mkdtempSync(join(tmpdir(), "pf-kes-leader-")), "devnet");
-    const g = await runCli(["genesis", "create", "--pools", "1", "--out-dir", devnet, "--active-slot-coeff", "0.5"]);
-    assert.equal(g.code, 0, g.stderr);
-    const k = (f: string) => join(devnet, "pools", "pool1", f);
+    await createDevnet(devnet, { activeSlotCoeff: "0.5" });
     const node = await startNode([
       "--config",
       join(devnet, "config.json"),
       "--database-path",
       join(devnet, "..", "db"),
-      "--shelley-kes-key",
-      k("kes.skey"),
-      "--shelley-vrf-key",
-      k("vrf.skey"),
-      "--shelley-operational-certificate",
-      k("node.cert"),
+      ...poolKeyArgs(devnet),
     ]);
     try {
       await waitFor("the node ready", async () => ((await node.get("/ready")).status === 200 ? true : undefined));
