@@ -23,6 +23,7 @@ import { parseEnvelope, renderEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate, type OperationalCertificate } from "../../src/formats/opcert.ts";
 import { kesRotationController } from "../../src/operator/controllers/kesrotation.ts";
+import { gateKeys } from "../../src/operator/keys/gate.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { DAY_MS } from "../../src/operator/kes/schedule.ts";
 import { type KubeApi, KubeClient } from "../../src/operator/manager/client.ts";
@@ -493,6 +494,85 @@ describe("crash between the swap and its record", () => {
     assert.equal((await events("kes-c", "KesKeyStaged")).length, 1, "one KES key");
     assert.equal((await events("kes-c", "OpcertSigned")).length, 1, "one certificate, one counter");
     assert.equal((await getPool("kes-c", "c")).status!.kes!.counter, 1);
+  });
+});
+
+describe("killed at every step", () => {
+  test("an operator killed after each of its writes in turn: every time one KES key, one counter, no bad key set", async (t) => {
+    await manager?.stop();
+    // A clean run of an Auto rotation first, counting the operator's writes in its namespace: each write ends a
+    // step, and the runs below kill the operator right after the 1st, 2nd, ... of them.
+    const writesIn = (ns: string) => (method: string, path: string) =>
+      method !== "GET" && path.includes(`/namespaces/${ns}/`);
+    const counting = (isWrite: (m: string, p: string) => boolean, dieAfter = Infinity) => {
+      const real = new KubeClient(cp.kc);
+      const seen = { writes: 0, staged: 0, signed: 0 };
+      const api: KubeApi = {
+        async request(method, path, opts) {
+          if (isWrite(method, path)) {
+            // Fault injection (the real API server cannot stop one chosen process at one chosen write): past the
+            // chosen write every request fails, as if the operator had died there.
+            if (seen.writes >= dieAfter) throw new Error("injected fault: the operator died here");
+            const r = await real.request(method, path, opts);
+            seen.writes++;
+            if (/-kes-staged-\d+$/.test(path) && method === "PATCH") seen.staged++;
+            if (path.endsWith("-kes-signed") && method === "PATCH") seen.signed++;
+            return r as never;
+          }
+          return real.request(method, path, opts) as never;
+        },
+        watch: (path, query, onEvent, signal) => real.watch(path, query, onEvent, signal),
+      };
+      return { api, seen, close: () => real.close() };
+    };
+    const completed = (ns: string, p: string) =>
+      waitFor(`the rotation in ${ns} to complete`, async () => {
+        const x = await getRotation(ns, `${p}-kes`);
+        return x.status?.lastRotation?.counter === 1 && x.status.counter === 1 && !x.status.rotation ? x : undefined;
+      });
+
+    const clean = counting(writesIn("kes-k0"));
+    await startManager(clean.api);
+    await autoPool("kes-k0", "k");
+    await completed("kes-k0", "k");
+    await sleep(500); // the last status writes after completion
+    await manager.stop();
+    clean.close();
+    const steps = clean.seen.writes;
+    assert.ok(steps >= 8, `a rotation takes several writes (${steps})`);
+
+    // Bounded: at most 24 kill points, spread over the run.
+    const stride = Math.max(1, Math.ceil(steps / 24));
+    t.diagnostic(`a clean rotation made ${steps} writes; killing after every ${stride === 1 ? "" : `${stride}th `}one`);
+    for (let kill = 1; kill < steps; kill += stride) {
+      const ns = `kes-k${kill}`;
+      const dying = counting(writesIn(ns), kill);
+      await startManager(dying.api);
+      await autoPool(ns, "k");
+      await waitFor(`the operator to reach write ${kill}`, () => (dying.seen.writes >= kill ? true : undefined));
+      await sleep(200);
+      await manager.stop();
+      dying.close();
+      const after = counting(writesIn(ns));
+      await startManager(after.api);
+      await completed(ns, "k");
+      await manager.stop();
+      after.close();
+      const staged = dying.seen.staged + after.seen.staged;
+      const signed = dying.seen.signed + after.seen.signed;
+      assert.equal(staged, 1, `killed after write ${kill}: one KES key was staged`);
+      assert.equal(signed, 1, `killed after write ${kill}: one certificate (one counter) was signed`);
+      // Every key revision the producer could have been given passes the gate.
+      const revisions = (await core.listNamespacedSecret({ namespace: ns })).items.filter((x) =>
+        /^k-keys-[0-9a-f]{8}$/.test(x.metadata!.name!),
+      );
+      assert.ok(revisions.length >= 1);
+      for (const r of revisions) {
+        const g = gateKeys({ secretName: r.metadata!.name!, data: r.data, clock: preprod, at: new Date(nowMs) });
+        assert.ok(g.passed, `killed after write ${kill}: revision ${r.metadata!.name} passes the gate`);
+      }
+    }
+    await startManager();
   });
 });
 
