@@ -1,10 +1,12 @@
 // npm run bench: throughput of the crypto on this machine, and the leadership schedule of a mainnet-sized
 // epoch (432000 slots) through the real CLI with its worker threads. Target: the schedule in under 60 s.
-// Options: --schedule-slots N (default 432000), --skip-schedule, --chain-blocks N (default 100000), --skip-node.
+// Options: --schedule-slots N (default 432000), --skip-schedule, --chain-blocks N (default 100000), --skip-node,
+// --skip-operator, --operator-pools N (default 1000), --operator-steady-seconds S (default 60).
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { run as validateHeadersFor, runVrfAndKesOnly } from "./header-validation.ts";
 import { benchNode } from "./node.ts";
+import { benchOperator } from "./operator.ts";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../src/crypto/ed25519.ts";
@@ -177,4 +179,10 @@ if (!args.includes("--skip-node")) {
   const chainBlocks = Number(args[args.indexOf("--chain-blocks") + 1] ?? 0) || 100000;
   console.log(`\nnode: building a ${chainBlocks}-block chain, replaying, restarting...`);
   await benchNode(chainBlocks);
+}
+
+if (!args.includes("--skip-operator")) {
+  const pools = Number(args[args.indexOf("--operator-pools") + 1] ?? 0) || 1000;
+  const steady = Number(args[args.indexOf("--operator-steady-seconds") + 1] ?? 0) || 60;
+  await benchOperator(pools, steady);
 }
