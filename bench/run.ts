@@ -1,12 +1,15 @@
 // npm run bench: throughput of the crypto on this machine, and the leadership schedule of a mainnet-sized
 // epoch (432000 slots) through the real CLI with its worker threads. Target: the schedule in under 60 s.
+// Then the node: chain build, replay, restart, memory, sync between two nodes; block propagation on loopback; and
+// the operator with 1000 StakePools on a real API server.
 // Options: --schedule-slots N (default 432000), --skip-schedule, --chain-blocks N (default 100000), --skip-node,
-// --skip-operator, --operator-pools N (default 1000), --operator-steady-seconds S (default 60).
+// --skip-propagation, --skip-operator, --operator-pools N (default 1000), --operator-steady-seconds S (default 60).
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { run as validateHeadersFor, runVrfAndKesOnly } from "./header-validation.ts";
 import { benchNode } from "./node.ts";
 import { benchOperator } from "./operator.ts";
+import { benchPropagation } from "./propagation.ts";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../src/crypto/ed25519.ts";
@@ -179,6 +182,11 @@ if (!args.includes("--skip-node")) {
   const chainBlocks = Number(args[args.indexOf("--chain-blocks") + 1] ?? 0) || 100000;
   console.log(`\nnode: building a ${chainBlocks}-block chain, replaying, restarting...`);
   await benchNode(chainBlocks);
+}
+
+if (!args.includes("--skip-propagation")) {
+  console.log("\nnetwork: block propagation, a producer behind two relays and a far relay (30 s)...");
+  await benchPropagation(30, 150);
 }
 
 if (!args.includes("--skip-operator")) {

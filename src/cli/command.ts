@@ -23,6 +23,8 @@ export interface Command {
   readonly path: readonly string[];
   readonly summary: string;
   readonly flags: Readonly<Record<string, FlagSpec>>;
+  /** Words after the command path that are not flags, e.g. a pool name; all required. */
+  readonly positionals?: readonly { readonly name: string; readonly description: string }[];
   readonly example: string;
   run(flags: Flags, io: Output): Promise<number> | number;
 }
@@ -30,9 +32,17 @@ export interface Command {
 export class Flags {
   readonly #values: Record<string, string | boolean | undefined>;
   readonly #command: string;
-  constructor(values: Record<string, string | boolean | undefined>, command: string) {
+  readonly #positionals: readonly string[];
+  constructor(values: Record<string, string | boolean | undefined>, command: string, positionals: string[] = []) {
     this.#values = values;
     this.#command = command;
+    this.#positionals = positionals;
+  }
+  /** The command's i-th positional word (parseFlags has checked they are all there). */
+  positional(i: number): string {
+    const v = this.#positionals[i];
+    if (v === undefined) throw new InputError(this.#command, `missing argument ${i + 1}`);
+    return v;
   }
   string(name: string): string {
     const v = this.#values[name];
@@ -67,11 +77,16 @@ export function parseFlags(command: Command, argv: string[]): Flags {
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const [name, spec] of Object.entries(command.flags)) options[name] = { type: spec.type };
   const name = command.path.join(" ");
+  const expected = command.positionals ?? [];
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }) as {
-      values: Record<string, string | boolean | undefined>;
-    });
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      options,
+      strict: true,
+      allowPositionals: expected.length > 0,
+    }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
   } catch (error) {
     const msg = (error as Error).message.split(/\.\s/)[0]!.replace(/^Unknown option '(.*)'$/, "unknown option $1");
     throw new InputError(name, `${msg} (see poolfleet-cli ${name} --help)`);
@@ -81,11 +96,26 @@ export function parseFlags(command: Command, argv: string[]): Flags {
       throw new InputError(name, `missing --${flag} (see poolfleet-cli ${name} --help)`);
     }
   }
-  return new Flags(values, name);
+  if (positionals.length !== expected.length) {
+    const words = expected.map((p) => p.name).join(" ");
+    throw new InputError(
+      name,
+      positionals.length < expected.length
+        ? `missing ${expected[positionals.length]!.name} (usage: poolfleet-cli ${name} ${words} [flags])`
+        : `unexpected "${positionals[expected.length]}" (usage: poolfleet-cli ${name} ${words} [flags])`,
+    );
+  }
+  return new Flags(values, name, positionals);
 }
 
 export function usage(command: Command): string {
-  const lines = [`poolfleet-cli ${command.path.join(" ")} — ${command.summary}`, "", "Flags:"];
+  const lines = [`poolfleet-cli ${command.path.join(" ")} — ${command.summary}`, ""];
+  if (command.positionals?.length) {
+    lines.push("Arguments:");
+    for (const p of command.positionals) lines.push(`  ${p.name.padEnd(10)}${p.description}`);
+    lines.push("");
+  }
+  lines.push("Flags:");
   const entries = Object.entries(command.flags);
   const width = Math.max(...entries.map(([n, s]) => n.length + (s.value ? s.value.length + 1 : 0))) + 4;
   for (const [flag, spec] of entries) {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { InputError } from "../formats/errors.ts";
 import { type Command, type Output, parseFlags, usage } from "./command.ts";
 import { demo } from "./commands/demo.ts";
-import { devnetDown, devnetStatusCommand, devnetUp } from "./commands/devnet.ts";
+import { devnetDown, devnetRotateKes, devnetStatusCommand, devnetUp } from "./commands/devnet.ts";
 import { genesisCreate } from "./commands/genesis.ts";
 import { keysCheck } from "./commands/keys.ts";
 import { nodeIssueOpCert, nodeKeyGen, nodeKeyGenKes, nodeKeyGenVrf, nodeNewCounter } from "./commands/node.ts";
@@ -22,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   devnetUp,
   devnetStatusCommand,
   devnetDown,
+  devnetRotateKes,
   demo,
 ];
 

@@ -227,7 +227,7 @@ export interface KesWindow {
   readonly msLeft: number;
 }
 
-export function kesWindow(cert: OperationalCertificate, clock: SlotClock, at: Date): KesWindow {
+export function kesWindow(cert: Pick<OperationalCertificate, "kesPeriod">, clock: SlotClock, at: Date): KesWindow {
   const currentSlot = clock.slotAt(at.getTime());
   const current = clock.kesPeriodOfSlot(currentSlot);
   const start = cert.kesPeriod;

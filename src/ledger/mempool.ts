@@ -60,6 +60,14 @@ export class Mempool {
     return [...this.#entries.keys()];
   }
 
+  /**
+   * Transactions that arrived after `arrival` (0: all), oldest first, each with its arrival number: what a peer
+   * that was last given `arrival` has not been offered yet.
+   */
+  since(arrival: number): { readonly arrival: number; readonly id: string; readonly tx: Tx }[] {
+    return [...this.#entries.values()].filter((e) => e.arrival > arrival).sort((a, b) => a.arrival - b.arrival);
+  }
+
   /** Validate `tx` on top of the ledger and every transaction already here; keep it if it applies. */
   add(tx: Tx, at: LedgerAt): AddResult {
     const id = bytesToHex(tx.body.id);
@@ -78,7 +86,7 @@ export class Mempool {
     });
     if (failures.length > 0)
       return { ok: false, id, reason: "invalid", message: failures.map((f) => f.message).join("; "), failures };
-    this.#entries.set(id, { tx, id, arrival: this.#arrivals++ });
+    this.#entries.set(id, { tx, id, arrival: ++this.#arrivals });
     this.#bytes += tx.size;
     return { ok: true, id };
   }

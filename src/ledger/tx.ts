@@ -225,6 +225,11 @@ export function decodeTx(bytes: Uint8Array): Tx {
   return txFromParts(bodyBytes, witnessBytes, aux.length === 1 && aux[0] === 0xf6 ? null : aux);
 }
 
+/** The whole transaction as submitted and relayed, rebuilt from its own parts' bytes (the inverse of decodeTx). */
+export function encodeTx(tx: Tx): Uint8Array {
+  return cborArrayOfRaw([tx.body.bytes, tx.witnessBytes, Uint8Array.of(0xf5), tx.auxBytes ?? Uint8Array.of(0xf6)]);
+}
+
 /**
  * The transactions of a block (Alonzo onwards: bodies, witness sets, auxiliary data by index, invalid
  * transaction indices).

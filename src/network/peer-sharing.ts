@@ -1,7 +1,9 @@
 // Peer-sharing (mini-protocol 10), node-to-node v14+: [0, amount] MsgShareRequest, [1, [address]] MsgSharePeers,
-// [2] MsgDone. An address is [0, ipv4 u32, port] or [1, u32, u32, u32, u32, port]; the u32 words hold the address
-// bytes in network order read little-endian (what Haskell's HostAddress is on the usual hosts, and what
-// gouroboros writes). States: StIdle (client), StBusy (server), StDone.
+// [2] MsgDone. An address is [0, ipv4 u32, port] or [1, u32, u32, u32, u32, port], the words being what Haskell's
+// `network` package holds in SockAddr, which ouroboros-network encodes as is: an IPv4 HostAddress is the address
+// bytes in network order read as a host (little-endian) word, so 1.2.3.4 is 0x04030201; an IPv6 HostAddress6 is
+// four words in host order, each the big-endian value of four address bytes, so 2001:db8::1 is
+// (0x20010db8, 0, 0, 1). States: StIdle (client), StBusy (server), StDone.
 import { isIPv4, isIPv6 } from "node:net";
 import { encodeCbor } from "../formats/cbor.ts";
 import { type NetworkTimeouts, SMALL_BYTE_LIMIT } from "./limits.ts";
@@ -38,7 +40,7 @@ export function encodePeerAddress(a: PeerAddress): Uint8Array {
   }
   if (isIPv6(a.host) && !a.host.includes(".")) {
     const b = ipv6Bytes(a.host);
-    return encodeCbor([1, b.readUInt32LE(0), b.readUInt32LE(4), b.readUInt32LE(8), b.readUInt32LE(12), a.port]);
+    return encodeCbor([1, b.readUInt32BE(0), b.readUInt32BE(4), b.readUInt32BE(8), b.readUInt32BE(12), a.port]);
   }
   throw new Error(`peer-sharing carries IP addresses, not ${a.host}`);
 }
@@ -54,7 +56,7 @@ export function decodePeerAddress(raw: Uint8Array): PeerAddress {
   }
   expectItems(items, 6, "IPv6 peer address");
   const b = Buffer.alloc(16);
-  for (let i = 0; i < 4; i++) b.writeUInt32LE(uintOf(items[1 + i]!, "IPv6 address word", 0xffffffff), i * 4);
+  for (let i = 0; i < 4; i++) b.writeUInt32BE(uintOf(items[1 + i]!, "IPv6 address word", 0xffffffff), i * 4);
   const groups = [];
   for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(i * 2).toString(16));
   return { host: groups.join(":"), port: uintOf(items[5]!, "port", 0xffff) };

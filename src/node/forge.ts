@@ -17,18 +17,18 @@ export type ForgeOutcome =
   | { readonly kind: "no-stake"; readonly reason: string }
   | { readonly kind: "forged"; readonly header: Header; readonly block: Uint8Array; readonly txs: readonly Tx[] };
 
-/**
- * Forge for `slot` if the pool leads it. `stake` is the pool distribution in force for the slot's epoch;
- * `selectTxs` is called only once elected, and returns the transactions for the block in an order that applies.
- */
-export function forgeForSlot(
+export type LeaderOutcome =
+  | Exclude<ForgeOutcome, { kind: "forged" }>
+  | { readonly kind: "leader"; readonly output: Uint8Array; readonly proof: Uint8Array; readonly evolution: number };
+
+/** Whether the pool leads `slot` with `stake` (the pool distribution in force for the slot's epoch). */
+export function leaderCheck(
   slot: bigint,
   state: ChainState,
   rules: ChainRules,
   stake: ReadonlyMap<string, PoolView>,
   keys: ProducerKeys,
-  selectTxs: () => readonly Tx[] = () => [],
-): ForgeOutcome {
+): LeaderOutcome {
   const epoch = rules.clock.epochOfSlot(Number(slot));
   const pool = stake.get(keys.poolId);
   if (!pool) return { kind: "no-stake", reason: `pool ${keys.poolId} has no stake in epoch ${epoch}` };
@@ -44,6 +44,24 @@ export function forgeForSlot(
   const { proof, output } = vrfProve(keys.vrf, praosVrfInput(slot, nonce));
   if (!checkLeaderNatValue(praosLeaderValue(output), pool.stake, rules.params.activeSlotCoeff))
     return { kind: "not-leader" };
+  return { kind: "leader", output, proof, evolution: t };
+}
+
+/**
+ * Forge for `slot` if the pool leads it. `stake` is the pool distribution in force for the slot's epoch;
+ * `selectTxs` is called only once elected, and returns the transactions for the block in an order that applies.
+ */
+export function forgeForSlot(
+  slot: bigint,
+  state: ChainState,
+  rules: ChainRules,
+  stake: ReadonlyMap<string, PoolView>,
+  keys: ProducerKeys,
+  selectTxs: () => readonly Tx[] = () => [],
+): ForgeOutcome {
+  const leader = leaderCheck(slot, state, rules, stake, keys);
+  if (leader.kind !== "leader") return leader;
+  const { output, proof, evolution: t } = leader;
   keys.kes.evolveTo(t);
   const txs = selectTxs();
   const parts = blockBodyParts(txs);

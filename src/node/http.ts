@@ -1,5 +1,5 @@
 // The node's HTTP endpoints on the metrics port: /metrics, /health, /ready, /config, the ledger summary at
-// /api/ledger, and transaction submission at POST /api/submit/tx (cardano-submit-api's interface: the raw CBOR
+// /api/ledger, the node-to-node connections at /api/peers, and transaction submission at POST /api/submit/tx (cardano-submit-api's interface: the raw CBOR
 // transaction as the body, the transaction id as a JSON string back). Never a key byte.
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
@@ -10,6 +10,7 @@ export interface HttpSources {
   ready(): boolean;
   config(): unknown;
   ledger(): unknown;
+  peers(): unknown;
   /** Largest request body accepted by the submit endpoint. */
   readonly maxTxBytes: number;
   submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string };
@@ -57,7 +58,12 @@ export function startHttp(host: string, port: number, sources: HttpSources): Pro
       return sources.ready() ? send(200, "text/plain", "ready\n") : send(503, "text/plain", "not ready\n");
     if (path === "/config") return send(200, "application/json", json(sources.config()));
     if (path === "/api/ledger") return send(200, "application/json", json(sources.ledger()));
-    send(404, "text/plain", "not found: try /metrics, /health, /ready, /config, /api/ledger or POST /api/submit/tx\n");
+    if (path === "/api/peers") return send(200, "application/json", json(sources.peers()));
+    send(
+      404,
+      "text/plain",
+      "not found: try /metrics, /health, /ready, /config, /api/ledger, /api/peers or POST /api/submit/tx\n",
+    );
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

@@ -17,7 +17,7 @@ Example:
     --shelley-operational-certificate devnet/pools/pool1/node.cert --metrics-port 12798
 
 Endpoints on the metrics port: /metrics, /health, /ready (503 until usable), /config.
-Signals: SIGHUP re-reads the key files; SIGTERM or SIGINT stop cleanly.`;
+Signals: SIGHUP re-reads the key files and the topology; SIGTERM or SIGINT stop cleanly.`;
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--version") {
@@ -63,8 +63,9 @@ export async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
     process.on("SIGHUP", () => {
-      log.info("SIGHUP: re-reading producer keys");
+      log.info("SIGHUP: re-reading producer keys and topology");
       node.reloadKeys();
+      node.reloadTopology();
     });
   });
   return 0;

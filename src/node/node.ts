@@ -5,25 +5,24 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { decodeBlock } from "../chain/block.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
-import { formatRational } from "../crypto/rational.ts";
 import { wipeVrfSecretKey } from "../crypto/vrf.ts";
 import { onScratch } from "../ledger/block-body.ts";
-import { tickToEpoch } from "../ledger/epoch.ts";
+import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
 import { Mempool } from "../ledger/mempool.ts";
+import { poolDistribution, type StakeSnapshot } from "../ledger/state.ts";
+import type { PoolView } from "../consensus/header-validation.ts";
 import { decodeTx, TxDecodeError } from "../ledger/tx.ts";
-import { ChainDb } from "../storage/chain-db.ts";
-import { loadSnapshot, saveSnapshot } from "../storage/snapshots.ts";
+import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
-import { forgeForSlot } from "./forge.ts";
+import { forgeForSlot, leaderCheck } from "./forge.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
-import { ChainDbSource } from "../network/chain-db-source.ts";
-import { listen, type NodeServer } from "../network/peer.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
-import { NodeChain } from "./chain.ts";
+import type { NodeChain } from "./chain.ts";
+import { type AdoptResult, ChainStore } from "./chain-store.ts";
 import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
-
-const SNAPSHOT_EVERY = 20;
+import { Peering } from "./peering.ts";
+import { ledgerSummary, peerConnections } from "./views.ts";
 /** Mempool capacity in blocks' worth of transactions (cardano-node's default is twice the block size). */
 const MEMPOOL_BLOCKS = 2;
 
@@ -32,16 +31,17 @@ export class PoolfleetNode {
   readonly log: Logger;
   readonly metrics: NodeMetrics;
   #network!: Network;
-  #db!: ChainDb;
-  #chain!: NodeChain;
+  #store!: ChainStore;
   #mempool!: Mempool;
+  readonly #mempoolListeners = new Set<() => void>();
+  #peering: Peering | null = null;
   #gate: GateOutcome | null = null;
   #http: Server | null = null;
-  #source!: ChainDbSource;
   #server: NodeServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
   #noStakeEpoch = -1;
+  #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
   #ready = false;
   #stopping = false;
 
@@ -54,9 +54,10 @@ export class PoolfleetNode {
   async start(): Promise<void> {
     this.#network = loadNetwork(this.options.configPath);
     this.log.info({ network: this.#network.summary }, "network loaded");
-    this.#db = ChainDb.open(this.options.databasePath);
-    this.log.info({ recovery: this.#db.report }, "chain database open");
-    this.#restore();
+    this.#store = ChainStore.open(this.#network, this.options.databasePath);
+    this.log.info({ recovery: this.#store.db.report }, "chain database open");
+    this.#updateTipMetrics();
+    this.log.info({ tip: this.#tipLog(), ...this.#store.restored }, "chain restored");
     this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
     this.reloadKeys();
     this.#http = await startHttp(this.options.metricsHost, this.options.metricsPort, {
@@ -64,17 +65,17 @@ export class PoolfleetNode {
       health: () => this.#health(),
       ready: () => this.#ready,
       config: () => this.#config(),
-      ledger: () => this.#ledgerSummary(),
+      ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
+      peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
       maxTxBytes: this.#network.ledgerParams.maxTxSize,
       submitTx: (bytes) => this.submitTx(bytes),
     });
     const address = this.#http.address();
     this.log.info({ metrics: address }, "http endpoints listening");
-    this.#source = new ChainDbSource(this.#db);
     try {
       this.#server = await listen({
         magic: this.#network.genesis.networkMagic,
-        source: this.#source,
+        source: this.#store.source,
         host: this.options.hostAddr,
         port: this.options.port,
         log: this.log,
@@ -88,6 +89,24 @@ export class PoolfleetNode {
       );
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
+    this.#peering = new Peering(
+      {
+        magic: this.#network.genesis.networkMagic,
+        log: this.log,
+        feed: {
+          mempool: this.#mempool,
+          onAdded: (listener) => {
+            this.#mempoolListeners.add(listener);
+            return () => this.#mempoolListeners.delete(listener);
+          },
+        },
+        store: () => this.#store,
+        stopping: () => this.#stopping,
+        adopted: (peer, result) => this.#adoptedFromPeer(peer, result),
+      },
+      { host: this.options.hostAddr, port: this.#server.port },
+    );
+    this.reloadTopology();
     this.#ready = true;
     this.#schedule();
   }
@@ -139,10 +158,11 @@ export class PoolfleetNode {
     this.#stopping = true;
     this.#ready = false;
     if (this.#timer) clearTimeout(this.#timer);
-    if (this.#chain && this.#db) this.#snapshot();
-    this.#db?.close();
-    this.#setGate(null);
+    const peering = this.#peering?.stop();
     await this.#server?.close();
+    await peering;
+    this.#store?.close();
+    this.#setGate(null);
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     this.log.info({ tip: this.#tipLog() }, "stopped cleanly");
   }
@@ -157,36 +177,30 @@ export class PoolfleetNode {
     this.#gate = gate;
   }
 
-  #restore(): void {
-    const snapshot = loadSnapshot(this.options.databasePath, (count, tipHash) => {
-      if (count > this.#db.length) return false;
-      if (count === 0) return tipHash === null;
-      return tipHash === bytesToHex(this.#db.entry(count - 1)!.hash);
-    });
-    let chain = NodeChain.genesis(this.#network);
-    let from = 0;
-    if (snapshot) {
-      try {
-        chain = NodeChain.fromJson(this.#network, snapshot.state);
-        from = snapshot.blockCount;
-      } catch (error) {
-        this.log.warn({ reason: (error as Error).message }, "snapshot unusable; replaying the chain from genesis");
-      }
-    }
-    for (let i = from; i < this.#db.length; i++) {
-      const block = decodeBlock(this.#db.readBlock(i));
-      // Our own database: every transaction was validated before the block was stored.
-      const result = chain.applyBlock(block, { reapply: true });
-      if (!result.ok) {
-        throw new Error(
-          `block ${block.header.body.blockNumber} in ${this.options.databasePath} does not validate (${result.message}); ` +
-            "the database belongs to another network or is damaged: move it away to resync",
-        );
-      }
-    }
-    this.#chain = chain;
+  get #chain(): NodeChain {
+    return this.#store.chain;
+  }
+
+  /** Re-read the topology file and dial its peers (at start and on SIGHUP). */
+  reloadTopology(): void {
+    this.#peering?.reload(this.options.topologyPath, this.options.keys !== undefined);
+  }
+
+  #adoptedFromPeer(peer: string, result: AdoptResult & { ok: true }): void {
+    const txs = result.results.flatMap((r) => (r.ok ? r.txs : []));
+    this.metrics.blocksAdopted.inc(result.results.length);
+    this.metrics.txsInBlocks.inc(txs.length);
+    this.#mempool.removeIncluded(txs);
+    this.#mempool.revalidate(this.#ledgerAt(this.#currentSlot()));
+    this.#updateMempoolMetrics();
     this.#updateTipMetrics();
-    this.log.info({ tip: this.#tipLog(), fromSnapshot: from, replayed: this.#db.length - from }, "chain restored");
+    for (const r of result.results) if (r.ok) this.#logEpochs(r.epochs);
+    const tip = this.#tipLog();
+    if (result.rolledBack > 0)
+      this.log.info({ event: "switched", peer, rolledBack: result.rolledBack, tip }, "switched to a better fork");
+    // Hashes of small batches (following at the tip) are logged; an initial sync's batches of 100 only by tip.
+    const hashes = result.results.length <= 10 ? result.hashes.map(bytesToHex) : undefined;
+    this.log.info({ event: "adopted", peer, blocks: result.results.length, hashes, tip }, "adopted blocks from peer");
   }
 
   /** Submit a whole CBOR transaction to the mempool. Never throws on bad input. */
@@ -208,6 +222,7 @@ export class PoolfleetNode {
     }
     this.metrics.txsSubmitted.inc();
     this.log.info({ tx: r.id, mempool: this.#mempool.size }, "transaction accepted into the mempool");
+    for (const f of [...this.#mempoolListeners]) f();
     return { accepted: true, id: r.id };
   }
 
@@ -259,7 +274,7 @@ export class PoolfleetNode {
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
     }
-    this.metrics.peersConnected.set(this.#server?.connections.size ?? 0);
+    this.metrics.peersConnected.set((this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0));
     this.#schedule();
   }
 
@@ -277,6 +292,10 @@ export class PoolfleetNode {
     this.metrics.leaderChecks.inc();
     const net = this.#network;
     const at = this.#ledgerAt(slot);
+    // Most slots are not led: decide that on the distribution forecast for the slot's epoch, without ticking the
+    // ledger over an epoch boundary (a UTxO-wide snapshot and the reward calculation) only to throw it away.
+    const forecast = this.#stakeForecast(at.epoch);
+    if (forecast && leaderCheck(slot, this.#chain.state, net.rules, forecast, keys).kind === "not-leader") return;
     // The pool distribution for the slot's epoch, and the block's transactions, are worked out on the ledger ticked
     // to that epoch; the ticking is undone, and done again for real when the block is applied.
     const outcome = onScratch((journal) => {
@@ -300,13 +319,11 @@ export class PoolfleetNode {
     }
     this.metrics.slotsLed.inc();
     const h = outcome.header;
-    const result = this.#chain.applyBlock(decodeBlock(outcome.block));
+    const result = this.#store.extend(outcome.block, decodeBlock(outcome.block));
     if (!result.ok) {
       this.log.error({ slot: `${slot}`, error: result.message }, "forged block failed validation; not adopted");
       return;
     }
-    this.#db.append(outcome.block, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash });
-    this.#source.notify();
     this.metrics.blocksForged.inc();
     this.metrics.blocksAdopted.inc();
     this.metrics.txsInBlocks.inc(result.txs.length);
@@ -314,11 +331,7 @@ export class PoolfleetNode {
     this.#mempool.revalidate(this.#ledgerAt(slot + 1n));
     this.#updateMempoolMetrics();
     this.#updateTipMetrics();
-    for (const e of result.epochs)
-      this.log.info(
-        { event: "epoch", ...e, rewardsPaid: `${e.rewardsPaid}`, rewardsToTreasury: `${e.rewardsToTreasury}` },
-        "epoch boundary",
-      );
+    this.#logEpochs(result.epochs);
     this.log.info(
       {
         event: "adopted",
@@ -330,16 +343,28 @@ export class PoolfleetNode {
       },
       "forged and adopted block",
     );
-    if (this.#db.length % SNAPSHOT_EVERY === 0) this.#snapshot();
   }
 
-  #snapshot(): void {
-    const tip = this.#db.tip;
-    saveSnapshot(this.options.databasePath, {
-      blockCount: this.#db.length,
-      tipHash: tip ? bytesToHex(tip.hash) : null,
-      state: this.#chain.toJson(),
-    });
+  /**
+   * The pool distribution in force in `epoch`, when it is known without ticking the ledger: the ledger's own for its
+   * epoch; for the next one, the distribution of the current mark snapshot, which the boundary makes the set
+   * snapshot (cardano-ledger's SNAP rule). Further ahead: undefined.
+   */
+  #stakeForecast(epoch: number): ReadonlyMap<string, PoolView> | undefined {
+    const ledger = this.#chain.ledger;
+    if (epoch === ledger.epoch) return ledger.poolDistr;
+    if (epoch !== ledger.epoch + 1) return undefined;
+    const mark = ledger.snapshots.mark;
+    if (this.#forecast?.mark !== mark) this.#forecast = { mark, distr: poolDistribution(mark) };
+    return this.#forecast.distr;
+  }
+
+  #logEpochs(epochs: readonly EpochReport[]): void {
+    for (const e of epochs)
+      this.log.info(
+        { event: "epoch", ...e, rewardsPaid: `${e.rewardsPaid}`, rewardsToTreasury: `${e.rewardsToTreasury}` },
+        "epoch boundary",
+      );
   }
 
   #updateTipMetrics(): void {
@@ -358,28 +383,6 @@ export class PoolfleetNode {
   #updateMempoolMetrics(): void {
     this.metrics.mempoolTxs.set(this.#mempool.size);
     this.metrics.mempoolBytes.set(this.#mempool.bytes);
-  }
-
-  /** Public ledger facts for /api/ledger: epoch, pots, pools and the distribution in force. */
-  #ledgerSummary() {
-    const l = this.#chain.ledger;
-    return {
-      epoch: l.epoch,
-      tip: this.#tipLog(),
-      utxoEntries: l.utxo.size,
-      stakeAddresses: l.accounts.size,
-      pots: l.pots,
-      pools: [...l.pools.values()].map((p) => ({
-        poolId: p.operator,
-        vrfKeyHash: p.vrfKeyHash,
-        pledge: p.pledge,
-        cost: p.cost,
-        margin: formatRational(p.margin),
-        retiring: l.retiring.get(p.operator) ?? null,
-      })),
-      stakeDistribution: Object.fromEntries([...l.poolDistr].map(([id, v]) => [id, formatRational(v.stake)])),
-      mempool: { txs: this.#mempool.size, bytes: this.#mempool.bytes, capacityBytes: this.#mempool.capacityBytes },
-    };
   }
 
   #forgingState() {

@@ -108,10 +108,14 @@ export class ChainDb {
     };
   }
 
-  /** Index of the block with this hash, searching from the tip (recent blocks are what peers ask for). */
-  indexOfHash(hash: Uint8Array): number {
+  /**
+   * Index of the block with this hash, searching from the tip (recent blocks are what peers ask for), at most
+   * `within` blocks deep when given (what sync asks: only the last k blocks can be a fork point).
+   */
+  indexOfHash(hash: Uint8Array, within = Infinity): number {
     const target = Buffer.from(hash);
-    for (let i = this.#count - 1; i >= 0; i--) {
+    const stop = Math.max(0, this.#count - within);
+    for (let i = this.#count - 1; i >= stop; i--) {
       if (this.#records.compare(target, 0, 32, i * INDEX_RECORD + 24, i * INDEX_RECORD + 56) === 0) return i;
     }
     return -1;

@@ -2,25 +2,17 @@
 // malformed and undecodable bytes, oversized SDUs and messages, stalls; then a bounded fuzz run, after which the
 // server is alive and an honest client still syncs the whole chain.
 import assert from "node:assert/strict";
-import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { decodeHeader } from "../../src/chain/header.ts";
-import { bytesToHex, concatBytes } from "../../src/crypto/bytes.ts";
+import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { encodeCbor } from "../../src/formats/cbor.ts";
 import { MemoryChainSource } from "../../src/network/chain-source.ts";
 import { encodeSduHeader } from "../../src/network/mux.ts";
 import { connectPeer, type NodeServer, type PeerConnection } from "../../src/network/peer.ts";
-import { chain, MAGIC, nextDisconnect, proposeSdu, rawSocket, sdu, socketClosed, startServer } from "./helpers.ts";
+import { fuzzPort, handshaken } from "./fuzz.ts";
+import { chain, MAGIC, nextDisconnect, rawSocket, sdu, socketClosed, startServer } from "./helpers.ts";
 
 const hex = bytesToHex;
-
-/** A raw connection that has completed the handshake (the server's accept is read and ignored). */
-async function handshaken(port: number): Promise<Socket> {
-  const s = await rawSocket(port);
-  s.write(proposeSdu());
-  await new Promise<void>((resolve) => s.once("data", () => resolve()));
-  return s;
-}
 
 async function syncAll(peer: PeerConnection, count: number): Promise<string[]> {
   await peer.chainSync.findIntersect(["origin"]);
@@ -119,79 +111,8 @@ describe("misbehaving peers", () => {
   });
 
   it("survives a bounded fuzz run; afterwards an honest client syncs and fetches everything", async () => {
-    let seed = 0x9e3779b9 ^ Date.now();
-    const startSeed = seed;
-    const rand = (n: number) => {
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) % n;
-    };
-    const bytes = (n: number) => Uint8Array.from({ length: n }, () => rand(256));
-    const h = chain[1]!.header;
-    const valid: [number, Uint8Array][] = [
-      [2, encodeCbor([0])],
-      [2, encodeCbor([4, [[], [h.body.slot, h.hash]]])],
-      [2, encodeCbor([7])],
-      [3, encodeCbor([0, [h.body.slot, h.hash], [h.body.slot, h.hash]])],
-      [3, encodeCbor([1])],
-      [4, encodeCbor([6])],
-      [4, encodeCbor([1, [[[6, new Uint8Array(32)], 100]]])],
-      [8, encodeCbor([0, 5])],
-      [8, encodeCbor([2])],
-      [10, encodeCbor([0, 3])],
-    ];
-    const mutate = (m: Uint8Array): Uint8Array => {
-      switch (rand(5)) {
-        case 0: {
-          const c = Uint8Array.from(m);
-          for (let i = 0; i <= rand(3); i++) c[rand(c.length)] = rand(256);
-          return c;
-        }
-        case 1:
-          return m.subarray(0, rand(m.length));
-        case 2:
-          return concatBytes(m, bytes(rand(20)));
-        case 3:
-          return bytes(1 + rand(40));
-        default:
-          return m;
-      }
-    };
-    const frame = (): Uint8Array => {
-      switch (rand(6)) {
-        case 0:
-          return bytes(1 + rand(64)); // random bytes, probably not even an SDU
-        case 1: {
-          const [p, m] = valid[rand(valid.length)]!;
-          return encodeSduHeader(rand(1 << 30), p, rand(8) === 0, m.length + rand(30)); // truncated SDU
-        }
-        case 2: {
-          const [p, m] = valid[rand(valid.length)]!;
-          return sdu(rand(4) === 0 ? rand(16) : p, mutate(m), rand(10) === 0);
-        }
-        default: {
-          const [p, m] = valid[rand(valid.length)]!;
-          return sdu(p, mutate(m));
-        }
-      }
-    };
-    const deadline = Date.now() + 20_000;
-    let runs = 0;
     const before = server.disconnects.length;
-    for (let batch = 0; batch < 20 && Date.now() < deadline; batch++) {
-      await Promise.all(
-        Array.from({ length: 10 }, async () => {
-          const s = rand(5) === 0 ? await rawSocket(server.port) : await handshaken(server.port);
-          s.on("error", () => {});
-          for (let i = 0, n = 1 + rand(6); i < n; i++) s.write(frame());
-          await Promise.race([socketClosed(s, 10_000).catch(() => {}), new Promise((r) => setTimeout(r, 150))]);
-          s.destroy();
-          await socketClosed(s).catch(() => {});
-          runs++;
-        }),
-      );
-    }
+    const { runs, seed: startSeed } = await fuzzPort(server.port, chain[1]!.header, { batches: 20, ms: 20_000 });
     assert.ok(runs >= 100, `at least 100 fuzz connections ran (seed ${startSeed}, ran ${runs})`);
     // Every fuzz connection was closed and accounted for.
     const end = Date.now() + 5000;

@@ -9,6 +9,8 @@ import { MemoryChainSource } from "../../src/network/chain-source.ts";
 import { encodeEraBlock } from "../../src/network/era.ts";
 import { connectPeer, type NodeServer, type PeerConnection } from "../../src/network/peer.ts";
 import { encodeEraTx, encodeEraTxId, type OutboundTx } from "../../src/network/tx-submission.ts";
+import { decodePeerAddress, encodePeerAddress } from "../../src/network/peer-sharing.ts";
+import { decodeCbor, encodeCbor } from "../../src/formats/cbor.ts";
 import { forgeChain } from "../helpers/forge.ts";
 import { chain, MAGIC, startServer } from "./helpers.ts";
 
@@ -142,6 +144,18 @@ describe("node-to-node sync over loopback", () => {
     ]);
     assert.equal((await peer.peerSharing.request(1)).length, 1);
     peer.close();
+  });
+
+  it("peer addresses carry the words ouroboros-network encodes (IPv4 byte-swapped, IPv6 big-endian words)", () => {
+    assert.deepEqual(decodeCbor(encodePeerAddress({ host: "1.2.3.4", port: 3001 })), [0, 0x04030201, 3001]);
+    assert.deepEqual(
+      decodeCbor(encodePeerAddress({ host: "2001:db8::1", port: 3002 })),
+      [1, 0x20010db8, 0, 0, 1, 3002],
+    );
+    assert.deepEqual(decodePeerAddress(encodeCbor([1, 0xfe800000, 0, 0x02000000, 0xabcd, 1])), {
+      host: "fe80:0:0:0:200:0:0:abcd",
+      port: 1,
+    });
   });
 
   it("tx-submission2 moves offered transactions to the server", async () => {

@@ -8,7 +8,7 @@ import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { rewardAccount } from "../../src/ledger/certs.ts";
 import { tickToEpoch } from "../../src/ledger/epoch.ts";
 import { Journal } from "../../src/ledger/journal.ts";
-import type { LedgerState } from "../../src/ledger/state.ts";
+import { type LedgerState, poolDistribution } from "../../src/ledger/state.ts";
 import { devnetLedger, newPool, spend, wallet } from "../helpers/ledger.ts";
 
 type Built = ReturnType<typeof spend>;
@@ -49,7 +49,10 @@ describe("certificates and the epoch boundary", () => {
     tickToEpoch(state, params, 1, journal);
     assert.equal(state.snapshots.mark.stake.get(operator.stakeHash), 400_000_000_000n, "mark has the new stake");
     assert.equal(state.poolDistr.has(pool.poolId), false, "epoch 1 still uses the genesis distribution");
+    // The forger's forecast of the next epoch's distribution (node.ts #stakeForecast) without ticking the ledger.
+    const forecast = poolDistribution(state.snapshots.mark);
     tickToEpoch(state, params, 2, journal);
+    assert.deepEqual(state.poolDistr, forecast, "the next epoch's distribution is the mark snapshot's");
     const entry = state.poolDistr.get(pool.poolId);
     assert.ok(entry, "epoch 2 uses the snapshot taken at the end of epoch 0");
     // 400k of the 1M genesis ada moved to the new pool; the rest, less fee and deposits, stays with pool 1.

@@ -8,6 +8,7 @@ import { InputError } from "../../formats/errors.ts";
 import type { Command, Flags, Output } from "../command.ts";
 import { type DevnetPlan, devnetPaths, nodeArgs, planDevnet, topologyFor } from "../devnet/plan.ts";
 import { freePort, removePidFile, runningPid, startNodeProcess, stopProcess } from "../devnet/processes.ts";
+import { rotateKes } from "../devnet/rotate-kes.ts";
 import { devnetStatus, statusTable } from "../devnet/status.ts";
 import { createDevnetFromOptions, devnetOptions, GENESIS_FLAGS, writeDevnet } from "./genesis.ts";
 
@@ -202,5 +203,31 @@ export const devnetDown: Command = {
     if (running(dir, plan).length === 0) io.out("no devnet node is running");
     await stopAll(dir, plan, io);
     return 0;
+  },
+};
+
+export const devnetRotateKes: Command = {
+  path: ["devnet", "rotate-kes"],
+  summary: "rotate a devnet pool's KES key: new key, next opcert, the rotation gate, atomic swap, SIGHUP",
+  positionals: [{ name: "POOL", description: "the pool, as devnet status names it (pool1, pool2, ...)" }],
+  flags: {
+    dir: DIR_FLAG,
+    "kes-key": {
+      type: "string",
+      value: "FILE",
+      description: "deploy this KES signing key instead of making one (with --op-cert; e.g. signed offline)",
+    },
+    "op-cert": { type: "string", value: "FILE", description: "the operational certificate for --kes-key" },
+  },
+  example: "poolfleet-cli devnet rotate-kes pool1 --dir ./devnet",
+  async run(flags, io) {
+    const pool = flags.positional(0);
+    const dir = dirOf(flags);
+    const kesKeyFile = flags.optionalString("kes-key");
+    const opcertFile = flags.optionalString("op-cert");
+    if ((kesKeyFile === undefined) !== (opcertFile === undefined))
+      throw new InputError(kesKeyFile ? "--op-cert" : "--kes-key", "--kes-key and --op-cert go together");
+    const bring = kesKeyFile && opcertFile ? { kesKeyFile, opcertFile } : undefined;
+    return rotateKes({ dir, plan: readPlan(dir), pool, io, ...(bring && { bring }) });
   },
 };

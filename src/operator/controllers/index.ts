@@ -1,6 +1,7 @@
 // The controllers the operator runs. Each one is a Controller (../manager/context.ts); the manager gives each its
 // own work queue, workers and field manager.
 import type { Controller } from "../manager/context.ts";
+import { relayController } from "./relay.ts";
 import { stakePoolController } from "./stakepool.ts";
 
 /**
@@ -16,4 +17,6 @@ const operatorPeer = podNamespace
     }
   : undefined;
 
-export const controllers: Controller[] = [stakePoolController(operatorPeer ? { operatorPeer } : {})];
+const options = operatorPeer ? { operatorPeer } : {};
+
+export const controllers: Controller[] = [stakePoolController(options), relayController(options)];

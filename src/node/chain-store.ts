@@ -1,0 +1,240 @@
+// The node's selected chain on disk and in memory, kept in step: the chain database (blocks), the NodeChain
+// (consensus + ledger state at the tip), the ChainSource peers read, and ledger snapshots. Every change goes
+// through here: extending the tip (a forged or fetched block) or switching to a better fork within k blocks.
+// A switch is worked out in full on a separate NodeChain before the database is touched, so an invalid fork, or a
+// crash half way, never leaves a database that disagrees with its state.
+import { type Block, decodeBlock } from "../chain/block.ts";
+import { decodeHeader, type Header } from "../chain/header.ts";
+import { type ChainSelectView, compareTips } from "../consensus/chain-selection.ts";
+import { bytesToHex } from "../crypto/bytes.ts";
+import { ChainDbSource } from "../network/chain-db-source.ts";
+import type { Point } from "../network/points.ts";
+import { ChainDb } from "../storage/chain-db.ts";
+import { loadSnapshot, saveSnapshot } from "../storage/snapshots.ts";
+import { type BlockResult, NodeChain } from "./chain.ts";
+import type { Network } from "./config.ts";
+
+/** A snapshot after at least this many blocks and this much time: restart replays little, sync is not slowed. */
+const SNAPSHOT_EVERY = 20;
+const SNAPSHOT_MIN_MS = 2000;
+
+export function selectView(header: Header): ChainSelectView {
+  return {
+    blockNo: header.body.blockNumber,
+    slot: header.body.slot,
+    issuer: header.body.issuerVkey,
+    issueNo: header.body.opcert.sequenceNumber,
+    vrfOutput: header.body.leaderVrf.output,
+  };
+}
+
+export type AdoptResult =
+  | {
+      readonly ok: true;
+      readonly results: readonly BlockResult[];
+      /** Hashes of the adopted blocks, in chain order. */
+      readonly hashes: readonly Uint8Array[];
+      readonly rolledBack: number;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: "invalid" | "not-better" | "too-deep";
+      readonly message: string;
+      /** Blocks adopted before the invalid one (extending only), and their hashes. */
+      readonly results?: readonly BlockResult[];
+      readonly hashes?: readonly Uint8Array[];
+    };
+
+export class ChainStore {
+  readonly net: Network;
+  readonly path: string;
+  readonly db: ChainDb;
+  readonly source: ChainDbSource;
+  #chain: NodeChain;
+  #lastSnapshot = { blocks: 0, at: 0 };
+  /** How the chain was restored at open: from which snapshot, how many blocks replayed. */
+  readonly restored: { readonly fromSnapshot: number; readonly replayed: number };
+
+  private constructor(net: Network, path: string, db: ChainDb) {
+    this.net = net;
+    this.path = path;
+    this.db = db;
+    this.source = new ChainDbSource(db);
+    const { chain, from } = this.#chainAt(db.length);
+    this.#chain = chain;
+    this.restored = { fromSnapshot: from, replayed: db.length - from };
+  }
+
+  static open(net: Network, path: string): ChainStore {
+    return new ChainStore(net, path, ChainDb.open(path));
+  }
+
+  get chain(): NodeChain {
+    return this.#chain;
+  }
+
+  get length(): number {
+    return this.db.length;
+  }
+
+  /** The deepest rollback allowed: the security parameter k. */
+  get k(): number {
+    return this.net.genesis.securityParam;
+  }
+
+  /** Where `hash` sits among the last k+1 blocks (a possible fork point), or -1. */
+  recentIndexOf(hash: Uint8Array): number {
+    return this.db.indexOfHash(hash, this.k + 1);
+  }
+
+  /** Points for a chain-sync intersection: the tip, then 1, 2, 4, ... blocks back (within k), then origin. */
+  intersectionPoints(): Point[] {
+    const points: Point[] = [];
+    const n = this.db.length;
+    for (let back = 0; back <= this.k && back < n; back = back === 0 ? 1 : back * 2) {
+      const e = this.db.entry(n - 1 - back)!;
+      points.push({ slot: e.slot, hash: e.hash });
+    }
+    points.push("origin");
+    return points;
+  }
+
+  tipHeader(): Header | undefined {
+    return this.db.length > 0 ? decodeBlock(this.db.readBlock(this.db.length - 1)).header : undefined;
+  }
+
+  /** Validate `block` on the tip and append it durably; nothing changes when it does not validate. */
+  extend(bytes: Uint8Array, block: Block = decodeBlock(bytes)): BlockResult {
+    const result = this.#append(bytes, block, true);
+    if (result.ok) this.source.notify();
+    return result;
+  }
+
+  #append(bytes: Uint8Array, block: Block, sync: boolean): BlockResult {
+    const result = this.#chain.applyBlock(block);
+    if (!result.ok) return result;
+    const h = block.header;
+    this.db.append(bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync });
+    const last = this.#lastSnapshot;
+    if (this.db.length - last.blocks >= SNAPSHOT_EVERY && Date.now() - last.at >= SNAPSHOT_MIN_MS) {
+      if (!sync) this.db.sync(); // a snapshot must never be ahead of the durable chain
+      this.snapshot();
+    }
+    return result;
+  }
+
+  /**
+   * Adopt `blocks`, which follow the first `keep` blocks of our chain: extend when `keep` is our length, else switch
+   * to them when their tip is strictly better than ours (Praos chain selection) and the rollback is at most k.
+   * When extending, the valid prefix is kept and the first invalid block is reported.
+   */
+  adopt(keep: number, blocks: readonly Uint8Array[]): AdoptResult {
+    if (blocks.length === 0) return { ok: true, results: [], hashes: [], rolledBack: 0 };
+    if (keep === this.db.length) {
+      // A batch is made durable once, then announced: one fsync pair per batch, not per block.
+      const results: BlockResult[] = [];
+      const hashes: Uint8Array[] = [];
+      let failure: string | undefined;
+      for (const bytes of blocks) {
+        const block = decodeBlock(bytes);
+        const r = this.#append(bytes, block, false);
+        if (!r.ok) {
+          failure = r.message;
+          break;
+        }
+        results.push(r);
+        hashes.push(block.header.hash);
+      }
+      if (results.length > 0) {
+        this.db.sync();
+        this.source.notify();
+      }
+      return failure === undefined
+        ? { ok: true, results, hashes, rolledBack: 0 }
+        : { ok: false, reason: "invalid", message: failure, results, hashes };
+    }
+    const rollback = this.db.length - keep;
+    if (keep > this.db.length)
+      return { ok: false, reason: "invalid", message: `fork point ${keep} is beyond our tip ${this.db.length}` };
+    if (rollback > this.k)
+      return {
+        ok: false,
+        reason: "too-deep",
+        message: `fork is ${rollback} blocks deep, more than k = ${this.k} (ForkTooDeep)`,
+      };
+    const candidate = decodeHeader(decodeBlock(blocks[blocks.length - 1]!).header.bytes);
+    const ours = this.tipHeader()!;
+    if (compareTips(selectView(candidate), selectView(ours)) <= 0)
+      return { ok: false, reason: "not-better", message: "the fork is not better than our chain" };
+    return this.#switch(keep, blocks);
+  }
+
+  #switch(keep: number, blocks: readonly Uint8Array[]): AdoptResult {
+    const { chain } = this.#chainAt(keep);
+    const results: BlockResult[] = [];
+    for (const bytes of blocks) {
+      const r = chain.applyBlock(decodeBlock(bytes));
+      if (!r.ok) return { ok: false, reason: "invalid", message: `fork block ${results.length + 1}: ${r.message}` };
+      results.push(r);
+    }
+    const rolledBack = this.db.length - keep;
+    this.db.truncate(keep);
+    const hashes: Uint8Array[] = [];
+    for (const bytes of blocks) {
+      const h = decodeBlock(bytes).header;
+      this.db.append(bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync: false });
+      hashes.push(h.hash);
+    }
+    this.db.sync();
+    this.#chain = chain;
+    this.source.notify();
+    this.snapshot();
+    return { ok: true, results, hashes, rolledBack };
+  }
+
+  /** The chain state after the first `count` blocks: the newest snapshot at or before them, plus replay. */
+  #chainAt(count: number): { chain: NodeChain; from: number } {
+    const snapshot = loadSnapshot(this.path, (blockCount, tipHash) => {
+      if (blockCount > count) return false;
+      if (blockCount === 0) return tipHash === null;
+      return tipHash === bytesToHex(this.db.entry(blockCount - 1)!.hash);
+    });
+    let chain = NodeChain.genesis(this.net);
+    let from = 0;
+    if (snapshot) {
+      try {
+        chain = NodeChain.fromJson(this.net, snapshot.state);
+        from = snapshot.blockCount;
+      } catch {
+        chain = NodeChain.genesis(this.net); // unusable snapshot: replay from genesis
+      }
+    }
+    for (let i = from; i < count; i++) {
+      const block = decodeBlock(this.db.readBlock(i));
+      // Our own database: every transaction was validated before the block was stored.
+      const result = chain.applyBlock(block, { reapply: true });
+      if (!result.ok) {
+        throw new Error(
+          `block ${block.header.body.blockNumber} in ${this.path} does not validate (${result.message}); ` +
+            "the database belongs to another network or is damaged: move it away to resync",
+        );
+      }
+    }
+    return { chain, from };
+  }
+
+  snapshot(): void {
+    this.#lastSnapshot = { blocks: this.db.length, at: Date.now() };
+    const tip = this.db.tip;
+    saveSnapshot(this.path, {
+      blockCount: this.db.length,
+      tipHash: tip ? bytesToHex(tip.hash) : null,
+      state: this.#chain.toJson(),
+    });
+  }
+
+  close(): void {
+    this.snapshot();
+    this.db.close();
+  }
+}
