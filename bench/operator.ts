@@ -58,7 +58,8 @@ function metricSum(text: string, name: string): number {
 }
 
 export async function benchOperator(pools: number, steadySeconds: number): Promise<void> {
-  const cp = await startControlPlane();
+  // Each pool makes 4 Services (producer, relays' shared one, one per relay): more than envtest's /24 holds.
+  const cp = await startControlPlane({ serviceClusterIpRange: "10.96.0.0/16" });
   const raw = new KubeClient(cp.kc);
   const dir = mkdtempSync(join(tmpdir(), "pf-bench-operator-"));
   let operator: ReturnType<typeof spawn> | undefined;
@@ -91,8 +92,24 @@ export async function benchOperator(pools: number, steadySeconds: number): Promi
         "--log-level",
         "warn",
       ],
-      { stdio: ["ignore", "ignore", "inherit"] },
+      { stdio: ["ignore", "pipe", "inherit"] },
     );
+    // Warnings and errors the operator logs, counted by message and the start of the error (what went wrong).
+    const complaints = new Map<string, number>();
+    let partial = "";
+    operator.stdout!.on("data", (d: Buffer) => {
+      const lines = (partial + d.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        try {
+          const l = JSON.parse(line) as { msg?: string; err?: string };
+          const key = `${l.msg}: ${(l.err ?? "").slice(0, 100)}`;
+          complaints.set(key, (complaints.get(key) ?? 0) + 1);
+        } catch {
+          // not a log line
+        }
+      }
+    });
     const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     for (let i = 0; ; i++) {
       try {
@@ -186,6 +203,9 @@ export async function benchOperator(pools: number, steadySeconds: number): Promi
       `operator resident memory: ${rssMb.toFixed(0)} MB (JS heap in use ${heapMb.toFixed(0)} MB; ` +
         `target < 200 MB: ${rssMb < 200 ? "MET" : "MISSED"})`,
     );
+    const errors = metricSum(text, "poolfleet_operator_reconcile_errors_total");
+    console.log(`reconcile errors over the whole run: ${errors}`);
+    for (const [what, n] of [...complaints].sort((a, b) => b[1] - a[1]).slice(0, 5)) console.log(`  ${n} x ${what}`);
   } finally {
     operator?.kill("SIGTERM");
     if (operator) await new Promise((r) => operator!.once("exit", r));

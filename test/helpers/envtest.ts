@@ -167,8 +167,16 @@ async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> 
   clearTimeout(timer);
 }
 
+export interface ControlPlaneOptions {
+  /**
+   * The Service ClusterIP range (default 10.0.0.0/24: 254 Services, as controller-runtime's envtest). The operator
+   * benchmark makes thousands of Services and needs more.
+   */
+  serviceClusterIpRange?: string;
+}
+
 /** Starts etcd and kube-apiserver and returns once the apiserver is ready and the default namespace exists. */
-export async function startControlPlane(): Promise<ControlPlane> {
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const assets = await k8sAssets();
   const dir = mkdtempSync(join(tmpdir(), "poolfleet-envtest-"));
   // etcd on tmpfs when there is one: the apiserver's writes do not wait for a disk.
@@ -248,7 +256,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
         `--tls-private-key-file=${join(dir, "apiserver.key")}`,
         `--client-ca-file=${join(dir, "ca.crt")}`,
         "--authorization-mode=RBAC",
-        "--service-cluster-ip-range=10.0.0.0/24",
+        `--service-cluster-ip-range=${opts.serviceClusterIpRange ?? "10.0.0.0/24"}`,
         "--allow-privileged=true",
         "--disable-admission-plugins=ServiceAccount",
         `--service-account-issuer=${server}/`,
