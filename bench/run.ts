@@ -1,12 +1,14 @@
 // npm run bench: throughput of the crypto on this machine, and the leadership schedule of a mainnet-sized
 // epoch (432000 slots) through the real CLI with its worker threads. Target: the schedule in under 60 s.
-// Then the node: chain build, replay, restart, memory, sync between two nodes; and block propagation on loopback.
+// Then the node: chain build, replay, restart, memory, sync between two nodes; block propagation on loopback; and
+// the operator with 1000 StakePools on a real API server.
 // Options: --schedule-slots N (default 432000), --skip-schedule, --chain-blocks N (default 100000), --skip-node,
-// --skip-propagation.
+// --skip-propagation, --skip-operator, --operator-pools N (default 1000), --operator-steady-seconds S (default 60).
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { run as validateHeadersFor, runVrfAndKesOnly } from "./header-validation.ts";
 import { benchNode } from "./node.ts";
+import { benchOperator } from "./operator.ts";
 import { benchPropagation } from "./propagation.ts";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -185,4 +187,10 @@ if (!args.includes("--skip-node")) {
 if (!args.includes("--skip-propagation")) {
   console.log("\nnetwork: block propagation, a producer behind two relays and a far relay (30 s)...");
   await benchPropagation(30, 150);
+}
+
+if (!args.includes("--skip-operator")) {
+  const pools = Number(args[args.indexOf("--operator-pools") + 1] ?? 0) || 1000;
+  const steady = Number(args[args.indexOf("--operator-steady-seconds") + 1] ?? 0) || 60;
+  await benchOperator(pools, steady);
 }

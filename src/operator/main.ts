@@ -200,6 +200,7 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv, contro
   const end = await manager.done;
   if (end === "lost") {
     log.error("leadership lost: exiting so a fresh process campaigns again");
+    await manager.stop(); // informers and endpoints would keep the process alive
     return 1;
   }
   log.info("stopped");

@@ -47,6 +47,11 @@ export interface ControlPlaneOptions {
   e2e?: boolean | E2eOptions;
   /** More kube-apiserver flags, e.g. `--enable-admission-plugins=OwnerReferencesPermissionEnforcement`. */
   apiServerArgs?: string[];
+  /**
+   * The Service ClusterIP range (default 10.0.0.0/24: 254 Services, as controller-runtime's envtest). The operator
+   * benchmark makes thousands of Services and needs more.
+   */
+  serviceClusterIpRange?: string;
 }
 
 /**
@@ -219,7 +224,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--tls-private-key-file=${join(dir, "apiserver.key")}`,
         `--client-ca-file=${join(dir, "ca.crt")}`,
         "--authorization-mode=RBAC",
-        "--service-cluster-ip-range=10.0.0.0/24",
+        `--service-cluster-ip-range=${options.serviceClusterIpRange ?? "10.0.0.0/24"}`,
         "--allow-privileged=true",
         "--disable-admission-plugins=ServiceAccount",
         `--service-account-issuer=${server}/`,

@@ -280,7 +280,7 @@ describe("leader election", () => {
 });
 
 describe("crash-only", () => {
-  test("an operator process killed between two writes converges after restart", async () => {
+  test("an operator process killed between two writes converges after restart; one that loses its lease exits 1", async () => {
     const ns = await namespace("crash");
     const dir = mkdtempSync(join(tmpdir(), "poolfleet-op-"));
     const kubeconfig = join(dir, "kubeconfig");
@@ -327,8 +327,28 @@ describe("crash-only", () => {
       await converged(ns, "crashy");
       const cms = await core.listNamespacedConfigMap({ namespace: ns, labelSelector: "poolfleet.io/pool=crashy" });
       assert.equal(cms.items.length, 1);
-      second.kill("SIGTERM");
-      const code = await new Promise((r) => second.once("exit", (c) => r(c)));
+
+      // Someone else holds the lease for longer than the renew deadline: the process stops and exits 1.
+      const raw = new KubeClient(cp.kc);
+      const path = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/poolfleet-operator`;
+      const stolen = await raw.request<{ spec: Record<string, unknown> }>("GET", path);
+      stolen.spec.holderIdentity = "intruder";
+      stolen.spec.leaseDurationSeconds = 3;
+      stolen.spec.renewTime = new Date().toISOString().replace("Z", "000Z");
+      await raw.request("PUT", path, { body: stolen });
+      raw.close();
+      const lostCode = await new Promise((r) => second.once("exit", (c) => r(c)));
+      assert.equal(lostCode, 1, `exit 1 on leadership lost; output:\n${output.join("").slice(-3000)}`);
+
+      const third = startOperator(0);
+      await waitFor("the third process to lead", async () => {
+        const l = await cp.kc
+          .makeApiClient(CoordinationV1Api)
+          .readNamespacedLease({ namespace: ns, name: "poolfleet-operator" });
+        return l.spec?.holderIdentity && l.spec.holderIdentity !== "intruder" ? true : undefined;
+      });
+      third.kill("SIGTERM");
+      const code = await new Promise((r) => third.once("exit", (c) => r(c)));
       assert.equal(code, 0, `graceful exit; output:\n${output.join("").slice(-3000)}`);
       const coord = cp.kc.makeApiClient(CoordinationV1Api);
       const l = await coord.readNamespacedLease({ namespace: ns, name: "poolfleet-operator" });

@@ -93,6 +93,7 @@ function statusError(code: number, text: string, path: string): ApiError {
 export type RequestListener = (method: Method, path: string) => void;
 
 const HEADER_TTL_MS = 30_000;
+const MAX_429_RETRIES = 10;
 /** Longest time a watch may go without a byte before it counts as dead (half-open TCP). */
 const WATCH_IDLE_SLACK_MS = 30_000;
 
@@ -177,13 +178,23 @@ export class KubeClient implements KubeApi {
   }
 
   async request<T>(method: Method, path: string, opts: RequestOptionsIn = {}): Promise<T> {
-    const { res } = await this.send(method, path, opts, CONTENT.json);
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
-    const code = res.statusCode ?? 0;
-    if (code < 200 || code >= 300) throw statusError(code, text, path);
-    return (text ? JSON.parse(text) : undefined) as T;
+    // 429 (API Priority and Fairness sheds load) is retried after Retry-After, as client-go does: it says
+    // "not now", not "no", and a reconcile failing on it would back off for minutes.
+    for (let attempt = 0; ; attempt++) {
+      const { res } = await this.send(method, path, opts, CONTENT.json);
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      const text = Buffer.concat(chunks).toString("utf8");
+      const code = res.statusCode ?? 0;
+      if (code === 429 && attempt < MAX_429_RETRIES && !opts.signal?.aborted) {
+        const after = Number(res.headers["retry-after"] ?? 1);
+        const ms = Math.min(10, Number.isFinite(after) && after > 0 ? after : 1) * 1000;
+        await new Promise((r) => setTimeout(r, ms * (0.5 + Math.random())));
+        continue;
+      }
+      if (code < 200 || code >= 300) throw statusError(code, text, path);
+      return (text ? JSON.parse(text) : undefined) as T;
+    }
   }
 
   async watch(

@@ -15,6 +15,8 @@ export interface InformerOptions {
   /** Server-side watch timeout; the stream is then re-opened from the last resourceVersion. */
   watchTimeoutSeconds?: number;
   pageSize?: number;
+  /** Applied to every object before it is cached (the manager trims what no controller reads). */
+  transform?: (obj: KubernetesObject) => KubernetesObject;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -32,7 +34,8 @@ export class Informer {
   readonly namespace: string | undefined;
   private readonly api: KubeApi;
   private readonly log: Logger;
-  private readonly opts: Required<InformerOptions>;
+  private readonly opts: Required<Omit<InformerOptions, "transform">>;
+  private readonly transform: (obj: KubernetesObject) => KubernetesObject;
   private readonly objects = new Map<string, KubernetesObject>();
   private readonly handlers: ChangeHandler[] = [];
   private resourceVersion = "";
@@ -54,6 +57,7 @@ export class Informer {
       watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 120),
       pageSize: opts.pageSize ?? 500,
     };
+    this.transform = opts.transform ?? ((o) => o);
   }
 
   onChange(handler: ChangeHandler): void {
@@ -156,7 +160,8 @@ export class Informer {
     this.stats.relists++;
     const seen = new Set<string>();
     // A list's items omit apiVersion and kind; the watch's carry them. Keep the cache uniform.
-    for (const item of items) {
+    for (const listed of items) {
+      const item = this.transform(listed);
       item.apiVersion = this.kind.apiVersion;
       item.kind = this.kind.kind;
       const key = keyOf(item);
@@ -180,7 +185,7 @@ export class Informer {
   }
 
   private onEvent(e: WatchEvent): void {
-    const obj = e.object;
+    const obj = this.transform(e.object);
     if (obj.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
     if (e.type === "BOOKMARK") return;
     const key = keyOf(obj);

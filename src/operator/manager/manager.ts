@@ -44,6 +44,8 @@ export interface ManagerOptions {
 
 export type ManagerEnd = ElectionEnd;
 
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
 const sameGroup = (a: string, b: string) => a.split("/").slice(0, -1).join("/") === b.split("/").slice(0, -1).join("/");
 
 export class Manager {
@@ -70,6 +72,7 @@ export class Manager {
   private leading = false;
   private stopping = false;
   private readonly shared: SharedState;
+  private readonly fieldManagers: Set<string>;
 
   constructor(opts: ManagerOptions) {
     this.opts = opts;
@@ -83,6 +86,7 @@ export class Manager {
       this.ownClient = new KubeClient(opts.kc);
       this.api = this.ownClient;
     }
+    this.fieldManagers = new Set(opts.controllers.map((c) => c.name));
     for (const c of opts.controllers) {
       for (const k of [c.primary, ...c.owns, ...(c.watches ?? []).map((w) => w.kind)]) this.kinds.set(kindId(k), k);
       this.queues.set(c.name, new WorkQueue(opts.queue));
@@ -100,6 +104,21 @@ export class Manager {
       resolveKind: (apiVersion, kind) => this.resolveKind(apiVersion, kind),
     };
   }
+
+  /**
+   * What the cache keeps of an object: other managers' managedFields and kubectl's last-applied annotation go
+   * (no controller reads them; with thousands of objects they are most of the memory). Our own managers'
+   * entries stay: the no-op apply check reads them.
+   */
+  private readonly trim = (obj: KubernetesObject): KubernetesObject => {
+    const md = obj.metadata;
+    if (!md) return obj;
+    if (md.managedFields) md.managedFields = md.managedFields.filter((e) => this.fieldManagers.has(e.manager ?? ""));
+    if (md.annotations?.[LAST_APPLIED]) {
+      delete md.annotations[LAST_APPLIED];
+    }
+    return obj;
+  };
 
   /** Counts requests by method on the manager's own client (tests: "a second reconcile writes nothing"). */
   onRequest(listener: (method: Method, path: string) => void): void {
@@ -139,7 +158,7 @@ export class Manager {
     const namespaces = this.opts.namespaces?.length ? this.opts.namespaces : [undefined];
     for (const kind of this.kinds.values()) {
       for (const ns of kind.namespaced === false ? [undefined] : namespaces) {
-        const inf = new Informer(this.api, kind, ns, this.log, this.opts.informer);
+        const inf = new Informer(this.api, kind, ns, this.log, { transform: this.trim, ...this.opts.informer });
         inf.onChange((obj) => this.route(kind, obj));
         this.informers.set(`${kindId(kind)}@${ns ?? "*"}`, inf);
         inf.start();
