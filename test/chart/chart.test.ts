@@ -16,7 +16,10 @@ import {
   type V1Pod,
   type V1PodSpec,
 } from "@kubernetes/client-node";
+import { Registry } from "prom-client";
 import { parse } from "yaml";
+import { registerKesMetrics } from "../../src/operator/kes/metrics.ts";
+import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { crdFiles } from "../../scripts/generate-crds.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";
 import { applyManifests, CHART_DIR, helm, helmBinary, KUBE_VERSION, renderChart, valueFlags } from "../helpers/helm.ts";
@@ -46,6 +49,7 @@ describe("helm lint", () => {
     defaults: {},
     "namespaced RBAC": { watchNamespaces: ["pools-a", "pools-b"] },
     "ServiceMonitor on": { "metrics.serviceMonitor.enabled": true, "metrics.serviceMonitor.labels": { release: "kp" } },
+    "alerts and dashboard on": { "metrics.prometheusRule.enabled": true, "metrics.grafanaDashboard.enabled": true },
     "no leader election, one replica": { "leaderElection.enabled": false },
     "two replicas with leader election": { replicaCount: 2 },
     "own ServiceAccount and RBAC": {
@@ -262,8 +266,60 @@ describe("helm template", () => {
     assert.equal(sm.metadata?.labels?.release, "kp");
     const selector = (sm.spec.selector as { matchLabels: Record<string, string> }).matchLabels;
     for (const [k, v] of Object.entries(selector)) assert.equal(svc.metadata?.labels?.[k], v, `Service label ${k}`);
-    assert.deepEqual(sm.spec.endpoints, [{ port: "metrics", path: "/metrics", interval: "30s", scrapeTimeout: "10s" }]);
+    assert.deepEqual(sm.spec.endpoints, [
+      { port: "metrics", path: "/metrics", honorLabels: true, interval: "30s", scrapeTimeout: "10s" },
+    ]);
     assert.deepEqual(sm.spec.namespaceSelector, { matchNames: [NS] });
+  });
+
+  test("PrometheusRule and dashboard: they query series the operator really exports, by its metrics job", async () => {
+    const objs = await renderChart(bin, {
+      values: { "metrics.prometheusRule.enabled": true, "metrics.grafanaDashboard.enabled": true },
+    });
+    // The names the operator registers: a renamed metric fails here rather than in someone's silent alert.
+    const registry = new Registry();
+    registerKesMetrics(registry);
+    const exported = new Set([
+      ...(await registry.getMetricsAsJSON()).map((m) => m.name),
+      ...(await new ManagerMetrics().registry.getMetricsAsJSON()).map((m) => m.name),
+      "up",
+    ]);
+    const metricsIn = (expr: string) => [...expr.matchAll(/\b(poolfleet_[a-z_]+|up)\b/g)].map((m) => m[1]!);
+    const rule = one<KubernetesObject & { spec: { groups: { rules: { alert: string; expr: string }[] }[] } }>(
+      objs,
+      "PrometheusRule",
+    );
+    const svc = one<KubernetesObject>(objs, "Service");
+    const rules = rule.spec.groups.flatMap((g) => g.rules);
+    assert.deepEqual(rules.map((r) => r.alert).sort(), [
+      "PoolfleetKesExpiringCritical",
+      "PoolfleetKesExpiringSoon",
+      "PoolfleetKesRenewalOverdue",
+      "PoolfleetKesRotationNotReady",
+      "PoolfleetOperatorDown",
+      "PoolfleetReconcileErrors",
+    ]);
+    for (const r of rules) {
+      assert.ok(r.expr.includes(`job="${svc.metadata!.name}"`), `${r.alert} selects the metrics Service's job`);
+      for (const m of metricsIn(r.expr)) assert.ok(exported.has(m), `${r.alert}: ${m} is exported`);
+    }
+    assert.match(rules.find((r) => r.alert === "PoolfleetKesExpiringSoon")!.expr, /< 7 \* 86400$/);
+    const cm = one<KubernetesObject & { data: Record<string, string> }>(objs, "ConfigMap");
+    assert.equal(cm.metadata?.labels?.grafana_dashboard, "1");
+    const dashboard = JSON.parse(cm.data["poolfleet-kes.json"]!) as {
+      uid: string;
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    assert.equal(dashboard.uid, "poolfleet-kes");
+    const queried = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => metricsIn(t.expr)));
+    for (const m of [
+      "poolfleet_kes_expiration_timestamp_seconds",
+      "poolfleet_kes_renewal_timestamp_seconds",
+      "poolfleet_kes_periods_remaining",
+      "poolfleet_kes_ready_status",
+    ])
+      assert.ok(queried.includes(m), `the dashboard shows ${m}`);
+    for (const m of queried) assert.ok(exported.has(m), `dashboard: ${m} is exported`);
   });
 
   test("--include-crds renders exactly the generated CRDs, and Chart.yaml's appVersion is the package's", async () => {
@@ -288,6 +344,7 @@ describe("the rendered chart on a real API server (server-side apply)", () => {
         { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
         { apiVersion: "v1", kind: "Namespace", metadata: { name: "pools-a" } },
         SERVICE_MONITOR_STAND_IN,
+        PROMETHEUS_RULE_STAND_IN,
       ]);
     },
     { timeout: 55 * 60_000 }, // a cold machine builds the binaries first
@@ -299,9 +356,14 @@ describe("the rendered chart on a real API server (server-side apply)", () => {
   test("the whole chart with its CRDs is accepted and every object reads back as rendered", async () => {
     const objs = await renderChart(bin, {
       includeCrds: true,
-      values: { "metrics.serviceMonitor.enabled": true },
+      values: {
+        "metrics.serviceMonitor.enabled": true,
+        "metrics.prometheusRule.enabled": true,
+        "metrics.grafanaDashboard.enabled": true,
+      },
     });
     const live = await applyManifests(cp.kc, objs);
+    assert.ok(live.some((o) => o.kind === "PrometheusRule") && live.some((o) => o.kind === "ConfigMap"));
     assert.equal(live.length, objs.length);
     const client = KubernetesObjectApi.makeApiClient(cp.kc);
     const d = (await client.read({
@@ -399,3 +461,28 @@ const SERVICE_MONITOR_STAND_IN: KubernetesObject = {
     ],
   },
 } as KubernetesObject;
+
+/** The same for the Prometheus Operator's PrometheusRule. */
+const PROMETHEUS_RULE_STAND_IN: KubernetesObject & { spec: unknown } = {
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: "prometheusrules.monitoring.coreos.com" },
+  spec: {
+    group: "monitoring.coreos.com",
+    names: {
+      kind: "PrometheusRule",
+      listKind: "PrometheusRuleList",
+      plural: "prometheusrules",
+      singular: "prometheusrule",
+    },
+    scope: "Namespaced",
+    versions: [
+      {
+        name: "v1",
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      },
+    ],
+  },
+};
