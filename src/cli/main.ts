@@ -5,6 +5,7 @@ import { type Command, type Output, parseFlags, usage } from "./command.ts";
 import { demo } from "./commands/demo.ts";
 import { devnetDown, devnetRotateKes, devnetStatusCommand, devnetUp } from "./commands/devnet.ts";
 import { genesisCreate } from "./commands/genesis.ts";
+import { kesSubmit } from "./commands/kes.ts";
 import { keysCheck } from "./commands/keys.ts";
 import { nodeIssueOpCert, nodeKeyGen, nodeKeyGenKes, nodeKeyGenVrf, nodeNewCounter } from "./commands/node.ts";
 import { queryKesPeriodInfo, queryLeadershipSchedule } from "./commands/query.ts";
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   devnetStatusCommand,
   devnetDown,
   devnetRotateKes,
+  kesSubmit,
   demo,
 ];
 

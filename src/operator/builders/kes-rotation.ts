@@ -88,8 +88,10 @@ export function offlineCommands(r: OpcertRequest): string {
     `# 2. Sign at the period computed online (never one from this machine's clock):`,
     `poolfleet-cli node issue-op-cert --kes-verification-key-file kes.vkey --cold-signing-key-file cold.skey \\`,
     `  --operational-certificate-issue-counter-file cold.counter --kes-period ${r.kesPeriod} --out-file node.cert`,
-    `# 3. Hand node.cert back (only node.cert; the KES signing key never leaves the cluster):`,
-    `kubectl -n ${r.owner.namespace} create secret generic ${signed} --from-file=node.cert`,
+    `# 3. Hand node.cert back (only node.cert; the KES signing key never leaves the cluster). poolfleet-cli checks`,
+    `#    it against this request first; plain kubectl works too:`,
+    `poolfleet-cli kes submit --rotation ${r.owner.name} --namespace ${r.owner.namespace} --op-cert-file node.cert`,
+    `#  or: kubectl -n ${r.owner.namespace} create secret generic ${signed} --from-file=node.cert`,
     "",
   ].join("\n");
 }
