@@ -343,8 +343,8 @@ describe("the rendered chart on a real API server (server-side apply)", () => {
       await applyManifests(cp.kc, [
         { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
         { apiVersion: "v1", kind: "Namespace", metadata: { name: "pools-a" } },
-        SERVICE_MONITOR_STAND_IN,
-        PROMETHEUS_RULE_STAND_IN,
+        prometheusOperatorStandIn("ServiceMonitor"),
+        prometheusOperatorStandIn("PrometheusRule"),
       ]);
     },
     { timeout: 55 * 60_000 }, // a cold machine builds the binaries first
@@ -435,54 +435,27 @@ describe("the rendered chart on a real API server (server-side apply)", () => {
 });
 
 /**
- * A stand-in for the Prometheus Operator's ServiceMonitor CRD (not part of this project): the real group, version
- * and kind with an open schema, so the API server can take the chart's ServiceMonitor.
+ * A stand-in for one of the Prometheus Operator's CRDs (not part of this project): the real group, version and kind
+ * with an open schema, so the API server can take the chart's ServiceMonitor and PrometheusRule.
  */
-const SERVICE_MONITOR_STAND_IN: KubernetesObject = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "servicemonitors.monitoring.coreos.com" },
-  spec: {
-    group: "monitoring.coreos.com",
-    names: {
-      kind: "ServiceMonitor",
-      listKind: "ServiceMonitorList",
-      plural: "servicemonitors",
-      singular: "servicemonitor",
+function prometheusOperatorStandIn(kind: string): KubernetesObject {
+  const singular = kind.toLowerCase();
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${singular}s.monitoring.coreos.com` },
+    spec: {
+      group: "monitoring.coreos.com",
+      names: { kind, listKind: `${kind}List`, plural: `${singular}s`, singular },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        },
+      ],
     },
-    scope: "Namespaced",
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
-      },
-    ],
-  },
-} as KubernetesObject;
-
-/** The same for the Prometheus Operator's PrometheusRule. */
-const PROMETHEUS_RULE_STAND_IN: KubernetesObject & { spec: unknown } = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "prometheusrules.monitoring.coreos.com" },
-  spec: {
-    group: "monitoring.coreos.com",
-    names: {
-      kind: "PrometheusRule",
-      listKind: "PrometheusRuleList",
-      plural: "prometheusrules",
-      singular: "prometheusrule",
-    },
-    scope: "Namespaced",
-    versions: [
-      {
-        name: "v1",
-        served: true,
-        storage: true,
-        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
-      },
-    ],
-  },
-};
+  } as KubernetesObject;
+}
