@@ -256,7 +256,7 @@ before(
 );
 after(async () => {
   await cp?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("poolfleet-operator with nothing but the chart's RBAC", { skip }, () => {

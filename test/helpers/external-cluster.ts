@@ -128,7 +128,9 @@ async function waitForApi(kc: KubeConfig, what: string, timeoutMs: number): Prom
       return;
     } catch (e) {
       if (Date.now() > deadline) {
-        throw new Error(`${what} did not answer GET namespace default within ${timeoutMs} ms: ${String(e)}`);
+        throw new Error(`${what} did not answer GET namespace default within ${timeoutMs} ms: ${String(e)}`, {
+          cause: e,
+        });
       }
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
     }

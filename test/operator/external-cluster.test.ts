@@ -38,7 +38,8 @@ interface Run {
 
 /** One test file in a child `node --test`, on the cluster `env` names; killed after CHILD_TIMEOUT_MS. */
 function runTestFile(file: string, env: Record<string, string>): Promise<Run> {
-  const { POOLFLEET_TEST_CLUSTER: _mode, KUBECONFIG: _kc, ...inherited } = process.env;
+  // NODE_TEST_CONTEXT would make the child think it runs inside this test and skip its files.
+  const { POOLFLEET_TEST_CLUSTER: _mode, KUBECONFIG: _kc, NODE_TEST_CONTEXT: _ctx, ...inherited } = process.env;
   const child = spawn(process.execPath, ["--test", "--test-reporter=spec", file], {
     cwd: ROOT,
     env: { ...inherited, ...env },
@@ -119,17 +120,29 @@ describe("POOLFLEET_TEST_CLUSTER=kubeconfig on a cluster the tests do not start"
     );
   });
 
-  test("a test needing kube-apiserver flags skips loudly, naming the flag, and fails nothing", async () => {
-    const r = await runTestFile("test/chart/operator.test.ts", {
-      POOLFLEET_TEST_CLUSTER: "kubeconfig",
-      KUBECONFIG: file,
+  const LOUD_SKIPS = [
+    {
+      file: "test/chart/operator.test.ts",
+      banner: /!! SKIPPING ON THIS CLUSTER: .*OwnerReferencesPermissionEnforcement/,
+      // A skipped describe is reported with its reason ("﹣ name # reason") and does not count its tests.
+      mark: /﹣ poolfleet-operator .* # POOLFLEET_TEST_CLUSTER=kubeconfig: .*kube-apiserver flags/,
+    },
+    {
+      file: "test/e2e/cluster.test.ts",
+      banner: /!! SKIPPING THE END-TO-END TIER: POOLFLEET_TEST_CLUSTER=kubeconfig: .*kwok's fake nodes/,
+      mark: /﹣ end-to-end tier: .* # POOLFLEET_TEST_CLUSTER=kubeconfig/,
+    },
+  ];
+  for (const { file: testFile, banner: loud, mark } of LOUD_SKIPS) {
+    test(`${testFile}, which needs what only envtest gives, skips loudly with the reason`, async () => {
+      const r = await runTestFile(testFile, { POOLFLEET_TEST_CLUSTER: "kubeconfig", KUBECONFIG: file });
+      assert.equal(r.code, 0, tail(r));
+      assert.equal(r.fail, 0, tail(r));
+      assert.equal(r.pass, 0, tail(r));
+      assert.match(r.out + r.err, loud, tail(r)); // the runner relays a file's stderr on its stdout
+      assert.match(r.out, mark, tail(r));
     });
-    assert.equal(r.code, 0, tail(r));
-    assert.equal(r.fail, 0, tail(r));
-    assert.equal(r.pass, 0, tail(r));
-    assert.ok(r.skipped > 0, tail(r));
-    assert.match(r.err, /!! SKIPPING ON THIS CLUSTER: .*OwnerReferencesPermissionEnforcement/, tail(r));
-  });
+  }
 
   describe("in process", () => {
     let external: ControlPlane;
