@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
+  ApiException,
   ApiextensionsV1Api,
   CoreV1Api,
   KubeConfig,
@@ -17,6 +18,7 @@ import {
   type V1CustomResourceDefinition,
 } from "@kubernetes/client-node";
 import { e2eMissing, type E2eOptions, type E2eParts, startE2e } from "./envtest-e2e.ts";
+import { banner, clusterMode, k3sCluster, kubeconfigCluster, unhonoured } from "./external-cluster.ts";
 import { freePort } from "./node-process.ts";
 import { exitedMessage, httpsStatus, poll, spawnLogged, stopProcess, Tail, type Tls } from "./processes.ts";
 
@@ -130,19 +132,40 @@ function subjectFor(name: string, groups: string[]): string {
  * (etcd, kube-apiserver) are built here when missing, as for every integration test.
  */
 export async function e2eSkipReason(): Promise<string | undefined> {
-  const reason = e2eMissing(await k8sAssets());
-  if (reason) {
-    const bar = "!".repeat(100);
-    console.error(`\n${bar}\nSKIPPING THE END-TO-END TIER: ${reason}\n${bar}\n`);
-  }
+  const mode = clusterMode();
+  const reason = mode === "envtest" ? e2eMissing(await k8sAssets()) : unhonoured(mode, { e2e: true });
+  if (reason) banner("SKIPPING THE END-TO-END TIER", reason);
+  return reason;
+}
+
+/**
+ * Why a test cannot run on the cluster POOLFLEET_TEST_CLUSTER selects with these options (an external cluster
+ * cannot take kube-apiserver flags, for one), or undefined. A reason is printed in a banner: skip the test with it.
+ */
+export function clusterSkipReason(options: ControlPlaneOptions): string | undefined {
+  const reason = unhonoured(clusterMode(), options);
+  if (reason) banner("SKIPPING ON THIS CLUSTER", reason);
   return reason;
 }
 
 /**
  * Starts etcd and kube-apiserver (and with `e2e`, the controllers, scheduler and kwok) and returns once the
- * apiserver is ready and the default namespace exists.
+ * apiserver is ready and the default namespace exists. POOLFLEET_TEST_CLUSTER=kubeconfig uses the cluster in
+ * KUBECONFIG instead, and =k3s a K3s container (external-cluster.ts); options they cannot honour throw (call
+ * clusterSkipReason first).
  */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const mode = clusterMode();
+  if (mode !== "envtest") {
+    const reason = unhonoured(mode, options);
+    if (reason) throw new Error(reason);
+    return mode === "k3s" ? k3sCluster(START_TIMEOUT_MS) : kubeconfigCluster(START_TIMEOUT_MS);
+  }
+  return startEnvtest(options);
+}
+
+/** The harness's own etcd + kube-apiserver whatever POOLFLEET_TEST_CLUSTER says (tests of the external modes). */
+export async function startEnvtest(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const assets = await k8sAssets();
   if (options.e2e) {
     const missing = e2eMissing(assets);
@@ -317,14 +340,27 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 }
 
 /**
- * Creates CRDs from their YAML text and waits until every one is Established. The YAML goes through client-node's
+ * Creates CRDs from their YAML text (replacing ones already there: an external cluster may hold an older copy,
+ * or another test file's) and waits until every one is Established. The YAML goes through client-node's
  * loadYaml: the typed API serialises by its own field names (xKubernetesValidations -> x-kubernetes-validations)
  * and silently drops keys it does not know, so a plain parsed object would lose every x-kubernetes-* extension.
  */
 export async function installCrds(kc: KubeConfig, yamlTexts: string[], timeoutMs = 30_000): Promise<void> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
   const crds = yamlTexts.map((text) => loadYaml<V1CustomResourceDefinition>(text));
-  for (const body of crds) await api.createCustomResourceDefinition({ body });
+  for (const body of crds) {
+    try {
+      await api.createCustomResourceDefinition({ body });
+    } catch (e) {
+      if (!(e instanceof ApiException && e.code === 409)) throw e;
+      const name = body.metadata!.name!;
+      const { resourceVersion } = (await api.readCustomResourceDefinition({ name })).metadata ?? {};
+      await api.replaceCustomResourceDefinition({
+        name,
+        body: { ...body, metadata: { ...body.metadata, resourceVersion } },
+      });
+    }
+  }
   const deadline = Date.now() + timeoutMs;
   for (const crd of crds) {
     const name = crd.metadata!.name!;
