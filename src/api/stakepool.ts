@@ -102,6 +102,11 @@ export const stakePoolStatus = z
         periodsLeft: z.int().describe("endPeriod minus currentPeriod; 0 or less means expired.").optional(),
         expiresAt: z.iso.datetime().describe("Wall-clock time the KES key expires.").optional(),
         counter: z.int().min(0).describe("Issue counter of the operational certificate.").optional(),
+        counterOnChain: z
+          .int()
+          .min(0)
+          .describe("The last issue counter the chain has seen for this pool, as the producer reports it.")
+          .optional(),
       })
       .describe("The KES window of the mounted operational certificate.")
       .optional(),

@@ -28,6 +28,10 @@ export function createMetrics() {
       "when the operational certificate's KES window ends (unix seconds)",
     ),
     opcertCounter: g("opcert_counter", "issue number of the operational certificate in use"),
+    chainOpcertCounter: g(
+      "chain_opcert_counter",
+      "the last operational-certificate issue number the chain has seen for this node's pool (a producer's only)",
+    ),
     forgingEnabled: g("forging_enabled", "1 when the node has consistent producer keys and forges"),
     keysValid: g("keys_valid", "1 when producer keys are configured and pass the consistency gate, 0 otherwise"),
   };

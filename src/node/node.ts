@@ -394,6 +394,10 @@ export class PoolfleetNode {
   }
 
   #updateTipMetrics(): void {
+    const gate = this.#gate;
+    const poolId = gate ? (gate.forging ? gate.keys.poolId : gate.poolId) : undefined;
+    const onChain = poolId ? this.#chain.state.counters.get(poolId) : undefined;
+    if (onChain !== undefined) this.metrics.chainOpcertCounter.set(Number(onChain));
     const tip = this.#chain.tip;
     if (!tip) return;
     this.metrics.tipSlot.set(Number(tip.slot));

@@ -70,6 +70,7 @@ describe("poolfleet-node as a node-to-node server", () => {
     }
     assert.ok(awaitedOne, "the client waited at the tip and got the next forged block");
     assert.ok((await node.metric("poolfleet_peers_connected"))! >= 1);
+    assert.equal(await node.metric("poolfleet_chain_opcert_counter"), 0, "the chain has seen its certificate's 0");
     const fetched = await peer.blockFetch.fetchRange(points[0]!, points.at(-1)!);
     assert.equal(fetched?.length, points.length);
     peer.close();

@@ -435,7 +435,12 @@ describe("KesRotation controller, Auto", () => {
 });
 
 /** A pool whose certificate has two KES periods left, under an Auto rotation (due at once). */
-async function autoPool(ns: string, p: string, extraSpec: Record<string, unknown> = {}) {
+async function autoPool(
+  ns: string,
+  p: string,
+  extraSpec: Record<string, unknown> = {},
+  rotationSpec: Record<string, unknown> = {},
+) {
   const keys = poolKeys(periodAt(nowMs) - 60);
   await core.createNamespace({ body: { metadata: { name: ns } } });
   await core.createNamespacedConfigMap({
@@ -456,9 +461,43 @@ async function autoPool(ns: string, p: string, extraSpec: Record<string, unknown
     poolRef: { name: p },
     mode: "Auto",
     auto: { coldKeySecretRef: { name: `${p}-cold-skey` }, acknowledgeColdKeyInCluster: true },
+    ...rotationSpec,
   });
   return keys;
 }
+
+describe("the counter on chain", () => {
+  test("when the producer reports the chain's counter, the next certificate carries one above it", async () => {
+    const ns = "kes-e";
+    await autoPool(ns, "e", {}, { suspend: true });
+    await waitFor("the pool's status", async () => ((await getPool(ns, "e")).status?.kes ? true : undefined));
+    // What the StakePool controller writes from the producer's poolfleet_chain_opcert_counter; no node runs in this
+    // tier, so the test writes it, under its own field manager (the controller does not own the field then).
+    await raw.request("PATCH", `/apis/${GROUP}/${VERSION}/namespaces/${ns}/stakepools/e/status`, {
+      query: { fieldManager: "test-node-figures", force: true },
+      contentType: "application/apply-patch+yaml",
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: "StakePool",
+        metadata: { name: "e" },
+        status: { kes: { counterOnChain: 3 } },
+      },
+    });
+    await custom.patchNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: "kesrotations",
+      name: "e-kes",
+      body: [{ op: "replace", path: "/spec/suspend", value: false }],
+    });
+    const rot = await waitFor("the rotation with counter 4", async () => {
+      const x = await getRotation(ns, "e-kes");
+      return x.status?.lastRotation ? x : undefined;
+    });
+    assert.equal(rot.status!.lastRotation!.counter, 4, "one above the chain's 3, not above the certificate's 0");
+  });
+});
 
 describe("crash between the swap and its record", () => {
   test("an operator that dies right after writing the pool's Secret: the next one finishes with one key and one counter", async () => {

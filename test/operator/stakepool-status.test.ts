@@ -39,6 +39,16 @@ test("a ready producer that says it forges: phase Forging, with tip and blocks f
   assert.equal(cond(s, "KeysValid").lastTransitionTime, "2026-01-01T00:00:00Z");
 });
 
+test("the counter on chain the producer reports goes into status.kes beside the certificate's", () => {
+  const s = stakePoolStatus({
+    ...base,
+    scrape: { ok: true, figures: { forgingEnabled: 1, chainOpcertCounter: 1 } },
+  });
+  assert.deepEqual(s.kes, { startPeriod: 5, counter: 2, counterOnChain: 1 });
+  const garbage = stakePoolStatus({ ...base, scrape: { ok: true, figures: { chainOpcertCounter: -1 } } });
+  assert.deepEqual(garbage.kes, { startPeriod: 5, counter: 2 }, "a nonsense figure is left out");
+});
+
 test("ready but not forging is Degraded; unreadable metrics leave Forging Unknown and the phase Progressing", () => {
   const notForging = stakePoolStatus({ ...base, scrape: { ok: true, figures: { forgingEnabled: 0 } } });
   assert.equal(notForging.phase, "Degraded");

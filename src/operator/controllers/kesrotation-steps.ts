@@ -97,6 +97,8 @@ export interface Tracked {
   runningHash: string;
   obs: RotationObservation;
   persist: () => Promise<void>;
+  /** The last issue counter used (on chain when known): the new certificate carries the next one. */
+  lastCounter: number;
   /** The producer's first leader slot within `minutes`, if it reports one. */
   nextLeaderSlot: (minutes: number) => Promise<{ slot: string; at: string } | undefined>;
 }
@@ -175,7 +177,7 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
       };
       return;
     }
-    const counter = t.running.sequenceNumber + 1;
+    const counter = t.lastCounter + 1;
     r = obs.rotation = {
       step: "Staging",
       counter,

@@ -20,6 +20,7 @@ import { kesRotationSpec, type KesRotationStatus } from "../../api/kesrotation.t
 import { stakePoolSpec } from "../../api/stakepool.ts";
 import { SIGNED_FILE } from "../builders/kes-rotation.ts";
 import { type KesMetrics, type KesSeries, registerKesMetrics } from "../kes/metrics.ts";
+import { lastCounter } from "../kes/gate.ts";
 import { kesSchedule, parseRenewBefore, reminderToSend } from "../kes/schedule.ts";
 import { keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
@@ -153,7 +154,13 @@ async function reconcile(
     const revision = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: revisionName });
     if (!revision) throw new Stop("RevisionNotFound", `Key revision Secret ${revisionName} does not exist`);
     const running = certIn(revision.data, `Secret ${revisionName}, key ${SIGNED_FILE}`);
-    obs.counter = running.sequenceNumber;
+    // The last counter used: the chain's when the producer reports it (a certificate never forged with does not
+    // raise it), else the running certificate's.
+    const last = lastCounter({
+      ...(pool.status?.kes?.counterOnChain !== undefined ? { onChain: pool.status.kes.counterOnChain } : {}),
+      previousOpcert: running.sequenceNumber,
+    })!;
+    obs.counter = last.value;
     const schedule = kesSchedule({
       clock,
       opcert: running,
@@ -229,6 +236,7 @@ async function reconcile(
         obs,
         persist,
         nextLeaderSlot: nextLeader,
+        lastCounter: last.value,
       };
       await rotate(ctx, t);
     }

@@ -105,7 +105,11 @@ export function stakePoolStatus(o: PoolObservation): StakePoolStatus {
           : "Progressing";
   const figures = o.scrape?.ok ? o.scrape.figures : undefined;
   const tip = figures ? tipOf(figures) : undefined;
-  const kes = kesOf(o.facts);
+  const onChain = figures?.chainOpcertCounter;
+  const kes =
+    onChain !== undefined && Number.isInteger(onChain) && onChain >= 0
+      ? { ...kesOf(o.facts), counterOnChain: onChain }
+      : kesOf(o.facts);
   return {
     observedGeneration: o.generation,
     phase,

@@ -12,6 +12,7 @@ export const NODE_METRICS = {
   kesPeriodsRemaining: "poolfleet_kes_periods_remaining",
   kesExpirySeconds: "poolfleet_kes_expiration_timestamp_seconds",
   opcertCounter: "poolfleet_opcert_counter",
+  chainOpcertCounter: "poolfleet_chain_opcert_counter",
   forgingEnabled: "poolfleet_forging_enabled",
   keysValid: "poolfleet_keys_valid",
 } as const;
