@@ -8,13 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { testClock } from "./test-genesis.ts";
 import { main } from "../../../src/cli/main.ts";
 import { bytesToHex } from "../../../src/crypto/bytes.ts";
-import { parseShelleyGenesis } from "../../../src/formats/genesis.ts";
 import { keyHash } from "../../../src/formats/keyset-check.ts";
 import { KEY_KINDS, readKeyFile } from "../../../src/formats/keys.ts";
 import { type OperationalCertificate, readOperationalCertificate } from "../../../src/formats/opcert.ts";
-import { SlotClock } from "../../../src/formats/slot-clock.ts";
 import { checkRotation, GATE_CHECKS, lastCounter, type RotationCandidate } from "../../../src/operator/kes/gate.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
 
@@ -23,24 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), "pf-kes-gate-"));
 const at = (name: string) => join(dir, name);
 
 // Mainnet-like periods (129600 one-second slots) on a network that started 2026-01-01; "now" is period 20.
-const clock = new SlotClock(
-  parseShelleyGenesis(
-    Buffer.from(
-      JSON.stringify({
-        systemStart: "2026-01-01T00:00:00Z",
-        networkMagic: 42,
-        networkId: "Testnet",
-        activeSlotsCoeff: 0.05,
-        securityParam: 2160,
-        epochLength: 432000,
-        slotLength: 1,
-        slotsPerKESPeriod: 129600,
-        maxKESEvolutions: 62,
-      }),
-    ),
-    "test-genesis.json",
-  ),
-);
+const clock = testClock();
 const NOW_PERIOD = 20;
 const now = new Date(clock.timeOfKesPeriod(NOW_PERIOD) + 3_600_000);
 

@@ -2,30 +2,12 @@
 // test clock, two rotations side by side, an unreadable certificate, and a deleted rotation's series gone.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { testClock } from "./test-genesis.ts";
 import { Registry } from "prom-client";
-import { parseShelleyGenesis } from "../../../src/formats/genesis.ts";
-import { SlotClock } from "../../../src/formats/slot-clock.ts";
 import { registerKesMetrics } from "../../../src/operator/kes/metrics.ts";
 import { DAY_MS, kesSchedule } from "../../../src/operator/kes/schedule.ts";
 
-const clock = new SlotClock(
-  parseShelleyGenesis(
-    Buffer.from(
-      JSON.stringify({
-        systemStart: "2026-01-01T00:00:00Z",
-        networkMagic: 42,
-        networkId: "Testnet",
-        activeSlotsCoeff: 0.05,
-        securityParam: 2160,
-        epochLength: 432000,
-        slotLength: 1,
-        slotsPerKESPeriod: 129600,
-        maxKESEvolutions: 62,
-      }),
-    ),
-    "test-genesis.json",
-  ),
-);
+const clock = testClock();
 const START_S = Date.parse("2026-01-01T00:00:00Z") / 1000;
 const PERIOD_S = 129600;
 

@@ -2,8 +2,9 @@
 // (exactly at a threshold, expired, a certificate that starts in the future, renewBefore longer than the window).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { testGenesis } from "./test-genesis.ts";
 import { InputError } from "../../../src/formats/errors.ts";
-import { parseShelleyGenesis, readShelleyGenesis } from "../../../src/formats/genesis.ts";
+import { readShelleyGenesis } from "../../../src/formats/genesis.ts";
 import { SlotClock } from "../../../src/formats/slot-clock.ts";
 import {
   DAY_MS,
@@ -17,25 +18,7 @@ import { fixturePath } from "../../helpers/fixtures.ts";
 const START = Date.parse("2026-01-01T00:00:00Z");
 const PERIOD_MS = 129_600_000; // 129600 one-second slots: mainnet's 36-hour KES period
 
-function genesis(over: Record<string, unknown> = {}) {
-  return parseShelleyGenesis(
-    Buffer.from(
-      JSON.stringify({
-        systemStart: "2026-01-01T00:00:00Z",
-        networkMagic: 42,
-        networkId: "Testnet",
-        activeSlotsCoeff: 0.05,
-        securityParam: 2160,
-        epochLength: 432000,
-        slotLength: 1,
-        slotsPerKESPeriod: 129600,
-        maxKESEvolutions: 62,
-        ...over,
-      }),
-    ),
-    "test-genesis.json",
-  );
-}
+const genesis = testGenesis;
 
 const clock = new SlotClock(genesis());
 // An opcert starting at period 10: valid from START + 10 periods to START + 72 periods (93 days).
