@@ -4,7 +4,7 @@
 // the writes per minute once nothing changes (target 0: an unchanged pool's reconcile writes nothing), and the
 // operator's resident memory (target under 200 MB).
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,7 @@ import { KEY_KINDS, OPCERT_TYPE } from "../src/formats/keys.ts";
 import { encodeOperationalCertificate } from "../src/formats/opcert.ts";
 import { KubeClient } from "../src/operator/manager/client.ts";
 import { networkClock } from "../src/operator/networks.ts";
-import { installCrds, startControlPlane } from "../test/helpers/envtest.ts";
+import { installProjectCrds, startControlPlane } from "../test/helpers/envtest.ts";
 import { issue, newKes, newPool, newVrf } from "../test/helpers/keyset.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -64,13 +64,7 @@ export async function benchOperator(pools: number, steadySeconds: number): Promi
   const dir = mkdtempSync(join(tmpdir(), "pf-bench-operator-"));
   let operator: ReturnType<typeof spawn> | undefined;
   try {
-    const crdDir = join(ROOT, "crds");
-    await installCrds(
-      cp.kc,
-      readdirSync(crdDir)
-        .filter((f) => f.endsWith(".yaml"))
-        .map((f) => readFileSync(join(crdDir, f), "utf8")),
-    );
+    await installProjectCrds(cp.kc);
     await raw.request("POST", "/api/v1/namespaces", { body: { metadata: { name: NS } } });
     const kubeconfig = join(dir, "kubeconfig");
     writeFileSync(kubeconfig, cp.kc.exportConfig(), { mode: 0o600 });

@@ -2,11 +2,10 @@
 // becomes the `<rotation>-signed` Secret; one for another KES key, counter or period is refused by name and writes
 // nothing; a rotation that does not exist, or has no request, and a file that is not a certificate are clear errors.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import { encodeCbor } from "../../src/formats/cbor.ts";
@@ -14,10 +13,9 @@ import { renderEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate, type OperationalCertificate } from "../../src/formats/opcert.ts";
 import { runCli } from "../helpers/cli.ts";
-import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { issue, newKes, newPool } from "../helpers/keyset.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NS = "pools";
 const dir = mkdtempSync(join(tmpdir(), "pf-kes-submit-"));
 let cp: ControlPlane;
@@ -45,11 +43,7 @@ const signedSecret = () =>
 before(
   async () => {
     cp = await startControlPlane();
-    const crds = join(ROOT, "crds");
-    await installCrds(
-      cp.kc,
-      readdirSync(crds).map((f) => readFileSync(join(crds, f), "utf8")),
-    );
+    await installProjectCrds(cp.kc);
     kubeconfig = join(dir, "kubeconfig");
     writeFileSync(kubeconfig, cp.kc.exportConfig(), { mode: 0o600 });
     const core = cp.kc.makeApiClient(CoreV1Api);

@@ -6,11 +6,10 @@
 // collector remove every object the operator made for it, down to the Relay's. Skips (loudly) without the e2e
 // binaries; .ci/run builds them.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import {
   ApiException,
   AppsV1Api,
@@ -33,11 +32,10 @@ import { KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { runCli } from "../helpers/cli.ts";
-import { type ControlPlane, e2eSkipReason, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { type ControlPlane, e2eSkipReason, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
 import { waitFor } from "../helpers/node-process.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const skip = await e2eSkipReason();
 const NS = "e2e-pool";
 const HOT = ["kes.skey", "vrf.skey", "node.cert"];
@@ -75,13 +73,7 @@ describe("a StakePool end to end (scheduler, controllers, kwok)", { skip }, () =
       apps = cp.kc.makeApiClient(AppsV1Api);
       custom = cp.kc.makeApiClient(CustomObjectsApi);
       raw = new KubeClient(cp.kc);
-      const crds = join(ROOT, "crds");
-      await installCrds(
-        cp.kc,
-        readdirSync(crds)
-          .filter((f) => f.endsWith(".yaml"))
-          .map((f) => readFileSync(join(crds, f), "utf8")),
-      );
+      await installProjectCrds(cp.kc);
       dir = mkdtempSync(join(tmpdir(), "pf-e2e-pool-"));
       const made = await runCli(["genesis", "create", "--pools", "1", "--out-dir", join(dir, "devnet")]);
       assert.equal(made.code, 0, made.stderr);

@@ -4,7 +4,7 @@
 // service-account tokens. The binaries come from scripts/k8s-binaries.sh, which builds them from the Go module
 // proxy when they are missing (about 6 minutes on 2 cores) and is a no-op otherwise.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -337,6 +337,15 @@ export async function startEnvtest(options: ControlPlaneOptions = {}): Promise<C
     err.message += `\n${logs().slice(-4000)}`;
     throw err;
   }
+}
+
+/** Installs the project's CRDs (crds/*.yaml, which the stale-file test keeps equal to the zod schemas). */
+export async function installProjectCrds(kc: KubeConfig): Promise<void> {
+  const dir = fileURLToPath(new URL("../../crds/", import.meta.url));
+  const texts = readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => readFileSync(join(dir, f), "utf8"));
+  await installCrds(kc, texts);
 }
 
 /**

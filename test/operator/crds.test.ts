@@ -2,9 +2,7 @@
 // exactly as Zod defaults them, bad specs refused at admission with readable messages, immutable fields kept,
 // and the status and scale subresources working.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import {
   ApiException,
   ApiextensionsV1Api,
@@ -18,10 +16,9 @@ import { kesRotationSpec } from "../../src/api/kesrotation.ts";
 import { multikeyGroupSpec } from "../../src/api/multikeygroup.ts";
 import { relaySpec } from "../../src/api/relay.ts";
 import { stakePoolSpec } from "../../src/api/stakepool.ts";
-import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { BAD, GOOD, KINDS_BY_NAME, type KindName } from "./crd-cases.ts";
 
-const CRD_DIR = fileURLToPath(new URL("../../crds/", import.meta.url));
 const NS = "default";
 const ZOD: Record<KindName, z.ZodType> = {
   StakePool: stakePoolSpec,
@@ -67,10 +64,7 @@ before(
   async () => {
     cp = await startControlPlane();
     api = cp.kc.makeApiClient(CustomObjectsApi);
-    const crds = readdirSync(CRD_DIR)
-      .filter((f) => f.endsWith(".yaml"))
-      .map((f) => readFileSync(CRD_DIR + f, "utf8"));
-    await installCrds(cp.kc, crds);
+    await installProjectCrds(cp.kc);
   },
   { timeout: 55 * 60_000 }, // a cold machine builds the binaries first
 );

@@ -24,7 +24,7 @@ import { relayController } from "../../src/operator/controllers/relay.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { runCli } from "../helpers/cli.ts";
-import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -95,13 +95,7 @@ async function operatorObjects(ns: string): Promise<string[]> {
 before(
   async () => {
     cp = await startControlPlane();
-    const dir = join(ROOT, "crds");
-    await installCrds(
-      cp.kc,
-      readdirSync(dir)
-        .filter((f) => f.endsWith(".yaml"))
-        .map((f) => readFileSync(join(dir, f), "utf8")),
-    );
+    await installProjectCrds(cp.kc);
     m = new Manager({ kc: cp.kc, log, controllers: [stakePoolController(), relayController()] });
     await m.start();
   },

@@ -8,12 +8,11 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject } from "@kubernetes/client-node";
 import type { KesRotationStatus } from "../../src/api/kesrotation.ts";
 import { GROUP, VERSION } from "../../src/api/common.ts";
@@ -33,11 +32,10 @@ import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
 import { networkClock } from "../../src/operator/networks.ts";
 import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
-import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { startNode } from "../helpers/node-process.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
 
 let cp: ControlPlane;
@@ -177,13 +175,7 @@ before(
     apps = cp.kc.makeApiClient(AppsV1Api);
     custom = cp.kc.makeApiClient(CustomObjectsApi);
     raw = new KubeClient(cp.kc);
-    const dir = join(ROOT, "crds");
-    await installCrds(
-      cp.kc,
-      readdirSync(dir)
-        .filter((f) => f.endsWith(".yaml"))
-        .map((f) => readFileSync(join(dir, f), "utf8")),
-    );
+    await installProjectCrds(cp.kc);
     webhook = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));

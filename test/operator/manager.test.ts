@@ -4,7 +4,7 @@
 // and an operator process killed between two writes converges after restart.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -14,7 +14,7 @@ import pino from "pino";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import { KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager, type ManagerOptions } from "../../src/operator/manager/manager.ts";
-import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { GOOD } from "./crd-cases.ts";
 import { FaultInjectingApi } from "./fixtures/fault-injecting-api.ts";
 import { PROBE, probeConfigMap, probeController } from "./fixtures/probe-controller.ts";
@@ -117,13 +117,7 @@ before(
     cp = await startControlPlane();
     core = cp.kc.makeApiClient(CoreV1Api);
     custom = cp.kc.makeApiClient(CustomObjectsApi);
-    const dir = join(ROOT, "crds");
-    await installCrds(
-      cp.kc,
-      readdirSync(dir)
-        .filter((f) => f.endsWith(".yaml"))
-        .map((f) => readFileSync(join(dir, f), "utf8")),
-    );
+    await installProjectCrds(cp.kc);
   },
   { timeout: 55 * 60_000 },
 );

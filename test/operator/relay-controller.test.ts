@@ -4,11 +4,10 @@
 // down removes the relay's own Service; and a relay pod's tip is read from a real poolfleet-node's /metrics.
 // (No kubelet runs here: the test writes the relay pod and its status itself, pointing at the node on loopback.)
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import {
   AppsV1Api,
   CoreV1Api,
@@ -22,11 +21,10 @@ import type { RelayStatus } from "../../src/api/relay.ts";
 import { parseTopology } from "../../src/formats/topology.ts";
 import { RELAY_CONTROLLER, relayController } from "../../src/operator/controllers/relay.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
-import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { runCli } from "../helpers/cli.ts";
 import { startNode, waitFor as waitForNode, type RunningNode } from "../helpers/node-process.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const log = pino({ level: process.env.POOLFLEET_TEST_LOG ?? "silent" });
 const NS = "relays";
 
@@ -89,13 +87,7 @@ before(
     cp = await startControlPlane();
     core = cp.kc.makeApiClient(CoreV1Api);
     custom = cp.kc.makeApiClient(CustomObjectsApi);
-    const dir = join(ROOT, "crds");
-    await installCrds(
-      cp.kc,
-      readdirSync(dir)
-        .filter((f) => f.endsWith(".yaml"))
-        .map((f) => readFileSync(join(dir, f), "utf8")),
-    );
+    await installProjectCrds(cp.kc);
     await core.createNamespace({ body: { metadata: { name: NS } } });
     m = new Manager({
       kc: cp.kc,

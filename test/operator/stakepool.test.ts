@@ -29,7 +29,7 @@ import { Manager } from "../../src/operator/manager/manager.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
 import { runCli } from "../helpers/cli.ts";
-import { type ControlPlane, installCrds, startControlPlane } from "../helpers/envtest.ts";
+import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
 import { newKes } from "../helpers/keyset.ts";
 import { freePort } from "../helpers/node-process.ts";
@@ -170,13 +170,7 @@ before(
     apps = cp.kc.makeApiClient(AppsV1Api);
     custom = cp.kc.makeApiClient(CustomObjectsApi);
     raw = new KubeClient(cp.kc);
-    const dir = join(ROOT, "crds");
-    await installCrds(
-      cp.kc,
-      readdirSync(dir)
-        .filter((f) => f.endsWith(".yaml"))
-        .map((f) => readFileSync(join(dir, f), "utf8")),
-    );
+    await installProjectCrds(cp.kc);
   },
   { timeout: 55 * 60_000 },
 );
