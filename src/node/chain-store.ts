@@ -4,7 +4,7 @@
 // A switch is worked out in full on a separate NodeChain before the database is touched, so an invalid fork, or a
 // crash half way, never leaves a database that disagrees with its state.
 import { type Block, decodeBlock } from "../chain/block.ts";
-import { decodeHeader, type Header } from "../chain/header.ts";
+import type { Header } from "../chain/header.ts";
 import { type ChainSelectView, compareTips } from "../consensus/chain-selection.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { ChainDbSource } from "../network/chain-db-source.ts";
@@ -104,17 +104,17 @@ export class ChainStore {
   }
 
   /** Validate `block` on the tip and append it durably; nothing changes when it does not validate. */
-  extend(bytes: Uint8Array, block: Block = decodeBlock(bytes)): BlockResult {
-    const result = this.#append(bytes, block, true);
+  extend(block: Block): BlockResult {
+    const result = this.#append(block, true);
     if (result.ok) this.source.notify();
     return result;
   }
 
-  #append(bytes: Uint8Array, block: Block, sync: boolean): BlockResult {
+  #append(block: Block, sync: boolean): BlockResult {
     const result = this.#chain.applyBlock(block);
     if (!result.ok) return result;
     const h = block.header;
-    this.db.append(bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync });
+    this.db.append(block.bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync });
     const last = this.#lastSnapshot;
     if (this.db.length - last.blocks >= SNAPSHOT_EVERY && Date.now() - last.at >= SNAPSHOT_MIN_MS) {
       if (!sync) this.db.sync(); // a snapshot must never be ahead of the durable chain
@@ -128,16 +128,15 @@ export class ChainStore {
    * to them when their tip is strictly better than ours (Praos chain selection) and the rollback is at most k.
    * When extending, the valid prefix is kept and the first invalid block is reported.
    */
-  adopt(keep: number, blocks: readonly Uint8Array[]): AdoptResult {
+  adopt(keep: number, blocks: readonly Block[]): AdoptResult {
     if (blocks.length === 0) return { ok: true, results: [], hashes: [], rolledBack: 0 };
     if (keep === this.db.length) {
       // A batch is made durable once, then announced: one fsync pair per batch, not per block.
       const results: BlockResult[] = [];
       const hashes: Uint8Array[] = [];
       let failure: string | undefined;
-      for (const bytes of blocks) {
-        const block = decodeBlock(bytes);
-        const r = this.#append(bytes, block, false);
+      for (const block of blocks) {
+        const r = this.#append(block, false);
         if (!r.ok) {
           failure = r.message;
           break;
@@ -162,29 +161,25 @@ export class ChainStore {
         reason: "too-deep",
         message: `fork is ${rollback} blocks deep, more than k = ${this.k} (ForkTooDeep)`,
       };
-    const candidate = decodeHeader(decodeBlock(blocks[blocks.length - 1]!).header.bytes);
     const ours = this.tipHeader()!;
-    if (compareTips(selectView(candidate), selectView(ours)) <= 0)
+    if (compareTips(selectView(blocks[blocks.length - 1]!.header), selectView(ours)) <= 0)
       return { ok: false, reason: "not-better", message: "the fork is not better than our chain" };
     return this.#switch(keep, blocks);
   }
 
-  #switch(keep: number, blocks: readonly Uint8Array[]): AdoptResult {
+  #switch(keep: number, blocks: readonly Block[]): AdoptResult {
     const { chain } = this.#chainAt(keep);
     const results: BlockResult[] = [];
-    for (const bytes of blocks) {
-      const r = chain.applyBlock(decodeBlock(bytes));
+    for (const block of blocks) {
+      const r = chain.applyBlock(block);
       if (!r.ok) return { ok: false, reason: "invalid", message: `fork block ${results.length + 1}: ${r.message}` };
       results.push(r);
     }
     const rolledBack = this.db.length - keep;
     this.db.truncate(keep);
-    const hashes: Uint8Array[] = [];
-    for (const bytes of blocks) {
-      const h = decodeBlock(bytes).header;
+    for (const { bytes, header: h } of blocks)
       this.db.append(bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync: false });
-      hashes.push(h.hash);
-    }
+    const hashes = blocks.map((b) => b.header.hash);
     this.db.sync();
     this.#chain = chain;
     this.source.notify();

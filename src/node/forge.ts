@@ -63,11 +63,10 @@ export function leaderSlots(
   const slots: bigint[] = [];
   let complete = true;
   for (let slot = from; slot < from + BigInt(count); slot++) {
-    const pool = stakeFor(rules.clock.epochOfSlot(Number(slot)))?.get(keys.poolId);
-    if (!pool) {
-      if (!stakeFor(rules.clock.epochOfSlot(Number(slot)))) complete = false;
-      continue;
-    }
+    const stake = stakeFor(rules.clock.epochOfSlot(Number(slot)));
+    if (!stake) complete = false;
+    const pool = stake?.get(keys.poolId);
+    if (!pool) continue;
     const output = vrfEvaluate(keys.vrf, praosVrfInput(slot, noncesAt(state, rules, slot).epochNonce));
     if (checkLeaderNatValue(praosLeaderValue(output), pool.stake, rules.params.activeSlotCoeff)) slots.push(slot);
   }

@@ -320,7 +320,7 @@ export class PoolfleetNode {
     }
     this.metrics.slotsLed.inc();
     const h = outcome.header;
-    const result = this.#store.extend(outcome.block, decodeBlock(outcome.block));
+    const result = this.#store.extend(decodeBlock(outcome.block));
     if (!result.ok) {
       this.log.error({ slot: `${slot}`, error: result.message }, "forged block failed validation; not adopted");
       return;

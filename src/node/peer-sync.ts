@@ -4,7 +4,7 @@
 // where our chain state can judge them (they extend our tip in the ledger's epoch), pass full Praos header
 // validation before any body is fetched. A peer that breaks a rule is disconnected with the reason; the node and
 // the other peers carry on.
-import { decodeBlock } from "../chain/block.ts";
+import { type Block, decodeBlock } from "../chain/block.ts";
 import { decodeHeader, type Header, HeaderDecodeError } from "../chain/header.ts";
 import { applyHeader, type ChainState } from "../consensus/chain-state.ts";
 import { type ChainSelectView, compareTips } from "../consensus/chain-selection.ts";
@@ -168,18 +168,18 @@ class PeerSync {
     if (!blocks) throw new PeerRuleBroken("block-fetch: the peer does not have the blocks it announced");
     if (blocks.length !== this.#pending.length)
       throw new PeerRuleBroken(`block-fetch: asked for ${this.#pending.length} blocks, got ${blocks.length}`);
-    const bytes = blocks.map((b) => b.bytes);
-    bytes.forEach((b, i) => {
-      let hash: Uint8Array;
+    const decoded = blocks.map((b, i): Block => {
+      let block: Block;
       try {
-        hash = decodeBlock(b).header.hash;
+        block = decodeBlock(b.bytes);
       } catch (error) {
         throw new PeerRuleBroken(`block-fetch: undecodable block: ${(error as Error).message}`);
       }
-      if (!equalBytes(hash, this.#pending[i]!.hash))
+      if (!equalBytes(block.header.hash, this.#pending[i]!.hash))
         throw new PeerRuleBroken(`block-fetch: block ${i + 1} of the range is not the one announced`);
+      return block;
     });
-    const result = store.adopt(keep, bytes);
+    const result = store.adopt(keep, decoded);
     if (result.ok) {
       this.#base = to;
       this.#pending = [];
