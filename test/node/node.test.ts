@@ -10,7 +10,7 @@ import { decodeBlock } from "../../src/chain/block.ts";
 import { NodeChain } from "../../src/node/chain.ts";
 import { loadNetwork } from "../../src/node/config.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
-import { runCli } from "../helpers/cli.ts";
+import { createDevnet, runCli } from "../helpers/cli.ts";
 import { startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-node-"));
@@ -56,23 +56,7 @@ function validateDatabase(db: string): number {
 
 before(async () => {
   // 0.1 s slots and f = 1/2 with all the stake: about five blocks a second.
-  const r = await runCli([
-    "genesis",
-    "create",
-    "--pools",
-    "1",
-    "--out-dir",
-    devnet,
-    "--slot-length",
-    "0.1",
-    "--epoch-length",
-    "100",
-    "--active-slot-coeff",
-    "0.5",
-    "--security-param",
-    "5",
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+  await createDevnet(devnet, { slotLength: "0.1", epochLength: 100, activeSlotCoeff: "0.5", securityParam: 5 });
 });
 after(() => {
   for (const n of running) n.child.kill("SIGKILL");

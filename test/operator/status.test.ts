@@ -21,7 +21,7 @@ import {
   scrapeNode,
   tipOf,
 } from "../../src/operator/status/node-metrics.ts";
-import { runCli } from "../helpers/cli.ts";
+import { createDevnet } from "../helpers/cli.ts";
 import { readFixture, readFixtureJson } from "../helpers/fixtures.ts";
 import { startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
 
@@ -127,23 +127,7 @@ describe("scraping a real poolfleet-node", () => {
   let node: RunningNode;
 
   before(async () => {
-    const r = await runCli([
-      "genesis",
-      "create",
-      "--pools",
-      "1",
-      "--out-dir",
-      devnet,
-      "--slot-length",
-      "0.1",
-      "--epoch-length",
-      "100",
-      "--active-slot-coeff",
-      "0.5",
-      "--security-param",
-      "5",
-    ]);
-    assert.equal(r.code, 0, r.stderr);
+    await createDevnet(devnet, { slotLength: "0.1", epochLength: 100, activeSlotCoeff: "0.5", securityParam: 5 });
     node = await startNode([
       "--config",
       join(devnet, "config.json"),
