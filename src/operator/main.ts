@@ -3,7 +3,6 @@
 // the operator could not start (the Deployment restarts it; it campaigns again).
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
 import pino, { type Logger } from "pino";
 import type { Registry } from "prom-client";
 import { controllers as registered } from "./controllers/index.ts";
@@ -11,9 +10,13 @@ import { kesMetricsRegistry } from "./controllers/kesrotation.ts";
 import type { Controller } from "./manager/context.ts";
 import { Manager } from "./manager/manager.ts";
 import { SecretRedactor } from "./manager/redact.ts";
+import { loadCredentials } from "./manager/credentials.ts";
 
 const FLAGS = {
-  kubeconfig: { type: "string", help: "kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)" },
+  kubeconfig: {
+    type: "string",
+    help: "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod's service account)",
+  },
   namespace: { type: "string", multiple: true, help: "namespace to watch; repeatable (default: all)" },
   "leader-elect": { type: "boolean", help: "elect one active replica through a Lease (default: false)" },
   "lease-namespace": { type: "string", help: "namespace of the Lease (default: the pod's namespace)" },
@@ -110,13 +113,6 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv): Operator
   };
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 /** JSON lines; every string and object logged passes the secret redactor. */
 export function operatorLogger(level: string, redactor: SecretRedactor, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -155,7 +151,7 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv, contro
   let manager: Manager;
   try {
     manager = new Manager({
-      kc: loadKubeConfig(opts.kubeconfig),
+      kc: await loadCredentials(opts.kubeconfig),
       controllers,
       log,
       redactor,

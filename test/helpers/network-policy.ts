@@ -16,12 +16,8 @@
 //    protocol defaults to TCP.
 // ipBlock against pod IPs is implementation-defined in Kubernetes (the docs say ipBlock is meant for addresses
 // outside the cluster); this evaluator matches it on any address, which is the stricter reading for tests.
-import type {
-  V1LabelSelector,
-  V1NetworkPolicy,
-  V1NetworkPolicyPeer,
-  V1NetworkPolicyPort,
-} from "@kubernetes/client-node";
+import type { V1LabelSelector, V1NetworkPolicyPeer, V1NetworkPolicyPort } from "@kubernetes/client-node";
+import type { WireIngressRule, WireNetworkPolicy } from "../../src/operator/builders/network-policy.ts";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
 
@@ -50,7 +46,7 @@ export interface Connection {
 }
 
 export interface Cluster {
-  policies: V1NetworkPolicy[];
+  policies: WireNetworkPolicy[];
   /** Namespace labels by name; kubernetes.io/metadata.name is added as the API server does. */
   namespaces: Record<string, Record<string, string>>;
 }
@@ -131,14 +127,14 @@ function portMatches(ports: V1NetworkPolicyPort[] | undefined, conn: Connection)
   });
 }
 
-function types(policy: V1NetworkPolicy): string[] {
+function types(policy: WireNetworkPolicy): string[] {
   const spec = policy.spec!;
   if (spec.policyTypes && spec.policyTypes.length) return spec.policyTypes;
   return spec.egress && spec.egress.length ? ["Ingress", "Egress"] : ["Ingress"];
 }
 
 /** Policies of one direction that select this pod. */
-function isolating(cluster: Cluster, pod: Pod, direction: "Ingress" | "Egress"): V1NetworkPolicy[] {
+function isolating(cluster: Cluster, pod: Pod, direction: "Ingress" | "Egress"): WireNetworkPolicy[] {
   return cluster.policies.filter(
     (p) =>
       p.metadata?.namespace === pod.namespace &&
@@ -147,10 +143,9 @@ function isolating(cluster: Cluster, pod: Pod, direction: "Ingress" | "Egress"):
   );
 }
 
-/** The rule's peers, whether the object came from a builder (client-node's `_from`) or from YAML (`from`). */
-function fromPeers(rule: object): V1NetworkPolicyPeer[] | undefined {
-  const r = rule as { _from?: V1NetworkPolicyPeer[]; from?: V1NetworkPolicyPeer[] };
-  return r._from ?? r.from;
+/** The rule's peers (wire JSON, as builders, the API server and YAML spell them). */
+function fromPeers(rule: WireIngressRule): V1NetworkPolicyPeer[] | undefined {
+  return rule.from;
 }
 
 export interface Verdict {
@@ -191,6 +186,6 @@ export function evaluate(cluster: Cluster, conn: Connection): Verdict {
   return { allowed: true, reason: "allowed" };
 }
 
-function names(pols: V1NetworkPolicy[]): string {
+function names(pols: WireNetworkPolicy[]): string {
   return pols.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).join(", ");
 }

@@ -8,7 +8,8 @@
 // The producer listens on 6000 and the relays on 3001, so a policy that mixes the two ports up fails here.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { V1NetworkPolicy, V1NetworkPolicyPeer } from "@kubernetes/client-node";
+import type { V1NetworkPolicyPeer } from "@kubernetes/client-node";
+import type { WireNetworkPolicy } from "../../src/operator/builders/network-policy.ts";
 import { relaySpec } from "../../src/api/relay.ts";
 import { stakePoolSpec } from "../../src/api/stakepool.ts";
 import { buildProducerNetworkPolicy } from "../../src/operator/builders/network-policy.ts";
@@ -59,7 +60,7 @@ const owner = (kind: string, name: string): Owner => ({
   uid: `uid-${name}`,
 });
 
-function poolPolicies(pool: string): { producer: V1NetworkPolicy; relay: V1NetworkPolicy } {
+function poolPolicies(pool: string): { producer: WireNetworkPolicy; relay: WireNetworkPolicy } {
   const spec = stakePoolSpec.parse({
     ...GOOD.StakePool,
     port: PRODUCER_PORT,
@@ -140,14 +141,14 @@ describe("the exact rules", () => {
       policyTypes: ["Ingress", "Egress"],
       ingress: [
         {
-          _from: [{ podSelector: { matchLabels: selectorLabels("relay", "pool-a-relay") } }],
+          from: [{ podSelector: { matchLabels: selectorLabels("relay", "pool-a-relay") } }],
           ports: [{ protocol: "TCP", port: PRODUCER_PORT }],
         },
         {
-          _from: [SCRAPE_FROM],
+          from: [SCRAPE_FROM],
           ports: [{ protocol: "TCP", port: METRICS_PORT }],
         },
-        { _from: [OPERATOR_PEER], ports: [{ protocol: "TCP", port: METRICS_PORT }] },
+        { from: [OPERATOR_PEER], ports: [{ protocol: "TCP", port: METRICS_PORT }] },
       ],
       egress: [
         {
@@ -177,8 +178,8 @@ describe("the exact rules", () => {
       policyTypes: ["Ingress"],
       ingress: [
         { ports: [{ protocol: "TCP", port: RELAY_PORT }] },
-        { _from: [SCRAPE_FROM], ports: [{ protocol: "TCP", port: METRICS_PORT }] },
-        { _from: [OPERATOR_PEER], ports: [{ protocol: "TCP", port: METRICS_PORT }] },
+        { from: [SCRAPE_FROM], ports: [{ protocol: "TCP", port: METRICS_PORT }] },
+        { from: [OPERATOR_PEER], ports: [{ protocol: "TCP", port: METRICS_PORT }] },
       ],
     });
   });
@@ -263,7 +264,7 @@ describe("the evaluator itself, on the Kubernetes documentation's cases", () => 
   const x = { name: "x", namespace: "default", labels: { role: "db" }, ip: "10.0.0.1", ports: { pg: 5432 } };
   const y = { name: "y", namespace: "default", labels: { role: "frontend" }, ip: "10.0.0.2" };
   const z = { name: "z", namespace: "other", labels: { role: "frontend" }, ip: "172.17.1.5" };
-  const policy = (spec: V1NetworkPolicy["spec"], namespace = "default"): V1NetworkPolicy => ({
+  const policy = (spec: WireNetworkPolicy["spec"], namespace = "default"): WireNetworkPolicy => ({
     metadata: { name: "p", namespace },
     spec,
   });
@@ -282,7 +283,7 @@ describe("the evaluator itself, on the Kubernetes documentation's cases", () => 
       podSelector: { matchLabels: { role: "db" } },
       ingress: [
         {
-          _from: [
+          from: [
             { namespaceSelector: { matchLabels: { team: "a" } }, podSelector: { matchLabels: { role: "frontend" } } },
           ],
         },
@@ -292,7 +293,7 @@ describe("the evaluator itself, on the Kubernetes documentation's cases", () => 
       podSelector: { matchLabels: { role: "db" } },
       ingress: [
         {
-          _from: [
+          from: [
             { namespaceSelector: { matchLabels: { team: "a" } } },
             { podSelector: { matchLabels: { role: "frontend" } } },
           ],
@@ -313,9 +314,9 @@ describe("the evaluator itself, on the Kubernetes documentation's cases", () => 
     const p = policy({
       podSelector: { matchExpressions: [{ key: "role", operator: "In", values: ["db", "cache"] }] },
       ingress: [
-        { _from: [{ ipBlock: { cidr: "172.17.0.0/16", except: ["172.17.1.0/24"] } }], ports: [{ port: "pg" }] },
+        { from: [{ ipBlock: { cidr: "172.17.0.0/16", except: ["172.17.1.0/24"] } }], ports: [{ port: "pg" }] },
         {
-          _from: [{ podSelector: { matchExpressions: [{ key: "role", operator: "NotIn", values: ["db"] }] } }],
+          from: [{ podSelector: { matchExpressions: [{ key: "role", operator: "NotIn", values: ["db"] }] } }],
           ports: [{ port: 32000, endPort: 32768 }],
         },
       ],

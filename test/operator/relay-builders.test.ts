@@ -2,7 +2,7 @@
 // the real API server with a server-side dry run (Kubernetes' own validation: node ports, selectors, policy shape).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { AppsV1Api, CoreV1Api, NetworkingV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { relaySpec, type RelaySpecInput } from "../../src/api/relay.ts";
 import { parseTopology, localRoots } from "../../src/formats/topology.ts";
 import { buildRelay, POD_NAME_LABEL, relayArgs } from "../../src/operator/builders/relay.ts";
@@ -14,6 +14,8 @@ import {
   TOPOLOGY_KEY,
 } from "../../src/operator/builders/topology.ts";
 import { stakePoolSpec } from "../../src/api/stakepool.ts";
+import { toWire } from "../../src/operator/manager/apply.ts";
+import { KubeClient } from "../../src/operator/manager/client.ts";
 import type { Owner } from "../../src/operator/names.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";
 
@@ -157,7 +159,7 @@ describe("relay NetworkPolicy", () => {
       policyTypes: ["Ingress"],
       ingress: [
         { ports: [{ protocol: "TCP", port: 6000 }] },
-        { _from: [{ podSelector: { matchLabels: { app: "prometheus" } } }], ports: [{ protocol: "TCP", port: 12798 }] },
+        { from: [{ podSelector: { matchLabels: { app: "prometheus" } } }], ports: [{ protocol: "TCP", port: 12798 }] },
       ],
     });
     const plain = buildRelay({ owner: relayOwner, spec: spec() }).networkPolicy;
@@ -168,7 +170,7 @@ describe("relay NetworkPolicy", () => {
     };
     const withOperator = buildRelay({ owner: relayOwner, spec: spec(), operatorPeer }).networkPolicy;
     assert.deepEqual(withOperator.spec!.ingress![1], {
-      _from: [operatorPeer],
+      from: [operatorPeer],
       ports: [{ protocol: "TCP", port: 12798 }],
     });
   });
@@ -314,10 +316,13 @@ describe("the API server accepts what the relay builders make (server-side dry r
     assert.equal(sts.spec?.template.spec?.containers[0]?.env?.[0]?.valueFrom?.fieldRef?.fieldPath, "metadata.name");
     const shared = await core.createNamespacedService({ namespace: ns, body: objs.service, dryRun });
     assert.equal(shared.spec?.clusterIP, "None");
-    const np = await cp.kc
-      .makeApiClient(NetworkingV1Api)
-      .createNamespacedNetworkPolicy({ namespace: ns, body: objs.networkPolicy, dryRun });
-    assert.deepEqual(JSON.parse(JSON.stringify(np.spec)), JSON.parse(JSON.stringify(objs.networkPolicy.spec)));
+    // Sent as the operator sends it: wire JSON (client-node's typed API would drop `from`, its model says `_from`).
+    const np = await new KubeClient(cp.kc).request<typeof objs.networkPolicy>(
+      "POST",
+      `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`,
+      { query: { dryRun }, body: objs.networkPolicy },
+    );
+    assert.deepEqual(np.spec, toWire(objs.networkPolicy).spec);
     for (const cm of [
       buildRelayTopology({ owner: relayOwner, spec: spec({ replicas: 2 }), producer: { pool: "pool-a", port: 3001 } }),
       buildProducerTopology({ owner: poolOwner, relays: { name: "pool-a-relay", replicas: 2, port: 3001 } }),

@@ -2,7 +2,13 @@
 //   ingress  node-to-node from the pool's relays, and metrics scraping from spec.metrics.scrapeFrom;
 //   egress   node-to-node to the pool's relays, and DNS to kube-dns.
 // A podSelector alone in scrapeFrom means pods in the pool's own namespace (NetworkPolicy semantics).
-import type { V1LabelSelector, V1NetworkPolicy, V1NetworkPolicyPeer } from "@kubernetes/client-node";
+import type {
+  V1LabelSelector,
+  V1NetworkPolicy,
+  V1NetworkPolicyIngressRule,
+  V1NetworkPolicyPeer,
+  V1NetworkPolicySpec,
+} from "@kubernetes/client-node";
 import type { StakePoolSpec } from "../../api/stakepool.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
 
@@ -17,6 +23,14 @@ export interface NetworkPolicyInput {
    */
   operatorPeer?: V1NetworkPolicyPeer;
 }
+
+/**
+ * NetworkPolicy as the API server spells it. client-node's model renames the ingress rule's `from` (a keyword in
+ * its generator) to `_from`; the operator writes wire JSON without the model serializer (manager/apply.ts).
+ */
+export type WireIngressRule = Omit<V1NetworkPolicyIngressRule, "_from"> & { from?: V1NetworkPolicyPeer[] };
+export type WireNetworkPolicySpec = Omit<V1NetworkPolicySpec, "ingress"> & { ingress?: WireIngressRule[] };
+export type WireNetworkPolicy = Omit<V1NetworkPolicy, "spec"> & { spec: WireNetworkPolicySpec };
 
 /** The Relay whose pods may talk to the producer. */
 export function relayName(owner: Owner, spec: StakePoolSpec): string {
@@ -45,13 +59,13 @@ export function scrapePeer(scrape: StakePoolSpec["metrics"]["scrapeFrom"]): V1Ne
   return peer;
 }
 
-export function buildProducerNetworkPolicy(input: NetworkPolicyInput): V1NetworkPolicy {
+export function buildProducerNetworkPolicy(input: NetworkPolicyInput): WireNetworkPolicy {
   const { owner, spec } = input;
   const relays: V1NetworkPolicyPeer = { podSelector: { matchLabels: selectorLabels("relay", relayName(owner, spec)) } };
-  const ingress: V1NetworkPolicy["spec"] = {
+  const ingress: WireNetworkPolicySpec = {
     podSelector: { matchLabels: selectorLabels("producer", owner.name) },
     policyTypes: ["Ingress", "Egress"],
-    ingress: [{ _from: [relays], ports: [{ protocol: "TCP", port: spec.port }] }],
+    ingress: [{ from: [relays], ports: [{ protocol: "TCP", port: spec.port }] }],
     egress: [
       { to: [relays], ports: [{ protocol: "TCP", port: input.relayPort }] },
       {
@@ -64,10 +78,10 @@ export function buildProducerNetworkPolicy(input: NetworkPolicyInput): V1Network
     ],
   };
   const peer = scrapePeer(spec.metrics.scrapeFrom);
-  if (peer) ingress.ingress!.push({ _from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
+  if (peer) ingress.ingress!.push({ from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
   if (input.operatorPeer) {
     ingress.ingress!.push({
-      _from: [structuredClone(input.operatorPeer)],
+      from: [structuredClone(input.operatorPeer)],
       ports: [{ protocol: "TCP", port: spec.metrics.port }],
     });
   }

@@ -2,10 +2,10 @@
 // on node ports, or behind load balancers), a shared headless Service (the StatefulSet's governing Service, and
 // one name for all relays), and a NetworkPolicy that opens the node-to-node port to everyone and the metrics port
 // only to the scrape source. Pure, like the producer's builders, whose pod pieces it shares (node-pod.ts).
-import type { V1NetworkPolicy, V1NetworkPolicyPeer, V1Service, V1StatefulSet } from "@kubernetes/client-node";
+import type { V1NetworkPolicyPeer, V1Service, V1StatefulSet } from "@kubernetes/client-node";
 import type { RelaySpec } from "../../api/relay.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
-import { scrapePeer } from "./network-policy.ts";
+import { scrapePeer, type WireIngressRule, type WireNetworkPolicy } from "./network-policy.ts";
 import { baseVolumes, dataClaimTemplate, nodeArgs, nodeContainer, headlessService, nodePodSpec } from "./node-pod.ts";
 
 export interface RelayInput {
@@ -22,7 +22,7 @@ export interface RelayObjects {
   service: V1Service;
   /** One per relay pod, named like the pod, in ordinal order. */
   relayServices: V1Service[];
-  networkPolicy: V1NetworkPolicy;
+  networkPolicy: WireNetworkPolicy;
 }
 
 export const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
@@ -77,17 +77,17 @@ function perRelayService(
   };
 }
 
-export function buildRelayNetworkPolicy(input: RelayInput): V1NetworkPolicy {
+export function buildRelayNetworkPolicy(input: RelayInput): WireNetworkPolicy {
   const { owner, spec } = input;
-  const ingress: NonNullable<V1NetworkPolicy["spec"]>["ingress"] = [
+  const ingress: WireIngressRule[] = [
     // Node-to-node from anywhere: relays are the pool's face to the network (and its producer comes in here).
     { ports: [{ protocol: "TCP", port: spec.port }] },
   ];
   const scrape: V1NetworkPolicyPeer | undefined = scrapePeer(spec.metrics.scrapeFrom);
-  if (scrape) ingress.push({ _from: [scrape], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
+  if (scrape) ingress.push({ from: [scrape], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
   if (input.operatorPeer) {
     ingress.push({
-      _from: [structuredClone(input.operatorPeer)],
+      from: [structuredClone(input.operatorPeer)],
       ports: [{ protocol: "TCP", port: spec.metrics.port }],
     });
   }

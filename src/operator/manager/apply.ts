@@ -4,8 +4,7 @@
 // from the live object's managedFields. A memo of our last apply per object covers what the comparison cannot
 // see: values the server normalises ("1.5Gi" -> "1536Mi") and a cache that has not yet caught up with our write.
 import { createHash } from "node:crypto";
-import { dumpYaml, type KubernetesObject } from "@kubernetes/client-node";
-import { parse } from "yaml";
+import type { KubernetesObject } from "@kubernetes/client-node";
 
 interface ManagedFieldsEntry {
   manager?: string;
@@ -14,19 +13,13 @@ interface ManagedFieldsEntry {
   fieldsV1?: Record<string, unknown>;
 }
 
-/** client-node's models cover the core group, groups without a dot (apps, policy...) and *.k8s.io. */
-function isBuiltIn(apiVersion: string): boolean {
-  const group = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
-  return group === "" || !group.includes(".") || group.endsWith(".k8s.io");
-}
-
 /**
- * The object as the API server spells it. Built-in kinds go through client-node's serializer, so model
- * names such as NetworkPolicy's `_from` become the wire's `from`; custom resources are plain JSON already.
+ * The object as JSON, as the API server spells it: a clone without undefined fields. Builders write wire field
+ * names (NetworkPolicy's `from`, not client-node's model name `_from`), so no model serializer is needed; loading
+ * client-node's would cost the operator every generated model (~85 MB resident).
  */
 export function toWire<T extends KubernetesObject>(obj: T): Record<string, unknown> {
-  if (!isBuiltIn(obj.apiVersion ?? "")) return JSON.parse(JSON.stringify(obj)) as Record<string, unknown>;
-  return parse(dumpYaml(obj)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(obj)) as Record<string, unknown>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,11 +1,12 @@
 // A thin JSON client for the API server: every object in and out is the server's own JSON (wire field names),
-// so informer caches, desired objects and apply responses compare field by field. client-node supplies the
-// credentials (kubeconfig, in-cluster token, exec plugins); the requests go over one keep-alive agent because an
+// so informer caches, desired objects and apply responses compare field by field. credentials.ts supplies the
+// server and credentials (kubeconfig, in-cluster token; client-node for exec plugins); the requests go over one keep-alive agent because an
 // operator with thousands of objects must not pay a TLS handshake per call.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from "node:https";
 import { createInterface } from "node:readline";
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeCredentials } from "./credentials.ts";
 import type { KindRef } from "./context.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -98,7 +99,7 @@ const MAX_429_RETRIES = 10;
 const WATCH_IDLE_SLACK_MS = 30_000;
 
 export class KubeClient implements KubeApi {
-  private readonly kc: KubeConfig;
+  private readonly kc: KubeCredentials;
   private readonly server: URL;
   private agent: HttpAgent | HttpsAgent | undefined;
   private tls: Pick<RequestOptions, "ca" | "cert" | "key" | "rejectUnauthorized" | "servername"> = {};
@@ -106,7 +107,7 @@ export class KubeClient implements KubeApi {
   private headersAt = 0;
   private readonly listeners: RequestListener[] = [];
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeCredentials) {
     this.kc = kc;
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error("the kubeconfig has no current cluster");
@@ -123,7 +124,7 @@ export class KubeClient implements KubeApi {
     this.agent = undefined;
   }
 
-  /** Credentials from client-node; headers (tokens) are refreshed periodically, TLS material once. */
+  /** Credentials from the KubeCredentials; headers (tokens) are refreshed periodically, TLS material once. */
   private async auth(): Promise<void> {
     if (this.agent && Date.now() - this.headersAt < HEADER_TTL_MS) return;
     const opts: RequestOptions = {};

@@ -2,7 +2,8 @@
 // plus the kinds it watches; the manager owns everything else (informers, the work queue, retries, leader
 // election, metrics). Controllers never talk to the API server except through ReconcileContext, so every write is
 // server-side apply under the controller's own field manager and every read comes from the informers' caches.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeCredentials } from "./credentials.ts";
 import type { Logger } from "pino";
 
 export interface ObjectKey {
@@ -24,7 +25,7 @@ export interface ReconcileResult {
 }
 
 export interface ReconcileContext {
-  readonly kc: KubeConfig;
+  readonly kc: KubeCredentials;
   /** Child logger with the controller and object key bound. Never pass secret bytes to it. */
   readonly log: Logger;
   /** The clock; tests move it. */

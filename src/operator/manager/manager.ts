@@ -5,7 +5,8 @@
 // replacement campaigns afresh, as controller-runtime does.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeCredentials } from "./credentials.ts";
 import type { Logger } from "pino";
 import { ApplyMemo } from "./apply.ts";
 import { type KubeApi, KubeClient, type Method } from "./client.ts";
@@ -19,7 +20,7 @@ import { kindId, makeContext, type SharedState } from "./reconcile-context.ts";
 import { SecretRedactor } from "./redact.ts";
 
 export interface ManagerOptions {
-  kc: KubeConfig;
+  kc: KubeCredentials;
   controllers: readonly Controller[];
   log: Logger;
   /** Namespaces to watch; empty or absent: all. */

@@ -1,7 +1,8 @@
 // ReconcileContext for one controller: reads from the informer caches, uncached reads for Secrets, server-side
 // apply that sends nothing when nothing would change, and Events. Everything written for people or into
 // status passes the secret redactor; every write is counted.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeCredentials } from "./credentials.ts";
 import type { Logger } from "pino";
 import { ApplyMemo, applyIsNoop, digest, toWire } from "./apply.ts";
 import { CONTENT, isNotFound, type KubeApi, resourcePath } from "./client.ts";
@@ -15,7 +16,7 @@ export const kindId = (k: { apiVersion?: string; kind?: string }) => `${k.apiVer
 
 /** What every controller's context shares: the caches, the client, the kinds' REST names. */
 export interface SharedState {
-  kc: KubeConfig;
+  kc: KubeCredentials;
   api: KubeApi;
   metrics: ManagerMetrics;
   redactor: SecretRedactor;
