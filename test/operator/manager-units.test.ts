@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ApplyMemo, applyIsNoop, isSubset, ownedFieldsPresent, toWire } from "../../src/operator/manager/apply.ts";
+import { StringPool, trimForCache } from "../../src/operator/manager/cache-trim.ts";
 import { WorkQueue } from "../../src/operator/manager/queue.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 
@@ -41,6 +42,53 @@ test("an apply is skipped only when every desired value is live and every owned 
   assert.equal(applyIsNoop({ ...desired, data: { k: "v" } }, live, "ours"), false, "an owned field was dropped");
   assert.equal(applyIsNoop(desired, live, "someone-else"), true, "no owned fields: the values decide");
   assert.equal(applyIsNoop(desired, undefined, "ours"), false, "absent: create");
+});
+
+test("the cache's trimmed copy answers the no-op check as the object itself does", () => {
+  const pool = new StringPool();
+  const cached = trimForCache(
+    structuredClone({
+      ...live,
+      metadata: { ...live.metadata, annotations: { "kubectl.kubernetes.io/last-applied-configuration": "{}" } },
+    }) as never,
+    new Set(["ours"]),
+    pool,
+  );
+  const entries = cached.metadata!.managedFields!;
+  assert.deepEqual(
+    entries.map((e) => e.manager),
+    ["ours"],
+    "other managers' entries go",
+  );
+  assert.equal(typeof entries[0]!.fieldsV1, "string", "our field set is kept as its JSON text");
+  assert.deepEqual(cached.metadata!.annotations, {}, "kubectl's last-applied annotation goes");
+  const desired = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "x", labels: { a: "1" } },
+    data: { k: "v", gone: "old" },
+  };
+  assert.equal(applyIsNoop(desired, cached, "ours"), true);
+  assert.equal(applyIsNoop({ ...desired, data: { k: "v" } }, cached, "ours"), false, "an owned field was dropped");
+});
+
+test("the string pool keeps one copy of repeated short values, and skips values unique to an object", () => {
+  const pool = new StringPool(3);
+  const a = trimForCache(
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", uid: "u-1", labels: { app: "poolfleet-node" } } },
+    new Set(),
+    pool,
+  );
+  trimForCache(
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "b", uid: "u-2", labels: { app: "poolfleet-node" } } },
+    new Set(),
+    pool,
+  );
+  assert.equal(pool.size, 3, "v1, ConfigMap, poolfleet-node: names and uids are not pooled");
+  assert.equal(a.metadata!.labels!.app, "poolfleet-node");
+  assert.equal(pool.intern("x".repeat(65)).length, 65, "long strings pass through");
+  pool.intern("new");
+  assert.equal(pool.size, 3, "a full pool adds nothing more");
 });
 
 test("owned list entries are matched by key, set values by value", () => {

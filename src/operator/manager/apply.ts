@@ -10,7 +10,8 @@ interface ManagedFieldsEntry {
   manager?: string;
   operation?: string;
   subresource?: string;
-  fieldsV1?: Record<string, unknown>;
+  /** The field set; the informer caches keep it as its JSON text (cache-trim.ts). */
+  fieldsV1?: Record<string, unknown> | string;
 }
 
 /**
@@ -81,7 +82,10 @@ export function applyIsNoop(
   const ours = entries.filter(
     (e) => e.manager === manager && e.operation === "Apply" && (e.subresource ?? "") === (subresource ?? ""),
   );
-  return ours.every((e) => ownedFieldsPresent(e.fieldsV1 ?? {}, desired));
+  return ours.every((e) => {
+    const fields = typeof e.fieldsV1 === "string" ? (JSON.parse(e.fieldsV1) as Record<string, unknown>) : e.fieldsV1;
+    return ownedFieldsPresent(fields ?? {}, desired);
+  });
 }
 
 export function digest(obj: unknown): string {

@@ -18,6 +18,7 @@ import { type Endpoint, listen, ManagerMetrics } from "./metrics.ts";
 import { WorkQueue, type QueueOptions } from "./queue.ts";
 import { kindId, makeContext, type SharedState } from "./reconcile-context.ts";
 import { SecretRedactor } from "./redact.ts";
+import { StringPool, trimForCache } from "./cache-trim.ts";
 
 export interface ManagerOptions {
   kc: KubeCredentials;
@@ -44,8 +45,6 @@ export interface ManagerOptions {
 }
 
 export type ManagerEnd = ElectionEnd;
-
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
 const sameGroup = (a: string, b: string) => a.split("/").slice(0, -1).join("/") === b.split("/").slice(0, -1).join("/");
 
@@ -106,20 +105,10 @@ export class Manager {
     };
   }
 
-  /**
-   * What the cache keeps of an object: other managers' managedFields and kubectl's last-applied annotation go
-   * (no controller reads them; with thousands of objects they are most of the memory). Our own managers'
-   * entries stay: the no-op apply check reads them.
-   */
-  private readonly trim = (obj: KubernetesObject): KubernetesObject => {
-    const md = obj.metadata;
-    if (!md) return obj;
-    if (md.managedFields) md.managedFields = md.managedFields.filter((e) => this.fieldManagers.has(e.manager ?? ""));
-    if (md.annotations?.[LAST_APPLIED]) {
-      delete md.annotations[LAST_APPLIED];
-    }
-    return obj;
-  };
+  private readonly strings = new StringPool();
+  /** Every object an informer caches goes through this (cache-trim.ts says what is dropped and why). */
+  private readonly trim = (obj: KubernetesObject): KubernetesObject =>
+    trimForCache(obj, this.fieldManagers, this.strings);
 
   /** Counts requests by method on the manager's own client (tests: "a second reconcile writes nothing"). */
   onRequest(listener: (method: Method, path: string) => void): void {
