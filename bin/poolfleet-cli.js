@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// Entry point. Runs the TypeScript sources directly: Node.js 24 strips types (README, "Toolchain").
+// Entry point. Runs the TypeScript sources (Node.js 24 strips types; README,
+// "Toolchain"), or the image's compiled dist/ (sources.js).
+import { importApp } from "./sources.js";
+
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 24) {
   process.stderr.write(
@@ -12,5 +15,5 @@ process.stdout.on("error", (error) => {
   if (error.code === "EPIPE") process.exit(0);
   throw error;
 });
-const { main, processOutput } = await import("../src/cli/main.ts");
+const { main, processOutput } = await importApp("cli/main");
 process.exitCode = await main(process.argv.slice(2), processOutput());

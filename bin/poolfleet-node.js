@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// Entry point of the node runtime. Runs the TypeScript sources directly (Node.js 24 strips types).
+// Entry point of the node runtime. Runs the TypeScript sources (Node.js 24 strips types), or
+// the image's compiled dist/ (sources.js).
+import { importApp } from "./sources.js";
+
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 24) {
   process.stderr.write(
@@ -7,5 +10,5 @@ if (major < 24) {
   );
   process.exit(1);
 }
-const { main } = await import("../src/node/main.ts");
+const { main } = await importApp("node/main");
 process.exitCode = await main(process.argv.slice(2));

@@ -119,7 +119,7 @@ cd "$ROOT"
 INPUTS="$(
   {
     docker image inspect --format '{{.Id}}' "$BASE"
-    find bin src node-image package.json package-lock.json -type f -print0 | sort -z | xargs -0 "${SHA256[@]}"
+    find bin src node-image package.json package-lock.json tsconfig.json tsconfig.build.json -type f -print0 | sort -z | xargs -0 "${SHA256[@]}"
   } | "${SHA256[@]}" | cut -c1-64
 )"
 if [[ $FORCE == 0 ]] &&
@@ -174,8 +174,26 @@ fi
 mkdir -p "$STAGE/deps"
 link "$DEPS/node_modules" "$STAGE/deps/node_modules"
 
-# The application: the entry scripts and the TypeScript sources Node.js runs directly.
-cp -r bin src package.json package-lock.json "$STAGE/app/"
+# The application: the entry scripts, and the sources compiled to JavaScript in dist/ (bin/sources.js loads it:
+# type stripping at run time would cost every process ~30 MB resident). The TypeScript compiler is the version
+# package.json pins, from `npm ci`'s copy or the registry; it only strips types here (tsconfig.build.json: noCheck),
+# `npm run lint` is where types are checked.
+TS_VERSION="$(sed -n 's/^    "typescript": "\(.*\)",\{0,1\}$/\1/p' package.json)"
+[[ -n $TS_VERSION ]] || die "package.json pins no typescript version"
+if [[ -f node_modules/typescript/package.json ]] &&
+  grep -q "\"version\": \"$TS_VERSION\"" node_modules/typescript/package.json; then
+  TSC="node_modules/typescript/bin/tsc"
+else
+  TSC="$CACHE/typescript-$TS_VERSION/package/bin/tsc"
+  if [[ ! -f $TSC ]]; then
+    say "fetching typescript@$TS_VERSION from the npm registry"
+    mkdir -p "$CACHE/typescript-$TS_VERSION"
+    (cd "$CACHE/typescript-$TS_VERSION" && npm pack --silent "typescript@$TS_VERSION" >/dev/null &&
+      tar -xzf "typescript-$TS_VERSION.tgz" && rm "typescript-$TS_VERSION.tgz")
+  fi
+fi
+"$STAGE/node/node" "$TSC" -p tsconfig.build.json --outDir "$STAGE/app/dist" || die "compiling src/ failed"
+cp -r bin package.json package-lock.json "$STAGE/app/"
 [[ -f LICENSE ]] && cp LICENSE "$STAGE/app/"
 cp -r node-image/networks "$STAGE/networks"
 

@@ -15,6 +15,9 @@ import type { Command, Output } from "../command.ts";
 import type { LeadershipJob, LeadershipMessage } from "../leadership-worker.ts";
 import { formatUtc, parseTime } from "./time.ts";
 
+/** ".ts" when running the sources, ".js" in the image's compiled dist/: the worker file has the same. */
+const OWN_EXTENSION = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
 export const queryKesPeriodInfo: Command = {
   path: ["query", "kes-period-info"],
   summary: "show an operational certificate's KES window: current period, start, end, time left, expiry date",
@@ -186,7 +189,7 @@ async function runWorkers(job: LeadershipJob, io: Output): Promise<number[]> {
     ranges.map(
       (range, i) =>
         new Promise<number[]>((resolve, reject) => {
-          const worker = new Worker(new URL("../leadership-worker.ts", import.meta.url), {
+          const worker = new Worker(new URL(`../leadership-worker${OWN_EXTENSION}`, import.meta.url), {
             workerData: { ...job, ...range } satisfies LeadershipJob,
           });
           worker.on("message", (m: LeadershipMessage) => {
