@@ -43,7 +43,13 @@ function issuing(o: RotationObservation): ConditionInput {
       Verified: "The signed certificate passed the rotation gate; writing the new key set",
       Swapped: "The new key set was written to the pool's key Secret; waiting for the StakePool to roll onto it",
     };
-    return { type: "Issuing", status: "True", reason: r.step, message: o.blocked?.message ?? what[r.step] };
+    // While blocked (a Job running or failed, a leader slot, a refused set) the reason says why, else the step.
+    return {
+      type: "Issuing",
+      status: "True",
+      reason: o.blocked?.reason ?? r.step,
+      message: o.blocked?.message ?? what[r.step],
+    };
   }
   if (o.blocked) return { type: "Issuing", status: "False", ...o.blocked };
   if (o.mode === "MonitorOnly")
