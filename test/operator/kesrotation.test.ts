@@ -154,6 +154,19 @@ async function events(ns: string, reason?: string) {
 const created = (ns: string, name: string) =>
   standIn.runs.filter((r) => r.log.includes(`created Secret ${ns}/${name} `)).length;
 
+/**
+ * No producer in this file serves /metrics (the StakePool controller's scraping is off), so no rotation can be
+ * confirmed by the producer forging with the new certificate (test/operator/kesrotation-confirm.test.ts has a real
+ * one). Once a rotation waits for that, this moves the test clock past spec.forgingConfirmationTimeout (30m by
+ * default), and the rotation completes as not confirmed. Idempotent: call it from any wait.
+ */
+const FORGING_TIMEOUT_MS = 30 * 60_000;
+function pastForgingTimeout(x: Obj<KesRotationStatus>): void {
+  const since = x.status?.rotation?.runningSince;
+  if (since && cond(x, "Issuing")?.reason === "WaitingForForging")
+    nowMs = Math.max(nowMs, Date.parse(since) + FORGING_TIMEOUT_MS + 1000);
+}
+
 // ---- the operator and a webhook receiver -------------------------------------------------------------------------
 
 let manager: Manager;
@@ -426,10 +439,34 @@ describe("KesRotation controller, Assisted", () => {
   test("a correct certificate is accepted and the pool moves to a new revision, keeping the old one", async () => {
     const r = request!;
     await setSecret(ns, "a-kes-signed", { "node.cert": b64(certText(issue(keys.pool, r.kesVkey, 1, r.kesPeriod))) });
+    // Swapped, and the pool runs the new revision: the rotation stays open, waiting for the producer to report
+    // forging with issue number 1, which this producer (no metrics) never does.
+    const waiting = await waitFor("the wait for forging", async () => {
+      const x = await getRotation(ns, "a-kes");
+      return cond(x, "Issuing")?.reason === "WaitingForForging" ? x : undefined;
+    });
+    assert.equal(waiting.status!.rotation!.step, "Swapped");
+    assert.match(cond(waiting, "Issuing")!.message, /forging with issue number 1: it reports Forging=False/);
+    assert.equal(cond(waiting, "ForgingConfirmed")?.status, "Unknown");
+    await sleep(800);
+    const still = await getRotation(ns, "a-kes");
+    assert.equal(still.status!.lastRotation, undefined, "no completion while the producer has not confirmed");
+    assert.ok(await readSecret(ns, "a-kes-staged-1"), "nothing is cleaned up yet");
+    // Past spec.forgingConfirmationTimeout: completed, loudly NOT confirmed, with how to roll back.
+    pastForgingTimeout(still);
     const rot = await waitFor("the rotation to complete", async () => {
       const x = await getRotation(ns, "a-kes");
       return x.status?.lastRotation?.counter === 1 && !x.status.rotation ? x : undefined;
     });
+    assert.equal(rot.status!.lastRotation!.forgingConfirmed, false);
+    const notConfirmed = cond(rot, "ForgingConfirmed")!;
+    assert.equal(notConfirmed.status, "False");
+    assert.equal(notConfirmed.reason, "NotConfirmed");
+    assert.match(notConfirmed.message, new RegExp(`roll back to revision a-keys-${firstHash.slice(0, 8)}`));
+    const warnings = await events(ns, "ForgingNotConfirmed");
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]!.type, "Warning");
+    assert.match(warnings[0]!.note!, /WITHOUT confirmation within 30m/);
     const pool = await getPool(ns, "a");
     const newHash = pool.status!.producer!.keysHash!;
     assert.notEqual(newHash, firstHash);
@@ -469,6 +506,7 @@ describe("KesRotation controller, Auto", () => {
     await autoPool(ns, "b");
     const rot = await waitFor("the Auto rotation", async () => {
       const x = await getRotation(ns, "b-kes");
+      pastForgingTimeout(x);
       return x.status?.lastRotation?.counter === 1 && x.status.counter === 1 ? x : undefined;
     });
     assert.equal(rot.status!.startPeriod, periodAt(nowMs));
@@ -547,6 +585,7 @@ describe("the counter on chain", () => {
     });
     const rot = await waitFor("the rotation with counter 4", async () => {
       const x = await getRotation(ns, "e-kes");
+      pastForgingTimeout(x);
       return x.status?.lastRotation ? x : undefined;
     });
     assert.equal(rot.status!.lastRotation!.counter, 4, "one above the chain's 3, not above the certificate's 0");
@@ -580,6 +619,7 @@ describe("crash between the swap and its record", () => {
     await startManager();
     const rot = await waitFor("the rotation to complete", async () => {
       const x = await getRotation("kes-c", "c-kes");
+      pastForgingTimeout(x);
       return x.status?.lastRotation?.counter === 1 && x.status.counter === 1 ? x : undefined;
     });
     assert.equal(rot.status!.rotation, undefined);
@@ -619,6 +659,7 @@ describe("killed at every step", () => {
     const completed = (ns: string, p: string) =>
       waitFor(`the rotation in ${ns} to complete`, async () => {
         const x = await getRotation(ns, `${p}-kes`);
+        pastForgingTimeout(x);
         return x.status?.lastRotation?.counter === 1 && x.status.counter === 1 && !x.status.rotation ? x : undefined;
       });
 
@@ -640,7 +681,10 @@ describe("killed at every step", () => {
       const dying = counting(writesIn(ns), kill);
       await startManager(dying.api);
       await autoPool(ns, "k");
-      await waitFor(`the operator to reach write ${kill}`, () => (dying.seen.writes >= kill ? true : undefined));
+      await waitFor(`the operator to reach write ${kill}`, async () => {
+        pastForgingTimeout(await getRotation(ns, "k-kes"));
+        return dying.seen.writes >= kill ? true : undefined;
+      });
       await sleep(200);
       await manager.stop();
       dying.close();
@@ -707,6 +751,7 @@ describe("leader slots", () => {
       assert.equal(await node.stop(), 0);
       const done = await waitFor("the rotation to complete", async () => {
         const x = await getRotation(ns, "d-kes");
+        pastForgingTimeout(x);
         return x.status?.lastRotation?.counter === 1 ? x : undefined;
       });
       assert.equal(done.status!.rotation, undefined);
@@ -764,6 +809,7 @@ describe("a failed Job", () => {
     await batch.deleteNamespacedJob({ namespace: ns, name: "f-kes-sign-1", propagationPolicy: "Background" });
     await waitFor("the rotation to complete", async () => {
       const x = await getRotation(ns, "f-kes");
+      pastForgingTimeout(x);
       return x.status?.lastRotation?.counter === 1 ? x : undefined;
     });
     assert.equal(created(ns, "f-kes-signed"), 1);

@@ -20,6 +20,7 @@ import { KEY_FILES, keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import type { Owner } from "../names.ts";
+import { awaitForging, lateConfirmation, notConfirmedMessage } from "./kesrotation-confirm.ts";
 import { runKesJob } from "./kesrotation-jobs.ts";
 import type { RotationObservation } from "./kesrotation-status.ts";
 
@@ -103,8 +104,13 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
   const { ns, owner, obs } = t;
   const poolName = t.pool.metadata!.name!;
   let r = obs.rotation;
+  await lateConfirmation(ctx, t);
 
   if (r?.step === "Swapped" && t.runningHash === r.newKeysHash) {
+    // The StakePool runs the new revision; the producer must now report forging with the new certificate.
+    const outcome = await awaitForging(ctx, t, r);
+    if (outcome === "waiting") return;
+    r = obs.rotation!;
     for (const [kind, name] of [
       [KIND.Job, kesJobNames.job(owner.name, "stage", r.counter)],
       [KIND.Job, kesJobNames.job(owner.name, "sign", r.counter)],
@@ -118,15 +124,27 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
       counter: r.counter,
       keysHash: r.newKeysHash,
       ...(r.previousKeysHash ? { previousKeysHash: r.previousKeysHash } : {}),
+      forgingConfirmed: outcome === "confirmed",
+      ...(outcome === "confirmed" ? { confirmedAt: obs.now.toISOString() } : {}),
     };
     obs.rotation = undefined;
     obs.request = undefined;
+    if (outcome === "unconfirmed") obs.notConfirmedMessage = notConfirmedMessage(t.pool, r.counter, r.previousKeysHash);
     await t.persist();
+    if (outcome === "unconfirmed")
+      await ctx.event(
+        t.rot,
+        "Warning",
+        "ForgingNotConfirmed",
+        `Rotation to issue number ${r.counter} completed WITHOUT confirmation within ` +
+          `${t.spec.forgingConfirmationTimeout}: ${obs.notConfirmedMessage}`,
+      );
     await ctx.event(
       t.rot,
       "Normal",
       "Rotated",
-      `Pool ${poolName} runs key revision ${keyRevisionName(poolName, r.newKeysHash!)} with issue number ${r.counter}; ` +
+      `Pool ${poolName} runs key revision ${keyRevisionName(poolName, r.newKeysHash!)} with issue number ${r.counter}` +
+        (outcome === "confirmed" ? " and its producer forges with it; " : " (forging not confirmed); ") +
         `the previous revision ${r.previousKeysHash ? keyRevisionName(poolName, r.previousKeysHash) : "(none)"} is kept for rollback`,
     );
     return;
