@@ -100,6 +100,17 @@ export const kesRotationSpec = cel(
           "The swap restarts the producer: it waits while the producer reports a leader slot within this many " +
             "minutes (its /api/leader-schedule). 0 turns the wait off.",
         ),
+      forgingConfirmationTimeout: z
+        .string()
+        .max(16)
+        .regex(/^[0-9]{1,4}(d|h|m)$/)
+        .default("30m")
+        .describe(
+          "After the swap, the rotation completes when the producer reports forging with the new certificate's " +
+            "counter (StakePool Forging=True and status.producer.opcertCounter). If it has not within this long " +
+            "(its metrics cannot be read, or it does not forge), the rotation completes as NOT confirmed, with a " +
+            "Warning Event and ForgingConfirmed=False saying how to roll back. A duration: 30m, 2h. Default 30m.",
+        ),
     })
     .describe("Desired KES rotation policy for one pool."),
   {
@@ -166,8 +177,8 @@ export const kesRotationStatus = z
           .enum(ROTATION_STEPS)
           .describe(
             "Staging: making the new KES key. AwaitingSignature: the opcert request is published. Verified: the " +
-              "signed certificate passed the gate. Swapped: the key set was written to the pool's key Secret and " +
-              "the StakePool is rolling onto it.",
+              "signed certificate passed the gate. Swapped: the key set was written to the pool's key Secret, the " +
+              "StakePool is rolling onto it, and then the producer must report forging with the new certificate.",
           ),
         counter: z.int().min(0).describe("The issue counter the new certificate must carry (last used + 1)."),
         stagedSecretName: z.string().describe("Secret holding the staged KES key (mounted by no pod)."),
@@ -185,6 +196,13 @@ export const kesRotationStatus = z
           .optional(),
         refusal: z.string().max(4096).describe("Why the last signed certificate was refused.").optional(),
         newKeysHash: keysHash.describe("The key revision the StakePool is being rolled onto.").optional(),
+        runningSince: z.iso
+          .datetime()
+          .describe(
+            "When the StakePool was first seen running the new revision; the wait for the producer to report " +
+              "forging with the new certificate (spec.forgingConfirmationTimeout) counts from here.",
+          )
+          .optional(),
       })
       .describe("The rotation in flight, one step at a time; every step is recorded before the next begins.")
       .optional(),
@@ -196,6 +214,14 @@ export const kesRotationStatus = z
         previousKeysHash: keysHash
           .describe("The revision rotated away from: kept as Secret <pool>-keys-<hash8> for rollback.")
           .optional(),
+        forgingConfirmed: z
+          .boolean()
+          .describe(
+            "Whether the producer reported forging with this certificate's counter; false: it had not within " +
+              "spec.forgingConfirmationTimeout (see the ForgingConfirmed condition). Turns true if it later does.",
+          )
+          .optional(),
+        confirmedAt: z.iso.datetime().describe("When the producer was seen forging with it.").optional(),
       })
       .describe("The last rotation that completed.")
       .optional(),

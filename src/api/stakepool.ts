@@ -124,6 +124,14 @@ export const stakePoolStatus = z
           .regex(/^[0-9a-f]{64}$/)
           .describe("Digest of the public key material the running pod was rolled onto (no secret bytes).")
           .optional(),
+        opcertCounter: z
+          .int()
+          .min(0)
+          .describe(
+            "Issue counter of the operational certificate the producer says it forges with " +
+              "(poolfleet_opcert_counter on its /metrics); absent while its metrics are not read.",
+          )
+          .optional(),
       })
       .describe("The producer workload.")
       .optional(),

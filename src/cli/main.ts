@@ -6,6 +6,7 @@ import { demo } from "./commands/demo.ts";
 import { devnetDown, devnetRotateKes, devnetStatusCommand, devnetUp } from "./commands/devnet.ts";
 import { genesisCreate } from "./commands/genesis.ts";
 import { kesSubmit } from "./commands/kes.ts";
+import { kesSign, kesStage } from "./commands/kes-job.ts";
 import { keysCheck } from "./commands/keys.ts";
 import { nodeIssueOpCert, nodeKeyGen, nodeKeyGenKes, nodeKeyGenVrf, nodeNewCounter } from "./commands/node.ts";
 import { queryKesPeriodInfo, queryLeadershipSchedule } from "./commands/query.ts";
@@ -25,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   devnetDown,
   devnetRotateKes,
   kesSubmit,
+  kesStage,
+  kesSign,
   demo,
 ];
 

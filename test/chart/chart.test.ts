@@ -18,6 +18,7 @@ import {
 } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { parse } from "yaml";
+import { KES_JOB_RULES } from "../../src/operator/builders/kes-jobs.ts";
 import { registerKesMetrics } from "../../src/operator/kes/metrics.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { crdFiles } from "../../scripts/generate-crds.ts";
@@ -120,6 +121,7 @@ describe("helm template", () => {
     assert.deepEqual(ids(objs), [
       "ClusterRole/poolfleet",
       "ClusterRole/poolfleet-edit",
+      "ClusterRole/poolfleet-kes-job",
       "ClusterRole/poolfleet-view",
       "ClusterRoleBinding/poolfleet",
       "Deployment/poolfleet-system/poolfleet",
@@ -145,6 +147,7 @@ describe("helm template", () => {
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
     assert.deepEqual(env, {
       POD_NAMESPACE: { fieldRef: { fieldPath: "metadata.namespace" } },
+      POOLFLEET_KES_JOB_CLUSTERROLE: "poolfleet-kes-job",
       POOLFLEET_LEADER_ELECT: "true",
       POOLFLEET_LEASE_NAMESPACE: NS,
       POOLFLEET_LEASE_DURATION: "15",
@@ -216,6 +219,7 @@ describe("helm template", () => {
       ids(objs).filter((i) => /^(Cluster)?Role/.test(i)),
       [
         "ClusterRole/poolfleet-edit",
+        "ClusterRole/poolfleet-kes-job",
         "ClusterRole/poolfleet-view",
         "Role/poolfleet-system/poolfleet-leader-election",
         "Role/pools-a/poolfleet",
@@ -248,12 +252,38 @@ describe("helm template", () => {
       all.filter((g) => g.startsWith("core/secrets")),
       ["core/secrets:get", "core/secrets:create", "core/secrets:patch", "core/secrets:delete"],
     );
-    assert.ok(!all.some((g) => g.startsWith("rbac.authorization.k8s.io/")));
+    // RBAC: only the KES Jobs' RoleBindings, and bind on the one ClusterRole they reference, by name.
+    assert.deepEqual(
+      all.filter((g) => g.startsWith("rbac.authorization.k8s.io/")),
+      [
+        "rbac.authorization.k8s.io/rolebindings:get",
+        "rbac.authorization.k8s.io/rolebindings:create",
+        "rbac.authorization.k8s.io/rolebindings:patch",
+        "rbac.authorization.k8s.io/clusterroles:bind",
+      ],
+    );
+    const bind = rules.find((r) => r.verbs.includes("bind"))!;
+    assert.deepEqual(bind.resourceNames, ["poolfleet-kes-job"]);
+    assert.deepEqual(
+      all.filter((g) => g.startsWith("core/serviceaccounts")),
+      ["core/serviceaccounts:get", "core/serviceaccounts:create", "core/serviceaccounts:patch"],
+    );
     assert.ok(!all.some((g) => /^core\/pods\/(exec|attach|portforward|log)/.test(g)));
     assert.deepEqual(
       all.filter((g) => g.startsWith("core/pods")),
       ["core/pods:get", "core/pods:list", "core/pods:watch"],
     );
+  });
+
+  test("the KES Jobs' ClusterRole: exactly the rules the operator's Jobs are built for, named to the operator", async () => {
+    const objs = await renderChart(bin, { release: "other" });
+    const role = one<V1ClusterRole>(
+      objs.filter((o) => o.metadata?.name === "other-poolfleet-kes-job"),
+      "ClusterRole",
+    );
+    assert.deepEqual(role.rules, KES_JOB_RULES);
+    const c = one<V1Deployment>(objs, "Deployment").spec!.template.spec!.containers[0]!;
+    assert.equal(c.env!.find((e) => e.name === "POOLFLEET_KES_JOB_CLUSTERROLE")?.value, "other-poolfleet-kes-job");
   });
 
   test("ServiceMonitor: selects the metrics Service by its labels and port, with the given labels", async () => {

@@ -32,6 +32,7 @@ const SCOPED_NS = "scoped-system";
 const POOLS = "pools-a"; // watched by the scoped release
 const OTHER = "pools-b"; // not watched by the scoped release
 const LEASE = "poolfleet-operator";
+const KES_JOB_ROLE = "poolfleet-kes-job"; // the cluster-wide release's, templates/kes-job-rbac.yaml
 
 let cp: ControlPlane;
 let operator: KubeConfig; // cluster-wide release
@@ -189,6 +190,12 @@ const MUST: Access[] = [
   { verb: "create", resource: "events", group: "events.k8s.io", namespace: OTHER },
   { verb: "patch", resource: "events", group: "events.k8s.io", namespace: OTHER },
   { verb: "create", resource: "leases", group: "coordination.k8s.io", namespace: OP_NS },
+  // A KesRotation's Jobs: their ServiceAccount, and its RoleBinding to the chart's <release>-kes-job ClusterRole.
+  ...["get", "create", "patch"].flatMap((verb) => [
+    { verb, resource: "serviceaccounts", namespace: OTHER },
+    { verb, resource: "rolebindings", group: "rbac.authorization.k8s.io", namespace: OTHER },
+  ]),
+  { verb: "bind", resource: "clusterroles", group: "rbac.authorization.k8s.io", namespace: OTHER, name: KES_JOB_ROLE },
   { verb: "get", resource: "leases", group: "coordination.k8s.io", namespace: OP_NS, name: LEASE },
   { verb: "update", resource: "leases", group: "coordination.k8s.io", namespace: OP_NS, name: LEASE },
 ];
@@ -210,17 +217,28 @@ const MUST_NOT: Access[] = [
   { verb: "get", resource: "pods", subresource: "log", namespace: OTHER },
   { verb: "create", resource: "pods", namespace: OTHER },
   { verb: "delete", resource: "pods", namespace: OTHER },
-  // RBAC and identities.
+  // RBAC and identities: nothing but the KES Jobs' RoleBindings (get, create, patch) and bind on their one role.
   ...["roles", "rolebindings", "clusterroles", "clusterrolebindings"].flatMap((resource) =>
-    ["get", "list", "create", "update", "patch", "bind", "escalate"].map((verb) => ({
-      verb,
-      resource,
-      group: "rbac.authorization.k8s.io",
-      ...(resource.startsWith("cluster") ? {} : { namespace: OTHER }),
-    })),
+    ["get", "list", "create", "update", "patch", "bind", "escalate"]
+      .filter((verb) => resource !== "rolebindings" || !["get", "create", "patch"].includes(verb))
+      .map((verb) => ({
+        verb,
+        resource,
+        group: "rbac.authorization.k8s.io",
+        ...(resource.startsWith("cluster") ? {} : { namespace: OTHER }),
+      })),
   ),
+  ...["cluster-admin", "admin", "edit", "poolfleet"].map((name) => ({
+    verb: "bind",
+    resource: "clusterroles",
+    group: "rbac.authorization.k8s.io",
+    namespace: OTHER,
+    name,
+  })),
   { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: OP_NS, name: "poolfleet" },
-  { verb: "create", resource: "serviceaccounts", namespace: OTHER },
+  { verb: "create", resource: "serviceaccounts", subresource: "token", namespace: OTHER, name: "pool-a-kes-kes-job" },
+  { verb: "delete", resource: "serviceaccounts", namespace: OTHER },
+  { verb: "list", resource: "serviceaccounts", namespace: OTHER },
   { verb: "impersonate", resource: "users" },
   { verb: "impersonate", resource: "serviceaccounts", namespace: OP_NS },
   // The user's objects are the user's: no creating or deleting pools, no whole-object updates.
@@ -431,6 +449,51 @@ describe("the operator's ServiceAccount, by real requests", { skip }, () => {
     assert.equal(await postRaw(operator, leases, lease), 201);
     assert.equal(await rawStatus(operator, "GET", `${leases}/${LEASE}`), 200);
     assert.equal(await rawStatus(operator, "GET", `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases`), 403);
+  });
+
+  test("binds the KES Jobs' ClusterRole to a rotation's ServiceAccount, and no other role; that account can only create Secrets", async () => {
+    const objects = KubernetesObjectApi.makeApiClient(operator);
+    const apply = (obj: KubernetesObject) =>
+      objects.patch(obj, undefined, undefined, "poolfleet-kesrotation", true, PatchStrategy.ServerSideApply);
+    const sa = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "pool-a-kes-kes-job", namespace: OTHER } };
+    await apply(sa);
+    const binding = (role: string) => ({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: `pool-a-kes-${role}`, namespace: OTHER },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+      subjects: [{ kind: "ServiceAccount", name: "pool-a-kes-kes-job", namespace: OTHER }],
+    });
+    const bound = await apply(binding(KES_JOB_ROLE) as KubernetesObject);
+    assert.equal(bound.metadata?.name, `pool-a-kes-${KES_JOB_ROLE}`);
+    // Roles holding rights the operator lacks are refused (no bind on them). A role whose rights it holds in full
+    // (its own) would pass the API server's escalation check anyway: RBAC lets anyone grant what they have. (The
+    // aggregated admin/edit roles are empty here: no controller-manager aggregates them.)
+    for (const role of ["cluster-admin", "system:kube-controller-manager", "system:node"]) {
+      const refused = await refusal(apply(binding(role) as KubernetesObject));
+      assert.equal(refused.code, 403, role);
+      assert.match(refused.message, /forbidden/, role);
+    }
+    // The Job's token, as its pod would hold it: create a Secret, nothing else.
+    const job = (await serviceAccountConfig(cp.kc, OTHER, "pool-a-kes-kes-job")).makeApiClient(CoreV1Api);
+    const made = await job.createNamespacedSecret({
+      namespace: OTHER,
+      body: { metadata: { name: "pool-a-kes-staged-1" }, immutable: true, data: { "kes.skey": "AA==" } },
+    });
+    assert.equal(made.immutable, true);
+    assert.equal(await status(job.readNamespacedSecret({ name: "pool-a-keys", namespace: OTHER })), 403);
+    assert.equal(await status(job.readNamespacedSecret({ name: "pool-a-kes-staged-1", namespace: OTHER })), 403);
+    assert.equal(await status(job.listNamespacedSecret({ namespace: OTHER })), 403);
+    assert.equal(
+      await status(job.replaceNamespacedSecret({ name: "pool-a-kes-staged-1", namespace: OTHER, body: made })),
+      403,
+    );
+    assert.equal(await status(job.listNamespacedPod({ namespace: OTHER })), 403);
+    assert.equal(
+      await status(job.createNamespacedSecret({ namespace: POOLS, body: { metadata: { name: "elsewhere" } } })),
+      403,
+      "only in the namespace of its RoleBinding",
+    );
   });
 
   test("cannot exec into a pod, read its logs, or touch RBAC", async () => {

@@ -49,6 +49,16 @@ test("the counter on chain the producer reports goes into status.kes beside the 
   assert.deepEqual(garbage.kes, { startPeriod: 5, counter: 2 }, "a nonsense figure is left out");
 });
 
+test("the certificate the producer says it forges with goes into status.producer.opcertCounter", () => {
+  const s = stakePoolStatus({ ...base, scrape: { ok: true, figures: { forgingEnabled: 1, opcertCounter: 3 } } });
+  assert.equal(s.producer?.opcertCounter, 3, "what a KesRotation waits for before it completes");
+  assert.equal(stakePoolStatus(base).producer?.opcertCounter, undefined, "not reported: absent");
+  const unread = stakePoolStatus({ ...base, scrape: { ok: false, error: "timed out" } });
+  assert.equal(unread.producer?.opcertCounter, undefined);
+  const garbage = stakePoolStatus({ ...base, scrape: { ok: true, figures: { opcertCounter: 1.5 } } });
+  assert.equal(garbage.producer?.opcertCounter, undefined, "a nonsense figure is left out");
+});
+
 test("ready but not forging is Degraded; unreadable metrics leave Forging Unknown and the phase Progressing", () => {
   const notForging = stakePoolStatus({ ...base, scrape: { ok: true, figures: { forgingEnabled: 0 } } });
   assert.equal(notForging.phase, "Degraded");

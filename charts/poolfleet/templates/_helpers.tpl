@@ -52,7 +52,7 @@ app.kubernetes.io/part-of: poolfleet
 {{/*
 The rules the operator needs in every namespace it reconciles, as a ClusterRole (all namespaces) or a Role in
 each watched namespace. README.md says what each rule is for. No rule grants list or watch on Secrets, any access to
-RBAC objects, or pods/exec, pods/attach, pods/portforward.
+RBAC objects beyond the KES Jobs' RoleBindings, or pods/exec, pods/attach, pods/portforward.
 */}}
 {{- define "poolfleet.operatorRules" -}}
 # The kinds it reconciles: read and watch them; patch adds and removes its finalizer (metadata only, never spec).
@@ -86,18 +86,33 @@ RBAC objects, or pods/exec, pods/attach, pods/portforward.
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# Jobs: reserved for KES key generation and Auto-mode signing as Jobs (today both run in the operator).
+# Jobs: a KesRotation's staging Job (generates the new KES key in its pod) and Auto signing Job (signs with the
+# mounted cold key), so that neither key is ever in the operator's memory.
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Those Jobs' identity: one ServiceAccount per KesRotation, bound by a RoleBinding in its namespace to the
+# <release>-kes-job ClusterRole (create Secrets only). bind is granted on that one ClusterRole by name, so the
+# operator cannot bind any other role it does not already hold in full (the API server's escalation check).
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
+  verbs: ["get", "create", "patch"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["rolebindings"]
+  verbs: ["get", "create", "patch"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["clusterroles"]
+  verbs: ["bind"]
+  resourceNames: [{{ printf "%s-kes-job" (include "poolfleet.fullname" .) | quote }}]
 # Pods: read only, for readiness and the node's tip in status. No exec, attach, port-forward or logs.
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
-# Secrets: get by name only (the key Secret a StakePool names, for the consistency gate; a KesRotation's signed,
-# webhook and Auto cold-key Secrets). create, patch, delete: the immutable key-revision Secrets and a rotation's
-# staged KES key; patch: the pool's key Secret when a rotated set has passed the gate. No list or watch: it
-# cannot enumerate or stream Secrets.
+# Secrets: get by name only (the key Secret a StakePool names, for the consistency gate; a KesRotation's staged
+# KES key, signed certificate and webhook Secrets; never the Auto cold key, which only the signing Job mounts).
+# create, patch, delete: the immutable key-revision Secrets, and deleting a finished rotation's staged key;
+# patch: the pool's key Secret when a rotated set has passed the gate. No list or watch: it cannot enumerate or
+# stream Secrets.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "create", "patch", "delete"]

@@ -1,13 +1,15 @@
-// The objects of one Assisted rotation, all with deterministic names so a restarted operator finds what it made
-// before instead of making it again:
+// The objects of one rotation, all with deterministic names so a restarted operator finds what it made before
+// instead of making it again:
 //   <rotation>-staged-<n>        Secret: the new KES key (kes.skey, kes.vkey), n = the counter the certificate
 //                                must carry. Immutable, owned by the KesRotation, mounted by no pod.
 //   <rotation>-opcert-request    ConfigMap: public material only (kes.vkey, period, counter) and the exact
 //                                commands a person runs on the offline machine.
 //   <rotation>-signed            Secret the person creates with the signed node.cert (public, but a Secret so
 //                                the same `kubectl create secret generic` works for every key file).
-// The staged key is generated here, in the operator (not in a Job): it exists in operator memory only while it is
-// encoded into the Secret, and is wiped after.
+// The staged and (Auto) signed Secrets are made by the rotation's Jobs (kes-jobs.ts), which run `poolfleet-cli kes
+// stage` and `kes sign` in the node image and call the builders below there: the new KES key is generated in the
+// Job's pod and the cold key is read there, never in the operator. Their owner references carry no
+// blockOwnerDeletion: that would need update on kesrotations/finalizers, which the Jobs' ServiceAccount lacks.
 import { randomBytes } from "node:crypto";
 import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
 import { KesSigningKey } from "../../crypto/kes.ts";
@@ -29,7 +31,16 @@ export const rotationNames = {
 export const keyText = (kind: KeyKind, bytes: Uint8Array): string =>
   renderEnvelope({ type: kind.type, description: kind.description, cbor: encodeCbor(bytes) });
 
-const labels = (owner: Owner, pool: string) => ({
+/** The owner reference of an object a rotation's Job creates (see the header for why not blockOwnerDeletion). */
+export const jobOwnerReference = (owner: Owner) => ({
+  apiVersion: owner.apiVersion,
+  kind: owner.kind,
+  name: owner.name,
+  uid: owner.uid,
+  controller: true,
+});
+
+export const rotationLabels = (owner: Owner, pool: string) => ({
   "app.kubernetes.io/managed-by": MANAGER,
   "app.kubernetes.io/part-of": "poolfleet",
   "poolfleet.io/pool": pool,
@@ -37,8 +48,8 @@ const labels = (owner: Owner, pool: string) => ({
 });
 
 /**
- * A fresh KES key as the staged Secret. The signing key's bytes live only inside the returned object's base64
- * data; the caller applies it and drops it.
+ * A fresh KES key as the staged Secret (called in the staging Job's pod, `poolfleet-cli kes stage`). The signing
+ * key's bytes live only inside the returned object's base64 data; the caller creates it and drops it.
  */
 export function buildStagedKesSecret(owner: Owner, pool: string, counter: number): V1Secret {
   const seed = Uint8Array.from(randomBytes(32));
@@ -55,11 +66,11 @@ export function buildStagedKesSecret(owner: Owner, pool: string, counter: number
     metadata: {
       name: rotationNames.staged(owner.name, counter),
       namespace: owner.namespace,
-      labels: labels(owner, pool),
-      ownerReferences: [ownerReference(owner)],
+      labels: rotationLabels(owner, pool),
+      ownerReferences: [jobOwnerReference(owner)],
     },
     type: "Opaque",
-    // Immutable: a second apply (a restarted operator that did not see it) fails rather than replacing the key.
+    // Immutable, and only ever created (never applied or replaced): a retried pod finds it and keeps it.
     immutable: true,
     data: {
       [STAGED_FILES.kes]: Buffer.from(skeyText).toString("base64"),
@@ -103,7 +114,7 @@ export function buildRequestConfigMap(r: OpcertRequest): V1ConfigMap {
     metadata: {
       name: rotationNames.request(r.owner.name),
       namespace: r.owner.namespace,
-      labels: labels(r.owner, r.pool),
+      labels: rotationLabels(r.owner, r.pool),
       ownerReferences: [ownerReference(r.owner)],
     },
     data: {
@@ -117,7 +128,7 @@ export function buildRequestConfigMap(r: OpcertRequest): V1ConfigMap {
   };
 }
 
-/** The signed certificate as a Secret, for Auto mode (the operator signs it itself with the in-cluster cold key). */
+/** The signed certificate as a Secret, for Auto mode (made by the signing Job, `poolfleet-cli kes sign`). */
 export function buildSignedSecret(owner: Owner, pool: string, certText: string): V1Secret {
   return {
     apiVersion: "v1",
@@ -125,8 +136,8 @@ export function buildSignedSecret(owner: Owner, pool: string, certText: string):
     metadata: {
       name: rotationNames.signed(owner.name),
       namespace: owner.namespace,
-      labels: labels(owner, pool),
-      ownerReferences: [ownerReference(owner)],
+      labels: rotationLabels(owner, pool),
+      ownerReferences: [jobOwnerReference(owner)],
     },
     type: "Opaque",
     data: { [SIGNED_FILE]: Buffer.from(certText).toString("base64") },

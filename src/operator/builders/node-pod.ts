@@ -11,6 +11,7 @@ import type {
   V1PodSpec,
   V1Service,
   V1ResourceRequirements,
+  V1SecurityContext,
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
@@ -32,7 +33,7 @@ export const PATHS = {
   presetNetworks: "/opt/poolfleet/networks",
 } as const;
 
-export function imageRef(spec: NodeRuntimeSpec): string {
+export function imageRef(spec: Pick<NodeRuntimeSpec, "image">): string {
   const { repository, tag, digest } = spec.image;
   return digest ? `${repository}@${digest}` : `${repository}:${tag}`;
 }
@@ -131,13 +132,18 @@ export function nodeContainer(
     livenessProbe: probe("/health", 20, 3),
     readinessProbe: probe("/ready", 10, 3),
     resources: nodeResources(spec),
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ["ALL"] },
-    },
+    securityContext: containerSecurityContext(),
     volumeMounts: mounts,
+  };
+}
+
+/** Every container the operator runs (nodes, KES Jobs): no privilege escalation, read-only root, no capabilities. */
+export function containerSecurityContext(): V1SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
   };
 }
 

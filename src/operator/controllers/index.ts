@@ -23,5 +23,8 @@ const options = operatorPeer ? { operatorPeer } : {};
 export const controllers: Controller[] = [
   stakePoolController(options),
   relayController(options),
-  kesRotationController(),
+  // The chart names its ClusterRole for the rotation Jobs after the release (templates/kes-job-rbac.yaml).
+  kesRotationController(
+    process.env.POOLFLEET_KES_JOB_CLUSTERROLE ? { jobClusterRole: process.env.POOLFLEET_KES_JOB_CLUSTERROLE } : {},
+  ),
 ];

@@ -7,6 +7,7 @@
 //   RotationDue  the renewal time has been reached
 //   Issuing      a rotation is in flight (reason: its step)
 //   KeysValid    the last certificate handed back passed the rotation gate, and the StakePool took the new set
+//   ForgingConfirmed  the producer reported forging with the last rotation's certificate (its counter)
 import type { KesRotationStatus } from "../../api/kesrotation.ts";
 import type { KesSchedule } from "../kes/schedule.ts";
 import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
@@ -30,6 +31,8 @@ export interface RotationObservation {
   lastRotation?: KesRotationStatus["lastRotation"];
   /** Why a rotation cannot proceed right now (another rotation of the pool in flight, the StakePool refused...). */
   blocked?: { reason: string; message: string };
+  /** The ForgingConfirmed=False message of a rotation completed without confirmation (how to roll back). */
+  notConfirmedMessage?: string;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -42,8 +45,15 @@ function issuing(o: RotationObservation): ConditionInput {
       AwaitingSignature: `Waiting for the certificate with issue number ${r.counter} at KES period ${r.kesPeriod ?? "?"}, signed offline (see status.request)`,
       Verified: "The signed certificate passed the rotation gate; writing the new key set",
       Swapped: "The new key set was written to the pool's key Secret; waiting for the StakePool to roll onto it",
+      // (then WaitingForForging, set as blocked by kesrotation-confirm.ts)
     };
-    return { type: "Issuing", status: "True", reason: r.step, message: o.blocked?.message ?? what[r.step] };
+    // While blocked (a Job running or failed, a leader slot, a refused set) the reason says why, else the step.
+    return {
+      type: "Issuing",
+      status: "True",
+      reason: o.blocked?.reason ?? r.step,
+      message: o.blocked?.message ?? what[r.step],
+    };
   }
   if (o.blocked) return { type: "Issuing", status: "False", ...o.blocked };
   if (o.mode === "MonitorOnly")
@@ -63,6 +73,32 @@ function keysValid(o: RotationObservation): ConditionInput {
     status: "True",
     reason: "GatePassed",
     message: "The producer runs a key set that passed the gate",
+  };
+}
+
+function forgingConfirmed(o: RotationObservation): ConditionInput {
+  if (o.blocked?.reason === "WaitingForForging")
+    return { type: "ForgingConfirmed", status: "Unknown", reason: "WaitingForForging", message: o.blocked.message };
+  const last = o.lastRotation;
+  if (!last || last.forgingConfirmed === undefined)
+    return {
+      type: "ForgingConfirmed",
+      status: "Unknown",
+      reason: "NoRotation",
+      message: "No rotation has completed with this operator",
+    };
+  if (last.forgingConfirmed)
+    return {
+      type: "ForgingConfirmed",
+      status: "True",
+      reason: "Confirmed",
+      message: `The producer reported forging with issue number ${last.counter} at ${last.confirmedAt ?? "?"}`,
+    };
+  return {
+    type: "ForgingConfirmed",
+    status: "False",
+    reason: "NotConfirmed",
+    message: o.notConfirmedMessage ?? `The producer has not reported forging with issue number ${last.counter}`,
   };
 }
 
@@ -102,7 +138,7 @@ export function kesRotationStatus(o: RotationObservation): KesRotationStatus {
       : { type: "RotationDue", status: "False", reason: "NotDue", message: `Renewal is due at ${iso(s.renewalTime)}` };
   const conditions = nextConditions(
     o.previous?.conditions as Condition[] | undefined,
-    [ready, due, issuing(o), keysValid(o)],
+    [ready, due, issuing(o), keysValid(o), forgingConfirmed(o)],
     o.generation,
     o.now,
   );

@@ -1,34 +1,28 @@
 // The rotation steps of the KesRotation controller (kesrotation.ts has the tracking and reminders): Staging ->
 // AwaitingSignature -> Verified -> Swapped -> done, each recorded in status (t.persist) before the next begins.
+// Key material is made and used in Jobs (kesrotation-jobs.ts): the staging Job creates the staged KES key Secret,
+// the Auto signing Job the signed certificate; the operator reads the staged Secret (its public kes.vkey for the
+// request, kes.skey at the swap) and never the cold key.
 import { createHash } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
 import type { KesRotationSpec, KesRotationStatus } from "../../api/kesrotation.ts";
 import type { StakePoolSpec, StakePoolStatus } from "../../api/stakepool.ts";
-import { parseEnvelope, renderEnvelope } from "../../formats/envelope.ts";
-import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../formats/keys.ts";
+import { parseEnvelope } from "../../formats/envelope.ts";
+import { KEY_KINDS, keyFromEnvelope } from "../../formats/keys.ts";
 import { keyHash } from "../../formats/keyset-check.ts";
-import {
-  encodeOperationalCertificate,
-  issueOperationalCertificate,
-  type OperationalCertificate,
-  opcertFromEnvelope,
-} from "../../formats/opcert.ts";
+import { type OperationalCertificate, opcertFromEnvelope } from "../../formats/opcert.ts";
 import type { SlotClock } from "../../formats/slot-clock.ts";
-import {
-  buildRequestConfigMap,
-  buildSignedSecret,
-  buildStagedKesSecret,
-  rotationNames,
-  SIGNED_FILE,
-  STAGED_FILES,
-} from "../builders/kes-rotation.ts";
+import { kesJobNames, signJob, stageJob } from "../builders/kes-jobs.ts";
+import { buildRequestConfigMap, rotationNames, SIGNED_FILE, STAGED_FILES } from "../builders/kes-rotation.ts";
 import { checkRotation } from "../kes/gate.ts";
 import { gateKeys } from "../keys/gate.ts";
 import { KEY_FILES, keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import type { Owner } from "../names.ts";
-import type { Rotation, RotationObservation } from "./kesrotation-status.ts";
+import { awaitForging, lateConfirmation, notConfirmedMessage } from "./kesrotation-confirm.ts";
+import { runKesJob } from "./kesrotation-jobs.ts";
+import type { RotationObservation } from "./kesrotation-status.ts";
 
 export interface KesRotationObject extends KubernetesObject {
   spec: unknown;
@@ -101,31 +95,8 @@ export interface Tracked {
   lastCounter: number;
   /** The producer's first leader slot within `minutes`, if it reports one. */
   nextLeaderSlot: (minutes: number) => Promise<{ slot: string; at: string } | undefined>;
-}
-
-/** Auto mode: sign the request with the acknowledged in-cluster cold key, in the operator, into the signed Secret. */
-async function autoSign(ctx: ReconcileContext, t: Tracked, r: Rotation, kesVkey: Uint8Array): Promise<void> {
-  const signedName = rotationNames.signed(t.owner.name);
-  if (await ctx.read<V1Secret>(KIND.Secret, { namespace: t.ns, name: signedName })) return;
-  const ref = t.spec.auto!.coldKeySecretRef;
-  const where = `Secret ${ref.name}, key ${ref.key}`;
-  const secret = await ctx.read<V1Secret>(KIND.Secret, { namespace: t.ns, name: ref.name });
-  const b = secret?.data?.[ref.key];
-  if (b === undefined) throw new Stop("ColdKeyNotFound", `${where} does not exist (spec.auto.coldKeySecretRef)`);
-  let seed: Uint8Array;
-  try {
-    seed = keyFromEnvelope(parseEnvelope(unb64(b), where), where, KEY_KINDS.coldSigning);
-  } catch {
-    throw new Stop("ColdKeyUnreadable", `${where} is not a cold signing key text envelope (StakePoolSigningKey)`);
-  }
-  try {
-    const cert = issueOperationalCertificate(seed, kesVkey, r.counter, r.kesPeriod!);
-    const text = renderEnvelope({ type: OPCERT_TYPE, description: "", cbor: encodeOperationalCertificate(cert) });
-    await ctx.apply(buildSignedSecret(t.owner, t.pool.metadata!.name!, text));
-  } finally {
-    seed.fill(0);
-  }
-  await ctx.event(t.rot, "Normal", "OpcertSigned", `Signed issue number ${r.counter} with the in-cluster cold key`);
+  /** The ClusterRole the Jobs' ServiceAccount is bound to (the chart's <release>-kes-job). */
+  jobClusterRole: string;
 }
 
 /** One pass over the rotation's steps; each step's record is persisted before the next step begins. */
@@ -133,9 +104,16 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
   const { ns, owner, obs } = t;
   const poolName = t.pool.metadata!.name!;
   let r = obs.rotation;
+  await lateConfirmation(ctx, t);
 
   if (r?.step === "Swapped" && t.runningHash === r.newKeysHash) {
+    // The StakePool runs the new revision; the producer must now report forging with the new certificate.
+    const outcome = await awaitForging(ctx, t, r);
+    if (outcome === "waiting") return;
+    r = obs.rotation!;
     for (const [kind, name] of [
+      [KIND.Job, kesJobNames.job(owner.name, "stage", r.counter)],
+      [KIND.Job, kesJobNames.job(owner.name, "sign", r.counter)],
       [KIND.Secret, r.stagedSecretName],
       [KIND.Secret, rotationNames.signed(owner.name)],
       [KIND.ConfigMap, rotationNames.request(owner.name)],
@@ -146,15 +124,27 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
       counter: r.counter,
       keysHash: r.newKeysHash,
       ...(r.previousKeysHash ? { previousKeysHash: r.previousKeysHash } : {}),
+      forgingConfirmed: outcome === "confirmed",
+      ...(outcome === "confirmed" ? { confirmedAt: obs.now.toISOString() } : {}),
     };
     obs.rotation = undefined;
     obs.request = undefined;
+    if (outcome === "unconfirmed") obs.notConfirmedMessage = notConfirmedMessage(t.pool, r.counter, r.previousKeysHash);
     await t.persist();
+    if (outcome === "unconfirmed")
+      await ctx.event(
+        t.rot,
+        "Warning",
+        "ForgingNotConfirmed",
+        `Rotation to issue number ${r.counter} completed WITHOUT confirmation within ` +
+          `${t.spec.forgingConfirmationTimeout}: ${obs.notConfirmedMessage}`,
+      );
     await ctx.event(
       t.rot,
       "Normal",
       "Rotated",
-      `Pool ${poolName} runs key revision ${keyRevisionName(poolName, r.newKeysHash!)} with issue number ${r.counter}; ` +
+      `Pool ${poolName} runs key revision ${keyRevisionName(poolName, r.newKeysHash!)} with issue number ${r.counter}` +
+        (outcome === "confirmed" ? " and its producer forges with it; " : " (forging not confirmed); ") +
         `the previous revision ${r.previousKeysHash ? keyRevisionName(poolName, r.previousKeysHash) : "(none)"} is kept for rollback`,
     );
     return;
@@ -192,9 +182,18 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
   if (r.step === "Staging") {
     let staged = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: r.stagedSecretName });
     if (!staged) {
-      staged = await ctx.apply(buildStagedKesSecret(owner, poolName, r.counter));
-      await ctx.event(t.rot, "Normal", "KesKeyStaged", `New KES key staged in Secret ${r.stagedSecretName}`);
+      const job = stageJob({ owner, pool: poolName, spec: t.poolSpec, counter: r.counter });
+      const state = await runKesJob(ctx, t, job, "StagingJobFailed", `generating the new KES key`);
+      if (state === "waiting") return;
+      staged = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: r.stagedSecretName });
+      if (!staged)
+        throw new Stop(
+          "StagedKeyMissing",
+          `Job ${job.metadata!.name} completed but Secret ${r.stagedSecretName} does not exist; delete the Job and ` +
+            "the operator runs it again",
+        );
     }
+    await ctx.event(t.rot, "Normal", "KesKeyStaged", `New KES key staged in Secret ${r.stagedSecretName}`);
     const vkey = kesVkeyIn(staged, `Secret ${r.stagedSecretName}, key ${STAGED_FILES.kesVkey}`);
     const kesPeriod = obs.schedule!.currentPeriod;
     const vkeyHash = keyHash(vkey.bytes);
@@ -232,10 +231,36 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
         `Secret ${r.stagedSecretName} (the staged KES key) is gone; delete status.rotation's request by recreating the KesRotation`,
       );
     const vkey = kesVkeyIn(staged, `Secret ${r.stagedSecretName}, key ${STAGED_FILES.kesVkey}`);
-    if (t.spec.mode === "Auto") await autoSign(ctx, t, r, vkey.bytes);
     const signedName = rotationNames.signed(owner.name);
-    const signed = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: signedName });
+    let signed = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: signedName });
+    if (!signed && t.spec.mode === "Auto") {
+      // Auto: the signing Job signs with the cold key the user named; then the same gate as for a person's.
+      const job = signJob({
+        owner,
+        pool: poolName,
+        spec: t.poolSpec,
+        counter: r.counter,
+        coldKeySecretRef: t.spec.auto!.coldKeySecretRef,
+      });
+      const state = await runKesJob(
+        ctx,
+        t,
+        job,
+        "SigningJobFailed",
+        "signing the request with the in-cluster cold key",
+      );
+      if (state === "waiting") return;
+      signed = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: signedName });
+      if (!signed)
+        throw new Stop(
+          "SignedCertificateMissing",
+          `Job ${job.metadata!.name} completed but Secret ${signedName} does not exist; delete the Job and the ` +
+            "operator runs it again",
+        );
+    }
     if (!signed) return; // waiting for the person
+    if (t.spec.mode === "Auto" && r.signedDigest === undefined)
+      await ctx.event(t.rot, "Normal", "OpcertSigned", `The signing Job signed issue number ${r.counter}`);
     const digest = sha256(signed.data?.[SIGNED_FILE] ?? "");
     let verdict: { accepted: boolean; refusal?: string };
     try {

@@ -6,8 +6,9 @@
 // (with the certificate's counter) before anything else happens, then the webhook, retried each reconcile until
 // delivered. Rotation is a sequence of steps, each recorded in status before the next begins, with
 // deterministic names (request.ts), so a restarted operator resumes and never makes a second key or counter:
-//   Staging            -> the staged KES key Secret exists (made once; immutable)
-//   AwaitingSignature  -> the opcert request (status.request + ConfigMap) is published; Auto signs it here
+//   Staging            -> the staging Job (<rotation>-stage-<n>) made the staged KES key Secret (once; immutable)
+//   AwaitingSignature  -> the opcert request (status.request + ConfigMap) is published; in Auto mode the signing
+//                         Job (<rotation>-sign-<n>) signs it with the mounted cold key
 //   Verified           -> the handed-back certificate passed checkRotation (kes-key, signature, counter = n, window)
 //   Swapped            -> the new set (staged kes.skey, running vrf.skey, new node.cert) was written into the
 //                         pool's own key Secret; the StakePool's gate runs on it last and rolls the producer onto a
@@ -18,6 +19,7 @@ import type { KubernetesObject, V1Pod, V1Secret } from "@kubernetes/client-node"
 import { Registry } from "prom-client";
 import { kesRotationSpec, type KesRotationStatus } from "../../api/kesrotation.ts";
 import { stakePoolSpec } from "../../api/stakepool.ts";
+import { DEFAULT_KES_JOB_CLUSTERROLE } from "../builders/kes-jobs.ts";
 import { SIGNED_FILE } from "../builders/kes-rotation.ts";
 import { type KesMetrics, type KesSeries, registerKesMetrics } from "../kes/metrics.ts";
 import { lastCounter } from "../kes/gate.ts";
@@ -28,6 +30,7 @@ import { rvNotNewer } from "../manager/apply.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { names, type Owner } from "../names.ts";
 import { type Fetch, nextLeaderSlot } from "../status/node-metrics.ts";
+import { rotationOfJobPod } from "./kesrotation-jobs.ts";
 import { kesRotationStatus, type RotationObservation } from "./kesrotation-status.ts";
 import {
   certIn,
@@ -54,6 +57,8 @@ export interface KesRotationControllerOptions {
   webhookTimeoutMs?: number;
   /** How the producer's leader schedule is fetched (tests inject faults); default the global fetch. */
   fetch?: Fetch;
+  /** The ClusterRole bound to the rotation Jobs' ServiceAccount (kes-jobs.ts); default poolfleet-kes-job. */
+  jobClusterRole?: string;
 }
 
 async function reconcile(
@@ -66,6 +71,7 @@ async function reconcile(
     byPool: Map<string, Set<string>>;
     written: Map<string, { rv: string; status: KesRotationStatus }>;
     fetch?: Fetch;
+    jobClusterRole: string;
   },
   seen: Map<string, KesSeries>,
 ): Promise<ReconcileResult> {
@@ -237,6 +243,7 @@ async function reconcile(
         persist,
         nextLeaderSlot: nextLeader,
         lastCounter: last.value,
+        jobClusterRole: opts.jobClusterRole,
       };
       await rotate(ctx, t);
     }
@@ -262,8 +269,10 @@ export function kesRotationController(opts: KesRotationControllerOptions = {}): 
   return {
     name: KESROTATION_CONTROLLER,
     primary: KIND.KesRotation,
-    owns: [KIND.ConfigMap],
+    owns: [KIND.ConfigMap, KIND.Job],
     watches: [
+      // A Job's pod finishing (its termination message explains a failure).
+      { kind: KIND.Pod, map: (obj) => rotationOfJobPod(obj as V1Pod) },
       {
         // The StakePool's revision moving (a swap finished, a person rotated by hand) changes the schedule.
         kind: KIND.StakePool,
@@ -283,6 +292,7 @@ export function kesRotationController(opts: KesRotationControllerOptions = {}): 
           metrics,
           byPool,
           written,
+          jobClusterRole: opts.jobClusterRole ?? DEFAULT_KES_JOB_CLUSTERROLE,
           ...(opts.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: opts.webhookTimeoutMs } : {}),
           ...(opts.fetch ? { fetch: opts.fetch } : {}),
         },

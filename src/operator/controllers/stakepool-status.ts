@@ -118,7 +118,15 @@ export function stakePoolStatus(o: PoolObservation): StakePoolStatus {
     ...(tip ? { tip } : {}),
     ...(kes ? { kes } : {}),
     ...(figures?.blocksForged !== undefined ? { blocksForged: Math.max(0, Math.floor(figures.blocksForged)) } : {}),
-    producer: { statefulSet: o.producerName, ready: o.ready, ...(o.acceptedHash ? { keysHash: o.acceptedHash } : {}) },
+    producer: {
+      statefulSet: o.producerName,
+      ready: o.ready,
+      ...(o.acceptedHash ? { keysHash: o.acceptedHash } : {}),
+      // What the node says it forges with: a KesRotation completes only when this is its new counter.
+      ...(figures?.opcertCounter !== undefined && Number.isInteger(figures.opcertCounter) && figures.opcertCounter >= 0
+        ? { opcertCounter: figures.opcertCounter }
+        : {}),
+    },
     relays: o.relays,
   };
 }
