@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { API_VERSION } from "../src/api/common.ts";
 import { encodeCbor } from "../src/formats/cbor.ts";
@@ -85,13 +85,12 @@ export async function benchOperator(pools: number, steadySeconds: number): Promi
     writeFileSync(kubeconfig, cp.kc.exportConfig(), { mode: 0o600 });
 
     const metricsPort = 20000 + Math.floor(Math.random() * 20000);
-    // POOLFLEET_BENCH_OPERATOR_NODE_FLAGS: extra Node/V8 flags for the operator process (memory experiments).
-    const nodeFlags = (process.env.POOLFLEET_BENCH_OPERATOR_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+    // Started as the chart starts it: the entry script itself, so its shebang's Node.js flags apply (the pinned
+    // node first on PATH). POOLFLEET_BENCH_OPERATOR_NODE_OPTIONS: more flags through NODE_OPTIONS (experiments).
+    const extra = process.env.POOLFLEET_BENCH_OPERATOR_NODE_OPTIONS;
     operator = spawn(
-      process.execPath,
+      stageCompiledApp(join(dir, "app")),
       [
-        ...nodeFlags,
-        stageCompiledApp(join(dir, "app")),
         "--kubeconfig",
         kubeconfig,
         "--metrics-addr",
@@ -101,7 +100,14 @@ export async function benchOperator(pools: number, steadySeconds: number): Promi
         "--log-level",
         "warn",
       ],
-      { stdio: ["ignore", "pipe", "inherit"] },
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: {
+          ...process.env,
+          PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+          ...(extra ? { NODE_OPTIONS: extra } : {}),
+        },
+      },
     );
     // Warnings and errors the operator logs, counted by message and the start of the error (what went wrong).
     const complaints = new Map<string, number>();
