@@ -59,9 +59,9 @@ describe("node image", { skip: "skip" in tier && tier.skip }, () => {
   });
 
   it("ships the preset networks where the operator points a preset pool", async () => {
-    // The image's own loader reads each preset's config.json and checks the Shelley genesis hash it names.
+    // The image's own (compiled) loader reads each preset's config.json and checks the Shelley genesis hash it names.
     const script = [
-      `import { loadNetwork } from "/opt/poolfleet/app/src/node/config.ts";`,
+      `import { loadNetwork } from "/opt/poolfleet/app/dist/node/config.js";`,
       `for (const n of ${JSON.stringify(PRESET_NETWORKS)})`,
       `  console.log(JSON.stringify({ n, ...loadNetwork("${PATHS.presetNetworks}/" + n + "/config.json").summary }));`,
     ].join("\n");

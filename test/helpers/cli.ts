@@ -30,6 +30,7 @@ export interface DevnetShape {
   readonly activeSlotCoeff?: string;
   readonly securityParam?: number;
   readonly epochLength?: number;
+  readonly slotsPerKesPeriod?: number;
 }
 
 /** `poolfleet-cli genesis create` into `dir`; throws with its stderr when it fails. */
@@ -40,6 +41,7 @@ export async function createDevnet(dir: string, shape: DevnetShape = {}): Promis
     ["--active-slot-coeff", shape.activeSlotCoeff],
     ["--security-param", shape.securityParam],
     ["--epoch-length", shape.epochLength],
+    ["--slots-per-kes-period", shape.slotsPerKesPeriod],
   ];
   const args = ["genesis", "create", "--out-dir", dir];
   for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));

@@ -377,6 +377,11 @@ export function startJobStandIn(kc: KubeConfig, opts: JobStandInOptions = {}): J
     }
   }
 
+  /** The conditions the job controller sets when a Job ends: the interim one, then the final one. */
+  function endConditions(types: [string, string], reason: string, message: string, t: Date) {
+    return types.map((type) => ({ type, status: "True", reason, message, lastTransitionTime: t, lastProbeTime: t }));
+  }
+
   async function handle(job: V1Job): Promise<void> {
     const started = job.status?.startTime ? new Date(job.status.startTime) : now();
     if (!job.status?.startTime) await setJobStatus(job, { startTime: started, active: 1 });
@@ -390,24 +395,12 @@ export function startJobStandIn(kc: KubeConfig, opts: JobStandInOptions = {}): J
         await setJobStatus(job, {
           active: 0,
           failed,
-          conditions: [
-            {
-              type: "FailureTarget",
-              status: "True",
-              reason: "DeadlineExceeded",
-              message: "Job was active longer than specified deadline",
-              lastTransitionTime: t,
-              lastProbeTime: t,
-            },
-            {
-              type: "Failed",
-              status: "True",
-              reason: "DeadlineExceeded",
-              message: "Job was active longer than specified deadline",
-              lastTransitionTime: t,
-              lastProbeTime: t,
-            },
-          ],
+          conditions: endConditions(
+            ["FailureTarget", "Failed"],
+            "DeadlineExceeded",
+            "Job was active longer than specified deadline",
+            t,
+          ),
         });
         return;
       }
@@ -423,24 +416,12 @@ export function startJobStandIn(kc: KubeConfig, opts: JobStandInOptions = {}): J
           succeeded: 1,
           failed,
           completionTime: t,
-          conditions: [
-            {
-              type: "SuccessCriteriaMet",
-              status: "True",
-              reason: "CompletionsReached",
-              message: "Reached expected number of succeeded pods",
-              lastTransitionTime: t,
-              lastProbeTime: t,
-            },
-            {
-              type: "Complete",
-              status: "True",
-              reason: "CompletionsReached",
-              message: "Reached expected number of succeeded pods",
-              lastTransitionTime: t,
-              lastProbeTime: t,
-            },
-          ],
+          conditions: endConditions(
+            ["SuccessCriteriaMet", "Complete"],
+            "CompletionsReached",
+            "Reached expected number of succeeded pods",
+            t,
+          ),
         });
         return;
       }
@@ -449,24 +430,12 @@ export function startJobStandIn(kc: KubeConfig, opts: JobStandInOptions = {}): J
         await setJobStatus(job, {
           active: 0,
           failed,
-          conditions: [
-            {
-              type: "FailureTarget",
-              status: "True",
-              reason: "BackoffLimitExceeded",
-              message: "Job has reached the specified backoff limit",
-              lastTransitionTime: t,
-              lastProbeTime: t,
-            },
-            {
-              type: "Failed",
-              status: "True",
-              reason: "BackoffLimitExceeded",
-              message: "Job has reached the specified backoff limit",
-              lastTransitionTime: t,
-              lastProbeTime: t,
-            },
-          ],
+          conditions: endConditions(
+            ["FailureTarget", "Failed"],
+            "BackoffLimitExceeded",
+            "Job has reached the specified backoff limit",
+            t,
+          ),
         });
         return;
       }

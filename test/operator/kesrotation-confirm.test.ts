@@ -30,7 +30,7 @@ import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
 import { nodeFigures } from "../../src/operator/status/node-metrics.ts";
-import { poolKeyArgs, runCli } from "../helpers/cli.ts";
+import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { type JobStandIn, startJobStandIn } from "../helpers/job-standin.ts";
 import { type RunningNode, startNode } from "../helpers/node-process.ts";
@@ -139,21 +139,7 @@ before(
     const root = mkdtempSync(join(tmpdir(), "pf-kes-confirm-"));
     devnet = join(root, "devnet");
     // 0.2 s slots, 25 slots per KES period: a new period every 5 s, so the rotation is due within seconds.
-    const made = await runCli([
-      "genesis",
-      "create",
-      "--pools",
-      "1",
-      "--out-dir",
-      devnet,
-      "--slot-length",
-      "0.2",
-      "--active-slot-coeff",
-      "0.5",
-      "--slots-per-kes-period",
-      "25",
-    ]);
-    assert.equal(made.code, 0, made.stderr);
+    await createDevnet(devnet, { slotLength: "0.2", activeSlotCoeff: "0.5", slotsPerKesPeriod: 25 });
     node = await startNode([
       "--config",
       join(devnet, "config.json"),
