@@ -50,6 +50,8 @@ function selector(s: { matchLabels?: Record<string, string>; matchExpressions?: 
   return out;
 }
 
+type NodeRuntimeMetrics = Pick<StakePoolSpec["metrics"], "port" | "scrapeFrom">;
+
 /** The peer spec.metrics.scrapeFrom describes, or undefined when nobody may scrape. */
 export function scrapePeer(scrape: StakePoolSpec["metrics"]["scrapeFrom"]): V1NetworkPolicyPeer | undefined {
   if (!scrape) return undefined;
@@ -57,6 +59,22 @@ export function scrapePeer(scrape: StakePoolSpec["metrics"]["scrapeFrom"]): V1Ne
   if (scrape.namespaceSelector) peer.namespaceSelector = selector(scrape.namespaceSelector);
   if (scrape.podSelector) peer.podSelector = selector(scrape.podSelector);
   return peer;
+}
+
+/**
+ * Ingress to a node's metrics port: from the scrapers spec.metrics.scrapeFrom names, and from the operator when it
+ * reads /metrics for status. Producer and relay policies both end with these rules.
+ */
+export function metricsIngress(
+  metrics: NodeRuntimeMetrics,
+  operatorPeer: V1NetworkPolicyPeer | undefined,
+): WireIngressRule[] {
+  const ports = () => [{ protocol: "TCP", port: metrics.port }];
+  const rules: WireIngressRule[] = [];
+  const scrape = scrapePeer(metrics.scrapeFrom);
+  if (scrape) rules.push({ from: [scrape], ports: ports() });
+  if (operatorPeer) rules.push({ from: [structuredClone(operatorPeer)], ports: ports() });
+  return rules;
 }
 
 export function buildProducerNetworkPolicy(input: NetworkPolicyInput): WireNetworkPolicy {
@@ -77,14 +95,7 @@ export function buildProducerNetworkPolicy(input: NetworkPolicyInput): WireNetwo
       },
     ],
   };
-  const peer = scrapePeer(spec.metrics.scrapeFrom);
-  if (peer) ingress.ingress!.push({ from: [peer], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
-  if (input.operatorPeer) {
-    ingress.ingress!.push({
-      from: [structuredClone(input.operatorPeer)],
-      ports: [{ protocol: "TCP", port: spec.metrics.port }],
-    });
-  }
+  ingress.ingress!.push(...metricsIngress(spec.metrics, input.operatorPeer));
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",

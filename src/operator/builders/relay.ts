@@ -5,7 +5,7 @@
 import type { V1NetworkPolicyPeer, V1Service, V1StatefulSet } from "@kubernetes/client-node";
 import type { RelaySpec } from "../../api/relay.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
-import { scrapePeer, type WireIngressRule, type WireNetworkPolicy } from "./network-policy.ts";
+import { metricsIngress, type WireIngressRule, type WireNetworkPolicy } from "./network-policy.ts";
 import { baseVolumes, dataClaimTemplate, nodeArgs, nodeContainer, headlessService, nodePodSpec } from "./node-pod.ts";
 
 export interface RelayInput {
@@ -82,15 +82,8 @@ export function buildRelayNetworkPolicy(input: RelayInput): WireNetworkPolicy {
   const ingress: WireIngressRule[] = [
     // Node-to-node from anywhere: relays are the pool's face to the network (and its producer comes in here).
     { ports: [{ protocol: "TCP", port: spec.port }] },
+    ...metricsIngress(spec.metrics, input.operatorPeer),
   ];
-  const scrape: V1NetworkPolicyPeer | undefined = scrapePeer(spec.metrics.scrapeFrom);
-  if (scrape) ingress.push({ from: [scrape], ports: [{ protocol: "TCP", port: spec.metrics.port }] });
-  if (input.operatorPeer) {
-    ingress.push({
-      from: [structuredClone(input.operatorPeer)],
-      ports: [{ protocol: "TCP", port: spec.metrics.port }],
-    });
-  }
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
