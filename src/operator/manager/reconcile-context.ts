@@ -46,11 +46,14 @@ export function makeContext(
 
   const cached = (kind: KindRef, namespace: string) => shared.informerFor(kind, namespace);
 
-  async function live(kind: KindRef, namespace: string, name: string): Promise<KubernetesObject | undefined> {
-    const inf = cached(kind, namespace);
-    if (inf) return inf.get(namespace, name);
+  /** GET from the API server; a Secret's values are registered with the redactor before anyone sees them. */
+  async function fetchObject<T extends KubernetesObject>(
+    kind: KindRef,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined> {
     try {
-      const obj = await api.request<KubernetesObject>("GET", resourcePath(kind, namespace, name));
+      const obj = await api.request<T>("GET", resourcePath(kind, namespace, name));
       if (kind.kind === "Secret" && kind.apiVersion === "v1") {
         redactor.registerSecretData((obj as { data?: Record<string, string> }).data);
       }
@@ -59,6 +62,12 @@ export function makeContext(
       if (isNotFound(e)) return undefined;
       throw e;
     }
+  }
+
+  async function live(kind: KindRef, namespace: string, name: string): Promise<KubernetesObject | undefined> {
+    const inf = cached(kind, namespace);
+    if (inf) return inf.get(namespace, name);
+    return fetchObject(kind, namespace, name);
   }
 
   async function applyTo<T extends KubernetesObject>(desired: T, subresource?: "status"): Promise<T> {
@@ -117,18 +126,7 @@ export function makeContext(
         throw new Error(`${manager}: ${kindId(kind)} is not cached; list it in the controller's owns or watches`);
       return inf.list(kind.namespaced === false ? undefined : namespace).filter((o) => matchesLabels(o, labels)) as T[];
     },
-    async read<T extends KubernetesObject>(kind: KindRef, key: ObjectKey): Promise<T | undefined> {
-      try {
-        const obj = await api.request<T>("GET", resourcePath(kind, key.namespace, key.name));
-        if (kind.kind === "Secret" && kind.apiVersion === "v1") {
-          redactor.registerSecretData((obj as { data?: Record<string, string> }).data);
-        }
-        return obj;
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
+    read: <T extends KubernetesObject>(kind: KindRef, key: ObjectKey) => fetchObject<T>(kind, key.namespace, key.name),
     apply: <T extends KubernetesObject>(desired: T) => applyTo(desired),
     applyStatus: <T extends KubernetesObject>(desired: T) => applyTo(desired, "status"),
     async delete(kind: KindRef, key: ObjectKey): Promise<void> {
