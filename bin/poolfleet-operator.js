@@ -7,12 +7,5 @@
 // the image's compiled dist/ (sources.js).
 import { importApp } from "./sources.js";
 
-const major = Number(process.versions.node.split(".")[0]);
-if (major < 24) {
-  process.stderr.write(
-    `poolfleet-operator needs Node.js 24, this is ${process.version}; run it through npm or node_modules/.bin/node.\n`,
-  );
-  process.exit(1);
-}
-const { main } = await importApp("operator/main");
+const { main } = await importApp("poolfleet-operator", "operator/main");
 process.exitCode = await main(process.argv.slice(2));
