@@ -33,7 +33,7 @@ import {
 } from "../helpers/envtest.ts";
 import { applyManifests, helmBinary, renderChart } from "../helpers/helm.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
-import { waitFor } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OP_NS = "poolfleet-system";

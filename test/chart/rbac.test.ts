@@ -26,6 +26,7 @@ import {
   startControlPlane,
 } from "../helpers/envtest.ts";
 import { applyManifests, helmBinary, renderChart } from "../helpers/helm.ts";
+import { refusal } from "../helpers/refusal.ts";
 
 const OP_NS = "poolfleet-system";
 const SCOPED_NS = "scoped-system";
@@ -98,18 +99,6 @@ async function status(p: Promise<unknown>): Promise<number> {
     if (e instanceof ApiException) return e.code;
     throw e;
   }
-}
-
-/** The API server's refusal: status code and message. */
-async function refusal(p: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof ApiException)) throw e;
-    const b = typeof e.body === "string" ? JSON.parse(e.body) : e.body;
-    return { code: e.code, message: String(b?.message ?? e.message) };
-  }
-  assert.fail("the API server accepted it");
 }
 
 // OwnerReferencesPermissionEnforcement: the operator's owner references with blockOwnerDeletion need its RBAC to

@@ -18,7 +18,7 @@ import { readOperationalCertificate } from "../../src/formats/opcert.ts";
 import { SlotClock } from "../../src/formats/slot-clock.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
-import { waitFor } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-rotate-"));
 const dir = join(root, "dn");

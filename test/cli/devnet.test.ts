@@ -10,7 +10,7 @@ import { isAlive } from "../../src/cli/devnet/processes.ts";
 import type { NodeStatus } from "../../src/cli/devnet/status.ts";
 import { readTopology } from "../../src/formats/topology.ts";
 import { runCli } from "../helpers/cli.ts";
-import { waitFor } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-devnet-"));
 const dir = join(root, "dn");

@@ -26,7 +26,7 @@ import {
   type NodeContainer,
   startNodeContainer,
 } from "../helpers/node-containers.ts";
-import { waitFor } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const tier = await containerTier();
 

@@ -14,7 +14,7 @@ import {
 } from "@kubernetes/client-node";
 import { type ControlPlane, e2eSkipReason, startControlPlane } from "../helpers/envtest.ts";
 import { applyManifests, helmBinary, renderChart } from "../helpers/helm.ts";
-import { waitFor } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const skip = await e2eSkipReason();
 const NS = "poolfleet-system";

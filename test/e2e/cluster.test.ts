@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, type V1StatefulSet } from "@kubernetes/client-node";
 import { type ControlPlane, e2eSkipReason, startControlPlane } from "../helpers/envtest.ts";
-import { waitFor } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const skip = await e2eSkipReason();
 const NS = "e2e-cluster";

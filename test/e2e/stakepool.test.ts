@@ -34,7 +34,7 @@ import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { runCli } from "../helpers/cli.ts";
 import { type ControlPlane, e2eSkipReason, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
-import { waitFor } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const skip = await e2eSkipReason();
 const NS = "e2e-pool";

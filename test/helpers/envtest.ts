@@ -3,7 +3,7 @@
 // that signs the serving certificate and client certificates (users are CN=name, O=groups), and an ECDSA key for
 // service-account tokens. The binaries come from scripts/k8s-binaries.sh, which builds them from the Go module
 // proxy when they are missing (about 6 minutes on 2 cores) and is a no-op otherwise.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +20,16 @@ import {
 import { e2eMissing, type E2eOptions, type E2eParts, startE2e } from "./envtest-e2e.ts";
 import { banner, clusterMode, k3sCluster, kubeconfigCluster, unhonoured } from "./external-cluster.ts";
 import { freePort } from "./node-process.ts";
-import { exitedMessage, httpsStatus, poll, spawnLogged, stopProcess, Tail, type Tls } from "./processes.ts";
+import {
+  exitedMessage,
+  httpsStatus,
+  poll,
+  runProvisionScript,
+  spawnLogged,
+  stopProcess,
+  Tail,
+  type Tls,
+} from "./processes.ts";
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL("../../scripts/k8s-binaries.sh", import.meta.url));
@@ -61,22 +70,11 @@ export interface ControlPlaneOptions {
  * with the script's output: integration tests fail loudly rather than skip.
  */
 export async function k8sAssets(): Promise<string> {
-  const child = spawn("bash", [SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-    process.stderr.write(d); // a cold build takes minutes: show progress
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), BUILD_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  clearTimeout(timer);
-  const dir = out.trim().split("\n").at(-1) ?? "";
+  const { code, provided: dir, errTail } = await runProvisionScript(SCRIPT, BUILD_TIMEOUT_MS);
   if (code !== 0 || !existsSync(join(dir, "kube-apiserver")) || !existsSync(join(dir, "etcd"))) {
     throw new Error(
       `scripts/k8s-binaries.sh could not provide etcd and kube-apiserver (exit ${code}); ` +
-        `integration tests need them. Its output ends:\n${err.slice(-4000)}`,
+        `integration tests need them. Its output ends:\n${errTail}`,
     );
   }
   return dir;

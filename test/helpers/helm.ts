@@ -2,7 +2,7 @@
 // same cache as the Kubernetes binaries; built here when missing, like the integration tier's binaries), `helm
 // lint` and `helm template` of charts/poolfleet, and applying what it renders to a test API server with
 // server-side apply.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import {
   PatchStrategy,
 } from "@kubernetes/client-node";
 import { parseAllDocuments, stringify } from "yaml";
-import { poll } from "./processes.ts";
+import { poll, runProvisionScript } from "./processes.ts";
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL("../../scripts/helm-binary.sh", import.meta.url));
@@ -28,22 +28,9 @@ const BUILD_TIMEOUT_MS = 20 * 60_000;
 
 /** Path of the helm binary, building it first when absent. A failed build throws with the script's output. */
 export async function helmBinary(): Promise<string> {
-  const child = spawn("bash", [SCRIPT], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-    process.stderr.write(d); // a cold build takes a minute or two: show progress
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), BUILD_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-  clearTimeout(timer);
-  const path = out.trim().split("\n").at(-1) ?? "";
+  const { code, provided: path, errTail } = await runProvisionScript(SCRIPT, BUILD_TIMEOUT_MS);
   if (code !== 0 || !existsSync(path)) {
-    throw new Error(
-      `scripts/helm-binary.sh could not provide helm (exit ${code}); its output ends:\n${err.slice(-4000)}`,
-    );
+    throw new Error(`scripts/helm-binary.sh could not provide helm (exit ${code}); its output ends:\n${errTail}`);
   }
   return path;
 }

@@ -75,6 +75,29 @@ export async function poll(
   }
 }
 
+/**
+ * Runs one of the scripts that provide a built binary (scripts/k8s-binaries.sh, helm-binary.sh): its stderr shows
+ * as it comes (a cold build takes minutes), the last line of its stdout is what it provides. Killed after
+ * `timeoutMs`; `errTail` is the end of its stderr, for the caller's error message.
+ */
+export async function runProvisionScript(
+  script: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; provided: string; errTail: string }> {
+  const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+    process.stderr.write(d);
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  clearTimeout(timer);
+  return { code, provided: out.trim().split("\n").at(-1) ?? "", errTail: err.slice(-4000) };
+}
+
 export async function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -17,7 +17,8 @@ import { buildTx } from "../../src/ledger/tx-build.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { wallet } from "../helpers/ledger.ts";
-import { freePort, startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
+import { freePort, startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-fleet-"));
 const devnet = join(root, "devnet");

@@ -10,7 +10,8 @@ import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { topologyJson } from "../../src/formats/topology.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
-import { freePort, startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
+import { freePort, startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-fork-"));
 const devnet = join(root, "devnet");

@@ -16,7 +16,8 @@ import { listen, type NodeServer } from "../../src/network/peer.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { forgeChain } from "../helpers/forge.ts";
-import { freePort, startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
+import { freePort, startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { fuzzPort } from "../network/fuzz.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-hostile-"));

@@ -18,7 +18,8 @@ import { loadNetwork } from "../../src/node/config.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
 import { newPool, wallet } from "../helpers/ledger.ts";
-import { startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
+import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-ledger-node-"));
 const devnet = join(root, "devnet");

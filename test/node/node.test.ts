@@ -10,21 +10,14 @@ import { decodeBlock } from "../../src/chain/block.ts";
 import { NodeChain } from "../../src/node/chain.ts";
 import { loadNetwork } from "../../src/node/config.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
-import { createDevnet, runCli } from "../helpers/cli.ts";
-import { startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
+import { createDevnet, poolKeyArgs, runCli } from "../helpers/cli.ts";
+import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-node-"));
 const devnet = join(root, "devnet");
 const pool = (f: string) => join(devnet, "pools", "pool1", f);
-const keyArgs = () => [
-  "--shelley-kes-key",
-  pool("kes.skey"),
-  "--shelley-vrf-key",
-  pool("vrf.skey"),
-  "--shelley-operational-certificate",
-  pool("node.cert"),
-];
-const args = (db: string, keys = keyArgs()) => [
+const args = (db: string, keys = poolKeyArgs(devnet)) => [
   "--config",
   join(devnet, "config.json"),
   "--database-path",

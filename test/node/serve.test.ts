@@ -10,8 +10,9 @@ import { decodeHeader } from "../../src/chain/header.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { connectPeer } from "../../src/network/peer.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
-import { runCli } from "../helpers/cli.ts";
-import { freePort, startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
+import { poolKeyArgs, runCli } from "../helpers/cli.ts";
+import { freePort, startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-serve-"));
 const devnet = join(root, "devnet");
@@ -24,7 +25,6 @@ describe("poolfleet-node as a node-to-node server", () => {
   it("a peer follows the producer's chain with chain-sync and block-fetch", async () => {
     const g = await runCli(["genesis", "create", "--pools", "1", "--out-dir", devnet, "--slot-length", "0.1"]);
     assert.equal(g.code, 0, g.stderr);
-    const pool = (f: string) => join(devnet, "pools", "pool1", f);
     const port = await freePort();
     const db = join(root, "db");
     const node = await startNode([
@@ -36,12 +36,7 @@ describe("poolfleet-node as a node-to-node server", () => {
       "127.0.0.1",
       "--port",
       String(port),
-      "--shelley-kes-key",
-      pool("kes.skey"),
-      "--shelley-vrf-key",
-      pool("vrf.skey"),
-      "--shelley-operational-certificate",
-      pool("node.cert"),
+      ...poolKeyArgs(devnet),
     ]);
     running.push(node);
     await waitFor(

@@ -3,13 +3,7 @@
 // and the status and scale subresources working.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  ApiException,
-  ApiextensionsV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { ApiextensionsV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { z } from "zod";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import { kesRotationSpec } from "../../src/api/kesrotation.ts";
@@ -18,6 +12,7 @@ import { relaySpec } from "../../src/api/relay.ts";
 import { stakePoolSpec } from "../../src/api/stakepool.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { BAD, GOOD, KINDS_BY_NAME, type KindName } from "./crd-cases.ts";
+import { refusal } from "../helpers/refusal.ts";
 
 const NS = "default";
 const ZOD: Record<KindName, z.ZodType> = {
@@ -46,18 +41,6 @@ async function create(kind: KindName, name: string, spec: Record<string, unknown
     body: body(kind, name, spec),
     ...(dryRun ? { dryRun: "All" } : {}),
   })) as Obj;
-}
-
-/** The API server's refusal: status code and the message a person reads. */
-async function refusal(p: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof ApiException)) throw e;
-    const b = typeof e.body === "string" ? JSON.parse(e.body) : e.body;
-    return { code: e.code, message: String(b?.message ?? e.message) };
-  }
-  assert.fail("the API server accepted it");
 }
 
 before(

@@ -26,6 +26,7 @@ import { Manager } from "../../src/operator/manager/manager.ts";
 import { runCli } from "../helpers/cli.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
+import { waitWithin } from "../helpers/wait.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const log = pino({ level: process.env.POOLFLEET_TEST_LOG ?? "silent" });
@@ -51,15 +52,7 @@ async function apply(objs: KubernetesObject[]): Promise<string[]> {
   return created;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = waitWithin(20_000);
 
 /** Objects in `ns` with an owner reference to a poolfleet.io object, as "Kind/name <- OwnerKind/owner". */
 async function operatorObjects(ns: string): Promise<string[]> {

@@ -34,6 +34,7 @@ import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { type JobStandIn, startJobStandIn } from "../helpers/job-standin.ts";
 import { type RunningNode, startNode } from "../helpers/node-process.ts";
+import { waitWithin } from "../helpers/wait.ts";
 
 const NS = "kes-confirm";
 const b64 = (s: string | Buffer) => Buffer.from(s).toString("base64");
@@ -49,20 +50,7 @@ let node: RunningNode;
 let devnet = "";
 let kubelet: { stop: boolean; done?: Promise<void> } = { stop: false };
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitFor = waitWithin(60_000);
 
 type Rot = KubernetesObject & { status?: KesRotationStatus };
 const getRotation = () =>

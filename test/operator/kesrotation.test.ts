@@ -48,6 +48,7 @@ import { type ControlPlane, installProjectCrds, startControlPlane } from "../hel
 import { type JobStandIn, startJobStandIn } from "../helpers/job-standin.ts";
 import { startNode } from "../helpers/node-process.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
+import { waitWithin } from "../helpers/wait.ts";
 
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
 
@@ -95,21 +96,7 @@ function poolKeys(period: number) {
 
 // ---- API helpers -------------------------------------------------------------------------------------------------
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = waitWithin(30_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function setSecret(ns: string, name: string, data: Record<string, string>): Promise<void> {

@@ -22,8 +22,9 @@ import { parseTopology } from "../../src/formats/topology.ts";
 import { RELAY_CONTROLLER, relayController } from "../../src/operator/controllers/relay.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
-import { runCli } from "../helpers/cli.ts";
-import { startNode, waitFor as waitForNode, type RunningNode } from "../helpers/node-process.ts";
+import { poolKeyArgs, runCli } from "../helpers/cli.ts";
+import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor as waitForNode, waitWithin } from "../helpers/wait.ts";
 
 const log = pino({ level: process.env.POOLFLEET_TEST_LOG ?? "silent" });
 const NS = "relays";
@@ -34,20 +35,7 @@ let custom: CustomObjectsApi;
 let m: Manager;
 let node: RunningNode | undefined;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = waitWithin(20_000);
 
 async function idle(): Promise<void> {
   let quietSince = 0;
@@ -202,18 +190,12 @@ describe("Relay controller", () => {
     const devnet = join(root, "devnet");
     const r = await runCli(["genesis", "create", "--pools", "1", "--out-dir", devnet, "--slot-length", "0.1"]);
     assert.equal(r.code, 0, r.stderr);
-    const pool = (f: string) => join(devnet, "pools", "pool1", f);
     node = await startNode([
       "--config",
       join(devnet, "config.json"),
       "--database-path",
       join(root, "db"),
-      "--shelley-kes-key",
-      pool("kes.skey"),
-      "--shelley-vrf-key",
-      pool("vrf.skey"),
-      "--shelley-operational-certificate",
-      pool("node.cert"),
+      ...poolKeyArgs(devnet),
     ]);
     const running = node;
     await waitForNode("a tip", async () => ((await running.metric("poolfleet_tip_slot")) ?? 0) > 0);

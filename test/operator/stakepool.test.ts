@@ -35,6 +35,7 @@ import { newKes } from "../helpers/keyset.ts";
 import { freePort } from "../helpers/node-process.ts";
 import { currentKesPeriod, poolKeys, registerKeyFile, secretSpellings } from "./fixtures/pool-keys.ts";
 import { poolObjects } from "./fixtures/pool-objects.ts";
+import { waitWithin } from "../helpers/wait.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
@@ -59,25 +60,7 @@ async function readMetrics(where: string, port: number): Promise<void> {
 
 // ---- API helpers -------------------------------------------------------------------------------------------------
 
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = waitWithin(30_000);
 
 async function setSecret(ns: string, name: string, data: Record<string, string>): Promise<void> {
   const body = { metadata: { name, namespace: ns }, data };

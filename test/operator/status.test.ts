@@ -21,9 +21,10 @@ import {
   scrapeNode,
   tipOf,
 } from "../../src/operator/status/node-metrics.ts";
-import { createDevnet } from "../helpers/cli.ts";
+import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { readFixture, readFixtureJson } from "../helpers/fixtures.ts";
-import { startNode, waitFor, type RunningNode } from "../helpers/node-process.ts";
+import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 describe("preset networks", () => {
   for (const name of ["mainnet", "preprod", "preview"] as const) {
@@ -133,12 +134,7 @@ describe("scraping a real poolfleet-node", () => {
       join(devnet, "config.json"),
       "--database-path",
       join(root, "db"),
-      "--shelley-kes-key",
-      pool("kes.skey"),
-      "--shelley-vrf-key",
-      pool("vrf.skey"),
-      "--shelley-operational-certificate",
-      pool("node.cert"),
+      ...poolKeyArgs(devnet),
     ]);
   });
   after(async () => {
