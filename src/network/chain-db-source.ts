@@ -25,8 +25,8 @@ export class ChainDbSource implements ChainSource {
       const e = this.#db.entry(r.index);
       if (e && equalBytes(e.hash, point.hash)) return e.slot === point.slot ? r.index : -1;
     }
-    const i = this.#db.indexOfHash(point.hash);
-    if (i < 0 || this.#db.entry(i)!.slot !== point.slot) return -1;
+    const i = this.#db.indexOfPoint(point.slot, point.hash);
+    if (i < 0) return -1;
     this.#recent.unshift({ hash: point.hash, index: i });
     if (this.#recent.length > 64) this.#recent.pop();
     return i;

@@ -87,6 +87,11 @@ export class ChainStore {
     return this.db.indexOfHash(hash, this.k + 1);
   }
 
+  /** Where the block at `point` sits on our chain, at any depth, or -1 (O(log n)). */
+  indexOfPoint(point: { slot: bigint; hash: Uint8Array }): number {
+    return this.db.indexOfPoint(point.slot, point.hash);
+  }
+
   /** Points for a chain-sync intersection: the tip, then 1, 2, 4, ... blocks back (within k), then origin. */
   intersectionPoints(): Point[] {
     const points: Point[] = [];

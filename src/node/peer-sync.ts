@@ -116,8 +116,10 @@ class PeerSync {
       prev === null ? header.body.prevHash === null : header.body.prevHash && equalBytes(header.body.prevHash, prev);
     if (!linked)
       throw new PeerRuleBroken(`chain-sync: header ${bytesToHex(header.hash)} does not follow the previous one`);
-    if (this.#pending.length === 0 && this.#store.recentIndexOf(header.hash) >= 0) {
-      this.#base = pointOf(header); // a block we already have (from this or another peer)
+    // A block we already have, at any depth (from this or another peer): a peer that is behind us on our own chain
+    // is catching up, not forking, however far behind it is.
+    if (this.#pending.length === 0 && this.#store.indexOfPoint(pointOf(header)) >= 0) {
+      this.#base = pointOf(header);
       return;
     }
     // While catching up, bodies follow at once in batches and applying a block validates its header: checking it
@@ -151,7 +153,7 @@ class PeerSync {
   async #fetchAndAdopt(): Promise<void> {
     const store = this.#store;
     // Another peer may have brought some of these blocks while we waited for the lock.
-    while (this.#pending.length > 0 && store.recentIndexOf(this.#pending[0]!.hash) >= 0) {
+    while (this.#pending.length > 0 && store.indexOfPoint(pointOf(this.#pending[0]!)) >= 0) {
       this.#base = pointOf(this.#pending.shift()!);
     }
     if (this.#pending.length === 0) return;

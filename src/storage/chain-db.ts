@@ -121,6 +121,27 @@ export class ChainDb {
     return -1;
   }
 
+  /**
+   * Index of the block at this point (slot and hash), or -1: a binary search on the slots, which strictly increase
+   * along the chain, so a peer's lookups cost O(log n) however deep the point or long the chain (a linear scan per
+   * point let one MsgFindIntersect of unknown points hold the event loop for most of a second).
+   */
+  indexOfPoint(slot: bigint, hash: Uint8Array): number {
+    let lo = 0;
+    let hi = this.#count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#records.readBigUInt64BE(mid * INDEX_RECORD + 8) < slot) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= this.#count || this.#records.readBigUInt64BE(lo * INDEX_RECORD + 8) !== slot) return -1;
+    const target = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength);
+    return target.length === 32 &&
+      this.#records.compare(target, 0, 32, lo * INDEX_RECORD + 24, lo * INDEX_RECORD + 56) === 0
+      ? lo
+      : -1;
+  }
+
   /** Read and checksum-verify a block; throws CorruptDatabaseError rather than return damaged bytes. */
   readBlock(i: number): Uint8Array {
     const e = this.entry(i);

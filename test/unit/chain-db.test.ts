@@ -49,6 +49,22 @@ describe("ChainDb", () => {
     assertChain(ChainDb.open(dir), 12);
   });
 
+  it("finds a block by its point at any depth, and nothing for an unknown hash or a wrong slot", () => {
+    const db = ChainDb.open(fresh());
+    for (let i = 0; i < blocks.length; i++) {
+      const h = blocks[i]!.header;
+      assert.equal(db.indexOfPoint(h.body.slot, h.hash), i, `block ${i}`);
+    }
+    const last = blocks.at(-1)!.header;
+    const unknown = Uint8Array.from(last.hash, (b) => b ^ 1);
+    assert.equal(db.indexOfPoint(last.body.slot, unknown), -1, "unknown hash at a known slot");
+    assert.equal(db.indexOfPoint(last.body.slot + 1n, last.hash), -1, "known hash at another slot");
+    assert.equal(db.indexOfPoint(0n, last.hash), -1, "known hash at a slot before the chain");
+    assert.equal(db.indexOfPoint(2n ** 64n - 1n, last.hash), -1, "a slot past the tip");
+    assert.equal(db.indexOfPoint(last.body.slot, last.hash.subarray(0, 28)), -1, "a short hash");
+    db.close();
+  });
+
   it("a torn final block (partial write) is cut off; the rest is intact", () => {
     const dir = fresh();
     truncateSync(dat(dir), statSync(dat(dir)).size - 100);
