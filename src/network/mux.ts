@@ -320,6 +320,10 @@ export class Mux {
       }
     }
     this.#rx = p === this.#rx.length ? Buffer.alloc(0) : this.#rx.subarray(p);
+    // The timer belongs to the SDU that is incomplete now, armed at its first byte and never re-armed by later
+    // bytes of the same SDU: a peer dripping one byte a second must not hold the connection past the bound.
+    const sameSdu = p === 0 && this.#sduTimer !== undefined;
+    if (sameSdu && this.#rx.length > 0) return;
     clearTimeout(this.#sduTimer);
     this.#sduTimer = undefined;
     if (this.#rx.length > 0 && this.#closeReason === undefined) {

@@ -198,6 +198,9 @@ export interface ListenOptions extends CommonOptions, ResponderServices {
   readonly maxConnections?: number;
 }
 
+/** Refused connections are logged at most this often (the count of the others goes with the next line). */
+const REFUSAL_LOG_MS = 10_000;
+
 export interface Disconnect {
   readonly peer: string;
   readonly reason: string;
@@ -234,6 +237,25 @@ export class NodeServer {
     for (const f of [...this.#listeners]) f(d);
   }
 
+  /** Connections refused at the limit, in all. */
+  refused = 0;
+  #refusedSinceLog = 0;
+  #lastRefusalLog = -Infinity;
+
+  /**
+   * @internal A connection refused at the limit: logged with its address, at most once per REFUSAL_LOG_MS (a flood
+   * of refused connections must not become a flood of log lines); the next line says how many were not logged.
+   */
+  recordRefusal(peer: string, reason: string, log: NetLog): void {
+    this.refused++;
+    this.#refusedSinceLog++;
+    const now = Date.now();
+    if (now - this.#lastRefusalLog < REFUSAL_LOG_MS) return;
+    log.warn({ peer, reason, refusedSinceLastLog: this.#refusedSinceLog, refused: this.refused }, "peer refused");
+    this.#lastRefusalLog = now;
+    this.#refusedSinceLog = 0;
+  }
+
   /** Stop accepting, close every connection. */
   async close(): Promise<void> {
     const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -258,7 +280,9 @@ export async function listen(options: ListenOptions): Promise<NodeServer> {
   server.on("connection", (socket) => {
     const mux = new Mux(socket, { log, sduReadMs: t.handshakeMs });
     if (node.connections.size >= maxConnections) {
-      mux.close(`over the limit of ${maxConnections} connections`);
+      const reason = `over the limit of ${maxConnections} connections`;
+      mux.close(reason);
+      node.recordRefusal(mux.label, reason, log);
       return;
     }
     node.connections.add(mux);

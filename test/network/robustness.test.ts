@@ -99,6 +99,25 @@ describe("misbehaving peers", () => {
     s.write(Buffer.concat([encodeSduHeader(0, 8, false, 100), Buffer.alloc(10)]));
     await seen;
 
+    // A peer dripping one byte every 50 ms into a started SDU: the 500 ms bound counts from the SDU's first byte,
+    // not from the last byte (re-arming on every byte kept such a peer for minutes in production).
+    seen = nextDisconnect(server, /SDU read timeout/);
+    s = await handshaken(server.port);
+    s.write(encodeSduHeader(0, 8, false, 100));
+    let dripped = 0;
+    const drip = setInterval(() => {
+      if (!s.destroyed && dripped < 100) {
+        s.write(Buffer.of(0));
+        dripped++;
+      }
+    }, 50);
+    try {
+      await seen;
+    } finally {
+      clearInterval(drip);
+    }
+    assert.ok(dripped < 40, `dropped while still dripping into the SDU (after ${dripped} of its 100 bytes)`);
+
     seen = nextDisconnect(server, /unknown mini-protocol 2/);
     s = await rawSocket(server.port);
     s.write(sdu(2, encodeCbor([0])));
@@ -108,6 +127,36 @@ describe("misbehaving peers", () => {
     s = await rawSocket(server.port);
     s.write(sdu(0, Uint8Array.of(0xff, 0xff)));
     await seen;
+  });
+
+  it("connections over the limit are refused and logged with their address, at a bounded rate", async () => {
+    const lines: { obj: Record<string, unknown>; msg: string }[] = [];
+    const log = {
+      info: () => {},
+      debug: () => {},
+      warn: (obj: object, msg: string) => lines.push({ obj: obj as Record<string, unknown>, msg }),
+    };
+    const small = await startServer(new MemoryChainSource(chain.slice(0, 2).map((b) => b.bytes)), {
+      maxConnections: 2,
+      log,
+    });
+    const held = [await handshaken(small.port), await handshaken(small.port)];
+    try {
+      const refused = [];
+      for (let i = 0; i < 5; i++) {
+        const s = await rawSocket(small.port);
+        refused.push(`127.0.0.1:${s.localPort}`);
+        await socketClosed(s);
+      }
+      const logged = lines.filter((l) => l.msg === "peer refused");
+      assert.equal(small.refused, 5);
+      assert.equal(logged.length, 1, `one line for a burst of five: ${JSON.stringify(logged)}`);
+      assert.equal(logged[0]!.obj.peer, refused[0]);
+      assert.match(String(logged[0]!.obj.reason), /over the limit of 2 connections/);
+    } finally {
+      for (const s of held) s.destroy();
+      await small.close();
+    }
   });
 
   it("survives a bounded fuzz run; afterwards an honest client syncs and fetches everything", async () => {
