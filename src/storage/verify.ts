@@ -153,9 +153,13 @@ export function verifyChainDb(dir: string, options: VerifyOptions = {}): VerifyR
           }
         }
         prev = { blockNo: h.blockNumber, slot: h.slot, hash: block.header.hash };
-      } else if (state) {
-        notes.push(`header validation stopped at ${where}: the headers after it depend on it`);
-        state = undefined;
+      } else {
+        // The next block's link cannot be judged against an unreadable one: no second problem for one fault.
+        prev = undefined;
+        if (state) {
+          notes.push(`header validation stopped at ${where}: the headers after it depend on it`);
+          state = undefined;
+        }
       }
       if (count < indexRecords) checkIndex(count, offset, block);
       count++;
