@@ -4,18 +4,30 @@
 // and the database (checked read-only with `poolfleet-cli db verify` while the node runs) ends at its last
 // complete block with every link intact. When space returns: forging resumes on the last stored block (no gap, no
 // self-fork), and every block ever logged durable is still there after a restart. On a full disk at start the
-// node is not ready and does not forge, and SIGTERM still exits, leaving the older snapshots whole.
+// node is not ready and does not forge, and SIGTERM still exits, leaving the older snapshots whole. A relay on a
+// full disk adopts nothing from its producer until space returns, then catches up.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
+import { topologyJson } from "../../src/formats/topology.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { createDevnet, poolKeyArgs, runCli } from "../helpers/cli.ts";
-import { type RunningNode, startNode } from "../helpers/node-process.ts";
+import { freePort, type RunningNode, startNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const isRoot = process.getuid?.() === 0;
@@ -29,8 +41,8 @@ const running: RunningNode[] = [];
 /** blockNo -> hash of every block a node logged `durable: true`, over all runs. */
 const durable = new Map<number, string>();
 
-async function start(): Promise<RunningNode> {
-  const n = await startNode(["--config", join(devnet, "config.json"), "--database-path", db, ...poolKeyArgs(devnet)]);
+async function start(extra: string[] = poolKeyArgs(devnet), path = db): Promise<RunningNode> {
+  const n = await startNode(["--config", join(devnet, "config.json"), "--database-path", path, ...extra]);
   running.push(n);
   return n;
 }
@@ -69,7 +81,7 @@ const health = async (n: RunningNode) => {
   const r = await n.get("/health");
   return {
     code: r.status,
-    body: JSON.parse(r.body) as { status: string; reason?: string; tip: { blockNo: string } | null },
+    body: JSON.parse(r.body) as { status: string; reason?: string; tip: { blockNo: string; hash: string } | null },
   };
 };
 
@@ -107,7 +119,7 @@ function assertDurableKept(): number {
   }
 }
 
-describe("a producer on a disk that fills up", { skip: isRoot ? false : "needs root to mount a tmpfs" }, () => {
+describe("a node on a disk that fills up", { skip: isRoot ? false : "needs root to mount a tmpfs" }, () => {
   before(async () => {
     await createDevnet(devnet, { slotLength: "0.1", epochLength: 100, activeSlotCoeff: "0.5", securityParam: 5 });
     mkdirSync(mnt);
@@ -221,5 +233,47 @@ describe("a producer on a disk that fills up", { skip: isRoot ? false : "needs r
     rmSync(filler);
     assertDurableKept();
     assert.equal((await verify()).code, 0);
+  });
+
+  it("a relay on a full disk adopts nothing from its producer until space returns, then catches up", async () => {
+    const port = await freePort();
+    const producer = await start([...poolKeyArgs(devnet), "--port", String(port)], join(root, "producer-db"));
+    writeFileSync(join(root, "topology.json"), topologyJson([{ address: "127.0.0.1", port }]));
+    const relayDb = join(mnt, "relay-db");
+    const relay = await start(["--topology", join(root, "topology.json")], relayDb);
+    const tipOf = async (n: RunningNode) => (await health(n)).body.tip;
+    await waitFor(
+      "the relay follows",
+      async () => Number((await tipOf(relay))?.blockNo ?? -1) >= 3 || undefined,
+      30_000,
+    );
+    fillDisk();
+    await waitFor("relay /health unhealthy", async () => (await health(relay)).code === 503 || undefined, 20_000);
+    const stuck = (await tipOf(relay))!;
+    const at = Number((await tipOf(producer))!.blockNo);
+    await waitFor(
+      "the producer forges on",
+      async () => Number((await tipOf(producer))!.blockNo) >= at + 5 || undefined,
+      30_000,
+    );
+    assert.deepEqual(await tipOf(relay), stuck, "the relay adopted nothing while its disk was full");
+    assert.equal((await relay.get("/ready")).status, 503);
+    const live = await runCli(["db", "verify", "--database-path", relayDb, "--config", join(devnet, "config.json")]);
+    assert.equal(live.code, 0, live.stdout);
+    assert.match(live.stdout, new RegExp(`sound: ${Number(stuck.blockNo) + 1} blocks`));
+    rmSync(filler);
+    await waitFor(
+      "the relay catches up with the producer",
+      async () => {
+        const [r, p] = [await tipOf(relay), await tipOf(producer)];
+        return (r && p && r.hash === p.hash && Number(r.blockNo) > Number(stuck.blockNo) + 5) || undefined;
+      },
+      60_000,
+    );
+    assert.equal((await health(relay)).code, 200);
+    assert.equal(await relay.stop(), 0);
+    assert.equal(await producer.stop(), 0);
+    const after = await runCli(["db", "verify", "--database-path", relayDb, "--config", join(devnet, "config.json")]);
+    assert.equal(after.code, 0, after.stdout);
   });
 });
