@@ -11,7 +11,7 @@ import { type ChainSelectView, compareTips } from "../consensus/chain-selection.
 import { bytesToHex } from "../crypto/bytes.ts";
 import { ChainDbSource } from "../network/chain-db-source.ts";
 import type { Point } from "../network/points.ts";
-import { ChainDb, type AppendEntry } from "../storage/chain-db.ts";
+import { type AppendEntry, ChainDb, StorageError } from "../storage/chain-db.ts";
 import { loadSnapshot, saveSnapshot } from "../storage/snapshots.ts";
 import { type BlockResult, NodeChain } from "./chain.ts";
 import type { Network } from "./config.ts";
@@ -130,6 +130,7 @@ export class ChainStore {
     try {
       result = this.#chain.tentative(() => this.#append(block, true));
     } catch (error) {
+      if (!(error instanceof StorageError)) throw error; // a bug, not the disk: the application is undone
       this.db.abandon();
       this.storage.fail("block", error);
       return { ok: false, message: `not stored: ${(error as Error).message}` };
@@ -206,6 +207,7 @@ export class ChainStore {
           if (results.length > 0) this.db.sync();
         });
       } catch (error) {
+        if (!(error instanceof StorageError)) throw error; // a bug, not the disk: the application is undone
         this.db.abandon();
         this.storage.fail("batch", error);
         return { ok: false, reason: "storage", message: `not stored: ${(error as Error).message}` };
@@ -249,8 +251,9 @@ export class ChainStore {
       for (const { bytes, header } of blocks) this.db.append(bytes, entryOf(header), { sync: false });
       this.db.sync();
     } catch (error) {
-      this.storage.fail("fork switch", error);
       this.#restore(keep, ours);
+      if (!(error instanceof StorageError)) throw error; // not the disk (a fork that does not link): ours is back
+      this.storage.fail("fork switch", error);
       return { ok: false, reason: "storage", message: `fork not stored: ${(error as Error).message}` };
     }
     const hashes = blocks.map((b) => b.header.hash);
