@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { InputError } from "../formats/errors.ts";
 import { type Command, type Output, parseFlags, usage } from "./command.ts";
+import { dbVerify } from "./commands/db.ts";
 import { demo } from "./commands/demo.ts";
 import { devnetDown, devnetRotateKes, devnetStatusCommand, devnetUp } from "./commands/devnet.ts";
 import { genesisCreate } from "./commands/genesis.ts";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   kesSubmit,
   kesStage,
   kesSign,
+  dbVerify,
   demo,
 ];
 

@@ -2,21 +2,36 @@
 // (consensus + ledger state at the tip), the ChainSource peers read, and ledger snapshots. Every change goes
 // through here: extending the tip (a forged or fetched block) or switching to a better fork within k blocks.
 // A switch is worked out in full on a separate NodeChain before the database is touched, so an invalid fork, or a
-// crash half way, never leaves a database that disagrees with its state.
+// crash half way, never leaves a database that disagrees with its state. A block is applied tentatively, stored,
+// and only then kept: when storing fails (a full disk), the application is undone, the database is cut back to
+// what it held, and storage health says why; while it is failed nothing is adopted.
 import { type Block, decodeBlock } from "../chain/block.ts";
 import type { Header } from "../chain/header.ts";
 import { type ChainSelectView, compareTips } from "../consensus/chain-selection.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { ChainDbSource } from "../network/chain-db-source.ts";
 import type { Point } from "../network/points.ts";
-import { ChainDb } from "../storage/chain-db.ts";
+import { type AppendEntry, ChainDb, StorageError } from "../storage/chain-db.ts";
 import { loadSnapshot, saveSnapshot } from "../storage/snapshots.ts";
 import { type BlockResult, NodeChain } from "./chain.ts";
 import type { Network } from "./config.ts";
+import { StorageHealth } from "./storage-health.ts";
 
 /** A snapshot after at least this many blocks and this much time: restart replays little, sync is not slowed. */
 const SNAPSHOT_EVERY = 20;
 const SNAPSHOT_MIN_MS = 2000;
+/**
+ * Room for one block beyond its body (mainnet's maxBlockHeaderSize, 1100, plus the database's record overhead):
+ * the storage probe writes a block's worth.
+ */
+const PROBE_HEADER_BYTES = 1100 + 64;
+
+const entryOf = (h: Header): AppendEntry => ({
+  slot: h.body.slot,
+  blockNo: h.body.blockNumber,
+  hash: h.hash,
+  prevHash: h.body.prevHash,
+});
 
 export function selectView(header: Header): ChainSelectView {
   return {
@@ -38,7 +53,7 @@ export type AdoptResult =
     }
   | {
       readonly ok: false;
-      readonly reason: "invalid" | "not-better" | "too-deep";
+      readonly reason: "invalid" | "not-better" | "too-deep" | "storage";
       readonly message: string;
       /** Blocks adopted before the invalid one (extending only), and their hashes. */
       readonly results?: readonly BlockResult[];
@@ -50,6 +65,8 @@ export class ChainStore {
   readonly path: string;
   readonly db: ChainDb;
   readonly source: ChainDbSource;
+  /** Whether blocks can be stored; a failed write marks it, probeStorage() clears it. */
+  readonly storage = new StorageHealth();
   #chain: NodeChain;
   #lastSnapshot = { blocks: 0, at: 0 };
   /** How the chain was restored at open: from which snapshot, how many blocks replayed. */
@@ -108,24 +125,62 @@ export class ChainStore {
     return this.db.length > 0 ? decodeBlock(this.db.readBlock(this.db.length - 1)).header : undefined;
   }
 
-  /** Validate `block` on the tip and append it durably; nothing changes when it does not validate. */
+  /**
+   * Validate `block` on the tip and append it durably; nothing changes when it does not validate or cannot be
+   * stored (then `storage` is failed and says why).
+   */
   extend(block: Block): BlockResult {
-    const result = this.#append(block, true);
-    if (result.ok) this.source.notify();
+    if (!this.storage.healthy) return { ok: false, message: `storage failed: ${this.storage.failure!.reason}` };
+    let result: BlockResult;
+    try {
+      result = this.#chain.tentative(() => this.#append(block, true));
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error; // a bug, not the disk: the application is undone
+      this.db.abandon();
+      this.storage.fail("block", error);
+      return { ok: false, message: `not stored: ${(error as Error).message}` };
+    }
+    if (result.ok) {
+      this.source.notify();
+      this.#maybeSnapshot();
+    }
     return result;
   }
 
+  /** Apply `block` (inside a tentative()) and append it; a storage failure throws, undoing the application. */
   #append(block: Block, sync: boolean): BlockResult {
     const result = this.#chain.applyBlock(block);
     if (!result.ok) return result;
-    const h = block.header;
-    this.db.append(block.bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync });
-    const last = this.#lastSnapshot;
-    if (this.db.length - last.blocks >= SNAPSHOT_EVERY && Date.now() - last.at >= SNAPSHOT_MIN_MS) {
-      if (!sync) this.db.sync(); // a snapshot must never be ahead of the durable chain
-      this.snapshot();
-    }
+    this.db.append(block.bytes, entryOf(block.header), { sync });
     return result;
+  }
+
+  #maybeSnapshot(): void {
+    const last = this.#lastSnapshot;
+    if (this.db.length - last.blocks >= SNAPSHOT_EVERY && Date.now() - last.at >= SNAPSHOT_MIN_MS) this.#trySnapshot();
+  }
+
+  /** A snapshot only shortens the next restart: failing to write one fails storage health but loses nothing. */
+  #trySnapshot(): void {
+    try {
+      this.snapshot();
+    } catch (error) {
+      this.storage.fail("snapshot", error);
+    }
+  }
+
+  /**
+   * Whether a block can be stored again (after a failure) or at all (at start): writes and fsyncs a block's worth
+   * in the database directory. Clears or sets `storage`; returns whether it is healthy.
+   */
+  probeStorage(): boolean {
+    try {
+      this.db.checkWritable(this.net.ledgerParams.maxBlockBodySize + PROBE_HEADER_BYTES);
+      this.storage.recovered();
+    } catch (error) {
+      this.storage.fail("probe", error);
+    }
+    return this.storage.healthy;
   }
 
   /**
@@ -135,23 +190,36 @@ export class ChainStore {
    */
   adopt(keep: number, blocks: readonly Block[]): AdoptResult {
     if (blocks.length === 0) return { ok: true, results: [], hashes: [], rolledBack: 0 };
+    if (!this.storage.healthy)
+      return { ok: false, reason: "storage", message: `storage failed: ${this.storage.failure!.reason}` };
     if (keep === this.db.length) {
-      // A batch is made durable once, then announced: one fsync pair per batch, not per block.
+      // A batch is applied and written, made durable once (one fsync pair per batch, not per block), and only then
+      // kept and announced; a storage failure anywhere undoes the whole batch in memory and on disk.
       const results: BlockResult[] = [];
       const hashes: Uint8Array[] = [];
       let failure: string | undefined;
-      for (const block of blocks) {
-        const r = this.#append(block, false);
-        if (!r.ok) {
-          failure = r.message;
-          break;
-        }
-        results.push(r);
-        hashes.push(block.header.hash);
+      try {
+        this.#chain.tentative(() => {
+          for (const block of blocks) {
+            const r = this.#append(block, false);
+            if (!r.ok) {
+              failure = r.message;
+              break;
+            }
+            results.push(r);
+            hashes.push(block.header.hash);
+          }
+          if (results.length > 0) this.db.sync();
+        });
+      } catch (error) {
+        if (!(error instanceof StorageError)) throw error; // a bug, not the disk: the application is undone
+        this.db.abandon();
+        this.storage.fail("batch", error);
+        return { ok: false, reason: "storage", message: `not stored: ${(error as Error).message}` };
       }
       if (results.length > 0) {
-        this.db.sync();
         this.source.notify();
+        this.#maybeSnapshot();
       }
       return failure === undefined
         ? { ok: true, results, hashes, rolledBack: 0 }
@@ -181,15 +249,39 @@ export class ChainStore {
       results.push(r);
     }
     const rolledBack = this.db.length - keep;
-    this.db.truncate(keep);
-    for (const { bytes, header: h } of blocks)
-      this.db.append(bytes, { slot: h.body.slot, blockNo: h.body.blockNumber, hash: h.hash }, { sync: false });
+    // Our blocks after the fork point, kept to put back if the fork cannot be stored.
+    const ours = Array.from({ length: rolledBack }, (_, i) => decodeBlock(this.db.readBlock(keep + i)));
+    try {
+      this.db.truncate(keep);
+      for (const { bytes, header } of blocks) this.db.append(bytes, entryOf(header), { sync: false });
+      this.db.sync();
+    } catch (error) {
+      this.#restore(keep, ours);
+      if (!(error instanceof StorageError)) throw error; // not the disk (a fork that does not link): ours is back
+      this.storage.fail("fork switch", error);
+      return { ok: false, reason: "storage", message: `fork not stored: ${(error as Error).message}` };
+    }
     const hashes = blocks.map((b) => b.header.hash);
-    this.db.sync();
     this.#chain = chain;
     this.source.notify();
-    this.snapshot();
+    this.#trySnapshot();
     return { ok: true, results, hashes, rolledBack };
+  }
+
+  /** After a failed switch: put our own blocks back as far as they fit; memory follows whatever the disk holds. */
+  #restore(keep: number, ours: readonly Block[]): void {
+    const before = this.#chain.tip;
+    try {
+      this.db.abandon();
+      this.db.truncate(keep);
+      for (const { bytes, header } of ours) this.db.append(bytes, entryOf(header), { sync: false });
+      this.db.sync();
+    } catch {
+      this.db.abandon();
+    }
+    const tip = this.db.tip;
+    if (!tip || !before || tip.blockNo !== before.blockNo) this.#chain = this.#chainAt(this.db.length).chain;
+    this.source.notify();
   }
 
   /** The chain state after the first `count` blocks: the newest snapshot at or before them, plus replay. */
@@ -233,8 +325,12 @@ export class ChainStore {
     });
   }
 
+  /** Snapshot and close; the database is closed even when the snapshot cannot be written (which then throws). */
   close(): void {
-    this.snapshot();
-    this.db.close();
+    try {
+      this.snapshot();
+    } finally {
+      this.db.close();
+    }
   }
 }

@@ -27,6 +27,8 @@ export class NodeChain {
   readonly net: Network;
   #chain: ChainState;
   readonly ledger: LedgerState;
+  /** While a tentative() call runs: the journal every applied block records its ledger changes in. */
+  #tentative: Journal | null = null;
 
   constructor(net: Network, chain: ChainState, ledger: LedgerState) {
     this.net = net;
@@ -46,6 +48,26 @@ export class NodeChain {
 
   toJson(): unknown {
     return { chain: chainStateToJson(this.#chain), ledger: ledgerStateToJson(this.ledger) };
+  }
+
+  /**
+   * Run `fn`, which applies blocks (and stores them); when it throws, every block it applied is undone and the chain
+   * is as before. How a block is adopted only once it is stored: apply, store, and undo if storing fails.
+   */
+  tentative<T>(fn: () => T): T {
+    if (this.#tentative) return fn();
+    const journal = new Journal();
+    const before = this.#chain;
+    this.#tentative = journal;
+    try {
+      return fn();
+    } catch (error) {
+      journal.rollback();
+      this.#chain = before;
+      throw error;
+    } finally {
+      this.#tentative = null;
+    }
   }
 
   get state(): ChainState {
@@ -69,9 +91,10 @@ export class NodeChain {
   applyBlock(block: Block, options: { reapply?: boolean } = {}): BlockResult {
     const { header } = block;
     const slot = header.body.slot;
-    const journal = new Journal();
+    const journal = this.#tentative ?? new Journal();
+    const mark = journal.mark;
     const fail = (message: string): BlockResult => {
-      journal.rollback();
+      journal.rollback(mark);
       return { ok: false, message };
     };
     const epoch = this.net.clock.epochOfSlot(Number(slot));

@@ -7,7 +7,8 @@ import type { Registry } from "prom-client";
 
 export interface HttpSources {
   readonly registry: Registry;
-  health(): { status: "ok" | "degraded"; [k: string]: unknown };
+  /** "unhealthy" (storage failed) answers 503, so a liveness probe fails; "degraded" is still 200. */
+  health(): { status: "ok" | "degraded" | "unhealthy"; [k: string]: unknown };
   ready(): boolean;
   config(): unknown;
   ledger(): unknown;
@@ -56,7 +57,10 @@ export function startHttp(host: string, port: number, sources: HttpSources): Pro
       );
       return;
     }
-    if (path === "/health") return send(200, "application/json", json(sources.health()));
+    if (path === "/health") {
+      const health = sources.health();
+      return send(health.status === "unhealthy" ? 503 : 200, "application/json", json(health));
+    }
     if (path === "/ready")
       return sources.ready() ? send(200, "text/plain", "ready\n") : send(503, "text/plain", "not ready\n");
     if (path === "/config") return send(200, "application/json", json(sources.config()));

@@ -16,8 +16,12 @@ Example:
     --shelley-kes-key devnet/pools/pool1/kes.skey --shelley-vrf-key devnet/pools/pool1/vrf.skey \\
     --shelley-operational-certificate devnet/pools/pool1/node.cert --metrics-port 12798
 
-Endpoints on the metrics port: /metrics, /health, /ready (503 until usable), /config.
-Signals: SIGHUP re-reads the key files and the topology; SIGTERM or SIGINT stop cleanly.`;
+Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
+/ready (503 until usable, and while storage is failed), /config.
+Storage: a block is adopted, announced and logged durable only once fully written and fsynced; a failed write
+(a full disk) stops forging and adoption until a block's worth can be written again, then the node carries on
+from its last stored block. Check a database with: poolfleet-cli db verify --database-path DIR.
+Signals: SIGHUP re-reads the key files and the topology; SIGTERM or SIGINT stop (exit 1 if a step failed).`;
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--version") {
@@ -52,13 +56,17 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`poolfleet-node: ${message}`);
     return 1;
   }
-  await new Promise<void>((resolve) => {
+  // Exit 0 after a clean stop, 1 when a step of it failed (e.g. the final snapshot on a full disk).
+  return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, "stopping");
-      node.stop().then(resolve, (error: Error) => {
-        log.error({ err: error.message }, "stop failed");
-        resolve();
-      });
+      node.stop().then(
+        (clean) => resolve(clean ? 0 : 1),
+        (error: Error) => {
+          log.error({ err: error.message }, "stop failed");
+          resolve(1);
+        },
+      );
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
@@ -68,5 +76,4 @@ export async function main(argv: string[]): Promise<number> {
       node.reloadTopology();
     });
   });
-  return 0;
 }

@@ -33,6 +33,14 @@ export function createMetrics() {
       "the last operational-certificate issue number the chain has seen for this node's pool (a producer's only)",
     ),
     forgingEnabled: g("forging_enabled", "1 when the node has consistent producer keys and forges"),
+    storageHealthy: g(
+      "storage_healthy",
+      "1 when the chain database can be written, 0 after a failed write until space returns",
+    ),
+    storageFailures: c(
+      "storage_failures_total",
+      "failed writes to the chain database or its snapshots (probes included)",
+    ),
     keysValid: g("keys_valid", "1 when producer keys are configured and pass the consistency gate, 0 otherwise"),
   };
 }

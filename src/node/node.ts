@@ -1,6 +1,7 @@
 // The node runtime: restore the chain (database + newest snapshot + replay of the blocks after it), gate the
 // producer keys, then each slot check leadership and forge, adopting a block only once it validates and is
-// durable. Serves /metrics, /health, /ready, /config. Crash-only: any kill leaves a database that reopens.
+// durable. Serves /metrics, /health, /ready, /config. Crash-only: any kill leaves a database that reopens. A storage
+// failure (a full disk) stops forging and adoption until a block's worth can be written again (probed each slot).
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { decodeBlock } from "../chain/block.ts";
@@ -44,6 +45,7 @@ export class PoolfleetNode {
   #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
   #ready = false;
   #stopping = false;
+  #countStorageFailures: () => void = () => {};
 
   constructor(options: NodeOptions, log: Logger) {
     this.options = options;
@@ -56,6 +58,8 @@ export class PoolfleetNode {
     this.log.info({ network: this.#network.summary }, "network loaded");
     this.#store = ChainStore.open(this.#network, this.options.databasePath);
     this.log.info({ recovery: this.#store.db.report }, "chain database open");
+    this.#watchStorage();
+    this.#store.probeStorage();
     this.#updateTipMetrics();
     this.log.info({ tip: this.#tipLog(), ...this.#store.restored }, "chain restored");
     this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
@@ -63,7 +67,7 @@ export class PoolfleetNode {
     this.#http = await startHttp(this.options.metricsHost, this.options.metricsPort, {
       registry: this.metrics.registry,
       health: () => this.#health(),
-      ready: () => this.#ready,
+      ready: () => this.#ready && this.#store.storage.healthy,
       config: () => this.#config(),
       ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
       peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
@@ -154,18 +158,62 @@ export class PoolfleetNode {
     }
   }
 
-  async stop(): Promise<void> {
-    if (this.#stopping) return;
+  /**
+   * Stop: every step runs even when an earlier one fails (a snapshot on a full disk must not keep the process
+   * alive). Resolves true when all went well, false when something failed (logged).
+   */
+  async stop(): Promise<boolean> {
+    if (this.#stopping) return true;
     this.#stopping = true;
     this.#ready = false;
     if (this.#timer) clearTimeout(this.#timer);
+    let clean = true;
+    const step = async (what: string, fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (error) {
+        clean = false;
+        this.log.error({ err: (error as Error).message }, `stopping: ${what} failed`);
+      }
+    };
     const peering = this.#peering?.stop();
-    await this.#server?.close();
-    await peering;
-    this.#store?.close();
+    await step("closing the node-to-node server", () => this.#server?.close());
+    await step("closing peer connections", () => peering);
+    await step("writing the final snapshot and closing the chain database", () => this.#store?.close());
     this.#setGate(null);
-    await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
-    this.log.info({ tip: this.#tipLog() }, "stopped cleanly");
+    await step(
+      "closing the HTTP endpoints",
+      () => new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve())),
+    );
+    if (clean) this.log.info({ tip: this.#tipLog() }, "stopped cleanly");
+    else
+      this.log.warn(
+        { tip: this.#tipLog() },
+        "stopped; some steps failed (the chain database holds every stored block)",
+      );
+    return clean;
+  }
+
+  /** Storage health in the log and metrics as it changes. */
+  #watchStorage(): void {
+    const storage = this.#store.storage;
+    this.metrics.storageHealthy.set(1);
+    let counted = 0;
+    const count = () => {
+      this.metrics.storageFailures.inc(storage.failures - counted);
+      counted = storage.failures;
+    };
+    this.#countStorageFailures = count;
+    storage.onChange((healthy) => {
+      count();
+      this.metrics.storageHealthy.set(healthy ? 1 : 0);
+      if (healthy) this.log.info({ tip: this.#tipLog() }, "storage writable again: forging and adoption resume");
+      else
+        this.log.error(
+          { storage: storage.failure, tip: this.#tipLog() },
+          "storage failed: not forging or adopting blocks until space returns",
+        );
+    });
   }
 
   /** Replace the gate outcome; keys the node stops using are erased from memory. */
@@ -268,7 +316,10 @@ export class PoolfleetNode {
   #onSlot(): void {
     try {
       const slot = BigInt(this.#network.clock.slotAt(Date.now()));
-      if (slot > this.#lastSlot) {
+      // A failed store is retried only once a block's worth can be written again: no forging until then.
+      const storable = this.#store.storage.healthy || this.#store.probeStorage();
+      this.#countStorageFailures();
+      if (slot > this.#lastSlot && storable) {
         this.#lastSlot = slot;
         this.#leadSlot(slot);
       }
@@ -321,8 +372,12 @@ export class PoolfleetNode {
     this.metrics.slotsLed.inc();
     const h = outcome.header;
     const result = this.#store.extend(decodeBlock(outcome.block));
+    this.#countStorageFailures();
     if (!result.ok) {
-      this.log.error({ slot: `${slot}`, error: result.message }, "forged block failed validation; not adopted");
+      const what = this.#store.storage.healthy
+        ? "forged block failed validation; not adopted"
+        : "forged block could not be stored; not adopted or announced";
+      this.log.error({ slot: `${slot}`, blockNo: `${h.body.blockNumber}`, error: result.message }, what);
       return;
     }
     this.metrics.blocksForged.inc();
@@ -426,11 +481,15 @@ export class PoolfleetNode {
   #health() {
     const forging = this.#forgingState();
     const degraded = this.options.keys !== undefined && !forging.enabled;
+    const storage = this.#store.storage;
+    const status = !storage.healthy ? "unhealthy" : degraded ? "degraded" : "ok";
     return {
-      status: degraded ? ("degraded" as const) : ("ok" as const),
-      ready: this.#ready,
+      status: status as "ok" | "degraded" | "unhealthy",
+      ...(storage.healthy ? {} : { reason: `storage failed: ${storage.failure!.reason}` }),
+      ready: this.#ready && storage.healthy,
       tip: this.#tipLog(),
       forging,
+      storage: storage.toJSON(),
     };
   }
 

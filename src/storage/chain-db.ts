@@ -1,11 +1,15 @@
 // The chain database: an append-only block file with an index, both checksummed, fsynced before a block is
 // reported durable. Opening validates the tail only (restart time does not grow with chain length): a torn or
-// corrupt tail is truncated to the last good block, blocks written but not yet indexed are re-indexed, and a
-// missing index is rebuilt by one scan. Reads verify each block's checksum, so corrupt data is never served.
+// corrupt tail is truncated to the last good block, blocks written but not yet indexed (and linked to the last
+// indexed one) are re-indexed, and a missing index is rebuilt by one scan. Reads verify each block's checksum, so
+// corrupt data is never served. A failed write (a full disk: short writes, ENOSPC, a failed fsync) changes nothing:
+// both files are cut back to the last complete block and a StorageError is thrown; an append that does not link
+// to the tip is refused, so the database never holds a gap.
 //   chain.dat: records [u32be length][u32be crc32(block)][block bytes]
 //   chain.idx: records [u64be offset][u64be slot][u64be block number][32-byte hash][u32be crc32 of the 56 before]
 import {
   closeSync,
+  constants,
   existsSync,
   fstatSync,
   fsyncSync,
@@ -13,12 +17,13 @@ import {
   mkdirSync,
   openSync,
   readSync,
+  rmSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { decodeBlock } from "../chain/block.ts";
-import { bytesToHex } from "../crypto/bytes.ts";
+import { bytesToHex, equalBytes } from "../crypto/bytes.ts";
 
 const DATA_HEAD = 8;
 const INDEX_RECORD = 60;
@@ -34,6 +39,34 @@ export interface BlockEntry {
 
 export class CorruptDatabaseError extends Error {
   override name = "CorruptDatabaseError";
+}
+
+/** Writing to the database failed (a full disk, an I/O error); nothing was stored. `code` is the errno name. */
+export class StorageError extends Error {
+  override name = "StorageError";
+  readonly code: string;
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+const errnoOf = (error: unknown): string =>
+  (error as NodeJS.ErrnoException).code ?? (error instanceof StorageError ? error.code : "EIO");
+
+/** Write all of `bytes` at `position`: a write may be short (a nearly full disk), so loop until done. */
+export function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (n <= 0) throw new StorageError(`write made no progress at byte ${position + done}`, "EIO");
+    done += n;
+  }
+}
+
+/** What append checks the block against the tip with; prevHash is checked when given. */
+export interface AppendEntry extends Omit<BlockEntry, "offset"> {
+  readonly prevHash?: Uint8Array | null;
 }
 
 export interface OpenReport {
@@ -73,6 +106,10 @@ export class ChainDb {
   #records = Buffer.alloc(INDEX_RECORD * 1024);
   #count = 0;
   #dataSize = 0;
+  /** The last state known to be on disk (fsynced): what a failed unsynced batch is cut back to. */
+  #durable = { count: 0, dataSize: 0 };
+  /** A failed write could not be cut back: retry that before the next write. */
+  #dirty = false;
   readonly report: OpenReport;
 
   private constructor(dir: string) {
@@ -80,9 +117,12 @@ export class ChainDb {
     mkdirSync(dir, { recursive: true });
     const indexPath = join(dir, "chain.idx");
     const hadIndex = existsSync(indexPath);
-    this.#data = openSync(join(dir, "chain.dat"), "a+");
-    this.#index = openSync(indexPath, "a+");
+    // Read-write, not append mode: on Linux a positional write to an O_APPEND file goes to the end regardless.
+    const flags = constants.O_RDWR | constants.O_CREAT;
+    this.#data = openSync(join(dir, "chain.dat"), flags, 0o644);
+    this.#index = openSync(indexPath, flags, 0o644);
     this.report = this.#recover(hadIndex);
+    this.#durable = { count: this.#count, dataSize: this.#dataSize };
   }
 
   static open(dir: string): ChainDb {
@@ -155,22 +195,100 @@ export class ChainDb {
   /**
    * Append a block and make it durable (both files fsynced) before returning. Bulk imports may pass
    * `sync: false` and call `sync()` once at the end; until then a crash may lose those blocks (never corrupt).
+   * The block must follow the tip (next block number, later slot, and `prevHash` when given). On a write failure
+   * both files are cut back to where they were and a StorageError is thrown: the block is not stored.
    */
-  append(block: Uint8Array, entry: Omit<BlockEntry, "offset">, options: { sync?: boolean } = {}): BlockEntry {
+  append(block: Uint8Array, entry: AppendEntry, options: { sync?: boolean } = {}): BlockEntry {
     const durable = options.sync ?? true;
     if (block.length > MAX_BLOCK_BYTES) throw new RangeError(`block of ${block.length} bytes is over the limit`);
+    const tip = this.tip;
+    if (tip) {
+      const linked = entry.prevHash === undefined || (entry.prevHash !== null && equalBytes(entry.prevHash, tip.hash));
+      if (entry.blockNo !== tip.blockNo + 1n || entry.slot <= tip.slot || !linked)
+        throw new RangeError(
+          `block ${entry.blockNo} (slot ${entry.slot}) does not follow the tip, block ${tip.blockNo} (slot ${tip.slot}): refusing a gap`,
+        );
+    }
+    this.#repair();
     const head = Buffer.alloc(DATA_HEAD);
     head.writeUInt32BE(block.length, 0);
     head.writeUInt32BE(crc32(block), 4);
-    const full: BlockEntry = { ...entry, offset: this.#dataSize };
-    writeSync(this.#data, Buffer.concat([head, block]), 0, DATA_HEAD + block.length, this.#dataSize);
-    if (durable) fsyncSync(this.#data);
-    this.#dataSize += DATA_HEAD + block.length;
+    const full: BlockEntry = { slot: entry.slot, blockNo: entry.blockNo, hash: entry.hash, offset: this.#dataSize };
     const record = encodeIndexRecord(full);
-    writeSync(this.#index, record, 0, INDEX_RECORD, this.#count * INDEX_RECORD);
-    if (durable) fsyncSync(this.#index);
+    try {
+      writeFully(this.#data, Buffer.concat([head, block]), this.#dataSize);
+      if (durable) fsyncSync(this.#data);
+      writeFully(this.#index, record, this.#count * INDEX_RECORD);
+      if (durable) fsyncSync(this.#index);
+    } catch (error) {
+      this.#cutBack(this.#count, this.#dataSize);
+      throw new StorageError(
+        `cannot store block ${entry.blockNo} in ${this.dir} (${errnoOf(error)}): not stored`,
+        errnoOf(error),
+        { cause: error },
+      );
+    }
+    this.#dataSize += DATA_HEAD + block.length;
     this.#push(record);
+    if (durable) this.#durable = { count: this.#count, dataSize: this.#dataSize };
     return full;
+  }
+
+  /** Cut both files back to `count` blocks ending at `dataSize`; remembered for a retry when that fails too. */
+  #cutBack(count: number, dataSize: number): void {
+    this.#count = count;
+    this.#dataSize = dataSize;
+    try {
+      ftruncateSync(this.#data, dataSize);
+      ftruncateSync(this.#index, count * INDEX_RECORD);
+      this.#dirty = false;
+    } catch {
+      this.#dirty = true;
+    }
+  }
+
+  #repair(): void {
+    if (!this.#dirty) return;
+    try {
+      ftruncateSync(this.#data, this.#dataSize);
+      ftruncateSync(this.#index, this.#count * INDEX_RECORD);
+      fsyncSync(this.#data);
+      fsyncSync(this.#index);
+      this.#dirty = false;
+    } catch (error) {
+      throw new StorageError(
+        `cannot cut ${this.dir} back to its last complete block (${errnoOf(error)})`,
+        errnoOf(error),
+        { cause: error },
+      );
+    }
+  }
+
+  /** Drop the blocks appended since the last durable point (a batch that could not be made durable). */
+  abandon(): void {
+    this.#cutBack(this.#durable.count, this.#durable.dataSize);
+  }
+
+  /**
+   * Whether `bytes` more can be written and fsynced here (a probe file, removed after): how a node finds out that
+   * space has come back. Also finishes cutting back a failed write. Throws StorageError when not.
+   */
+  checkWritable(bytes: number): void {
+    this.#repair();
+    const path = join(this.dir, ".write-probe");
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, "w", 0o600);
+      writeFully(fd, Buffer.alloc(bytes), 0);
+      fsyncSync(fd);
+    } catch (error) {
+      throw new StorageError(`cannot write ${bytes} bytes in ${this.dir} (${errnoOf(error)})`, errnoOf(error), {
+        cause: error,
+      });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+      rmSync(path, { force: true });
+    }
   }
 
   #push(record: Buffer): void {
@@ -187,24 +305,40 @@ export class ChainDb {
   truncate(count: number): void {
     if (count >= this.#count) return;
     const end = this.entry(count)!.offset;
-    ftruncateSync(this.#index, count * INDEX_RECORD);
-    fsyncSync(this.#index);
-    ftruncateSync(this.#data, end);
-    fsyncSync(this.#data);
+    try {
+      ftruncateSync(this.#index, count * INDEX_RECORD);
+      fsyncSync(this.#index);
+      ftruncateSync(this.#data, end);
+      fsyncSync(this.#data);
+    } catch (error) {
+      this.#cutBack(count, end);
+      throw new StorageError(`cannot truncate ${this.dir} (${errnoOf(error)})`, errnoOf(error), { cause: error });
+    }
     this.#count = count;
     this.#dataSize = end;
+    this.#durable = { count, dataSize: end };
   }
 
+  /** Make every appended block durable; when that fails, the unsynced blocks are dropped and StorageError thrown. */
   sync(): void {
-    fsyncSync(this.#data);
-    fsyncSync(this.#index);
+    try {
+      fsyncSync(this.#data);
+      fsyncSync(this.#index);
+    } catch (error) {
+      this.abandon();
+      throw new StorageError(`cannot fsync ${this.dir} (${errnoOf(error)})`, errnoOf(error), { cause: error });
+    }
+    this.#durable = { count: this.#count, dataSize: this.#dataSize };
   }
 
+  /** Flush and close; the files are closed even when the flush fails (which then throws). */
   close(): void {
-    fsyncSync(this.#data);
-    fsyncSync(this.#index);
-    closeSync(this.#data);
-    closeSync(this.#index);
+    try {
+      this.sync();
+    } finally {
+      closeSync(this.#data);
+      closeSync(this.#index);
+    }
   }
 
   #readRecord(offset: number): { bytes: Uint8Array; end: number } | null {
@@ -219,10 +353,11 @@ export class ChainDb {
     return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), end: offset + DATA_HEAD + length };
   }
 
-  #entryFor(bytes: Uint8Array, offset: number): BlockEntry | null {
+  #entryFor(bytes: Uint8Array, offset: number): (BlockEntry & { prevHash: Uint8Array | null }) | null {
     try {
       const { header } = decodeBlock(bytes);
-      return { offset, slot: header.body.slot, blockNo: header.body.blockNumber, hash: header.hash };
+      const { slot, blockNumber: blockNo, prevHash } = header.body;
+      return { offset, slot, blockNo, hash: header.hash, prevHash };
     } catch {
       return null;
     }
@@ -263,6 +398,9 @@ export class ChainDb {
       const rec = this.#readRecord(offset);
       const e = rec && this.#entryFor(rec.bytes, offset);
       if (!rec || !e) break;
+      // Only a block that follows the last one is re-indexed: the database never holds a gap.
+      const tip = this.tip;
+      if (tip && (e.blockNo !== tip.blockNo + 1n || !e.prevHash || !equalBytes(e.prevHash, tip.hash))) break;
       this.#push(encodeIndexRecord(e));
       reindexed++;
       offset = rec.end;
@@ -275,7 +413,7 @@ export class ChainDb {
     }
     if (dropped > 0 || reindexed > 0 || indexSize !== this.#count * INDEX_RECORD) {
       ftruncateSync(this.#index, 0);
-      if (this.#count > 0) writeSync(this.#index, this.#records, 0, this.#count * INDEX_RECORD, 0);
+      if (this.#count > 0) writeFully(this.#index, this.#records.subarray(0, this.#count * INDEX_RECORD), 0);
       fsyncSync(this.#index);
     }
     return {

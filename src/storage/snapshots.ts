@@ -1,9 +1,10 @@
 // Ledger/consensus state snapshots, so a restart replays only the blocks after the newest snapshot. Each file
 // names the chain position it belongs to (block count and tip hash); one that does not match the chain
-// database, or does not parse, is ignored and an older one (or genesis) is used instead.
+// database, or does not parse, is ignored and an older one (or genesis) is used instead. A snapshot that cannot be
+// written (a full disk) throws StorageError and leaves the older ones as they were.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../formats/files.ts";
+import { replaceFileDurably } from "./durable-file.ts";
 
 export interface Snapshot {
   readonly blockCount: number;
@@ -17,7 +18,7 @@ const name = (blockCount: number) => `state-${String(blockCount).padStart(12, "0
 export function saveSnapshot(dir: string, snapshot: Snapshot): void {
   const folder = join(dir, "snapshots");
   mkdirSync(folder, { recursive: true });
-  writeFileAtomic(join(folder, name(snapshot.blockCount)), JSON.stringify(snapshot), { mode: 0o644 });
+  replaceFileDurably(join(folder, name(snapshot.blockCount)), Buffer.from(JSON.stringify(snapshot), "utf8"));
   const files = readdirSync(folder)
     .filter((f) => /^state-\d{12}\.json$/.test(f))
     .sort();
