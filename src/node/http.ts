@@ -70,7 +70,11 @@ export function startHttp(host: string, port: number, sources: HttpSources): Pro
       const minutes = Number(new URL(req.url ?? "/", "http://x").searchParams.get("minutes") ?? "10");
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 120)
         return send(400, "application/json", json("minutes must be a whole number from 1 to 120"));
-      return send(200, "application/json", json(sources.leaderSchedule(minutes)));
+      Promise.resolve(sources.leaderSchedule(minutes)).then(
+        (schedule) => send(200, "application/json", json(schedule)),
+        (error: unknown) => send(500, "application/json", json(`leader schedule failed: ${(error as Error).message}`)),
+      );
+      return;
     }
     send(
       404,

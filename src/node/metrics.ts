@@ -14,6 +14,14 @@ export function createMetrics() {
     blocksForged: c("blocks_forged_total", "blocks this node forged"),
     blocksAdopted: c("blocks_adopted_total", "blocks adopted onto the chain (durable)"),
     leaderChecks: c("leader_checks_total", "slots checked for leadership"),
+    leaderChecksLate: c(
+      "leader_checks_late_total",
+      "leader checks that finished after their slot had ended (the event loop was held up)",
+    ),
+    leaderChecksMissed: c(
+      "leader_checks_missed_total",
+      "slots a forging node never checked because the slot loop ran late (skipped after a stall)",
+    ),
     slotsLed: c("slots_led_total", "slots this node's pool led"),
     peersConnected: g("peers_connected", "node-to-node connections open"),
     mempoolTxs: g("mempool_txs", "transactions in the mempool"),

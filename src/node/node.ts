@@ -15,7 +15,8 @@ import type { PoolView } from "../consensus/header-validation.ts";
 import { decodeTx, TxDecodeError } from "../ledger/tx.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
-import { forgeForSlot, leaderCheck, leaderSlots } from "./forge.ts";
+import { forgeForSlot, leaderCheck } from "./forge.ts";
+import { LeaderSchedule } from "./leader-schedule.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
@@ -41,11 +42,15 @@ export class PoolfleetNode {
   #server: NodeServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
+  /** The last slot the slot loop ran in, and the last slot checked for leadership. */
+  #lastTick = -1n;
+  #checkedSlot = -1n;
   #noStakeEpoch = -1;
   #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
   #ready = false;
   #stopping = false;
   #countStorageFailures: () => void = () => {};
+  readonly #leaderSlots = new LeaderSchedule();
 
   constructor(options: NodeOptions, log: Logger) {
     this.options = options;
@@ -315,13 +320,20 @@ export class PoolfleetNode {
 
   #onSlot(): void {
     try {
-      const slot = BigInt(this.#network.clock.slotAt(Date.now()));
+      const clock = this.#network.clock;
+      const slot = BigInt(clock.slotAt(Date.now()));
+      // The loop runs once a slot; a slot it jumped over (the event loop was held up) was never checked.
+      const skipped = this.#lastTick >= 0n ? slot - this.#lastTick - 1n : 0n;
+      if (skipped > 0n && this.#gate?.forging) this.metrics.leaderChecksMissed.inc(Number(skipped));
+      if (slot > this.#lastTick) this.#lastTick = slot;
       // A failed store is retried only once a block's worth can be written again: no forging until then.
       const storable = this.#store.storage.healthy || this.#store.probeStorage();
       this.#countStorageFailures();
       if (slot > this.#lastSlot && storable) {
         this.#lastSlot = slot;
         this.#leadSlot(slot);
+        if (this.#checkedSlot === slot && Date.now() >= clock.timeOfSlot(Number(slot) + 1))
+          this.metrics.leaderChecksLate.inc();
       }
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
@@ -342,6 +354,7 @@ export class PoolfleetNode {
     );
     if (this.#chain.tip && slot <= this.#chain.tip.slot) return;
     this.metrics.leaderChecks.inc();
+    this.#checkedSlot = slot;
     const net = this.#network;
     const at = this.#ledgerAt(slot);
     // Most slots are not led: decide that on the distribution forecast for the slot's epoch, without ticking the
@@ -402,20 +415,18 @@ export class PoolfleetNode {
   }
 
   /** The pool's leader slots from the next slot for `minutes` (none unless forging), with their wall-clock times. */
-  #leaderSchedule(minutes: number) {
+  async #leaderSchedule(minutes: number) {
     const gate = this.#gate;
     const clock = this.#network.clock;
     if (!gate?.forging) return { forging: false, slots: [], complete: true };
     const from = BigInt(clock.slotAt(Date.now()) + 1);
     const count = Math.ceil((minutes * 60_000) / (clock.timeOfSlot(1) - clock.timeOfSlot(0)));
-    const { slots, complete } = leaderSlots(
-      from,
-      count,
-      this.#chain.state,
-      this.#network.rules,
-      (e) => this.#stakeForecast(e),
-      gate.keys,
-    );
+    const { slots, complete } = await this.#leaderSlots.slots(from, count, {
+      state: this.#chain.state,
+      rules: this.#network.rules,
+      stakeFor: (e) => this.#stakeForecast(e),
+      keys: gate.keys,
+    });
     return {
       forging: true,
       poolId: gate.keys.poolId,
