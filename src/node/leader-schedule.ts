@@ -69,6 +69,9 @@ export class LeaderSchedule {
       slot = stop;
     }
     const led = (await Promise.all(parts)).flat().filter((s) => s >= from && s < BigInt(end));
+    // Queries waiting on the same chunks would all resume in one tick and each build its answer there (~1000 slots
+    // with their times as JSON): they resume one per turn of the event loop instead.
+    await new Promise<void>((resolve) => this.#enqueue(resolve));
     return { slots: led, complete };
   }
 
@@ -88,7 +91,7 @@ export class LeaderSchedule {
     if (!chunk) {
       const { state, rules, keys } = inputs;
       chunk = new Promise<bigint[]>((resolve, reject) => {
-        this.#tasks.push(() => {
+        this.#enqueue(() => {
           try {
             this.chunksComputed++;
             resolve(leaderSlots(BigInt(start), length, state, rules, () => schedule.stake, keys).slots);
@@ -100,13 +103,16 @@ export class LeaderSchedule {
       // A failed chunk is not cached: the next query tries again.
       chunk.catch(() => schedule.chunks.delete(index));
       schedule.chunks.set(index, chunk);
-      this.#run();
     }
     return chunk;
   }
 
-  /** One chunk per turn of the event loop (setImmediate), so timers — the slot loop — run between chunks. */
-  #run(): void {
+  /**
+   * Run `task` on a later turn of the event loop: one task per turn (setImmediate), so timers — the slot loop — run
+   * between any two chunks or resumed queries.
+   */
+  #enqueue(task: () => void): void {
+    this.#tasks.push(task);
     if (this.#running) return;
     this.#running = true;
     const step = () => {
