@@ -4,9 +4,11 @@
 // A payload carries bytes of one direction of one mini-protocol; messages may span SDUs and an SDU may hold
 // several messages, so each channel reassembles by walking CBOR item heads over its buffered bytes.
 // Egress takes at most one SDU per protocol per round (fair round-robin) and waits for the socket's 'drain'.
+// What is queued is bounded per channel (whenWritable: 4 SDUs) and across connections (an EgressBudget).
 // Ingress enforces each protocol's queue limit; anything a peer does wrong closes the connection with a reason.
 import type { Socket } from "node:net";
 import { CborRangeError, cborItemEnd } from "../chain/cbor-raw.ts";
+import { type EgressBudget, processEgress } from "./egress-budget.ts";
 import { MAX_INGRESS_SDU, N2N_SDU_SIZE, PROTOCOL_NAMES } from "./limits.ts";
 
 export const SDU_HEADER_BYTES = 8;
@@ -158,13 +160,29 @@ export class Channel {
     if (this.#mux.closeReason !== undefined) throw new ConnectionClosedError(this.#mux.closeReason);
     this.egress.push(bytes);
     this.egressBytes += bytes.length;
+    this.#mux.hold(bytes.length);
     this.#mux.schedule();
   }
 
-  /** Resolves once this channel's unsent bytes are below the high-water mark (back-pressure for producers). */
-  whenWritable(): Promise<void> {
-    if (this.egressBytes < this.#mux.highWater || this.#mux.closeReason !== undefined) return Promise.resolve();
-    return new Promise((resolve) => this.#writable.push(resolve));
+  /**
+   * Resolves once this channel's unsent bytes are below the high-water mark and, while the process-wide budget is
+   * spent, once this connection has nothing queued (back-pressure for producers); at once when closed.
+   */
+  async whenWritable(): Promise<void> {
+    const mux = this.#mux;
+    // Each turn waits for an event (bytes taken by the socket, budget released, connection closed).
+    while (mux.closeReason === undefined) {
+      if (this.egressBytes >= mux.highWater) await new Promise<void>((resolve) => this.#writable.push(resolve));
+      else if (mux.budget.over && mux.heldBytes > 0) await mux.whenFlushed();
+      else return;
+    }
+  }
+
+  /** @internal the connection closed: what was queued is dropped. */
+  dropEgress(): void {
+    this.egress.length = 0;
+    this.egressOffset = 0;
+    this.egressBytes = 0;
   }
 
   /** @internal take up to `max` egress bytes (whole or partial messages, in order). */
@@ -183,6 +201,7 @@ export class Channel {
       }
     }
     this.egressBytes -= n;
+    this.#mux.hold(-n);
     if (this.egressBytes < this.#mux.highWater && this.#writable.length > 0) {
       const w = this.#writable;
       this.#writable = [];
@@ -202,6 +221,8 @@ export interface MuxOptions {
   readonly log?: NetLog;
   /** Named in log lines: the remote address. */
   readonly label?: string;
+  /** The bound on what all connections queue together (default: the process-wide one). */
+  readonly egressBudget?: EgressBudget;
 }
 
 export class Mux {
@@ -211,6 +232,7 @@ export class Mux {
   readonly highWater: number;
   readonly log: NetLog;
   readonly label: string;
+  readonly budget: EgressBudget;
   sduReadMs: number;
   readonly #channels = new Map<number, Channel>();
   readonly #order: Channel[] = [];
@@ -225,6 +247,8 @@ export class Mux {
   readonly closed: Promise<string>;
   bytesIn = 0;
   bytesOut = 0;
+  #heldBytes = 0;
+  #flushed: (() => void)[] = [];
 
   constructor(socket: Socket, options: MuxOptions = {}) {
     this.socket = socket;
@@ -234,6 +258,7 @@ export class Mux {
     this.highWater = 4 * this.sduSize;
     this.log = options.log ?? silentLog;
     this.label = options.label ?? `${socket.remoteAddress}:${socket.remotePort}`;
+    this.budget = options.egressBudget ?? processEgress;
     this.closed = new Promise((resolve) => this.#closeListeners.push(resolve));
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
@@ -248,6 +273,31 @@ export class Mux {
 
   get closeReason(): string | undefined {
     return this.#closeReason;
+  }
+
+  /** Bytes this connection holds for sending: queued in its channels or in the socket, not yet in the kernel. */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
+
+  /** Resolves once everything held has gone to the kernel, or the connection closed. */
+  whenFlushed(): Promise<void> {
+    if (this.#heldBytes === 0 || this.#closeReason !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#flushed.push(resolve));
+  }
+
+  /** @internal n > 0 bytes queued or written, n < 0 bytes left a queue or the socket took them. */
+  hold(n: number): void {
+    if (this.#closeReason !== undefined) return;
+    this.#heldBytes += n;
+    this.budget.add(n);
+    if (this.#heldBytes === 0) this.#wakeFlushed();
+  }
+
+  #wakeFlushed(): void {
+    const w = this.#flushed;
+    this.#flushed = [];
+    for (const f of w) f();
   }
 
   /** Register the channel for one side of a mini-protocol. */
@@ -280,6 +330,10 @@ export class Mux {
     reason = this.#closeReason;
     clearTimeout(this.#sduTimer);
     this.socket.destroy();
+    for (const ch of this.#order) ch.dropEgress();
+    this.budget.add(-this.#heldBytes);
+    this.#heldBytes = 0;
+    this.#wakeFlushed();
     for (const ch of this.#order) ch.wakeAll();
     const listeners = this.#closeListeners;
     this.#closeListeners = [];
@@ -363,8 +417,12 @@ export class Mux {
       }
       const payload = ch.takeEgress(this.sduSize);
       const header = encodeSduHeader(nowMicros(), ch.protocol, ch.side === "responder", payload.length);
-      this.bytesOut += SDU_HEADER_BYTES + payload.length;
-      if (!this.socket.write(Buffer.concat([header, payload]))) this.#waitingDrain = true;
+      const frame = Buffer.concat([header, payload]);
+      this.bytesOut += frame.length;
+      // Held until the socket hands the frame to the kernel (a write callback; after a close, a no-op).
+      this.hold(frame.length);
+      const written = this.socket.write(frame, () => this.hold(-frame.length));
+      if (!written) this.#waitingDrain = true;
     }
   }
 }

@@ -1,5 +1,6 @@
 // Prometheus metrics of the node (prom-client), one registry per node.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { processEgress } from "../network/egress-budget.ts";
 
 export function createMetrics() {
   const registry = new Registry();
@@ -24,6 +25,14 @@ export function createMetrics() {
     ),
     slotsLed: c("slots_led_total", "slots this node's pool led"),
     peersConnected: g("peers_connected", "node-to-node connections open"),
+    egressBuffered: new Gauge({
+      name: "poolfleet_network_egress_buffered_bytes",
+      help: "bytes held for sending to peers, not yet taken by the kernel (bounded: 64 MiB in all connections)",
+      registers: [registry],
+      collect() {
+        this.set(processEgress.buffered);
+      },
+    }),
     mempoolTxs: g("mempool_txs", "transactions in the mempool"),
     mempoolBytes: g("mempool_bytes", "bytes of transactions in the mempool"),
     txsSubmitted: c("txs_submitted_total", "transactions accepted into the mempool"),

@@ -125,6 +125,8 @@ describe("starvation", () => {
     // Sampling the counter and the clock is not atomic: one slot either way.
     assert.ok(checks >= elapsed - 1, `a check for every slot elapsed: ${JSON.stringify(load)}`);
     assert.ok(intersects >= 100 && ranges >= 20 && schedules >= 100, `the load ran: ${JSON.stringify(load)}`);
+    const egress = await producer.metric("poolfleet_network_egress_buffered_bytes");
+    assert.ok(egress !== undefined && egress < 64 * 1024 * 1024, `egress held: ${egress}`);
     assert.equal(producer.child.exitCode, null);
     assert.equal(await producer.stop(), 0);
   });
