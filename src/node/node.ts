@@ -324,7 +324,11 @@ export class PoolfleetNode {
       const slot = BigInt(clock.slotAt(Date.now()));
       // The loop runs once a slot; a slot it jumped over (the event loop was held up) was never checked.
       const skipped = this.#lastTick >= 0n ? slot - this.#lastTick - 1n : 0n;
-      if (skipped > 0n && this.#gate?.forging) this.metrics.leaderChecksMissed.inc(Number(skipped));
+      if (skipped > 0n && this.#gate?.forging) {
+        this.metrics.leaderChecksMissed.inc(Number(skipped));
+        const lateMs = Date.now() - clock.timeOfSlot(Number(this.#lastTick) + 1);
+        this.log.warn({ skipped: Number(skipped), slot: `${slot}`, lateMs }, "slot loop ran late: slots not checked");
+      }
       if (slot > this.#lastTick) this.#lastTick = slot;
       // A failed store is retried only once a block's worth can be written again: no forging until then.
       const storable = this.#store.storage.healthy || this.#store.probeStorage();
@@ -332,8 +336,11 @@ export class PoolfleetNode {
       if (slot > this.#lastSlot && storable) {
         this.#lastSlot = slot;
         this.#leadSlot(slot);
-        if (this.#checkedSlot === slot && Date.now() >= clock.timeOfSlot(Number(slot) + 1))
+        const overMs = Date.now() - clock.timeOfSlot(Number(slot) + 1);
+        if (this.#checkedSlot === slot && overMs >= 0) {
           this.metrics.leaderChecksLate.inc();
+          this.log.warn({ slot: `${slot}`, overMs }, "leader check finished after its slot");
+        }
       }
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");

@@ -1,5 +1,5 @@
 // Issue 15, defect 2: one peer (or one HTTP client) must not starve the forger. A real producer process is loaded,
-// for about 25 slots, by hostile peers over real sockets — pipelined MsgFindIntersect with 1500 unknown points each,
+// for 20 one-second slots, by hostile peers over real sockets — pipelined MsgFindIntersect with 1500 unknown points each,
 // block-fetch requests for the whole chain, back to back — and by 40 concurrent /api/leader-schedule?minutes=120
 // queries at a time; every slot in that window must have its leadership checked within the slot (the node's own
 // poolfleet_leader_checks_total, _late_total and _missed_total say so).
@@ -19,8 +19,9 @@ import { waitFor } from "../helpers/wait.ts";
 import { handshaken } from "../network/fuzz.ts";
 import { sdu } from "../network/helpers.ts";
 
-const SLOT_MS = 200;
-const LOAD_SLOTS = 25;
+// One-second slots: on a shared, CPU-saturated machine the OS alone can hold a process for a few hundred ms.
+const SLOT_MS = 1000;
+const LOAD_SLOTS = 20;
 const root = mkdtempSync(join(tmpdir(), "pf-starve-"));
 const running: RunningNode[] = [];
 const peers: PeerConnection[] = [];
@@ -106,6 +107,8 @@ describe("starvation", () => {
     assert.match(over.body, /minutes must be a whole number from 1 to 120/);
 
     const checks0 = (await producer.metric("poolfleet_leader_checks_total"))!;
+    const late0 = (await producer.metric("poolfleet_leader_checks_late_total"))!;
+    const missed0 = (await producer.metric("poolfleet_leader_checks_missed_total"))!;
     const t0 = Date.now();
     await Promise.all([
       ...Array.from({ length: 4 }, intersectPeer),
@@ -116,10 +119,11 @@ describe("starvation", () => {
     await new Promise((r) => setTimeout(r, 2 * SLOT_MS));
     const elapsed = Math.floor((Date.now() - t0) / SLOT_MS);
     const checks = (await producer.metric("poolfleet_leader_checks_total"))! - checks0;
-    const late = await producer.metric("poolfleet_leader_checks_late_total");
-    const missed = await producer.metric("poolfleet_leader_checks_missed_total");
-    const load = { intersects, ranges, schedules, elapsedSlots: elapsed, checks, late, missed };
+    const late = (await producer.metric("poolfleet_leader_checks_late_total"))! - late0;
+    const missed = (await producer.metric("poolfleet_leader_checks_missed_total"))! - missed0;
+    const load = { intersects, ranges, schedules, elapsedSlots: elapsed, checks, late, missed, late0, missed0 };
     console.log(JSON.stringify(load));
+    for (const l of producer.logs.filter((x) => /slot loop ran late|after its slot/.test(x))) console.log(l);
     assert.equal(missed, 0, `no slot went unchecked: ${JSON.stringify(load)}`);
     assert.equal(late, 0, `no check finished after its slot: ${JSON.stringify(load)}`);
     // Sampling the counter and the clock is not atomic: one slot either way.
