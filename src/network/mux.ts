@@ -207,7 +207,9 @@ export class Channel {
       this.#writable = [];
       for (const f of w) f();
     }
-    return Buffer.concat(parts, n);
+    // One part (the usual case: a slice of one message) is sent as a view, not copied.
+    const only = parts.length === 1 ? parts[0]! : undefined;
+    return only ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(parts, n);
   }
 }
 
@@ -417,11 +419,15 @@ export class Mux {
       }
       const payload = ch.takeEgress(this.sduSize);
       const header = encodeSduHeader(nowMicros(), ch.protocol, ch.side === "responder", payload.length);
-      const frame = Buffer.concat([header, payload]);
-      this.bytesOut += frame.length;
-      // Held until the socket hands the frame to the kernel (a write callback; after a close, a no-op).
-      this.hold(frame.length);
-      const written = this.socket.write(frame, () => this.hold(-frame.length));
+      const size = SDU_HEADER_BYTES + payload.length;
+      this.bytesOut += size;
+      // Held until the socket hands the frame to the kernel (a write callback; after a close, a no-op). Header and
+      // payload go out corked, as one writev, rather than copied into one buffer.
+      this.hold(size);
+      this.socket.cork();
+      this.socket.write(header);
+      const written = this.socket.write(payload, () => this.hold(-size));
+      this.socket.uncork();
       if (!written) this.#waitingDrain = true;
     }
   }

@@ -7,7 +7,10 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { encodeMsgBlock } from "../../src/network/block-fetch.ts";
 import { MemoryChainSource } from "../../src/network/chain-source.ts";
+import { encodeEraBlock } from "../../src/network/era.ts";
+import { message, tag24 } from "../../src/network/wire.ts";
 import { EgressBudget } from "../../src/network/egress-budget.ts";
 import { connectPeer, type NodeServer, type PeerConnection } from "../../src/network/peer.ts";
 import type { BlockPoint } from "../../src/network/points.ts";
@@ -83,5 +86,14 @@ describe("egress bound", () => {
     for (const p of peers) p.close();
     await waitFor("the connections to close", () => server.connections.size === 0, 10_000);
     assert.equal(budget.buffered, 0, "nothing is held once every connection closed");
+  });
+
+  it("MsgBlock, encoded in one allocation, is byte for byte the generic encoding", () => {
+    const sizes = [0, 1, 21, 22, 200, 65_533, 65_534, 70_000];
+    for (const era of ["Shelley", "Babbage", "Conway"] as const)
+      for (const n of sizes) {
+        const block = { era, bytes: Uint8Array.from({ length: n }, (_, i) => (i * 7) & 0xff) };
+        assert.deepEqual(encodeMsgBlock(block), message(4, tag24(encodeEraBlock(block))), `${era}, ${n} bytes`);
+      }
   });
 });
