@@ -50,6 +50,8 @@ export interface NetworkTimeouts {
   readonly handshakeMs: number;
   /** A started SDU must complete within this (sduTimeout after the handshake). */
   readonly sduReadMs: number;
+  /** Bytes handed to the socket must leave within this (the Haskell mux's sduTimeout on writes). */
+  readonly sduWriteMs: number;
   /** chain-sync server waiting for the client's next request (ChainSyncIdleTimeout, cardano-node default). */
   readonly chainSyncIdleMs: number;
   /** chain-sync client waiting for IntersectFound/NotFound (shortWait). */
@@ -76,6 +78,7 @@ export interface NetworkTimeouts {
 export const DEFAULT_TIMEOUTS: NetworkTimeouts = {
   handshakeMs: 10_000,
   sduReadMs: 30_000,
+  sduWriteMs: 30_000,
   chainSyncIdleMs: 3373_000,
   chainSyncIntersectMs: 10_000,
   chainSyncCanAwaitMs: 10_000,

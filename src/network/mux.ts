@@ -220,6 +220,8 @@ export interface MuxOptions {
   readonly maxIngressSdu?: number;
   /** A partial SDU must complete within this many ms. */
   readonly sduReadMs?: number;
+  /** Bytes written to the socket must be taken by the kernel within this many ms (a peer that reads nothing). */
+  readonly sduWriteMs?: number;
   readonly log?: NetLog;
   /** Named in log lines: the remote address. */
   readonly label?: string;
@@ -236,6 +238,7 @@ export class Mux {
   readonly label: string;
   readonly budget: EgressBudget;
   sduReadMs: number;
+  readonly sduWriteMs: number;
   readonly #channels = new Map<number, Channel>();
   readonly #order: Channel[] = [];
   #rr = 0;
@@ -250,6 +253,9 @@ export class Mux {
   bytesIn = 0;
   bytesOut = 0;
   #heldBytes = 0;
+  /** Bytes written to the socket whose write has not completed, and the timer that bounds their wait. */
+  #inSocket = 0;
+  #writeTimer: NodeJS.Timeout | undefined;
   #flushed: (() => void)[] = [];
 
   constructor(socket: Socket, options: MuxOptions = {}) {
@@ -257,6 +263,7 @@ export class Mux {
     this.sduSize = options.sduSize ?? N2N_SDU_SIZE;
     this.maxIngressSdu = Math.min(options.maxIngressSdu ?? MAX_INGRESS_SDU, MAX_INGRESS_SDU);
     this.sduReadMs = options.sduReadMs ?? 30_000;
+    this.sduWriteMs = options.sduWriteMs ?? 30_000;
     this.highWater = 4 * this.sduSize;
     this.log = options.log ?? silentLog;
     this.label = options.label ?? `${socket.remoteAddress}:${socket.remotePort}`;
@@ -296,6 +303,25 @@ export class Mux {
     if (this.#heldBytes === 0) this.#wakeFlushed();
   }
 
+  /**
+   * Socket bytes written (n > 0) or taken (n < 0). While some wait, no progress for sduWriteMs closes the connection:
+   * a peer that reads nothing must not hold our buffers and a connection slot for ever (cardano-node's mux times out
+   * an SDU write the same way).
+   */
+  #wrote(n: number): void {
+    if (this.#closeReason !== undefined) return;
+    this.#inSocket += n;
+    if (this.#inSocket === 0) {
+      clearTimeout(this.#writeTimer);
+      this.#writeTimer = undefined;
+    } else if (this.#writeTimer === undefined) {
+      this.#writeTimer = setTimeout(
+        () => this.close(`SDU write timeout: the peer took none of our bytes for ${this.sduWriteMs} ms`),
+        this.sduWriteMs,
+      );
+    } else if (n < 0) this.#writeTimer.refresh(); // progress: the wait starts again
+  }
+
   #wakeFlushed(): void {
     const w = this.#flushed;
     this.#flushed = [];
@@ -331,6 +357,7 @@ export class Mux {
     this.#closeReason = this.#closing ?? reason;
     reason = this.#closeReason;
     clearTimeout(this.#sduTimer);
+    clearTimeout(this.#writeTimer);
     this.socket.destroy();
     for (const ch of this.#order) ch.dropEgress();
     this.budget.add(-this.#heldBytes);
@@ -424,9 +451,13 @@ export class Mux {
       // Held until the socket hands the frame to the kernel (a write callback; after a close, a no-op). Header and
       // payload go out corked, as one writev, rather than copied into one buffer.
       this.hold(size);
+      this.#wrote(size);
       this.socket.cork();
       this.socket.write(header);
-      const written = this.socket.write(payload, () => this.hold(-size));
+      const written = this.socket.write(payload, () => {
+        this.hold(-size);
+        this.#wrote(-size);
+      });
       this.socket.uncork();
       if (!written) this.#waitingDrain = true;
     }

@@ -175,6 +175,7 @@ export async function connectPeer(host: string, port: number, options: ConnectOp
     log,
     label: `${host}:${port}`,
     sduReadMs: t.handshakeMs,
+    sduWriteMs: t.sduWriteMs,
     egressBudget: options.egressBudget,
   });
   mux.onClose((reason) => log.info({ peer: mux.label, reason }, "peer connection closed"));
@@ -286,7 +287,12 @@ export async function listen(options: ListenOptions): Promise<NodeServer> {
   const server = createServer();
   const node = new NodeServer(server);
   server.on("connection", (socket) => {
-    const mux = new Mux(socket, { log, sduReadMs: t.handshakeMs, egressBudget: options.egressBudget });
+    const mux = new Mux(socket, {
+      log,
+      sduReadMs: t.handshakeMs,
+      sduWriteMs: t.sduWriteMs,
+      egressBudget: options.egressBudget,
+    });
     if (node.connections.size >= maxConnections) {
       const reason = `over the limit of ${maxConnections} connections`;
       mux.close(reason);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { encodeMsgBlock } from "../../src/network/block-fetch.ts";
+import { encodeCbor } from "../../src/formats/cbor.ts";
 import { MemoryChainSource } from "../../src/network/chain-source.ts";
 import { encodeEraBlock } from "../../src/network/era.ts";
 import { message, tag24 } from "../../src/network/wire.ts";
@@ -17,7 +18,7 @@ import type { BlockPoint } from "../../src/network/points.ts";
 import { forgeChain } from "../helpers/forge.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { handshaken } from "./fuzz.ts";
-import { MAGIC, sdu, startServer } from "./helpers.ts";
+import { MAGIC, nextDisconnect, sdu, startServer } from "./helpers.ts";
 
 const BLOCKS = 6000;
 const FETCHERS = 30;
@@ -26,14 +27,20 @@ const LIMIT = 1024 * 1024;
 /** Slack per connection: producers that passed the check in the same tick each add one message (~1 kB here). */
 const PER_CONNECTION = 16 * 1024;
 
+const chain = forgeChain(BLOCKS);
+const point = (i: number): BlockPoint => ({ slot: chain[i]!.header.body.slot, hash: chain[i]!.header.hash });
+
 describe("egress bound", () => {
-  const chain = forgeChain(BLOCKS);
   const budget = new EgressBudget(LIMIT);
   let server: NodeServer;
   const peers: PeerConnection[] = [];
   const sockets: Socket[] = [];
   before(async () => {
-    server = await startServer(new MemoryChainSource(chain.map((b) => b.bytes)), { egressBudget: budget });
+    // The write timeout (below) is not what this test is about: long enough for the non-reading phase.
+    server = await startServer(new MemoryChainSource(chain.map((b) => b.bytes)), {
+      egressBudget: budget,
+      timeouts: { sduWriteMs: 600_000 },
+    });
   });
   after(async () => {
     for (const p of peers) p.close();
@@ -42,7 +49,6 @@ describe("egress bound", () => {
   });
 
   it("non-reading peers asking for the whole chain hold at most the budget; readers are then served", async () => {
-    const point = (i: number): BlockPoint => ({ slot: chain[i]!.header.body.slot, hash: chain[i]!.header.hash });
     const fetches: Promise<number>[] = [];
     for (let i = 0; i < FETCHERS; i++) {
       const peer = await connectPeer("127.0.0.1", server.port, { magic: MAGIC });
@@ -95,5 +101,29 @@ describe("egress bound", () => {
         const block = { era, bytes: Uint8Array.from({ length: n }, (_, i) => (i * 7) & 0xff) };
         assert.deepEqual(encodeMsgBlock(block), message(4, tag24(encodeEraBlock(block))), `${era}, ${n} bytes`);
       }
+  });
+});
+
+describe("SDU write timeout", () => {
+  let server: NodeServer;
+  before(async () => {
+    server = await startServer(new MemoryChainSource(chain.map((b) => b.bytes)), { timeouts: { sduWriteMs: 1500 } });
+  });
+  after(() => server.close());
+
+  it("a peer that takes none of our bytes for sduWriteMs is dropped; one that reads stays", async () => {
+    const reader = await connectPeer("127.0.0.1", server.port, { magic: MAGIC });
+    const s = await handshaken(server.port);
+    s.on("error", () => {});
+    s.pause();
+    const dropped = nextDisconnect(server, /SDU write timeout: the peer took none of our bytes for 1500 ms/, 30_000);
+    s.write(sdu(3, encodeCbor([0, [point(0).slot, point(0).hash], [point(BLOCKS - 1).slot, point(BLOCKS - 1).hash]])));
+    // A reader fetches the whole chain meanwhile, and is not dropped.
+    const blocks = await reader.blockFetch.fetchRange(point(0), point(BLOCKS - 1));
+    assert.equal(blocks?.length, BLOCKS);
+    await dropped;
+    assert.equal(server.connections.size, 1, "only the reader is left");
+    reader.close();
+    s.destroy();
   });
 });
