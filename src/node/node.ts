@@ -422,7 +422,7 @@ export class PoolfleetNode {
   }
 
   /** The pool's leader slots from the next slot for `minutes` (none unless forging), with their wall-clock times. */
-  async #leaderSchedule(minutes: number) {
+  async #leaderSchedule(minutes: number, again = false): Promise<unknown> {
     const gate = this.#gate;
     const clock = this.#network.clock;
     if (!gate?.forging) return { forging: false, slots: [], complete: true };
@@ -434,6 +434,8 @@ export class PoolfleetNode {
       stakeFor: (e) => this.#stakeForecast(e),
       keys: gate.keys,
     });
+    // Keys swapped meanwhile (SIGHUP erases the old ones): what was computed with them is not the pool's schedule.
+    if (this.#gate !== gate && !again) return this.#leaderSchedule(minutes, true);
     return {
       forging: true,
       poolId: gate.keys.poolId,
