@@ -8,18 +8,19 @@
 //   its own monotonic clock. A holder that was frozen (SIGSTOP, a long GC, a stalled disk) sees on waking that its
 //   time ran out and must win a new write before forging again; if another node took the lease meanwhile, the
 //   write fails on the generation and it never forges.
-// - Another node may take the lease only once the holder's last renewal is older than `durationMs + marginMs`
-//   by the taker's wall clock. The margin absorbs clock skew between the two machines and the time a block takes
-//   from the leader check to the wire; the holder checks its lease right before it forges and right before it
-//   announces.
+// - Another node may take the lease only once it has seen the same record, unchanged, for `durationMs +
+//   marginMs` on its OWN monotonic clock (client-go's rule). It first saw the record after it was written, so the
+//   holder's window had ended by then; wall clocks are never compared, so clock offsets between machines do not
+//   matter. The margin absorbs clocks running at different rates and the time a block takes from the leader
+//   check to the wire; the holder checks its lease right before it forges and right before it announces.
 //
-// So the windows in which the two may forge never overlap as long as the machines' wall clocks differ by less
-// than `marginMs`. docs/multikey.md has the design with its failure cases.
+// So the windows in which two nodes may forge never overlap as long as, over one lease duration, their clocks
+// drift apart by less than `marginMs`. docs/multikey.md has the design with its failure cases.
 
 export interface LeaseRecord {
   /** The node identity holding the lease. */
   readonly holder: string;
-  /** Wall-clock milliseconds at which the holder began the write that renewed it. */
+  /** Wall-clock milliseconds at which the holder began the write that renewed it (for people; never compared). */
   readonly renewedAtMs: number;
   /** How long the holder may forge after renewedAtMs without renewing. */
   readonly durationMs: number;
@@ -48,20 +49,34 @@ export interface LeaseClock {
 export const systemLeaseClock: LeaseClock = { wallMs: () => Date.now(), monoMs: () => performance.now() };
 
 export type TakeDecision =
-  | { readonly may: true; readonly why: "free" | "mine" | "lapsed" }
-  | { readonly may: false; readonly holder: string; readonly freeAtMs: number };
+  | { readonly may: true; readonly why: "free" | "mine" | "released" | "lapsed" }
+  | { readonly may: false; readonly holder: string; readonly waitMs: number };
+
+/** When we first saw a record's generation, on our monotonic clock. */
+export interface Observation {
+  readonly generation: number;
+  readonly atMonoMs: number;
+}
 
 /**
- * May `me` write the lease now? Pure: the record, who asks, the wall clock and the margin. A holder may always
- * renew its own record (nobody took it); anyone may take a record whose last renewal is older than duration +
- * margin.
+ * May `me` write the lease now? Pure: the record, who asks, when we first saw this record and our monotonic
+ * clock. A holder may always renew its own record (nobody took it); a released record (duration 0) is free; any
+ * other record may be taken once we have watched it unchanged for its duration plus the margin.
  */
-export function mayTake(record: LeaseRecord | undefined, me: string, nowMs: number, marginMs: number): TakeDecision {
+export function mayTake(
+  record: LeaseRecord | undefined,
+  me: string,
+  seen: Observation | undefined,
+  nowMonoMs: number,
+  marginMs: number,
+): TakeDecision {
   if (!record) return { may: true, why: "free" };
   if (record.holder === me) return { may: true, why: "mine" };
-  const freeAtMs = record.renewedAtMs + record.durationMs + marginMs;
-  if (nowMs >= freeAtMs) return { may: true, why: "lapsed" };
-  return { may: false, holder: record.holder, freeAtMs };
+  if (record.durationMs === 0) return { may: true, why: "released" };
+  const since = seen && seen.generation === record.generation ? seen.atMonoMs : nowMonoMs;
+  const waitMs = since + record.durationMs + marginMs - nowMonoMs;
+  if (waitMs <= 0) return { may: true, why: "lapsed" };
+  return { may: false, holder: record.holder, waitMs };
 }
 
 export interface PoolLeaseOptions {
@@ -74,7 +89,7 @@ export interface PoolLeaseOptions {
 
 export type AcquireOutcome =
   | { readonly held: true; readonly generation: number; readonly took: boolean }
-  | { readonly held: false; readonly holder?: string; readonly freeAtMs?: number; readonly lostRace?: boolean };
+  | { readonly held: false; readonly holder?: string; readonly waitMs?: number; readonly lostRace?: boolean };
 
 /** One node's view of one pool's lease. */
 export class PoolLease {
@@ -85,6 +100,7 @@ export class PoolLease {
   /** Monotonic time until which we may forge (0: not held). */
   #validUntilMono = 0;
   #generation = 0;
+  #seen: Observation | undefined;
 
   constructor(store: LeaseStore, pool: string, me: string, options: PoolLeaseOptions) {
     if (!(options.durationMs > 0) || !(options.marginMs >= 0))
@@ -117,10 +133,14 @@ export class PoolLease {
     const startWall = clock.wallMs();
     // A store error propagates and leaves our window as the last won write set it: it runs out on its own.
     const record = await this.#store.read(this.#pool);
-    const decision = mayTake(record, this.#me, startWall, marginMs);
+    // The record may have been written while our read was on the way: we count its age from after the read.
+    const readMono = clock.monoMs();
+    if (record && record.generation !== this.#seen?.generation)
+      this.#seen = { generation: record.generation, atMonoMs: readMono };
+    const decision = mayTake(record, this.#me, this.#seen, readMono, marginMs);
     if (!decision.may) {
       this.#validUntilMono = 0;
-      return { held: false, holder: decision.holder, freeAtMs: decision.freeAtMs };
+      return { held: false, holder: decision.holder, waitMs: decision.waitMs };
     }
     const expected = record?.generation ?? 0;
     const next: LeaseRecord = { holder: this.#me, renewedAtMs: startWall, durationMs, generation: expected + 1 };
@@ -140,7 +160,7 @@ export class PoolLease {
     const gen = this.#generation;
     this.#validUntilMono = 0;
     this.#generation = 0;
-    // A released record is one that lapsed long ago: anyone may take it without waiting out the margin.
+    // A released record (duration 0) may be taken by anyone at once.
     await this.#store.write(this.#pool, { holder: this.#me, renewedAtMs: 0, durationMs: 0, generation: gen + 1 }, gen);
   }
 }
