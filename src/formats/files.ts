@@ -16,7 +16,7 @@ import {
   type Stats,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "./errors.ts";
 
 export interface ReadLimit {
@@ -160,8 +160,11 @@ function fsyncDirectory(dir: string): void {
 export function writeFilesAtomic(outputs: readonly OutputFile[]): void {
   const seen = new Set<string>();
   for (const o of outputs) {
-    if (seen.has(o.path)) throw new InputError(o.path, "is given for two outputs of this command");
-    seen.add(o.path);
+    const full = resolve(o.path);
+    if (seen.has(full)) {
+      throw new InputError(o.path, "is given for two outputs of this command; each output needs its own file");
+    }
+    seen.add(full);
   }
   const replacing = outputs.map((o) => {
     if (!exists(o.path)) return false;

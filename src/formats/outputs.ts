@@ -22,16 +22,19 @@ const refuse = (path: string, what: string, writing: string) =>
 function sameKindOnly(type: string): (path: string) => void {
   const writing = describeEnvelopeType(type);
   return (path) => {
-    if (/\.skey$/i.test(path)) throw refuse(path, "named as a signing key (.skey)", writing);
+    const named = /\.skey$/i.test(path);
     let existing: TextEnvelope;
     try {
       existing = readEnvelopeFile(path);
     } catch (error) {
+      if (named) throw refuse(path, "named as a signing key (.skey)", writing);
       const problem = error instanceof InputError ? error.problem : "unreadable";
       throw new InputError(path, `already exists and cannot be checked (${problem}); refusing to overwrite it`);
     }
-    if (isSigningKeyType(existing.type)) throw refuse(path, describeEnvelopeType(existing.type), writing);
-    if (existing.type !== type) throw refuse(path, describeEnvelopeType(existing.type), writing);
+    if (isSigningKeyType(existing.type) || existing.type !== type) {
+      throw refuse(path, describeEnvelopeType(existing.type), writing);
+    }
+    if (named) throw refuse(path, "named as a signing key (.skey)", writing);
   };
 }
 
