@@ -7,7 +7,8 @@ import { activeSlotCoeff } from "../crypto/leader.ts";
 import { InputError } from "../formats/errors.ts";
 import { readShelleyGenesis, type ShelleyGenesis } from "../formats/genesis.ts";
 import { SlotClock } from "../formats/slot-clock.ts";
-import { type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
+import { blake2b256 } from "../crypto/hash.ts";
+import { coinsPerUTxOByteFromAlonzoGenesis, type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
 
 export const NODE_FLAGS = [
@@ -93,6 +94,26 @@ export interface Network {
   readonly summary: Record<string, unknown>;
 }
 
+/** `coinsPerUTxOByte` from the Alonzo genesis config.json names (checked against its stated hash), or null. */
+function readCoinsPerUTxOByte(configPath: string, config: Record<string, unknown>): bigint | null {
+  const file = config.AlonzoGenesisFile;
+  if (file === undefined) return null;
+  if (typeof file !== "string") throw new InputError(configPath, '"AlonzoGenesisFile" must be a file name');
+  const path = resolve(dirname(configPath), file);
+  if (!existsSync(path)) throw new InputError(configPath, `AlonzoGenesisFile ${path} does not exist`);
+  const bytes = readFileSync(path);
+  const stated = config.AlonzoGenesisHash;
+  if (typeof stated === "string" && stated !== bytesToHex(blake2b256(bytes)))
+    throw new InputError(configPath, `AlonzoGenesisHash ${stated} does not match ${path}`);
+  let document: unknown;
+  try {
+    document = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw new InputError(path, "is not valid JSON (expected an Alonzo genesis)");
+  }
+  return coinsPerUTxOByteFromAlonzoGenesis(document, path);
+}
+
 /** Read config.json and the Shelley genesis it names; check the genesis hash it states. */
 export function loadNetwork(configPath: string): Network {
   let config: Record<string, unknown>;
@@ -118,7 +139,7 @@ export function loadNetwork(configPath: string): Network {
     );
   }
   const clock = new SlotClock(genesis);
-  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath);
+  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath, readCoinsPerUTxOByte(configPath, config));
   const rules: ChainRules = {
     params: {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
@@ -145,6 +166,7 @@ export function loadNetwork(configPath: string): Network {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
       maxKESEvolutions: genesis.maxKESEvolutions,
       shelleyGenesisHash: bytesToHex(genesis.hash),
+      coinsPerUTxOByte: ledgerParams.coinsPerUTxOByte === null ? null : Number(ledgerParams.coinsPerUTxOByte),
       pools: Object.keys((genesis.document.staking as { pools?: object } | undefined)?.pools ?? {}).length,
     },
   };

@@ -1,0 +1,176 @@
+// The Conway rules the ada-only ledger used to get wrong, each accepted and refused on a devnet genesis ledger
+// (a testnet, network 0): inputs are a set (a repeated input does not decode, and is never counted twice),
+// every address and reward account and the body's network id name this network, and the body's auxiliary data
+// hash commits to the auxiliary data's bytes as they appear.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { cborMapOfRaw } from "../../src/chain/cbor-raw.ts";
+import { concatBytes } from "../../src/crypto/bytes.ts";
+import { blake2b256 } from "../../src/crypto/hash.ts";
+import { encodeCbor } from "../../src/formats/cbor.ts";
+import { applyTx } from "../../src/ledger/apply-tx.ts";
+import { rewardAccount } from "../../src/ledger/certs.ts";
+import { Journal } from "../../src/ledger/journal.ts";
+import { buildTx, type TxPlan } from "../../src/ledger/tx-build.ts";
+import { decodeTx, decodeTxBody, TxDecodeError } from "../../src/ledger/tx.ts";
+import { devnetLedger, genesisInput, wallet } from "../helpers/ledger.ts";
+
+const { state, params, owners } = devnetLedger();
+const alice = owners[0]!;
+const bob = wallet();
+const funds = 1_000_000_000_000n;
+const fee = 300_000n;
+
+/** Alice pays bob `amount` from her genesis funds, change back to her. */
+const payPlan = (amount: bigint, extra: Partial<TxPlan> = {}): TxPlan => ({
+  inputs: [genesisInput(alice)],
+  outputs: [
+    { address: bob.address, coin: amount },
+    { address: alice.address, coin: funds - amount - fee },
+  ],
+  fee,
+  ...extra,
+});
+
+/** Apply on the live state and undo; the failure kinds. */
+function check(tx: Parameters<typeof applyTx>[1]): string[] {
+  const journal = new Journal();
+  const failures = applyTx(state, tx, { slot: 10n, params }, journal);
+  journal.rollback();
+  return failures.map((f) => f.kind);
+}
+
+const withNetwork = (address: Uint8Array, network: number) =>
+  Uint8Array.from(address).fill((address[0]! & 0xf0) | network, 0, 1);
+
+describe("inputs are a set (Conway decodes no duplicates)", () => {
+  // Two inputs naming alice's one genesis output, and outputs taking twice her funds: 1M ada from nothing.
+  const doubled: TxPlan = {
+    inputs: [genesisInput(alice), genesisInput(alice)],
+    outputs: [
+      { address: bob.address, coin: funds },
+      { address: alice.address, coin: funds - fee },
+    ],
+    fee,
+  };
+
+  it("a repeated input does not decode, as an array or as a tag-258 set, and the error names both", () => {
+    for (const inputsAsSet of [false, true]) {
+      assert.throws(
+        () => buildTx({ ...doubled, inputsAsSet }, [alice.paymentSeed]),
+        (e: Error) => e instanceof TxDecodeError && /input 1 repeats input 0 \([0-9a-f]{64}#0\)/.test(e.message),
+      );
+    }
+    assert.doesNotThrow(() => buildTx({ ...payPlan(5_000_000n), inputsAsSet: true }, [alice.paymentSeed]));
+  });
+
+  it("before Conway (protocol 8) a repeat collapses into one input, so the doubled outputs are not covered", () => {
+    const tx = buildTx(doubled, [alice.paymentSeed], { protocolMajor: 8 });
+    assert.equal(tx.body.inputs.length, 1);
+    assert.throws(() => decodeTx(tx.bytes), TxDecodeError, "the same bytes under Conway");
+    assert.deepEqual(check(tx), ["ValueNotConservedUTxO"]);
+  });
+
+  it("applyTx counts a repeated input once even when handed one directly", () => {
+    const tx = buildTx({ ...doubled, inputs: [genesisInput(alice)] }, [alice.paymentSeed]);
+    const repeated = { ...tx, body: { ...tx.body, inputs: [genesisInput(alice), genesisInput(alice)] } };
+    assert.deepEqual(check(repeated), ["ValueNotConservedUTxO"]);
+  });
+
+  it("a withdrawal map naming one reward account twice does not decode in Conway; before, the last wins", () => {
+    const account = encodeCbor(Uint8Array.from(Buffer.from(rewardAccount(alice.stakeHash), "hex")));
+    const body = cborMapOfRaw([
+      [encodeCbor(0), encodeCbor([[genesisInput(alice).txId, 0]])],
+      [encodeCbor(1), encodeCbor([[alice.address, funds - fee]])],
+      [encodeCbor(2), encodeCbor(fee)],
+      [
+        encodeCbor(5),
+        cborMapOfRaw([
+          [account, encodeCbor(1)],
+          [account, encodeCbor(2)],
+        ]),
+      ],
+    ]);
+    assert.throws(() => decodeTxBody(body), /withdrawals name reward account e0[0-9a-f]{56} twice/);
+    assert.deepEqual([...decodeTxBody(body, { protocolMajor: 8 }).withdrawals.values()], [2n]);
+  });
+});
+
+describe("network id (UTXO: WrongNetwork, WrongNetworkWithdrawal, WrongNetworkInTxBody)", () => {
+  it("the devnet is a testnet, and a payment to its own addresses is accepted", () => {
+    assert.equal(params.mainnet, false);
+    assert.deepEqual(check(buildTx(payPlan(5_000_000n), [alice.paymentSeed])), []);
+  });
+
+  it("an output to a mainnet address is refused, naming the address", () => {
+    const plan = payPlan(5_000_000n);
+    const mainnetBob = withNetwork(bob.address, 1);
+    const tx = buildTx({ ...plan, outputs: [{ ...plan.outputs[0]!, address: mainnetBob }, plan.outputs[1]!] }, [
+      alice.paymentSeed,
+    ]);
+    const journal = new Journal();
+    const failures = applyTx(state, tx, { slot: 10n, params }, journal);
+    journal.rollback();
+    assert.deepEqual(
+      failures.map((f) => f.kind),
+      ["WrongNetwork"],
+    );
+    assert.match(failures[0]!.message, new RegExp(Buffer.from(mainnetBob).toString("hex")));
+    assert.deepEqual(check(buildTx(plan, [alice.paymentSeed])), [], "the testnet address is fine");
+  });
+
+  it("a withdrawal from a mainnet reward account is refused, though the key's testnet account is registered", () => {
+    assert.ok(state.accounts.has(alice.stakeHash), "alice's stake key is registered in genesis");
+    const withdraw = (account: string) =>
+      buildTx(payPlan(5_000_000n, { withdrawals: new Map([[account, 0n]]) }), [alice.paymentSeed, alice.stakeSeed]);
+    assert.deepEqual(check(withdraw(rewardAccount(alice.stakeHash))), []);
+    assert.deepEqual(check(withdraw(rewardAccount(alice.stakeHash, true))), ["WrongNetworkWithdrawal"]);
+  });
+
+  it("the body's network id, when given, must be this network's", () => {
+    assert.deepEqual(check(buildTx(payPlan(5_000_000n, { networkId: 0 }), [alice.paymentSeed])), []);
+    assert.deepEqual(check(buildTx(payPlan(5_000_000n, { networkId: 1 }), [alice.paymentSeed])), [
+      "WrongNetworkInTxBody",
+    ]);
+    assert.throws(() => buildTx(payPlan(5_000_000n, { networkId: 2 }), [alice.paymentSeed]), /must be 0.*or 1/);
+  });
+});
+
+describe("auxiliary data hash (UTXOW: MissingTxMetadata, MissingTxBodyMetadataHash, ConflictingMetadataHash)", () => {
+  const metadata = encodeCbor(new Map([[674, new Map([["msg", ["poolfleet"]]])]]));
+  // The same metadata with the label 674 written in 4 bytes instead of 2: equal as data, other bytes.
+  const longLabel = concatBytes(Uint8Array.of(0xa1, 0x1a, 0, 0, 0x02, 0xa2), metadata.subarray(4));
+
+  it("metadata with the body's hash of its bytes is accepted", () => {
+    assert.equal(metadata[1], 0x19, "label 674 is a 2-byte head");
+    const tx = buildTx(payPlan(5_000_000n, { auxData: metadata }), [alice.paymentSeed]);
+    assert.deepEqual(tx.auxBytes, metadata);
+    assert.deepEqual(check(tx), []);
+  });
+
+  it("a hash without metadata is MissingTxMetadata", () =>
+    assert.deepEqual(check(buildTx(payPlan(5_000_000n, { auxDataHash: blake2b256(metadata) }), [alice.paymentSeed])), [
+      "MissingTxMetadata",
+    ]));
+
+  it("metadata without a hash is MissingTxBodyMetadataHash", () =>
+    assert.deepEqual(
+      check(buildTx(payPlan(5_000_000n, { auxData: metadata, auxDataHash: null }), [alice.paymentSeed])),
+      ["MissingTxBodyMetadataHash"],
+    ));
+
+  it("a hash of other bytes is ConflictingMetadataHash, even of the same data encoded otherwise", () => {
+    const conflicting = buildTx(payPlan(5_000_000n, { auxData: longLabel, auxDataHash: blake2b256(metadata) }), [
+      alice.paymentSeed,
+    ]);
+    const journal = new Journal();
+    const failures = applyTx(state, conflicting, { slot: 10n, params }, journal);
+    journal.rollback();
+    assert.deepEqual(
+      failures.map((f) => f.kind),
+      ["ConflictingMetadataHash"],
+    );
+    assert.match(failures[0]!.message, new RegExp(Buffer.from(blake2b256(longLabel)).toString("hex")));
+    assert.deepEqual(check(buildTx(payPlan(5_000_000n, { auxData: longLabel }), [alice.paymentSeed])), []);
+  });
+});
