@@ -11,15 +11,17 @@ import type { LedgerParams } from "./params.ts";
 import type { LedgerState } from "./state.ts";
 import { type AuxDataFailure, auxDataFailures } from "./rules/aux-data.ts";
 import type { F } from "./rules/failure.ts";
+import { type InputWitness, type InputWitnessFailure, inputWitness, missingScripts } from "./rules/input-witnesses.ts";
 import { type NetworkFailure, networkFailures } from "./rules/network-id.ts";
 import { type OutputSizeFailure, outputSizeFailures } from "./rules/output-size.ts";
 import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
-import { minFee, outRef, paymentKeyHash } from "./utxo.ts";
+import { minFee, outRef } from "./utxo.ts";
 
 export type LedgerFailure =
   | OutputSizeFailure
   | NetworkFailure
   | AuxDataFailure
+  | InputWitnessFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
   | F<"ExpiredUTxO", { ttl: bigint; slot: bigint }>
@@ -47,8 +49,8 @@ export interface LedgerTx {
   readonly witnesses: WitnessSet;
   /** The auxiliary data's bytes as they appear in the transaction, or null. */
   readonly auxBytes: Uint8Array | null;
-  /** Size of the whole transaction in bytes (body, witnesses, validity flag, auxiliary data). */
-  readonly size: number;
+  /** The size the fee is paid for and maxTxSize bounds: body, witnesses, auxiliary data (see Tx.ledgerSize). */
+  readonly ledgerSize: number;
 }
 
 export interface TxContext {
@@ -121,30 +123,34 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
       slot,
       message: `the transaction is valid from slot ${body.validityStart}; now slot ${slot}`,
     });
-  if (tx.size > params.maxTxSize)
+  if (tx.ledgerSize > params.maxTxSize)
     failures.push({
       kind: "MaxTxSizeUTxO",
-      size: tx.size,
+      size: tx.ledgerSize,
       max: params.maxTxSize,
-      message: `the transaction is ${tx.size} bytes; at most ${params.maxTxSize}`,
+      message: `the transaction is ${tx.ledgerSize} bytes; at most ${params.maxTxSize}`,
     });
-  const minimum = minFee(params, tx.size);
+  const minimum = minFee(params, tx.ledgerSize);
   if (body.fee < minimum)
     failures.push({
       kind: "FeeTooSmallUTxO",
       minimum,
       paid: body.fee,
-      message: `fee ${body.fee} is below the minimum ${minimum} for ${tx.size} bytes`,
+      message: `fee ${body.fee} is below the minimum ${minimum} for ${tx.ledgerSize} bytes`,
     });
   failures.push(...outputSizeFailures(body.outputs, params.coinsPerUTxOByte));
   failures.push(...networkFailures(body, params.mainnet));
 
   // Required signers: input owners, withdrawal accounts, certificate subjects.
+  // A Byron input needs its root's witness and a script-locked one its script: neither can be given here.
   const needed = new Set<string>();
+  const scripts = new Set<string>();
   for (const r of refs) {
-    const h = state.utxo.has(r) ? paymentKeyHash(state.utxo.get(r)!.address) : null;
-    if (h !== null) needed.add(h);
+    const w: InputWitness = state.utxo.has(r) ? inputWitness(state.utxo.get(r)!.address) : { kind: "none" };
+    if (w.kind === "key") needed.add(w.hash);
+    else if (w.kind === "script") scripts.add(w.hash);
   }
+  failures.push(...missingScripts(scripts));
   for (const account of body.withdrawals.keys()) needed.add(rewardAccountKeyHash(account)!);
 
   const start = journal.mark;

@@ -116,7 +116,8 @@ function fieldsOf(bytes: Uint8Array, what: string): Map<number, Uint8Array> {
   return fields;
 }
 
-function decodeOutput(bytes: Uint8Array, i: number): SizedTxOutput {
+/** One transaction output (Shelley array or Babbage map form), as in a body or a serialised UTxO. */
+export function decodeTxOutput(bytes: Uint8Array, i: number): SizedTxOutput {
   const what = `output ${i}`;
   let address: CborValue;
   let amount: CborValue;
@@ -199,7 +200,7 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       id: blake2b256(bytes),
       bytes,
       inputs,
-      outputs: cborArrayItems(f.get(1)!).map(decodeOutput),
+      outputs: cborArrayItems(f.get(1)!).map(decodeTxOutput),
       fee: asUint(field(2), "fee"),
       ...(f.has(3) && { ttl: asUint(field(3), "ttl") }),
       ...(f.has(7) && { auxDataHash: asBytes(field(7), "auxiliary data hash", 32) }),
@@ -250,10 +251,16 @@ export interface Tx {
   /** Auxiliary data (metadata) bytes, or null. */
   readonly auxBytes: Uint8Array | null;
   /**
-   * Size in bytes of the transaction as a whole, [body, witnesses, true, auxiliary data or null] — what the fee
-   * is paid for, the same whether the transaction was submitted whole or taken out of a block.
+   * Size in bytes of the transaction as a whole, [body, witnesses, true, auxiliary data or null] — what the
+   * mempool holds and relays, the same whether the transaction was submitted whole or taken out of a block.
    */
   readonly size: number;
+  /**
+   * The size cardano-ledger charges the fee for and holds to maxTxSize (`sizeTxF`, Alonzo onwards): the list
+   * [body, witnesses, auxiliary data or null] without the is_valid flag (`toCBORForSizeComputation`), one byte
+   * less than `size`.
+   */
+  readonly ledgerSize: number;
 }
 
 function txFromParts(
@@ -268,6 +275,7 @@ function txFromParts(
     witnessBytes,
     auxBytes,
     size: 1 + bodyBytes.length + witnessBytes.length + 1 + (auxBytes ? auxBytes.length : 1),
+    ledgerSize: 1 + bodyBytes.length + witnessBytes.length + (auxBytes ? auxBytes.length : 1),
   };
 }
 

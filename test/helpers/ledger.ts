@@ -110,7 +110,7 @@ export function spend(
       [from.paymentSeed, ...extraSigners],
     );
   const draft = build(1_000_000n);
-  return build(params.minFeeA * BigInt(draft.size) + params.minFeeB);
+  return build(params.minFeeA * BigInt(draft.ledgerSize) + params.minFeeB);
 }
 
 export interface NewPool {

@@ -4,7 +4,7 @@
 // hash commits to the auxiliary data's bytes as they appear.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cborMapOfRaw } from "../../src/chain/cbor-raw.ts";
+import { cborArrayOfRaw, cborMapOfRaw } from "../../src/chain/cbor-raw.ts";
 import { concatBytes } from "../../src/crypto/bytes.ts";
 import { blake2b256 } from "../../src/crypto/hash.ts";
 import { encodeCbor } from "../../src/formats/cbor.ts";
@@ -13,6 +13,7 @@ import { rewardAccount } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import { buildTx, type TxPlan } from "../../src/ledger/tx-build.ts";
 import { decodeTx, decodeTxBody, TxDecodeError } from "../../src/ledger/tx.ts";
+import { outRef } from "../../src/ledger/utxo.ts";
 import { devnetLedger, genesisInput, wallet } from "../helpers/ledger.ts";
 
 const { state, params, owners } = devnetLedger();
@@ -172,5 +173,46 @@ describe("auxiliary data hash (UTXOW: MissingTxMetadata, MissingTxBodyMetadataHa
     );
     assert.match(failures[0]!.message, new RegExp(Buffer.from(blake2b256(longLabel)).toString("hex")));
     assert.deepEqual(check(buildTx(payPlan(5_000_000n, { auxData: longLabel }), [alice.paymentSeed])), []);
+  });
+});
+
+describe("inputs locked by scripts or Byron keys need witnesses poolfleet cannot check (UTXOW)", () => {
+  /** Put an output at `address` into the UTxO for one check, spent by alice together with her genesis funds. */
+  function spendFrom(address: Uint8Array): string[] {
+    const ref = { txId: Uint8Array.from(blake2b256(address)).fill(7, 0, 1), index: 3 };
+    const journal = new Journal();
+    journal.set(state.utxo, outRef(ref.txId, ref.index), {
+      address,
+      coin: 10_000_000n,
+      multiAsset: false,
+      datumOrScript: false,
+    });
+    const plan = payPlan(5_000_000n);
+    const tx = buildTx(
+      {
+        ...plan,
+        inputs: [genesisInput(alice), ref],
+        outputs: [plan.outputs[0]!, { ...plan.outputs[1]!, coin: plan.outputs[1]!.coin + 10_000_000n }],
+      },
+      [alice.paymentSeed],
+    );
+    const failures = applyTx(state, tx, { slot: 10n, params }, journal);
+    journal.rollback();
+    return failures.map((f) => f.kind);
+  }
+
+  it("an output at alice's own key address is spent with her signature", () =>
+    assert.deepEqual(spendFrom(alice.address), []));
+
+  it("an output at a script address is MissingScriptWitnessesUTXOW, not spendable by anyone", () => {
+    const scriptAddress = concatBytes(Uint8Array.of(0x70), new Uint8Array(28).fill(0x5c)); // enterprise, script
+    assert.deepEqual(spendFrom(scriptAddress), ["MissingScriptWitnessesUTXOW"]);
+  });
+
+  it("an output at a Byron address needs its root's (bootstrap) witness: MissingVKeyWitnessesUTXOW", () => {
+    const root = new Uint8Array(28).fill(0xb1);
+    const payload = concatBytes(Uint8Array.of(0xd8, 0x18), encodeCbor(encodeCbor([root, new Map(), 0])));
+    const byron = cborArrayOfRaw([payload, encodeCbor(12345)]);
+    assert.deepEqual(spendFrom(byron), ["MissingVKeyWitnessesUTXOW"]);
   });
 });
