@@ -155,14 +155,10 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n },
   });
   const judged: JudgedTx[] = [];
-  let slot = 0n;
   for (const [index, event] of vector.events.entries()) {
-    if (event.kind === "slot") {
-      slot = event.slot;
-      continue;
-    }
+    if (event.kind === "slot") continue; // every transaction event carries its own slot
     if (event.kind === "epochs") return { judged, stoppedAt: `event ${index}: an epoch boundary` };
-    slot = event.slot;
+    const slot = event.slot;
     let tx;
     try {
       tx = decodeTx(event.bytes);

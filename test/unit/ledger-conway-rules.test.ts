@@ -176,6 +176,38 @@ describe("auxiliary data hash (UTXOW: MissingTxMetadata, MissingTxBodyMetadataHa
   });
 });
 
+describe("metadata strings are at most 64 bytes (UTXOW: InvalidMetadata)", () => {
+  const text = (n: number) => "x".repeat(n);
+  const withMetadata = (aux: Uint8Array) => check(buildTx(payPlan(5_000_000n, { auxData: aux }), [alice.paymentSeed]));
+  // A 65-byte byte string sent as two chunks, 40 + 25 bytes: still one string of 65 bytes.
+  const chunked = concatBytes(
+    Uint8Array.of(0xa1, 0x01, 0x5f),
+    encodeCbor(new Uint8Array(40)),
+    encodeCbor(new Uint8Array(25)),
+    Uint8Array.of(0xff),
+  );
+
+  it("64 bytes are accepted, 65 refused, in a text or bytes, nested or chunked", () => {
+    assert.deepEqual(withMetadata(encodeCbor(new Map([[1, text(64)]]))), []);
+    assert.deepEqual(withMetadata(encodeCbor(new Map([[1, text(65)]]))), ["InvalidMetadata"]);
+    assert.deepEqual(withMetadata(encodeCbor(new Map([[1, [new Map([[2, new Uint8Array(65)]])]]]))), [
+      "InvalidMetadata",
+    ]);
+    assert.deepEqual(withMetadata(chunked), ["InvalidMetadata"]);
+  });
+
+  it("the metadata is found in the Allegra [metadata, scripts] and Alonzo tag-259 forms too", () => {
+    const long = encodeCbor(new Map([[1, text(65)]]));
+    const short = encodeCbor(new Map([[1, text(10)]]));
+    const allegra = (m: Uint8Array) => concatBytes(Uint8Array.of(0x82), m, Uint8Array.of(0x80));
+    const alonzo = (m: Uint8Array) => concatBytes(Uint8Array.of(0xd9, 0x01, 0x03, 0xa1, 0x00), m);
+    assert.deepEqual(withMetadata(allegra(short)), []);
+    assert.deepEqual(withMetadata(allegra(long)), ["InvalidMetadata"]);
+    assert.deepEqual(withMetadata(alonzo(short)), []);
+    assert.deepEqual(withMetadata(alonzo(long)), ["InvalidMetadata"]);
+  });
+});
+
 describe("inputs locked by scripts or Byron keys need witnesses poolfleet cannot check (UTXOW)", () => {
   /** Put an output at `address` into the UTxO for one check, spent by alice together with her genesis funds. */
   function spendFrom(address: Uint8Array): string[] {
