@@ -1,14 +1,16 @@
 // Reads the Haskell ledger's conformance vectors (test/fixtures/ledger-conformance, format in its README) and
 // replays what poolfleet's ledger can judge: each vector's initial UTxO and protocol parameters, then its
-// events in order while every transaction uses only what the ledger implements (ada, vkey witnesses, metadata;
-// no certificates or withdrawals, since the vectors' account state is not read). A vector stops being replayed
-// at the first event it cannot follow, because the Haskell state after it is no longer known.
+// events in order while every transaction uses only what the ledger implements (ada, vkey witnesses, metadata,
+// stake and pool certificates, withdrawals). The vectors start with no registered stake keys or pools (the
+// reader checks that), so certificates apply from the same empty state as in Haskell. A vector stops being
+// replayed at the first event it cannot follow, because the Haskell state after it is no longer known.
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { cborArrayItems, cborMapEntries } from "../../src/chain/cbor-raw.ts";
 import { rational, type Rational } from "../../src/crypto/rational.ts";
 import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/formats/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
+import { decodeCertificate, rewardAccountKeyHash } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import { LedgerState } from "../../src/ledger/state.ts";
@@ -26,6 +28,8 @@ export interface ConformanceVector {
   readonly title: string;
   readonly epoch: number;
   readonly utxo: Map<string, TxOutput>;
+  /** The UTxO after all events, as the Haskell ledger left it. */
+  readonly finalUtxo: Map<string, TxOutput>;
   readonly params: LedgerParams;
   readonly events: ConformanceEvent[];
 }
@@ -77,16 +81,10 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
   };
 }
 
-export function readConformanceVector(file: string): ConformanceVector {
-  const items = cborArrayItems(readFixture(FOLDER, file));
-  const config = decodeCbor(items[0]!) as CborValue[];
-  const nes = cborArrayItems(items[1]!);
-  const [, ledgerState] = cborArrayItems(cborArrayItems(nes[3]!)[1]!) as [Uint8Array, Uint8Array];
-  const utxoState = cborArrayItems(ledgerState);
-  const ppHash = asBytes(decodeCbor(cborArrayItems(utxoState[3]!)[3]!), "current pparams hash", 32);
-  const pp = decodeCbor(readFixture(FOLDER, "pparams-by-hash", hex(ppHash))) as CborValue[];
+/** A serialised UTxO (map of [txid, index] to output) as the ledger keeps it. */
+function utxoOf(map: Uint8Array): Map<string, TxOutput> {
   const utxo = new Map<string, TxOutput>();
-  for (const [k, v] of cborMapEntries(utxoState[0]!)) {
+  for (const [k, v] of cborMapEntries(map)) {
     const [txId, index] = decodeCbor(k) as [CborValue, CborValue];
     const { address, coin, multiAsset, datumOrScript } = decodeTxOutput(v, utxo.size);
     utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), {
@@ -96,6 +94,32 @@ export function readConformanceVector(file: string): ConformanceVector {
       datumOrScript,
     });
   }
+  return utxo;
+}
+
+/** Whether a decoded value holds nothing but empty maps (and plain numbers) at any depth. */
+function onlyEmptyMaps(value: CborValue): boolean {
+  if (value instanceof Map) return value.size === 0;
+  if (Array.isArray(value)) return value.every(onlyEmptyMaps);
+  return typeof value === "number" || typeof value === "bigint";
+}
+
+export function readConformanceVector(file: string): ConformanceVector {
+  const items = cborArrayItems(readFixture(FOLDER, file));
+  const config = decodeCbor(items[0]!) as CborValue[];
+  const nes = cborArrayItems(items[1]!);
+  const [certState, ledgerState] = cborArrayItems(cborArrayItems(nes[3]!)[1]!) as [Uint8Array, Uint8Array];
+  // [vState, pState, dState]: DReps and committee, pools, stake keys. The replay starts them empty.
+  if (!onlyEmptyMaps(decodeCbor(certState)))
+    throw new Error(
+      `${file}: the initial state has registered stake keys, pools or DReps, which the reader does not read`,
+    );
+  const utxoState = cborArrayItems(ledgerState);
+  const ppHash = asBytes(decodeCbor(cborArrayItems(utxoState[3]!)[3]!), "current pparams hash", 32);
+  const pp = decodeCbor(readFixture(FOLDER, "pparams-by-hash", hex(ppHash))) as CborValue[];
+  const utxo = utxoOf(utxoState[0]!);
+  // NewEpochState [epoch, .., .., [accountState, [certState, utxoState]], ..]; utxoState [utxo, ..].
+  const finalUtxo = utxoOf(cborArrayItems(cborArrayItems(cborArrayItems(cborArrayItems(items[2]!)[3]!)[1]!)[1]!)[0]!);
   const events = cborArrayItems(items[3]!).map((raw): ConformanceEvent => {
     const e = cborArrayItems(raw);
     const kind = decodeCbor(e[0]!);
@@ -114,6 +138,7 @@ export function readConformanceVector(file: string): ConformanceVector {
     title: String(decodeCbor(items[4]!)),
     epoch: Number(asUint(decodeCbor(nes[0]!), "epoch")),
     utxo,
+    finalUtxo,
     params: conwayParams(pp, config),
     events,
   };
@@ -128,6 +153,8 @@ export interface JudgedTx {
 
 export interface Replay {
   readonly judged: JudgedTx[];
+  /** The UTxO poolfleet's ledger ends with. */
+  readonly utxo: ReadonlyMap<string, TxOutput>;
   /** Why replay stopped before the end, or null when every event was followed. */
   readonly stoppedAt: string | null;
 }
@@ -136,8 +163,16 @@ export interface Replay {
 function outOfScope(tx: ReturnType<typeof decodeTx>): string | null {
   if (tx.body.unsupported.length > 0) return tx.body.unsupported.join(", ");
   if (tx.witnesses.unsupported.length > 0) return tx.witnesses.unsupported.join(", ");
-  if (tx.body.certificates.length > 0) return "certificates (the vectors' account state is not read)";
-  if (tx.body.withdrawals.size > 0) return "withdrawals (the vectors' account state is not read)";
+  for (const [i, raw] of tx.body.certificates.entries()) {
+    let cert;
+    try {
+      cert = decodeCertificate(raw, i);
+    } catch (error) {
+      return `certificate ${i}: ${(error as Error).message}`;
+    }
+    if (cert.kind === "Unsupported") return cert.name;
+  }
+  if ([...tx.body.withdrawals.keys()].some((a) => rewardAccountKeyHash(a) === null)) return "script withdrawals";
   if (tx.body.outputs.some((o) => o.multiAsset || o.datumOrScript)) return "multi-assets, datums or scripts";
   return null;
 }
@@ -157,22 +192,22 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
   const judged: JudgedTx[] = [];
   for (const [index, event] of vector.events.entries()) {
     if (event.kind === "slot") continue; // every transaction event carries its own slot
-    if (event.kind === "epochs") return { judged, stoppedAt: `event ${index}: an epoch boundary` };
+    if (event.kind === "epochs") return { judged, utxo: state.utxo, stoppedAt: `event ${index}: an epoch boundary` };
     const slot = event.slot;
     let tx;
     try {
       tx = decodeTx(event.bytes);
     } catch (error) {
-      return { judged, stoppedAt: `event ${index}: ${(error as Error).message}` };
+      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${(error as Error).message}` };
     }
     const reason = outOfScope(tx);
-    if (reason) return { judged, stoppedAt: `event ${index}: ${reason}` };
+    if (reason) return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${reason}` };
     const journal = new Journal();
     const failures = applyTx(state, tx, { slot, params: vector.params }, journal).map((f) => f.kind);
     if (!event.success) journal.rollback();
     judged.push({ index, success: event.success, failures });
     if (event.success && failures.length > 0)
-      return { judged, stoppedAt: `event ${index}: refused here, accepted by Haskell` };
+      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: refused here, accepted by Haskell` };
   }
-  return { judged, stoppedAt: null };
+  return { judged, utxo: state.utxo, stoppedAt: null };
 }

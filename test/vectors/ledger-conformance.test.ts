@@ -5,10 +5,13 @@
 // expected: the share grows as the ledger does.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeTx } from "../../src/ledger/tx.ts";
+import { bytesToHex } from "../../src/crypto/bytes.ts";
+import { decodeTx, type TxOutput } from "../../src/ledger/tx.ts";
 import { conformanceFiles, readConformanceVector, replayConformanceVector } from "../helpers/ledger-conformance.ts";
 
 const files = conformanceFiles();
+const utxoText = (utxo: ReadonlyMap<string, TxOutput>) =>
+  [...utxo].map(([ref, o]) => `${ref} ${bytesToHex(o.address)} ${o.coin}`).sort();
 const vectors = files.map(readConformanceVector);
 
 describe("Haskell ledger conformance vectors", () => {
@@ -42,7 +45,10 @@ describe("Haskell ledger conformance vectors", () => {
     for (const v of vectors) {
       transactions += v.events.filter((e) => e.kind === "tx").length;
       const replay = replayConformanceVector(v);
-      if (replay.stoppedAt === null) complete++;
+      if (replay.stoppedAt === null) {
+        complete++;
+        assert.deepEqual(utxoText(replay.utxo), utxoText(v.finalUtxo), `${v.title}: the UTxO after every event`);
+      }
       for (const j of replay.judged) {
         judged++;
         if (j.success !== (j.failures.length === 0))
