@@ -5,6 +5,7 @@
 import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../chain/cbor-raw.ts";
 import type { Block } from "../chain/block.ts";
 import { blake2b256 } from "../crypto/hash.ts";
+import { conwayBodyError, duplicateCertificate } from "./conway-body.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
 import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
 
@@ -183,6 +184,8 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
     const field = (k: number): CborValue => (f.has(k) ? decodeCbor(f.get(k)!) : undefined);
     if (!f.has(0) || !f.has(1) || !f.has(2))
       throw new TxDecodeError("transaction body needs inputs (0), outputs (1) and fee (2)");
+    const conwayError = strict ? conwayBodyError(f) : null;
+    if (conwayError) throw new TxDecodeError(conwayError);
     const inputs = inputSet(entries(field(0), "inputs"), strict);
     const withdrawals = new Map<string, bigint>();
     if (f.has(5)) {
@@ -193,6 +196,12 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
         withdrawals.set(hex, asUint(amount, "withdrawal"));
       }
     }
+    const certificates = f.has(4) ? entries(field(4), "certificates") : [];
+    const repeated = strict ? duplicateCertificate(certificates) : null;
+    if (repeated)
+      throw new TxDecodeError(
+        `certificates are a set, but certificate ${repeated[0]} repeats certificate ${repeated[1]}; Conway refuses duplicates`,
+      );
     const networkId = f.has(15) ? Number(asUint(field(15), "network id")) : undefined;
     if (networkId !== undefined && networkId > 1)
       throw new TxDecodeError(`network id (body key 15) must be 0 (testnets) or 1 (mainnet), not ${networkId}`);
@@ -206,7 +215,7 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       ...(f.has(7) && { auxDataHash: asBytes(field(7), "auxiliary data hash", 32) }),
       ...(f.has(8) && { validityStart: asUint(field(8), "validity interval start") }),
       ...(networkId !== undefined && { networkId }),
-      certificates: f.has(4) ? entries(field(4), "certificates") : [],
+      certificates,
       withdrawals,
       unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
     };

@@ -97,6 +97,45 @@ describe("inputs are a set (Conway decodes no duplicates)", () => {
   });
 });
 
+describe("Conway's body decoder: no unknown keys, no empty collections, no repeated certificates", () => {
+  const base: [Uint8Array, Uint8Array][] = [
+    [encodeCbor(0), encodeCbor([[genesisInput(alice).txId, 0]])],
+    [encodeCbor(1), encodeCbor([[alice.address, funds - fee]])],
+    [encodeCbor(2), encodeCbor(fee)],
+  ];
+  const body = (key: number, value: Uint8Array) => cborMapOfRaw([...base, [encodeCbor(key), value]]);
+
+  it("a present but empty certificate or withdrawal field does not decode; before Conway it does", () => {
+    assert.throws(() => decodeTxBody(body(4, Uint8Array.of(0x80))), /'Certificates' must be non-empty/);
+    assert.throws(() => decodeTxBody(body(4, Uint8Array.of(0xd9, 0x01, 0x02, 0x80))), /'Certificates'/);
+    assert.throws(() => decodeTxBody(body(5, Uint8Array.of(0xa0))), /'Withdrawals' must be non-empty/);
+    assert.equal(decodeTxBody(body(4, Uint8Array.of(0x80)), { protocolMajor: 8 }).certificates.length, 0);
+    assert.doesNotThrow(() => decodeTxBody(cborMapOfRaw(base)));
+  });
+
+  it("the Shelley update (key 6) and unknown keys are not Conway body fields; a zero donation is refused", () => {
+    assert.throws(() => decodeTxBody(body(6, encodeCbor([new Map(), 0]))), /key 6 is not a Conway body field/);
+    assert.throws(() => decodeTxBody(body(30, encodeCbor(1))), /key 30 is not a Conway body field/);
+    assert.throws(() => decodeTxBody(body(22, encodeCbor(0))), /'Treasury Donation' must be non-zero/);
+    assert.deepEqual(decodeTxBody(body(6, encodeCbor([new Map(), 0])), { protocolMajor: 8 }).unsupported, [
+      "protocol parameter update",
+    ]);
+  });
+
+  it("two equal certificates do not decode, even encoded differently; before Conway they do", () => {
+    const cert = encodeCbor([2, [0, Uint8Array.from(Buffer.from(alice.stakeHash, "hex"))], new Uint8Array(28)]);
+    // The same delegation with its certificate tag written in 2 bytes (0x18 0x02): equal as data.
+    const longTag = concatBytes(Uint8Array.of(0x83, 0x18, 0x02), cert.subarray(2));
+    assert.throws(
+      () => decodeTxBody(body(4, cborArrayOfRaw([cert, longTag]))),
+      /certificate 1 repeats certificate 0; Conway refuses duplicates/,
+    );
+    assert.equal(decodeTxBody(body(4, cborArrayOfRaw([cert, longTag])), { protocolMajor: 8 }).certificates.length, 2);
+    const other = encodeCbor([2, [0, Uint8Array.from(Buffer.from(bob.stakeHash, "hex"))], new Uint8Array(28)]);
+    assert.equal(decodeTxBody(body(4, cborArrayOfRaw([cert, other]))).certificates.length, 2);
+  });
+});
+
 describe("network id (UTXO: WrongNetwork, WrongNetworkWithdrawal, WrongNetworkInTxBody)", () => {
   it("the devnet is a testnet, and a payment to its own addresses is accepted", () => {
     assert.equal(params.mainnet, false);
