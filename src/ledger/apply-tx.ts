@@ -12,7 +12,7 @@ import type { LedgerState } from "./state.ts";
 import { type AuxDataFailure, auxDataFailures } from "./rules/aux-data.ts";
 import type { F } from "./rules/failure.ts";
 import { type InputWitness, type InputWitnessFailure, inputWitness, missingScripts } from "./rules/input-witnesses.ts";
-import { type NetworkFailure, networkFailures } from "./rules/network-id.ts";
+import { type NetworkFailure, networkFailures, poolNetworkFailures } from "./rules/network-id.ts";
 import { type OutputSizeFailure, outputSizeFailures } from "./rules/output-size.ts";
 import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
 import { minFee, outRef } from "./utxo.ts";
@@ -140,6 +140,7 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     });
   failures.push(...outputSizeFailures(body.outputs, params.coinsPerUTxOByte));
   failures.push(...networkFailures(body, params.mainnet));
+  failures.push(...poolNetworkFailures(certs, params.mainnet));
 
   // Required signers: input owners, withdrawal accounts, certificate subjects.
   // A Byron input needs its root's witness and a script-locked one its script: neither can be given here.

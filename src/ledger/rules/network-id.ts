@@ -1,17 +1,20 @@
 // cardano-ledger UTXO rule (Shelley onwards, as in Conway): a transaction is for one network. Every output's
 // address (`validateWrongNetwork`), every withdrawal's reward account (`validateWrongNetworkWithdrawal`) and the
 // body's own network id, key 15, when given (`validateWrongNetworkInTxBody`) must name the node's network:
-// 1 for mainnet, 0 for every testnet.
+// 1 for mainnet, 0 for every testnet. The POOL rule holds a registered pool's reward account to the same
+// network (`WrongNetworkPOOL`, checked from Alonzo on).
 import { cborArrayItems, cborMapEntries } from "../../chain/cbor-raw.ts";
 import { bytesToHex, hexToBytes } from "../../crypto/bytes.ts";
 import { decodeCbor } from "../../formats/cbor.ts";
+import type { Certificate } from "../certs.ts";
 import type { TxBody } from "../tx.ts";
 import type { F } from "./failure.ts";
 
 export type NetworkFailure =
   | F<"WrongNetwork", { network: number; addresses: string[] }>
   | F<"WrongNetworkWithdrawal", { network: number; accounts: string[] }>
-  | F<"WrongNetworkInTxBody", { supplied: number; expected: number }>;
+  | F<"WrongNetworkInTxBody", { supplied: number; expected: number }>
+  | F<"WrongNetworkPOOL", { poolId: string; supplied: number | null; expected: number }>;
 
 /**
  * A Byron address's network: testnet when its attributes carry a network magic (key 2), else mainnet, as
@@ -71,4 +74,22 @@ export function networkFailures(body: TxBody, mainnet: boolean): NetworkFailure[
       message: `the body's network id (key 15) is ${body.networkId}; this is ${name}`,
     });
   return failures;
+}
+
+export function poolNetworkFailures(certs: readonly Certificate[], mainnet: boolean): NetworkFailure[] {
+  const expected = mainnet ? 1 : 0;
+  return certs.flatMap((c): NetworkFailure[] => {
+    if (c.kind !== "PoolRegistration") return [];
+    const supplied = addressNetwork(hexToBytes(c.pool.rewardAccount));
+    if (supplied === expected) return [];
+    return [
+      {
+        kind: "WrongNetworkPOOL",
+        poolId: c.pool.operator,
+        supplied,
+        expected,
+        message: `pool ${c.pool.operator} names reward account ${c.pool.rewardAccount} of network ${supplied}; this network is ${expected}`,
+      },
+    ];
+  });
 }
