@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { auxDataFailures } from "../../src/ledger/rules/aux-data.ts";
+import { byronAddress } from "../../src/ledger/rules/byron-address.ts";
 import { addressNetwork, networkFailures } from "../../src/ledger/rules/network-id.ts";
 import { blockTransactions, decodeTxBody, invalidWitnesses, TxDecodeError } from "../../src/ledger/tx.ts";
 import { loadRealHeaders } from "../helpers/real-headers.ts";
@@ -47,7 +48,9 @@ describe("transactions in real blocks", () => {
           ...[...t.body.withdrawals.keys()].map((a) => addressNetwork(Buffer.from(a, "hex"))),
         ]),
       );
-      byron += txs.flatMap((t) => t.body.outputs).filter((o) => o.address[0]! >> 4 === 8).length;
+      const byronOutputs = txs.flatMap((t) => t.body.outputs).filter((o) => o.address[0]! >> 4 === 8);
+      for (const o of byronOutputs) assert.match(byronAddress(o.address)?.root ?? "", /^[0-9a-f]{56}$/, entry.id);
+      byron += byronOutputs.length;
       if (txs.length === 0) continue;
       assert.equal(networks.size, 1, `${entry.id}: networks ${[...networks].join(", ")}`);
       const [network] = networks;

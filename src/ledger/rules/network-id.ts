@@ -3,11 +3,10 @@
 // body's own network id, key 15, when given (`validateWrongNetworkInTxBody`) must name the node's network:
 // 1 for mainnet, 0 for every testnet. The POOL rule holds a registered pool's reward account to the same
 // network (`WrongNetworkPOOL`, checked from Alonzo on).
-import { cborArrayItems, cborMapEntries } from "../../chain/cbor-raw.ts";
 import { bytesToHex, hexToBytes } from "../../crypto/bytes.ts";
-import { decodeCbor } from "../../formats/cbor.ts";
 import type { Certificate } from "../certs.ts";
 import type { TxBody } from "../tx.ts";
+import { byronAddress } from "./byron-address.ts";
 import type { F } from "./failure.ts";
 
 export type NetworkFailure =
@@ -16,30 +15,12 @@ export type NetworkFailure =
   | F<"WrongNetworkInTxBody", { supplied: number; expected: number }>
   | F<"WrongNetworkPOOL", { poolId: string; supplied: number | null; expected: number }>;
 
-/**
- * A Byron address's network: testnet when its attributes carry a network magic (key 2), else mainnet, as
- * cardano-ledger's `bootstrapAddressNetwork` reads it. Null when the bytes are not a Byron address.
- */
-function byronNetwork(address: Uint8Array): number | null {
-  try {
-    const [payload] = cborArrayItems(address);
-    if (!payload || payload[0] !== 0xd8 || payload[1] !== 0x18) return null; // tag 24: CBOR in a byte string
-    const inner = decodeCbor(payload.subarray(2));
-    if (!(inner instanceof Uint8Array)) return null;
-    const attributes = cborArrayItems(inner)[1];
-    if (!attributes) return null;
-    return cborMapEntries(attributes).some(([k]) => decodeCbor(k) === 2) ? 0 : 1;
-  } catch {
-    return null;
-  }
-}
-
 /** The network an address names: the header's low nibble for Shelley addresses (types 0-7, 14, 15). */
 export function addressNetwork(address: Uint8Array): number | null {
   const header = address[0];
   if (header === undefined) return null;
   const type = header >> 4;
-  if (type === 8) return byronNetwork(address);
+  if (type === 8) return byronAddress(address)?.network ?? null;
   if (type <= 7 || type === 14 || type === 15) return header & 0x0f;
   return null;
 }
