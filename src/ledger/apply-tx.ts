@@ -1,8 +1,9 @@
 // Applying one transaction to the ledger state: the UTXO, UTXOW, DELEG, POOL and withdrawal rules of the
 // Shelley-family ledger, as Conway has them, for what poolfleet supports (ada, vkey witnesses, stake and pool
-// certificates, metadata); rules of their own are in rules/ (output minimum, network id, auxiliary data). Every
-// check runs and every failure is reported, named after cardano-ledger's predicate failures, with the figures
-// to act on. A transaction that fails changes nothing (its journal entries are rolled back).
+// certificates, metadata); rules of their own are in rules/ (output minimum, network ids, auxiliary data and
+// metadata, the witnesses an input needs). Every check runs and every failure is reported, named after
+// cardano-ledger's predicate failures, with the figures to act on. A transaction that fails changes nothing
+// (its journal entries are rolled back).
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
 import { type Certificate, decodeCertificate, rewardAccountKeyHash } from "./certs.ts";
