@@ -3,10 +3,11 @@
 // states. cardano-node refuses a config without that hash, and so does this: a node must not start on a genesis
 // nobody vouched for (a typo'd or edited file would otherwise give a node of its own, silently forked network).
 // Every problem is one InputError naming the file and the field.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { InputError } from "./errors.ts";
+import { JSON_LIMIT, readInputFile } from "./files.ts";
 import { readShelleyGenesis, type ShelleyGenesis } from "./genesis.ts";
 
 export interface NodeConfigFile {
@@ -28,16 +29,8 @@ function shown(value: unknown): string {
 }
 
 function readDocument(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new InputError(path, "file not found");
-    if (code === "EISDIR") throw new InputError(path, "is a directory, expected cardano-node's config.json");
-    if (code === "EACCES") throw new InputError(path, "permission denied");
-    throw new InputError(path, `cannot be read (${code ?? "error"})`);
-  }
+  // Bounded, and refused when not a regular file (a FIFO or /dev/zero must not hang the node's start).
+  const text = readInputFile(path, JSON_LIMIT).toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);

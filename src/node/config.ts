@@ -1,12 +1,16 @@
 // poolfleet-node's configuration: cardano-node's flags, each also an environment variable POOLFLEET_<FLAG>
 // (the flag wins), and the network read from cardano-node's config.json and the genesis files it names.
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { bytesToHex } from "../crypto/bytes.ts";
+import { JSON_LIMIT, readInputFile } from "../formats/files.ts";
 import { activeSlotCoeff } from "../crypto/leader.ts";
 import { readNodeConfig } from "../formats/config-json.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
 import { SlotClock } from "../formats/slot-clock.ts";
-import { type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
+import { blake2b256 } from "../crypto/hash.ts";
+import { coinsPerUTxOByteFromAlonzoGenesis, type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
 
 export const NODE_FLAGS = [
@@ -104,11 +108,31 @@ export interface Network {
   readonly summary: Record<string, unknown>;
 }
 
+/** `coinsPerUTxOByte` from the Alonzo genesis config.json names (checked against its stated hash), or null. */
+function readCoinsPerUTxOByte(configPath: string, config: Record<string, unknown>): bigint | null {
+  const file = config.AlonzoGenesisFile;
+  if (file === undefined) return null;
+  if (typeof file !== "string") throw new InputError(configPath, '"AlonzoGenesisFile" must be a file name');
+  const path = resolve(dirname(configPath), file);
+  if (!existsSync(path)) throw new InputError(configPath, `AlonzoGenesisFile ${path} does not exist`);
+  const bytes = readInputFile(path, JSON_LIMIT);
+  const stated = config.AlonzoGenesisHash;
+  if (typeof stated === "string" && stated !== bytesToHex(blake2b256(bytes)))
+    throw new InputError(configPath, `AlonzoGenesisHash ${stated} does not match ${path}`);
+  let document: unknown;
+  try {
+    document = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw new InputError(path, "is not valid JSON (expected an Alonzo genesis)");
+  }
+  return coinsPerUTxOByteFromAlonzoGenesis(document, path);
+}
+
 /** Read config.json and the Shelley genesis it names (formats/config-json.ts checks the genesis hash). */
 export function loadNetwork(configPath: string): Network {
-  const { genesis, genesisPath, conwayFromEpoch } = readNodeConfig(configPath);
+  const { genesis, genesisPath, conwayFromEpoch, document: config } = readNodeConfig(configPath);
   const clock = new SlotClock(genesis);
-  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath);
+  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath, readCoinsPerUTxOByte(configPath, config));
   const rules: ChainRules = {
     params: {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
@@ -135,6 +159,7 @@ export function loadNetwork(configPath: string): Network {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
       maxKESEvolutions: genesis.maxKESEvolutions,
       shelleyGenesisHash: bytesToHex(genesis.hash),
+      coinsPerUTxOByte: ledgerParams.coinsPerUTxOByte === null ? null : Number(ledgerParams.coinsPerUTxOByte),
       pools: Object.keys((genesis.document.staking as { pools?: object } | undefined)?.pools ?? {}).length,
     },
   };
