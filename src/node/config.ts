@@ -1,6 +1,7 @@
 // poolfleet-node's configuration: cardano-node's flags, each also an environment variable POOLFLEET_<FLAG>
 // (the flag wins), and the network read from cardano-node's config.json and the genesis files it names.
 import { existsSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { activeSlotCoeff } from "../crypto/leader.ts";
@@ -20,6 +21,8 @@ export const NODE_FLAGS = [
   "shelley-kes-key",
   "shelley-vrf-key",
   "shelley-operational-certificate",
+  "shelley-key-bundle",
+  "node-name",
   "metrics-port",
   "metrics-host",
 ] as const;
@@ -39,6 +42,10 @@ export interface NodeOptions {
   readonly metricsHost: string;
   readonly metricsPort: number;
   readonly keys?: { readonly kes: string; readonly vrf: string; readonly opcert: string };
+  /** A directory with one sub-directory of kes.skey, vrf.skey, node.cert per pool (many pools, one node). */
+  readonly keyBundle?: string;
+  /** The node's display name (logs, metrics; pools in a bundle are "<name>-<index>"); default the host name. */
+  readonly nodeName: string;
 }
 
 /** Merge flags over environment variables; validate. */
@@ -64,8 +71,21 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
       `${missing.join(", ")} missing: a producer needs its KES key, VRF key and operational certificate`,
     );
   }
+  const keyBundle = get("shelley-key-bundle");
+  if (keyBundle && given.length > 0)
+    throw new InputError(
+      "--shelley-key-bundle",
+      "takes the place of --shelley-kes-key, --shelley-vrf-key and --shelley-operational-certificate: give one or the other",
+    );
+  // A host name is a fine default when it is a plain label (a pod's is); otherwise "node".
+  const host = hostname().split(".")[0]!.slice(0, 63);
+  const nodeName = get("node-name") ?? (/^[A-Za-z0-9_-]{1,63}$/.test(host) ? host : "node");
+  if (!/^[A-Za-z0-9._-]{1,63}$/.test(nodeName))
+    throw new InputError("--node-name", `"${nodeName}" must be 1-63 letters, digits, ".", "_" or "-"`);
   return {
     configPath: need("config"),
+    keyBundle,
+    nodeName,
     topologyPath: get("topology"),
     databasePath: need("database-path"),
     socketPath: get("socket-path"),

@@ -4,6 +4,7 @@
 // transaction as the body, the transaction id as a JSON string back). Never a key byte.
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
+import { InputError } from "../formats/errors.ts";
 
 export interface HttpSources {
   readonly registry: Registry;
@@ -14,7 +15,8 @@ export interface HttpSources {
   ledger(): unknown;
   peers(): unknown;
   /** The pool's leader slots in the next `minutes` (a producer; a relay answers with none). */
-  leaderSchedule(minutes: number): unknown;
+  /** `pool`: one pool's schedule by display name (a multi-pool node); throws InputError for an unknown name. */
+  leaderSchedule(minutes: number, pool?: string): unknown;
   /** Largest request body accepted by the submit endpoint. */
   readonly maxTxBytes: number;
   submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string };
@@ -67,10 +69,17 @@ export function startHttp(host: string, port: number, sources: HttpSources): Pro
     if (path === "/api/ledger") return send(200, "application/json", json(sources.ledger()));
     if (path === "/api/peers") return send(200, "application/json", json(sources.peers()));
     if (path === "/api/leader-schedule") {
-      const minutes = Number(new URL(req.url ?? "/", "http://x").searchParams.get("minutes") ?? "10");
+      const query = new URL(req.url ?? "/", "http://x").searchParams;
+      const minutes = Number(query.get("minutes") ?? "10");
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 120)
         return send(400, "application/json", json("minutes must be a whole number from 1 to 120"));
-      return send(200, "application/json", json(sources.leaderSchedule(minutes)));
+      try {
+        return send(200, "application/json", json(sources.leaderSchedule(minutes, query.get("pool") ?? undefined)));
+      } catch (error) {
+        // An unknown ?pool= name: the caller's mistake, said as such.
+        if (error instanceof InputError) return send(404, "application/json", json(error.message));
+        throw error;
+      }
     }
     send(
       404,

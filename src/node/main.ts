@@ -16,6 +16,11 @@ Example:
     --shelley-kes-key devnet/pools/pool1/kes.skey --shelley-vrf-key devnet/pools/pool1/vrf.skey \\
     --shelley-operational-certificate devnet/pools/pool1/node.cert --metrics-port 12798
 
+Many pools in one node: --shelley-key-bundle DIR instead of the three key flags; DIR holds one sub-directory
+per pool (at most 32) with kes.skey, vrf.skey and node.cert, and optionally identities.json (display names).
+Each pool is gated on its own; a refused pool does not stop the others. --node-name names the node's pools
+(<name>-<index>) in logs and metrics.
+
 Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
 /ready (503 until usable, and while storage is failed), /config.
 Storage: a block is adopted, announced and logged durable only once fully written and fsynced; a failed write
