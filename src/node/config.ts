@@ -23,6 +23,10 @@ export const NODE_FLAGS = [
   "shelley-operational-certificate",
   "shelley-key-bundle",
   "node-name",
+  "redundancy-level",
+  "takeover-after-missed-slots",
+  "pool-lease-dir",
+  "pool-lease-seconds",
   "metrics-port",
   "metrics-host",
 ] as const;
@@ -46,6 +50,10 @@ export interface NodeOptions {
   readonly keyBundle?: string;
   /** The node's display name (logs, metrics; pools in a bundle are "<name>-<index>"); default the host name. */
   readonly nodeName: string;
+  /** 0: the main; L > 0: a backup that takes a pool over after L·k of its leader slots went without its block. */
+  readonly redundancy: { readonly level: number; readonly missesPerLevel: number };
+  /** The pool leases (the fence against two forgers for one pool): a directory shared by the group's nodes. */
+  readonly poolLease?: { readonly dir: string; readonly durationMs: number; readonly marginMs: number };
 }
 
 /** Merge flags over environment variables; validate. */
@@ -82,9 +90,33 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
   const nodeName = get("node-name") ?? (/^[A-Za-z0-9_-]{1,63}$/.test(host) ? host : "node");
   if (!/^[A-Za-z0-9._-]{1,63}$/.test(nodeName))
     throw new InputError("--node-name", `"${nodeName}" must be 1-63 letters, digits, ".", "_" or "-"`);
+  const whole = (f: NodeFlag, fallback: number, min: number, max: number): number => {
+    const v = get(f);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new InputError(`--${f}`, `"${v}" must be a whole number from ${min} to ${max}`);
+    return Number(v);
+  };
+  const redundancy = {
+    level: whole("redundancy-level", 0, 0, 9),
+    missesPerLevel: whole("takeover-after-missed-slots", 3, 1, 1000),
+  };
+  const leaseDir = get("pool-lease-dir");
+  const leaseSeconds = get("pool-lease-seconds") ?? "30";
+  if (!/^\d+(\.\d+)?$/.test(leaseSeconds) || Number(leaseSeconds) < 0.1 || Number(leaseSeconds) > 3600)
+    throw new InputError("--pool-lease-seconds", `"${leaseSeconds}" must be a number of seconds from 0.1 to 3600`);
+  if (redundancy.level > 0 && !leaseDir)
+    throw new InputError(
+      "--redundancy-level",
+      "a backup (level 1 or more) needs --pool-lease-dir, shared with the main: without a lease it could forge beside it",
+    );
+  const durationMs = Math.round(Number(leaseSeconds) * 1000);
   return {
     configPath: need("config"),
     keyBundle,
+    redundancy,
+    // The margin a taker waits beyond the lease: a third of it covers clocks running at rates up to 33% apart.
+    ...(leaseDir ? { poolLease: { dir: leaseDir, durationMs, marginMs: Math.ceil(durationMs / 3) } } : {}),
     nodeName,
     topologyPath: get("topology"),
     databasePath: need("database-path"),

@@ -22,6 +22,8 @@ import { type BundlePool, readKeyBundle } from "./key-bundle.ts";
 import type { NodeMetrics } from "./metrics.ts";
 import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
+import { poolIdOf } from "../formats/opcert.ts";
+import type { PoolGuards } from "./pool-guard.ts";
 
 /** Where the producer's keys come from: the three single-pool files, or a bundle directory. */
 export type KeySource =
@@ -44,6 +46,8 @@ export interface ForgerDeps {
   readonly log: Logger;
   /** Wall clock in ms (injected: tests and the fallback logic drive time). */
   readonly now: () => number;
+  /** Redundancy level, missed-slot fallback and pool leases: whether a gated pool may forge now. */
+  readonly guards: PoolGuards;
   /** The after-adopt step shared with blocks from peers: mempool, metrics, epoch logs. */
   readonly adopted: (txs: readonly Tx[], epochs: readonly EpochReport[], nextSlot: bigint) => void;
 }
@@ -117,11 +121,18 @@ export class Forger {
     this.#replace(next);
     for (const p of next) this.#logGate(p);
     this.#setKeyMetrics();
+    void this.#d.guards.sync(this.#gatedPools());
   }
 
   /** Erase every key (stop). */
   wipe(): void {
     this.#replace([]);
+  }
+
+  #gatedPools(): { poolId: string; displayName: string }[] {
+    return this.#pools.flatMap((p) =>
+      p.gate.forging ? [{ poolId: p.gate.keys.poolId, displayName: p.displayName }] : [],
+    );
   }
 
   #replace(next: ForgingPool[]): void {
@@ -194,18 +205,23 @@ export class Forger {
       fewestLeft = Math.min(fewestLeft, left);
     }
     metrics.kesPeriodsRemaining.set(fewestLeft);
+    const guards = this.#d.guards;
+    const idOf = (p: ForgingPool) => (p.gate.forging ? p.gate.keys.poolId : "");
+    // A standby decides its pools' watched slots, and may take some over (it then wants their leases at once).
+    if (guards.decide(slot, (s) => issuerAt(store, s)).length > 0) void guards.maintain();
     if (chain.tip && slot <= chain.tip.slot) return;
     metrics.leaderChecks.inc();
     const at = this.#ledgerAt(slot);
     // Most slots are not led: decide that on the distribution forecast for the slot's epoch, without ticking the
     // ledger over an epoch boundary (a UTxO-wide snapshot and the reward calculation) only to throw it away.
     const forecast = this.#stakeForecast(at.epoch);
-    const candidates = forecast
-      ? forging.filter(
-          (p) =>
-            p.gate.forging && leaderCheck(slot, chain.state, net.rules, forecast, p.gate.keys).kind !== "not-leader",
-        )
-      : forging;
+    const leads = (p: ForgingPool) =>
+      !forecast ||
+      (p.gate.forging && leaderCheck(slot, chain.state, net.rules, forecast, p.gate.keys).kind !== "not-leader");
+    // A watched pool's leader slots are noted, to see whether its forger fills them.
+    if (forecast) for (const p of forging) if (guards.watching(idOf(p)) && leads(p)) guards.led(idOf(p), slot);
+    for (const p of forging) metrics.poolForgingNow.set({ pool: p.displayName }, guards.mayForge(idOf(p)) ? 1 : 0);
+    const candidates = forging.filter((p) => guards.mayForge(idOf(p)) && leads(p));
     if (candidates.length === 0) return;
     // The pool distribution for the slot's epoch, and the block's transactions, are worked out on the ledger
     // ticked to that epoch; the ticking is undone, and done again for real when the block is applied.
@@ -260,6 +276,12 @@ export class Forger {
     }
     if (forged.kind !== "forged") return;
     metrics.slotsLed.inc();
+    // The lease is checked again right before the block is stored and announced: a node frozen while forging
+    // may have lost the pool meanwhile.
+    if (!guards.mayForge(idOf(chosen))) {
+      log.error({ pool: chosen.displayName, slot: `${slot}` }, "the pool's lease ran out while forging: block dropped");
+      return;
+    }
     this.#store(slot, chosen, forged.header, forged.block);
   }
 
@@ -284,6 +306,7 @@ export class Forger {
       {
         event: "adopted",
         pool: pool.displayName,
+        poolId: pool.gate.forging ? pool.gate.keys.poolId : undefined,
         slot: `${slot}`,
         blockNo: `${h.body.blockNumber}`,
         hash: bytesToHex(h.hash),
@@ -345,7 +368,14 @@ export class Forger {
     if (!this.#source) return { enabled: false, role: "relay" as const };
     const pools = this.#pools.map((p) =>
       p.gate.forging
-        ? { pool: p.displayName, enabled: true, poolId: p.gate.keys.poolId }
+        ? {
+            pool: p.displayName,
+            enabled: true,
+            poolId: p.gate.keys.poolId,
+            role: this.#d.guards.role(p.gate.keys.poolId),
+            forgingNow: this.#d.guards.mayForge(p.gate.keys.poolId),
+            missedInARow: this.#d.guards.misses(p.gate.keys.poolId),
+          }
         : { pool: p.displayName, enabled: false, poolId: p.gate.poolId, reason: p.gate.reason },
     );
     const enabled = pools.some((p) => p.enabled);
@@ -395,6 +425,13 @@ export class Forger {
     if (this.#forecast?.mark !== mark) this.#forecast = { mark, distr: poolDistribution(mark) };
     return this.#forecast.distr;
   }
+}
+
+/** The pool id of the block the chain holds in `slot`, if any. */
+function issuerAt(store: ChainStore, slot: bigint): string | undefined {
+  const i = store.db.indexOfSlot(slot);
+  if (i < 0) return undefined;
+  return bytesToHex(poolIdOf(decodeBlock(store.db.readBlock(i)).header.body.issuerVkey));
 }
 
 function wipe(gate: GateOutcome): void {

@@ -13,6 +13,10 @@ export function createMetrics() {
     new Counter({ name: `poolfleet_pool_${name}`, help, labelNames: ["pool"] as const, registers: [registry] });
   const perPool = {
     poolKeysValid: pg("keys_valid", "1 when the pool's keys pass the consistency gate and it forges"),
+    poolForgingNow: pg(
+      "forging_now",
+      "1 while this node may forge the pool (keys valid, active at its redundancy level, lease held when fenced)",
+    ),
     poolSlotsLed: pc("slots_led_total", "slots the pool led (forged for it, or lost to another pool of this node)"),
     poolBlocksForged: pc("blocks_forged_total", "blocks this node forged for the pool"),
     poolSlotsLostToGroup: pc(

@@ -12,6 +12,9 @@ import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger, type KeySource } from "./forger.ts";
+import { FileLeaseStore } from "./fencing/file-store.ts";
+import { PoolGuards } from "./pool-guard.ts";
+import { randomBytes } from "node:crypto";
 import { startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
@@ -32,6 +35,8 @@ export class PoolfleetNode {
   readonly #mempoolListeners = new Set<() => void>();
   #peering: Peering | null = null;
   #forger!: Forger;
+  #guards!: PoolGuards;
+  #leaseTimer: NodeJS.Timeout | null = null;
   #http: Server | null = null;
   #server: NodeServer | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -56,7 +61,9 @@ export class PoolfleetNode {
     this.#updateTipMetrics();
     this.log.info({ tip: this.#tipLog(), ...this.#store.restored }, "chain restored");
     this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
+    this.#guards = this.#poolGuards();
     this.#forger = new Forger({
+      guards: this.#guards,
       network: this.#network,
       store: () => this.#store,
       mempool: this.#mempool,
@@ -114,6 +121,10 @@ export class PoolfleetNode {
       { host: this.options.hostAddr, port: this.#server.port },
     );
     this.reloadTopology();
+    // Leases first: a main holds its pools' leases before its first slot.
+    await this.#guards.maintain();
+    const lease = this.options.poolLease;
+    if (lease) this.#leaseTimer = setInterval(() => void this.#guards.maintain(), Math.max(50, lease.durationMs / 3));
     this.#ready = true;
     this.#schedule();
   }
@@ -129,6 +140,29 @@ export class PoolfleetNode {
       if (!(error instanceof InputError)) throw error;
       this.log.error({ reason: error.message }, "key bundle unreadable: keeping the pools in use");
     }
+  }
+
+  #poolGuards(): PoolGuards {
+    const o = this.options;
+    const slotMs = this.#network.clock.timeOfSlot(1) - this.#network.clock.timeOfSlot(0);
+    // A block may take this long to reach us before its slot counts as missed.
+    const graceSlots = Math.max(1, Math.ceil(5_000 / slotMs));
+    return new PoolGuards(
+      {
+        standby: { ...o.redundancy, graceSlots },
+        ...(o.poolLease
+          ? {
+              leases: {
+                store: new FileLeaseStore(o.poolLease.dir),
+                durationMs: o.poolLease.durationMs,
+                marginMs: o.poolLease.marginMs,
+                identity: `${o.nodeName}-${randomBytes(4).toString("hex")}`,
+              },
+            }
+          : {}),
+      },
+      this.log,
+    );
   }
 
   #keySource(): KeySource | undefined {
@@ -147,6 +181,7 @@ export class PoolfleetNode {
     this.#stopping = true;
     this.#ready = false;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#leaseTimer) clearInterval(this.#leaseTimer);
     let clean = true;
     const step = async (what: string, fn: () => unknown) => {
       try {
@@ -160,6 +195,8 @@ export class PoolfleetNode {
     await step("closing the node-to-node server", () => this.#server?.close());
     await step("closing peer connections", () => peering);
     await step("writing the final snapshot and closing the chain database", () => this.#store?.close());
+    // Leases go back first, so a standby may take over at once.
+    await step("releasing the pool leases", () => this.#guards?.releaseAll());
     this.#forger?.wipe();
     await step(
       "closing the HTTP endpoints",
