@@ -1,12 +1,11 @@
 // poolfleet-node's configuration: cardano-node's flags, each also an environment variable POOLFLEET_<FLAG>
 // (the flag wins), and the network read from cardano-node's config.json and the genesis files it names.
-import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname, resolve } from "node:path";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { activeSlotCoeff } from "../crypto/leader.ts";
+import { readNodeConfig } from "../formats/config-json.ts";
 import { InputError } from "../formats/errors.ts";
-import { readShelleyGenesis, type ShelleyGenesis } from "../formats/genesis.ts";
+import type { ShelleyGenesis } from "../formats/genesis.ts";
 import { SlotClock } from "../formats/slot-clock.ts";
 import { type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
@@ -29,6 +28,8 @@ export const NODE_FLAGS = [
   "pool-lease-seconds",
   "metrics-port",
   "metrics-host",
+  "api-port",
+  "api-host",
 ] as const;
 export type NodeFlag = (typeof NODE_FLAGS)[number];
 
@@ -45,6 +46,12 @@ export interface NodeOptions {
   readonly port: number;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  /**
+   * The API listener (/api/*: leader schedule, transaction submission, ledger, peers), kept off the metrics port so
+   * that whoever may scrape metrics cannot read a producer's coming leader slots or push transactions. Closed
+   * unless --api-port is given; --api-host defaults to 127.0.0.1 like --metrics-host.
+   */
+  readonly api?: { readonly host: string; readonly port: number };
   readonly keys?: { readonly kes: string; readonly vrf: string; readonly opcert: string };
   /** A directory with one sub-directory of kes.skey, vrf.skey, node.cert per pool (many pools, one node). */
   readonly keyBundle?: string;
@@ -111,6 +118,9 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
       "a backup (level 1 or more) needs --pool-lease-dir, shared with the main: without a lease it could forge beside it",
     );
   const durationMs = Math.round(Number(leaseSeconds) * 1000);
+  const apiPort = get("api-port") === undefined ? undefined : port("api-port", 0);
+  if (apiPort === undefined && get("api-host") !== undefined)
+    throw new InputError("--api-host", "is given without --api-port (the API listener is closed without a port)");
   return {
     configPath: need("config"),
     keyBundle,
@@ -125,6 +135,7 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     port: port("port", 3001),
     metricsHost: get("metrics-host") ?? "127.0.0.1",
     metricsPort: port("metrics-port", 12798),
+    ...(apiPort !== undefined ? { api: { host: get("api-host") ?? "127.0.0.1", port: apiPort } } : {}),
     keys:
       given.length === 3
         ? {
@@ -145,30 +156,9 @@ export interface Network {
   readonly summary: Record<string, unknown>;
 }
 
-/** Read config.json and the Shelley genesis it names; check the genesis hash it states. */
+/** Read config.json and the Shelley genesis it names (formats/config-json.ts checks the genesis hash). */
 export function loadNetwork(configPath: string): Network {
-  let config: Record<string, unknown>;
-  try {
-    config = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      configPath,
-      code === "ENOENT" ? "file not found" : "is not valid JSON (expected cardano-node's config.json)",
-    );
-  }
-  const file = config.ShelleyGenesisFile;
-  if (typeof file !== "string") throw new InputError(configPath, 'has no "ShelleyGenesisFile"');
-  const genesisPath = resolve(dirname(configPath), file);
-  if (!existsSync(genesisPath)) throw new InputError(configPath, `ShelleyGenesisFile ${genesisPath} does not exist`);
-  const genesis = readShelleyGenesis(genesisPath);
-  const stated = config.ShelleyGenesisHash;
-  if (typeof stated === "string" && stated !== bytesToHex(genesis.hash)) {
-    throw new InputError(
-      configPath,
-      `ShelleyGenesisHash ${stated} does not match ${genesisPath} (${bytesToHex(genesis.hash)})`,
-    );
-  }
+  const { genesis, genesisPath, conwayFromEpoch } = readNodeConfig(configPath);
   const clock = new SlotClock(genesis);
   const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath);
   const rules: ChainRules = {
@@ -180,7 +170,7 @@ export function loadNetwork(configPath: string): Network {
     },
     clock,
     securityParam: genesis.securityParam,
-    conwayFromEpoch: typeof config.TestConwayHardForkAtEpoch === "number" ? config.TestConwayHardForkAtEpoch : 0,
+    conwayFromEpoch,
   };
   return {
     genesis,

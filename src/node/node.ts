@@ -1,6 +1,7 @@
 // The node runtime: restore the chain (database + newest snapshot + replay of the blocks after it), gate the
 // producer keys, then each slot check leadership and forge, adopting a block only once it validates and is
-// durable. Serves /metrics, /health, /ready, /config. Crash-only: any kill leaves a database that reopens. A storage
+// durable. Serves /metrics, /health, /ready, /config, and /api/* on its own port when --api-port is given. A port it
+// cannot bind fails the start (ListenError). Crash-only: any kill leaves a database that reopens. A storage
 // failure (a full disk) stops forging and adoption until a block's worth can be written again (probed each slot).
 import type { Server } from "node:http";
 import type { Logger } from "pino";
@@ -9,13 +10,15 @@ import { InputError } from "../formats/errors.ts";
 import type { EpochReport } from "../ledger/epoch.ts";
 import { Mempool } from "../ledger/mempool.ts";
 import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
+import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger, type KeySource } from "./forger.ts";
 import { FileLeaseStore } from "./fencing/file-store.ts";
 import { PoolGuards } from "./pool-guard.ts";
 import { randomBytes } from "node:crypto";
-import { startHttp } from "./http.ts";
+import { startApi } from "./api-http.ts";
+import { ListenError, startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
 import type { NodeChain } from "./chain.ts";
@@ -38,6 +41,7 @@ export class PoolfleetNode {
   #guards!: PoolGuards;
   #leaseTimer: NodeJS.Timeout | null = null;
   #http: Server | null = null;
+  #api: Server | null = null;
   #server: NodeServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
@@ -53,6 +57,8 @@ export class PoolfleetNode {
 
   async start(): Promise<void> {
     this.#network = loadNetwork(this.options.configPath);
+    // A topology that does not parse fails the start (like cardano-node); on SIGHUP it keeps the current peers.
+    if (this.options.topologyPath) readTopology(this.options.topologyPath);
     this.log.info({ network: this.#network.summary }, "network loaded");
     this.#store = ChainStore.open(this.#network, this.options.databasePath);
     this.log.info({ recovery: this.#store.db.report }, "chain database open");
@@ -78,14 +84,18 @@ export class PoolfleetNode {
       health: () => this.#health(),
       ready: () => this.#ready && this.#store.storage.healthy,
       config: () => this.#config(),
-      ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
-      peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
-      leaderSchedule: (minutes, pool) => this.#forger.leaderSchedule(minutes, pool),
-      maxTxBytes: this.#network.ledgerParams.maxTxSize,
-      submitTx: (bytes) => this.submitTx(bytes),
     });
-    const address = this.#http.address();
-    this.log.info({ metrics: address }, "http endpoints listening");
+    this.log.info({ metrics: this.#http.address() }, "http endpoints listening");
+    if (this.options.api) {
+      this.#api = await startApi(this.options.api.host, this.options.api.port, {
+        ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
+        peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
+        leaderSchedule: (minutes, pool) => this.#forger.leaderSchedule(minutes, pool),
+        maxTxBytes: this.#network.ledgerParams.maxTxSize,
+        submitTx: (bytes) => this.submitTx(bytes),
+      });
+      this.log.info({ api: this.#api.address() }, "api listening");
+    }
     try {
       this.#server = await listen({
         magic: this.#network.genesis.networkMagic,
@@ -96,11 +106,7 @@ export class PoolfleetNode {
         acceptTxs: (txs, peer) => this.#acceptPeerTxs(txs, peer),
       });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(
-        `cannot listen for node-to-node peers on ${this.options.hostAddr}:${this.options.port} (${code ?? (error as Error).message}); choose another --port`,
-        { cause: error },
-      );
+      throw new ListenError("--port, node-to-node", this.options.hostAddr, this.options.port, error);
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
     this.#peering = new Peering(
@@ -198,10 +204,11 @@ export class PoolfleetNode {
     // Leases go back first, so a standby may take over at once.
     await step("releasing the pool leases", () => this.#guards?.releaseAll());
     this.#forger?.wipe();
-    await step(
-      "closing the HTTP endpoints",
-      () => new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve())),
-    );
+    for (const server of [this.#api, this.#http])
+      await step(
+        "closing the HTTP endpoints",
+        () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+      );
     if (clean) this.log.info({ tip: this.#tipLog() }, "stopped cleanly");
     else
       this.log.warn(
@@ -371,7 +378,8 @@ export class PoolfleetNode {
   }
 
   #tipLog() {
-    const tip = this.#chain?.tip;
+    // this.#store is unset when a start failed before the database opened (stop() still logs the tip).
+    const tip = this.#store?.chain.tip;
     return tip ? { slot: `${tip.slot}`, blockNo: `${tip.blockNo}`, hash: bytesToHex(tip.hash) } : null;
   }
 
@@ -405,6 +413,7 @@ export class PoolfleetNode {
       hostAddr: o.hostAddr,
       port: o.port,
       metrics: `${o.metricsHost}:${o.metricsPort}`,
+      api: o.api ? `${o.api.host}:${o.api.port}` : null,
       producerKeyFiles: o.keys ?? null,
       keyBundle: o.keyBundle ?? null,
       nodeName: o.nodeName,

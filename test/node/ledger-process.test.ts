@@ -40,7 +40,7 @@ function useKeys(from: string) {
 }
 
 async function submit(node: RunningNode, bytes: Uint8Array) {
-  const res = await fetch(`http://127.0.0.1:${node.port}/api/submit/tx`, {
+  const res = await fetch(`http://127.0.0.1:${node.apiPort}/api/submit/tx`, {
     method: "POST",
     headers: { "content-type": "application/cbor" },
     body: Buffer.from(bytes),
@@ -138,7 +138,7 @@ describe("poolfleet-node with its ledger", () => {
     const base = newPool(delegator);
     const poolId = bytesToHex(blake2b224(coldVkey));
     const params = { ...base.params, operator: poolId, vrfKeyHash: bytesToHex(blake2b256(vrfVkey)) };
-    const ledger = JSON.parse((await node.get("/api/ledger")).body);
+    const ledger = JSON.parse((await node.api("/api/ledger")).body);
     const keyDeposit = 2_000_000n;
     const poolDeposit = 500_000_000n;
     const funds = 1_000_000_000_000n;
@@ -168,7 +168,7 @@ describe("poolfleet-node with its ledger", () => {
     const included = await waitFor(
       "the registration in a forged block",
       async () => {
-        const l = JSON.parse((await node.get("/api/ledger")).body);
+        const l = JSON.parse((await node.api("/api/ledger")).body);
         return l.pools.some((p: { poolId: string }) => p.poolId === poolId) ? l : undefined;
       },
       20_000,
@@ -190,7 +190,7 @@ describe("poolfleet-node with its ledger", () => {
     await waitFor(
       "pool B forging in epoch E + 2",
       async () => {
-        const l = JSON.parse((await node.get("/api/ledger")).body);
+        const l = JSON.parse((await node.api("/api/ledger")).body);
         return (
           (l.epoch >= registeredEpoch + 2 && (await node.metric("poolfleet_tip_epoch"))! >= registeredEpoch + 2) ||
           undefined

@@ -203,10 +203,10 @@ describe("one node, many pools", () => {
     const valid = await perPool(node, "poolfleet_pool_keys_valid");
     assert.deepEqual([...valid.keys()].sort(), ["beta-0", "beta-1", "gw-0", "gw-1"]);
     // A per-pool leader schedule by display name, and a clear 404 for a name the node does not hold.
-    const one = JSON.parse((await node.get("/api/leader-schedule?minutes=1&pool=beta-0")).body);
+    const one = JSON.parse((await node.api("/api/leader-schedule?minutes=1&pool=beta-0")).body);
     assert.equal(one.pools.length, 1);
     assert.equal(one.pools[0].pool, "beta-0");
-    const bad = await node.get("/api/leader-schedule?minutes=1&pool=nope");
+    const bad = await node.api("/api/leader-schedule?minutes=1&pool=nope");
     assert.equal(bad.status, 404);
     assert.match(bad.body, /no pool named \\"nope\\"/);
     await node.stop();

@@ -118,11 +118,13 @@ export async function rotateKes(o: RotateKesOptions): Promise<number> {
 
 /**
  * The last issue number the producer's chain has seen for the pool (0 when it has seen none: the ledger then
- * accepts 0 or 1), from its /api/ledger; undefined when the producer is not running or does not answer.
+ * accepts 0 or 1), from its /api/ledger on the API port; undefined when the producer is not running or does not
+ * answer (or has no API port: a devnet planned before nodes had one).
  */
 async function counterOnChain(plan: DevnetPlan, producer: DevnetNode, poolId: string): Promise<number | undefined> {
+  if (producer.apiPort === undefined) return undefined;
   try {
-    const res = await fetch(`http://${plan.host}:${producer.metricsPort}/api/ledger`, {
+    const res = await fetch(`http://${plan.host}:${producer.apiPort}/api/ledger`, {
       signal: AbortSignal.timeout(2000),
     });
     if (!res.ok) return undefined;
