@@ -5,13 +5,17 @@
 // slots are a map of when to attack it, so this port is only for the operator and the pool's relays (the
 // NetworkPolicy says so), never for whoever scrapes metrics. Never a key byte.
 import type { Server } from "node:http";
+import { InputError } from "../formats/errors.ts";
 import { json, listenHttp } from "./http.ts";
 
 export interface ApiSources {
   ledger(): unknown;
   peers(): unknown;
-  /** The pool's leader slots in the next `minutes` (a producer; a relay answers with none). */
-  leaderSchedule(minutes: number): unknown;
+  /**
+   * The pools' leader slots in the next `minutes` (a producer; a relay answers with none); `pool`: one pool by
+   * display name (a multi-pool node), an InputError when the node holds no such pool.
+   */
+  leaderSchedule(minutes: number, pool?: string): unknown;
   /** Largest request body accepted by the submit endpoint. */
   readonly maxTxBytes: number;
   submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string };
@@ -42,10 +46,17 @@ export function startApi(host: string, port: number, sources: ApiSources): Promi
     if (path === "/api/ledger") return send(200, "application/json", json(sources.ledger()));
     if (path === "/api/peers") return send(200, "application/json", json(sources.peers()));
     if (path === "/api/leader-schedule") {
-      const minutes = Number(new URL(req.url ?? "/", "http://x").searchParams.get("minutes") ?? "10");
+      const query = new URL(req.url ?? "/", "http://x").searchParams;
+      const minutes = Number(query.get("minutes") ?? "10");
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 120)
         return send(400, "application/json", json("minutes must be a whole number from 1 to 120"));
-      return send(200, "application/json", json(sources.leaderSchedule(minutes)));
+      try {
+        return send(200, "application/json", json(sources.leaderSchedule(minutes, query.get("pool") ?? undefined)));
+      } catch (error) {
+        // An unknown ?pool= name: the caller's mistake, said as such.
+        if (error instanceof InputError) return send(404, "application/json", json(error.message));
+        throw error;
+      }
     }
     send(404, "text/plain", "not found: try /api/ledger, /api/peers, /api/leader-schedule or POST /api/submit/tx\n");
   });

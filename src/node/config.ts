@@ -2,6 +2,7 @@
 // (the flag wins), and the network read from cardano-node's config.json and the genesis files it names.
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { hostname } from "node:os";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { JSON_LIMIT, readInputFile } from "../formats/files.ts";
 import { activeSlotCoeff } from "../crypto/leader.ts";
@@ -23,6 +24,12 @@ export const NODE_FLAGS = [
   "shelley-kes-key",
   "shelley-vrf-key",
   "shelley-operational-certificate",
+  "shelley-key-bundle",
+  "node-name",
+  "redundancy-level",
+  "takeover-after-missed-slots",
+  "pool-lease-dir",
+  "pool-lease-seconds",
   "metrics-port",
   "metrics-host",
   "api-port",
@@ -50,6 +57,14 @@ export interface NodeOptions {
    */
   readonly api?: { readonly host: string; readonly port: number };
   readonly keys?: { readonly kes: string; readonly vrf: string; readonly opcert: string };
+  /** A directory with one sub-directory of kes.skey, vrf.skey, node.cert per pool (many pools, one node). */
+  readonly keyBundle?: string;
+  /** The node's display name (logs, metrics; pools in a bundle are "<name>-<index>"); default the host name. */
+  readonly nodeName: string;
+  /** 0: the main; L > 0: a backup that takes a pool over after L·k of its leader slots went without its block. */
+  readonly redundancy: { readonly level: number; readonly missesPerLevel: number };
+  /** The pool leases (the fence against two forgers for one pool): a directory shared by the group's nodes. */
+  readonly poolLease?: { readonly dir: string; readonly durationMs: number; readonly marginMs: number };
 }
 
 /** Merge flags over environment variables; validate. */
@@ -75,11 +90,48 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
       `${missing.join(", ")} missing: a producer needs its KES key, VRF key and operational certificate`,
     );
   }
+  const keyBundle = get("shelley-key-bundle");
+  if (keyBundle && given.length > 0)
+    throw new InputError(
+      "--shelley-key-bundle",
+      "takes the place of --shelley-kes-key, --shelley-vrf-key and --shelley-operational-certificate: give one or the other",
+    );
+  // A host name is a fine default when it is a plain label (a pod's is); otherwise "node".
+  const host = hostname().split(".")[0]!.slice(0, 63);
+  const nodeName = get("node-name") ?? (/^[A-Za-z0-9_-]{1,63}$/.test(host) ? host : "node");
+  if (!/^[A-Za-z0-9._-]{1,63}$/.test(nodeName))
+    throw new InputError("--node-name", `"${nodeName}" must be 1-63 letters, digits, ".", "_" or "-"`);
+  const whole = (f: NodeFlag, fallback: number, min: number, max: number): number => {
+    const v = get(f);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new InputError(`--${f}`, `"${v}" must be a whole number from ${min} to ${max}`);
+    return Number(v);
+  };
+  const redundancy = {
+    level: whole("redundancy-level", 0, 0, 9),
+    missesPerLevel: whole("takeover-after-missed-slots", 3, 1, 1000),
+  };
+  const leaseDir = get("pool-lease-dir");
+  const leaseSeconds = get("pool-lease-seconds") ?? "30";
+  if (!/^\d+(\.\d+)?$/.test(leaseSeconds) || Number(leaseSeconds) < 0.1 || Number(leaseSeconds) > 3600)
+    throw new InputError("--pool-lease-seconds", `"${leaseSeconds}" must be a number of seconds from 0.1 to 3600`);
+  if (redundancy.level > 0 && !leaseDir)
+    throw new InputError(
+      "--redundancy-level",
+      "a backup (level 1 or more) needs --pool-lease-dir, shared with the main: without a lease it could forge beside it",
+    );
+  const durationMs = Math.round(Number(leaseSeconds) * 1000);
   const apiPort = get("api-port") === undefined ? undefined : port("api-port", 0);
   if (apiPort === undefined && get("api-host") !== undefined)
     throw new InputError("--api-host", "is given without --api-port (the API listener is closed without a port)");
   return {
     configPath: need("config"),
+    keyBundle,
+    redundancy,
+    // The margin a taker waits beyond the lease: a third of it covers clocks running at rates up to 33% apart.
+    ...(leaseDir ? { poolLease: { dir: leaseDir, durationMs, marginMs: Math.ceil(durationMs / 3) } } : {}),
+    nodeName,
     topologyPath: get("topology"),
     databasePath: need("database-path"),
     socketPath: get("socket-path"),

@@ -16,6 +16,13 @@ Example:
     --shelley-kes-key devnet/pools/pool1/kes.skey --shelley-vrf-key devnet/pools/pool1/vrf.skey \\
     --shelley-operational-certificate devnet/pools/pool1/node.cert --metrics-port 12798 --api-port 12799
 
+Many pools in one node: --shelley-key-bundle DIR instead of the three key flags; DIR holds one sub-directory
+per pool (at most 32) with kes.skey, vrf.skey and node.cert, and optionally identities.json (display names).
+Each pool is gated on its own; a refused pool does not stop the others. --node-name names the node's pools
+(<name>-<index>) in logs and metrics. A backup: --redundancy-level 1 (2, ...) takes a pool over after
+level x --takeover-after-missed-slots (default 3) of its leader slots went without its block; the group's nodes
+share --pool-lease-dir, and a node forges a pool only while it holds its lease (--pool-lease-seconds, default 30).
+
 Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
 /ready (503 until usable, and while storage is failed), /config.
 On the API port (closed unless --api-port is given; --api-host defaults to 127.0.0.1): /api/leader-schedule,

@@ -125,6 +125,18 @@ export class PoolLease {
     return Math.max(0, this.#validUntilMono - this.#opts.clock.monoMs());
   }
 
+  /**
+   * Read the record without writing, so the time it stays unchanged is counted from now: a standby watches the
+   * pools it may take over, so that once it must, it can take a lapsed lease without a further wait. Returns the
+   * holder, if any.
+   */
+  async observe(): Promise<string | undefined> {
+    const record = await this.#store.read(this.#pool);
+    if (record && record.generation !== this.#seen?.generation)
+      this.#seen = { generation: record.generation, atMonoMs: this.#opts.clock.monoMs() };
+    return record && record.durationMs > 0 ? record.holder : undefined;
+  }
+
   /** Renew our lease, or take it when free or lapsed. Never throws for a lost race; store errors propagate. */
   async acquireOrRenew(): Promise<AcquireOutcome> {
     const { clock, durationMs, marginMs } = this.#opts;
