@@ -17,7 +17,10 @@ import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { forgeForSlot, leaderCheck, leaderSlots } from "./forge.ts";
 import { startHttp } from "./http.ts";
-import { createMetrics, type NodeMetrics } from "./metrics.ts";
+import { createMetrics, type MissedReason, type NodeMetrics } from "./metrics.ts";
+import { registerCardanoMetrics } from "./cardano-metrics.ts";
+import { lateLeaderSlots } from "./missed-slots.ts";
+import { readiness } from "./readiness.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
 import type { NodeChain } from "./chain.ts";
 import { type AdoptResult, ChainStore } from "./chain-store.ts";
@@ -44,6 +47,8 @@ export class PoolfleetNode {
   #noStakeEpoch = -1;
   #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
   #ready = false;
+  /** Caught up at the last slot (readiness.ts); a producer that is not does not forge. */
+  #caughtUp: boolean | undefined;
   #stopping = false;
   #countStorageFailures: () => void = () => {};
 
@@ -51,6 +56,16 @@ export class PoolfleetNode {
     this.options = options;
     this.log = log;
     this.metrics = createMetrics();
+    registerCardanoMetrics(this.metrics.registry, this.metrics, {
+      startedAt: Date.now(),
+      slotInEpoch: () => {
+        const tip = this.#store?.chain.tip;
+        return tip
+          ? Number(tip.slot) - this.#network.clock.firstSlotOfEpoch(this.#network.clock.epochOfSlot(Number(tip.slot)))
+          : undefined;
+      },
+      density: () => this.#density(),
+    });
   }
 
   async start(): Promise<void> {
@@ -67,7 +82,7 @@ export class PoolfleetNode {
     this.#http = await startHttp(this.options.metricsHost, this.options.metricsPort, {
       registry: this.metrics.registry,
       health: () => this.#health(),
-      ready: () => this.#ready && this.#store.storage.healthy,
+      ready: () => this.#readiness(),
       config: () => this.#config(),
       ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
       peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
@@ -141,6 +156,8 @@ export class PoolfleetNode {
       const { opcert, poolId } = gate.keys;
       const g = this.#network.genesis;
       this.metrics.opcertCounter.set(opcert.sequenceNumber);
+      this.metrics.kesStartPeriod.set(opcert.kesPeriod);
+      this.metrics.kesEndPeriod.set(opcert.kesPeriod + g.maxKESEvolutions);
       this.metrics.kesExpiry.set(this.#network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000);
       this.log.info(
         { poolId, opcertIssueNumber: opcert.sequenceNumber, opcertKesPeriod: opcert.kesPeriod },
@@ -249,6 +266,9 @@ export class PoolfleetNode {
       this.log.info({ event: "switched", peer, rolledBack: result.rolledBack, tip }, "switched to a better fork");
     // Hashes of small batches (following at the tip) are logged; an initial sync's batches of 100 only by tip.
     const hashes = result.results.length <= 10 ? result.hashes.map(bytesToHex) : undefined;
+    const tipSlot = this.#chain.tip?.slot;
+    if (hashes && tipSlot !== undefined)
+      this.metrics.blockDelay.set(Math.max(0, Date.now() - this.#network.clock.timeOfSlot(Number(tipSlot))) / 1000);
     this.log.info({ event: "adopted", peer, blocks: result.results.length, hashes, tip }, "adopted blocks from peer");
   }
 
@@ -319,9 +339,12 @@ export class PoolfleetNode {
       // A failed store is retried only once a block's worth can be written again: no forging until then.
       const storable = this.#store.storage.healthy || this.#store.probeStorage();
       this.#countStorageFailures();
-      if (slot > this.#lastSlot && storable) {
+      if (slot > this.#lastSlot) {
+        if (this.#lastSlot >= 0n) this.#missedWhileStalled(this.#lastSlot + 1n, slot);
         this.#lastSlot = slot;
-        this.#leadSlot(slot);
+        this.#watchCaughtUp();
+        if (storable) this.#leadSlot(slot);
+        else if (this.#leads(slot)) this.#missed(slot, "storage");
       }
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
@@ -341,6 +364,10 @@ export class PoolfleetNode {
       Math.max(0, keys.opcert.kesPeriod + this.#network.genesis.maxKESEvolutions - kesPeriod),
     );
     if (this.#chain.tip && slot <= this.#chain.tip.slot) return;
+    if (!this.#caughtUp) {
+      if (this.#leads(slot)) this.#missed(slot, "not-caught-up");
+      return;
+    }
     this.metrics.leaderChecks.inc();
     const net = this.#network;
     const at = this.#ledgerAt(slot);
@@ -378,6 +405,8 @@ export class PoolfleetNode {
         ? "forged block failed validation; not adopted"
         : "forged block could not be stored; not adopted or announced";
       this.log.error({ slot: `${slot}`, blockNo: `${h.body.blockNumber}`, error: result.message }, what);
+      this.metrics.blocksNotAdopted.inc();
+      this.metrics.leaderSlotsMissed.inc({ reason: this.#store.storage.healthy ? "not-adopted" : "storage" });
       return;
     }
     this.metrics.blocksForged.inc();
@@ -399,6 +428,75 @@ export class PoolfleetNode {
       },
       "forged and adopted block",
     );
+  }
+
+  /** Whether the pool leads `slot`, on the stake forecast (undefined: a relay, or the epoch's stake is not known). */
+  #leads(slot: bigint): boolean | undefined {
+    const gate = this.#gate;
+    if (!gate?.forging) return undefined;
+    const stake = this.#stakeForecast(this.#network.clock.epochOfSlot(Number(slot)));
+    if (!stake) return undefined;
+    return leaderCheck(slot, this.#chain.state, this.#network.rules, stake, gate.keys).kind === "leader";
+  }
+
+  /** A leader slot that went without a block. */
+  #missed(slot: bigint, reason: MissedReason): void {
+    this.metrics.slotsLed.inc();
+    this.metrics.leaderSlotsMissed.inc({ reason });
+    this.log.warn({ slot: `${slot}`, reason }, "missed a leader slot");
+  }
+
+  /** Slots [from, to) passed while the slot loop did not run: their leader slots are missed (missed-slots.ts). */
+  #missedWhileStalled(from: bigint, to: bigint): void {
+    if (!this.#gate?.forging || to <= from) return;
+    const { led, unchecked } = lateLeaderSlots(from, to, (s) => this.#leads(s));
+    for (const slot of led) this.#missed(slot, "stalled");
+    this.log.warn(
+      { from: `${from}`, to: `${to - 1n}`, slots: Number(to - from), leaderSlots: led.length, unchecked },
+      "the slot loop stalled: slots passed unchecked",
+    );
+  }
+
+  #readiness() {
+    const tip = this.#chain?.tip;
+    const net = this.#network;
+    return readiness({
+      now: Date.now(),
+      tipTime: tip ? net.clock.timeOfSlot(Number(tip.slot)) : undefined,
+      systemStart: net.genesis.systemStart.getTime(),
+      maxCaughtUpAgeMs: this.options.maxCaughtUpAgeS * 1000,
+      role: this.options.keys ? "producer" : "relay",
+      upstream: this.#peering?.upstream ?? { configured: 0, connected: 0, atTip: 0 },
+      peers: (this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0),
+      storageHealthy: this.#store.storage.healthy,
+      running: this.#ready,
+    });
+  }
+
+  /** Caught up or not, in the log once per change and in poolfleet_caught_up; a producer forges only when it is. */
+  #watchCaughtUp(): void {
+    const r = this.#readiness();
+    this.metrics.caughtUp.set(r.caughtUp ? 1 : 0);
+    if (r.caughtUp === this.#caughtUp) return;
+    this.#caughtUp = r.caughtUp;
+    const producer = this.options.keys !== undefined;
+    if (r.caughtUp) this.log.info({ tipAgeSeconds: r.tipAgeSeconds }, producer ? "caught up: forging" : "caught up");
+    else
+      this.log.warn(
+        { tipAgeSeconds: r.tipAgeSeconds, reason: r.reason },
+        producer ? "not caught up: NOT forging until the chain is caught up" : "not caught up",
+      );
+  }
+
+  /** Blocks per slot over the last k blocks (cardano-node's density), or undefined before two blocks. */
+  #density(): number | undefined {
+    const db = this.#store?.db;
+    const n = db?.length ?? 0;
+    if (!db || n < 2) return undefined;
+    const blocks = Math.min(n, this.#store.k);
+    const first = n === blocks ? 0n : db.entry(n - blocks)!.slot;
+    const slots = Number(db.entry(n - 1)!.slot - first) + 1;
+    return blocks / slots;
   }
 
   /** The pool's leader slots from the next slot for `minutes` (none unless forging), with their wall-clock times. */
@@ -486,7 +584,7 @@ export class PoolfleetNode {
     return {
       status: status as "ok" | "degraded" | "unhealthy",
       ...(storage.healthy ? {} : { reason: `storage failed: ${storage.failure!.reason}` }),
-      ready: this.#ready && storage.healthy,
+      ready: this.#readiness().ready,
       tip: this.#tipLog(),
       forging,
       storage: storage.toJSON(),
