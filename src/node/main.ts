@@ -17,7 +17,8 @@ Example:
     --shelley-operational-certificate devnet/pools/pool1/node.cert --metrics-port 12798
 
 Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
-/ready (503 until usable, and while storage is failed), /config.
+/ready (503 with the reason until caught up — tip within --max-caught-up-age seconds, default 1200 — and,
+for a relay, a peer connected; and while storage is failed), /config.
 Storage: a block is adopted, announced and logged durable only once fully written and fsynced; a failed write
 (a full disk) stops forging and adoption until a block's worth can be written again, then the node carries on
 from its last stored block. Check a database with: poolfleet-cli db verify --database-path DIR.
