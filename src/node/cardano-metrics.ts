@@ -113,6 +113,21 @@ export function registerCardanoMetrics(registry: Registry, m: NodeMetrics, sourc
   }
 }
 
+/**
+ * Blocks per slot over the last k blocks of the chain (cardano-node's chain density: with f = 0.05 about 0.05), from
+ * genesis while the chain is shorter than k; undefined before two blocks.
+ */
+export function chainDensity(
+  chain: { readonly length: number; entry(i: number): { readonly slot: bigint } | undefined },
+  k: number,
+): number | undefined {
+  const n = chain.length;
+  if (n < 2) return undefined;
+  const blocks = Math.min(n, k);
+  const first = n === blocks ? 0n : chain.entry(n - blocks)!.slot;
+  return blocks / (Number(chain.entry(n - 1)!.slot - first) + 1);
+}
+
 function uptimeNs(startedAt: number): number {
   return Math.max(0, Date.now() - startedAt) * 1e6;
 }

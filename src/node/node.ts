@@ -18,7 +18,7 @@ import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { forgeForSlot, leaderCheck, leaderSlots } from "./forge.ts";
 import { startHttp } from "./http.ts";
 import { createMetrics, type MissedReason, type NodeMetrics } from "./metrics.ts";
-import { registerCardanoMetrics } from "./cardano-metrics.ts";
+import { chainDensity, registerCardanoMetrics } from "./cardano-metrics.ts";
 import { lateLeaderSlots } from "./missed-slots.ts";
 import { readiness } from "./readiness.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
@@ -64,7 +64,7 @@ export class PoolfleetNode {
           ? Number(tip.slot) - this.#network.clock.firstSlotOfEpoch(this.#network.clock.epochOfSlot(Number(tip.slot)))
           : undefined;
       },
-      density: () => this.#density(),
+      density: () => (this.#store ? chainDensity(this.#store.db, this.#store.k) : undefined),
     });
   }
 
@@ -486,17 +486,6 @@ export class PoolfleetNode {
         { tipAgeSeconds: r.tipAgeSeconds, reason: r.reason },
         producer ? "not caught up: NOT forging until the chain is caught up" : "not caught up",
       );
-  }
-
-  /** Blocks per slot over the last k blocks (cardano-node's density), or undefined before two blocks. */
-  #density(): number | undefined {
-    const db = this.#store?.db;
-    const n = db?.length ?? 0;
-    if (!db || n < 2) return undefined;
-    const blocks = Math.min(n, this.#store.k);
-    const first = n === blocks ? 0n : db.entry(n - blocks)!.slot;
-    const slots = Number(db.entry(n - 1)!.slot - first) + 1;
-    return blocks / slots;
   }
 
   /** The pool's leader slots from the next slot for `minutes` (none unless forging), with their wall-clock times. */

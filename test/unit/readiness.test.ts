@@ -1,6 +1,8 @@
-// Readiness as a pure function of the node's figures and an injected clock (src/node/readiness.ts).
+// Readiness as a pure function of the node's figures and an injected clock (src/node/readiness.ts), the late leader
+// checks after a stall (missed-slots.ts) and the chain density cardano-node reports (cardano-metrics.ts).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { chainDensity } from "../../src/node/cardano-metrics.ts";
 import { lateLeaderSlots, MAX_LATE_CHECKS } from "../../src/node/missed-slots.ts";
 import { type ReadinessInput, readiness } from "../../src/node/readiness.ts";
 
@@ -92,5 +94,21 @@ describe("late leader checks after a stall", () => {
     const r = lateLeaderSlots(0n, BigInt(MAX_LATE_CHECKS + 100), () => (calls++, false));
     assert.equal(calls, MAX_LATE_CHECKS);
     assert.equal(r.unchecked, 100);
+  });
+});
+
+describe("chain density (cardano_node_metrics_density_real)", () => {
+  const chainOf = (slots: number[]) => ({
+    length: slots.length,
+    entry: (i: number) => (i >= 0 && i < slots.length ? { slot: BigInt(slots[i]!) } : undefined),
+  });
+
+  it("is blocks per slot over the last k blocks, from genesis while the chain is shorter", () => {
+    assert.equal(chainDensity(chainOf([]), 5), undefined);
+    assert.equal(chainDensity(chainOf([3]), 5), undefined);
+    // 4 blocks in slots 0..7: 4 / 8.
+    assert.equal(chainDensity(chainOf([1, 3, 5, 7]), 5), 0.5);
+    // k = 2: the last two blocks, slots 5..7 (3 slots).
+    assert.equal(chainDensity(chainOf([1, 3, 5, 7]), 2), 2 / 3);
   });
 });
