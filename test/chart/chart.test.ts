@@ -402,7 +402,7 @@ describe("helm template", () => {
     );
     assert.match(
       expr("PoolfleetPoolKesExpiringSoon"),
-      /poolfleet_pool_kes_expiration_timestamp_seconds.*< 7 \* 86400$/,
+      /poolfleet_stakepool_kes_expiration_timestamp_seconds.*< 7 \* 86400$/,
     );
     assert.match(rules.find((r) => r.alert === "PoolfleetKesExpiringSoon")!.expr, /< 7 \* 86400$/);
     const cm = one<KubernetesObject & { data: Record<string, string> }>(objs, "ConfigMap");
@@ -424,7 +424,7 @@ describe("helm template", () => {
       "poolfleet_kes_renewal_timestamp_seconds",
       "poolfleet_kes_periods_remaining",
       "poolfleet_kes_ready_status",
-      "poolfleet_pool_kes_expiration_timestamp_seconds",
+      "poolfleet_stakepool_kes_expiration_timestamp_seconds",
       "poolfleet_node_kes_periods_remaining",
       "poolfleet_tip_block",
       "poolfleet_caught_up",

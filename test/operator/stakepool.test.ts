@@ -252,9 +252,9 @@ describe("StakePool controller", () => {
     assert.equal(st.kes!.periodsLeft, st.kes!.endPeriod! - st.kes!.currentPeriod!);
     assert.equal(st.kes!.counter, 0);
     // KES expiry as a metric for every StakePool, this one without a KesRotation: what the chart's alerts read.
-    const kesSample = await poolKesSample("poolfleet_pool_kes_expiration_timestamp_seconds", ns, "a");
+    const kesSample = await poolKesSample("poolfleet_stakepool_kes_expiration_timestamp_seconds", ns, "a");
     assert.equal(Math.floor(kesSample!), Date.parse(st.kes!.expiresAt!) / 1000);
-    assert.equal(await poolKesSample("poolfleet_pool_kes_periods_remaining", ns, "a"), st.kes!.periodsLeft);
+    assert.equal(await poolKesSample("poolfleet_stakepool_kes_periods_remaining", ns, "a"), st.kes!.periodsLeft);
     for (const c of st.conditions!) {
       assert.equal(c.observedGeneration, pool.metadata!.generation);
       assert.ok(c.lastTransitionTime);
@@ -330,7 +330,7 @@ describe("StakePool controller", () => {
     assert.equal(condition(pool, "Ready")?.reason, "WaitingForKeys");
     assert.equal(pool.status?.phase, "KeysInvalid");
     assert.equal(await readSts(nsB, "b-producer"), undefined);
-    assert.equal(await poolKesSample("poolfleet_pool_kes_expiration_timestamp_seconds", nsB, "b"), undefined);
+    assert.equal(await poolKesSample("poolfleet_stakepool_kes_expiration_timestamp_seconds", nsB, "b"), undefined);
     const nps = await cp.kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: nsB });
     assert.deepEqual(
       nps.items.map((n) => n.metadata!.name),

@@ -55,9 +55,9 @@ export interface StakePoolControllerOptions {
   scrape?: boolean;
   /** The fetch used for /metrics (tests point it elsewhere). */
   fetch?: Fetch;
-  /** The operator's pods, admitted to the producer's metrics port by its NetworkPolicy. */
+  /** The operator's pods, admitted to the producer's API port (and metrics port, when it scrapes) by its NetworkPolicy. */
   operatorPeer?: V1NetworkPolicyPeer;
-  /** Registry for poolfleet_pool_kes_* (default: poolKesMetricsRegistry, served on the operator's /metrics). */
+  /** Registry for poolfleet_stakepool_kes_* (default: poolKesMetricsRegistry, served on the operator's /metrics). */
   registry?: Registry;
 }
 
@@ -213,7 +213,7 @@ async function reconcile(
       owner,
       spec,
       relayPort: relays.port,
-      ...(opts.operatorPeer && opts.scrape !== false ? { operatorPeer: opts.operatorPeer } : {}),
+      ...(opts.operatorPeer ? { operatorPeer: opts.operatorPeer, operatorScrapes: opts.scrape !== false } : {}),
     }),
   );
   let sts = liveSts;

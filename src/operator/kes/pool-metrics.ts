@@ -23,11 +23,11 @@ export function registerPoolKesMetrics(registry: Registry): PoolKesMetrics {
     (registry.getSingleMetric(name) as Gauge | undefined) ??
     new Gauge({ name, help, labelNames: LABELS, registers: [registry] });
   const expiration = gauge(
-    "poolfleet_pool_kes_expiration_timestamp_seconds",
+    "poolfleet_stakepool_kes_expiration_timestamp_seconds",
     "When the KES window of the key set a StakePool's producer runs ends (unix seconds), with or without a KesRotation.",
   );
   const remaining = gauge(
-    "poolfleet_pool_kes_periods_remaining",
+    "poolfleet_stakepool_kes_periods_remaining",
     "KES periods the StakePool's operational certificate still covers after the current one.",
   );
   return {
