@@ -100,7 +100,7 @@ describe("Prometheus text", () => {
       "poolfleet_tip_slot 1234",
       'poolfleet_node_http{code="200"} 9',
       "poolfleet_tip_block 56 1700000000000",
-      "poolfleet_kes_periods_remaining NaN",
+      "poolfleet_node_kes_periods_remaining NaN",
       "poolfleet_peers_connected +Inf",
       "garbage line here",
       "poolfleet_blocks_forged_total 3e1",
@@ -109,7 +109,7 @@ describe("Prometheus text", () => {
     assert.equal(samples.get("poolfleet_tip_slot"), 1234);
     assert.equal(samples.get("poolfleet_tip_block"), 56);
     assert.equal(samples.has("poolfleet_node_http"), false);
-    assert.ok(Number.isNaN(samples.get("poolfleet_kes_periods_remaining")));
+    assert.ok(Number.isNaN(samples.get("poolfleet_node_kes_periods_remaining")));
     assert.deepEqual(nodeFigures(text), { tipSlot: 1234, tipBlock: 56, blocksForged: 30 });
     assert.deepEqual(tipOf(nodeFigures(text)), { slot: 1234, blockNo: 56 });
     assert.equal(tipOf({}), undefined);

@@ -218,7 +218,7 @@ async function forgeOnDevnet(
       await new Promise((r) => setTimeout(r, 1000));
       try {
         io.out(
-          `  ${second} s: tip block ${await metric("poolfleet_tip_block")}, blocks forged ${await metric("poolfleet_blocks_forged_total")}, KES periods left ${await metric("poolfleet_kes_periods_remaining")}`,
+          `  ${second} s: tip block ${await metric("poolfleet_tip_block")}, blocks forged ${await metric("poolfleet_blocks_forged_total")}, KES periods left ${await metric("poolfleet_node_kes_periods_remaining")}`,
         );
       } catch {
         io.out(`  ${second} s: node starting…`);
