@@ -28,7 +28,7 @@ import {
 import type { KesRotationStatus } from "../../src/api/kesrotation.ts";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { parseEnvelope, renderEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate, type OperationalCertificate } from "../../src/formats/opcert.ts";

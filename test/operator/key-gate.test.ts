@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { blake2b224 } from "../../src/crypto/hash.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { renderEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, type KeyKind, keyFromEnvelope, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate, type OperationalCertificate } from "../../src/formats/opcert.ts";

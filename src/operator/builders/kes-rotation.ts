@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
 import { KesSigningKey } from "../../crypto/kes.ts";
-import { encodeCbor } from "../../formats/cbor.ts";
+import { encodeCbor } from "../../codec/cbor.ts";
 import { renderEnvelope } from "../../formats/envelope.ts";
 import { KEY_KINDS, type KeyKind } from "../../formats/keys.ts";
 import { MANAGER, type Owner, ownerReference } from "../names.ts";

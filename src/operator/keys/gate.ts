@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { bech32 } from "@scure/base";
 import { bytesToHex } from "../../crypto/bytes.ts";
-import { encodeCbor } from "../../formats/cbor.ts";
+import { encodeCbor } from "../../codec/cbor.ts";
 import { parseEnvelope, type TextEnvelope } from "../../formats/envelope.ts";
 import { InputError } from "../../formats/errors.ts";
 import { envelopeCbor, KEY_KINDS, keyFromEnvelope, type KeyKind } from "../../formats/keys.ts";
