@@ -34,9 +34,9 @@ import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../src/formats/keys.
 import { encodeOperationalCertificate, type OperationalCertificate } from "../../src/formats/opcert.ts";
 import { DEFAULT_KES_JOB_CLUSTERROLE, KES_JOB_RULES } from "../../src/operator/builders/kes-jobs.ts";
 import { kesRotationController } from "../../src/operator/controllers/kesrotation.ts";
-import { gateKeys } from "../../src/operator/keys/gate.ts";
+import { gateKeys } from "../../src/keys/secret-gate.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
-import { DAY_MS } from "../../src/operator/kes/schedule.ts";
+import { DAY_MS } from "../../src/keys/kes-schedule.ts";
 import { type KubeApi, KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";

@@ -11,7 +11,7 @@ import { API_VERSION } from "../../api/common.ts";
 import { parseEnvelope, renderEnvelope } from "../../formats/envelope.ts";
 import { InputError } from "../../formats/errors.ts";
 import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../formats/keys.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import { encodeOperationalCertificate, issueOperationalCertificate } from "../../formats/opcert.ts";
 import { buildSignedSecret, buildStagedKesSecret, STAGED_FILES } from "../../operator/builders/kes-rotation.ts";
 import type { Owner } from "../../operator/names.ts";

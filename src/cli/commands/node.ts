@@ -15,7 +15,7 @@ import {
   writeIssueCounter,
   writeOperationalCertificate,
 } from "../../formats/opcert.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import type { Command } from "../command.ts";
 
 // Key generation never replaces a file: check every output before writing any, so nothing is half-done.

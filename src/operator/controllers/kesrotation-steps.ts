@@ -9,14 +9,14 @@ import type { KesRotationSpec, KesRotationStatus } from "../../api/kesrotation.t
 import type { StakePoolSpec, StakePoolStatus } from "../../api/stakepool.ts";
 import { parseEnvelope } from "../../formats/envelope.ts";
 import { KEY_KINDS, keyFromEnvelope } from "../../formats/keys.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import { type OperationalCertificate, opcertFromEnvelope } from "../../formats/opcert.ts";
 import type { SlotClock } from "../../formats/slot-clock.ts";
 import { kesJobNames, signJob, stageJob } from "../builders/kes-jobs.ts";
 import { buildRequestConfigMap, rotationNames, SIGNED_FILE, STAGED_FILES } from "../builders/kes-rotation.ts";
-import { checkRotation } from "../kes/gate.ts";
-import { gateKeys } from "../keys/gate.ts";
-import { KEY_FILES, keyRevisionName } from "../keys/revision.ts";
+import { checkRotation } from "../../keys/rotation-gate.ts";
+import { gateKeys, KEY_FILES } from "../../keys/secret-gate.ts";
+import { keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import type { Owner } from "../names.ts";
