@@ -20,7 +20,7 @@ import { Registry } from "prom-client";
 import { kesRotationSpec, type KesRotationStatus } from "../../api/kesrotation.ts";
 import { stakePoolSpec } from "../../api/stakepool.ts";
 import { DEFAULT_KES_JOB_CLUSTERROLE } from "../builders/kes-jobs.ts";
-import { SIGNED_FILE } from "../builders/kes-rotation.ts";
+import { SIGNED_FILE } from "../../api/kesrotation-objects.ts";
 import { type KesMetrics, type KesSeries, registerKesMetrics } from "../kes/metrics.ts";
 import { lastCounter } from "../../keys/rotation-gate.ts";
 import { kesSchedule, parseRenewBefore, reminderToSend } from "../../keys/kes-schedule.ts";
