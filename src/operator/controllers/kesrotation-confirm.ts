@@ -15,7 +15,7 @@ import { parseRenewBefore } from "../../keys/kes-schedule.ts";
 import { keyRevisionName } from "../keys/revision.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import type { Rotation } from "./kesrotation-status.ts";
-import type { StakePoolObject, Tracked } from "./kesrotation-steps.ts";
+import type { StakePoolObject, Tracked } from "./kesrotation-tracked.ts";
 
 /** What the producer reports, in words, for conditions. */
 function report(pool: StakePoolObject): string {

@@ -32,15 +32,8 @@ import { names, type Owner } from "../names.ts";
 import { type Fetch, nextLeaderSlot } from "../status/node-metrics.ts";
 import { rotationOfJobPod } from "./kesrotation-jobs.ts";
 import { kesRotationStatus, type RotationObservation } from "./kesrotation-status.ts";
-import {
-  certIn,
-  type KesRotationObject,
-  rotate,
-  type StakePoolObject,
-  Stop,
-  type Tracked,
-  unb64,
-} from "./kesrotation-steps.ts";
+import { certIn, rotate, unb64 } from "./kesrotation-steps.ts";
+import { type KesRotationObject, type StakePoolObject, Stop, type Tracked } from "./kesrotation-tracked.ts";
 import { postWebhook } from "./kesrotation-webhook.ts";
 import { clockFor } from "./stakepool.ts";
 
