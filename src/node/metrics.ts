@@ -6,8 +6,34 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: "poolfleet_node_" });
   const g = (name: string, help: string) => new Gauge({ name: `poolfleet_${name}`, help, registers: [registry] });
   const c = (name: string, help: string) => new Counter({ name: `poolfleet_${name}`, help, registers: [registry] });
+  // Per-pool series for nodes holding several pools (a key bundle); `pool` is the pool's display name.
+  const pg = (name: string, help: string) =>
+    new Gauge({ name: `poolfleet_pool_${name}`, help, labelNames: ["pool"] as const, registers: [registry] });
+  const pc = (name: string, help: string) =>
+    new Counter({ name: `poolfleet_pool_${name}`, help, labelNames: ["pool"] as const, registers: [registry] });
+  const perPool = {
+    poolKeysValid: pg("keys_valid", "1 when the pool's keys pass the consistency gate and it forges"),
+    poolForgingNow: pg(
+      "forging_now",
+      "1 while this node may forge the pool (keys valid, active at its redundancy level, lease held when fenced)",
+    ),
+    poolSlotsLed: pc("slots_led_total", "slots the pool led (forged for it, or lost to another pool of this node)"),
+    poolBlocksForged: pc("blocks_forged_total", "blocks this node forged for the pool"),
+    poolSlotsLostToGroup: pc(
+      "slots_lost_to_group_total",
+      "slots the pool led in which another pool of this node forged the one block",
+    ),
+    poolKesPeriodsRemaining: pg("kes_periods_remaining", "KES periods left on the pool's operational certificate"),
+    poolKesExpiry: pg("kes_expiration_timestamp_seconds", "when the pool's KES window ends (unix seconds)"),
+    poolOpcertCounter: pg("opcert_counter", "issue number of the pool's operational certificate in use"),
+  };
   return {
     registry,
+    ...perPool,
+    /** Drop a pool's labelled series (it left the bundle). */
+    removePool(pool: string): void {
+      for (const m of Object.values(perPool)) m.remove({ pool });
+    },
     tipSlot: g("tip_slot", "slot of the chain tip"),
     tipBlock: g("tip_block", "block number of the chain tip"),
     tipEpoch: g("tip_epoch", "epoch of the chain tip"),

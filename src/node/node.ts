@@ -1,27 +1,28 @@
 // The node runtime: restore the chain (database + newest snapshot + replay of the blocks after it), gate the
 // producer keys, then each slot check leadership and forge, adopting a block only once it validates and is
-// durable. Serves /metrics, /health, /ready, /config. Crash-only: any kill leaves a database that reopens. A storage
+// durable. Serves /metrics, /health, /ready, /config, and /api/* on its own port when --api-port is given. A port it
+// cannot bind fails the start (ListenError). Crash-only: any kill leaves a database that reopens. A storage
 // failure (a full disk) stops forging and adoption until a block's worth can be written again (probed each slot).
 import type { Server } from "node:http";
 import type { Logger } from "pino";
-import { decodeBlock } from "../chain/block.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
-import { wipeVrfSecretKey } from "../crypto/vrf.ts";
-import { onScratch } from "../ledger/block-body.ts";
-import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
+import { InputError } from "../formats/errors.ts";
+import type { EpochReport } from "../ledger/epoch.ts";
 import { Mempool } from "../ledger/mempool.ts";
-import { poolDistribution, type StakeSnapshot } from "../ledger/state.ts";
-import type { PoolView } from "../consensus/header-validation.ts";
-import { decodeTx, TxDecodeError } from "../ledger/tx.ts";
+import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
+import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
-import { forgeForSlot, leaderCheck, leaderSlots } from "./forge.ts";
-import { startHttp } from "./http.ts";
+import { Forger, type KeySource } from "./forger.ts";
+import { FileLeaseStore } from "./fencing/file-store.ts";
+import { PoolGuards } from "./pool-guard.ts";
+import { randomBytes } from "node:crypto";
+import { startApi } from "./api-http.ts";
+import { ListenError, startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
 import type { NodeChain } from "./chain.ts";
 import { type AdoptResult, ChainStore } from "./chain-store.ts";
-import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
 import { Peering } from "./peering.ts";
 import { ledgerSummary, peerConnections } from "./views.ts";
 /** Mempool capacity in blocks' worth of transactions (cardano-node's default is twice the block size). */
@@ -36,13 +37,14 @@ export class PoolfleetNode {
   #mempool!: Mempool;
   readonly #mempoolListeners = new Set<() => void>();
   #peering: Peering | null = null;
-  #gate: GateOutcome | null = null;
+  #forger!: Forger;
+  #guards!: PoolGuards;
+  #leaseTimer: NodeJS.Timeout | null = null;
   #http: Server | null = null;
+  #api: Server | null = null;
   #server: NodeServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
-  #noStakeEpoch = -1;
-  #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
   #ready = false;
   #stopping = false;
   #countStorageFailures: () => void = () => {};
@@ -55,6 +57,8 @@ export class PoolfleetNode {
 
   async start(): Promise<void> {
     this.#network = loadNetwork(this.options.configPath);
+    // A topology that does not parse fails the start (like cardano-node); on SIGHUP it keeps the current peers.
+    if (this.options.topologyPath) readTopology(this.options.topologyPath);
     this.log.info({ network: this.#network.summary }, "network loaded");
     this.#store = ChainStore.open(this.#network, this.options.databasePath);
     this.log.info({ recovery: this.#store.db.report }, "chain database open");
@@ -63,20 +67,35 @@ export class PoolfleetNode {
     this.#updateTipMetrics();
     this.log.info({ tip: this.#tipLog(), ...this.#store.restored }, "chain restored");
     this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
+    this.#guards = this.#poolGuards();
+    this.#forger = new Forger({
+      guards: this.#guards,
+      network: this.#network,
+      store: () => this.#store,
+      mempool: this.#mempool,
+      metrics: this.metrics,
+      log: this.log,
+      now: () => Date.now(),
+      adopted: (txs, epochs, nextSlot) => this.#afterAdopt(txs, epochs, nextSlot),
+    });
     this.reloadKeys();
     this.#http = await startHttp(this.options.metricsHost, this.options.metricsPort, {
       registry: this.metrics.registry,
       health: () => this.#health(),
       ready: () => this.#ready && this.#store.storage.healthy,
       config: () => this.#config(),
-      ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
-      peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
-      leaderSchedule: (minutes) => this.#leaderSchedule(minutes),
-      maxTxBytes: this.#network.ledgerParams.maxTxSize,
-      submitTx: (bytes) => this.submitTx(bytes),
     });
-    const address = this.#http.address();
-    this.log.info({ metrics: address }, "http endpoints listening");
+    this.log.info({ metrics: this.#http.address() }, "http endpoints listening");
+    if (this.options.api) {
+      this.#api = await startApi(this.options.api.host, this.options.api.port, {
+        ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
+        peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
+        leaderSchedule: (minutes, pool) => this.#forger.leaderSchedule(minutes, pool),
+        maxTxBytes: this.#network.ledgerParams.maxTxSize,
+        submitTx: (bytes) => this.submitTx(bytes),
+      });
+      this.log.info({ api: this.#api.address() }, "api listening");
+    }
     try {
       this.#server = await listen({
         magic: this.#network.genesis.networkMagic,
@@ -87,11 +106,7 @@ export class PoolfleetNode {
         acceptTxs: (txs, peer) => this.#acceptPeerTxs(txs, peer),
       });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(
-        `cannot listen for node-to-node peers on ${this.options.hostAddr}:${this.options.port} (${code ?? (error as Error).message}); choose another --port`,
-        { cause: error },
-      );
+      throw new ListenError("--port, node-to-node", this.options.hostAddr, this.options.port, error);
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
     this.#peering = new Peering(
@@ -112,50 +127,55 @@ export class PoolfleetNode {
       { host: this.options.hostAddr, port: this.#server.port },
     );
     this.reloadTopology();
+    // Leases first: a main holds its pools' leases before its first slot.
+    await this.#guards.maintain();
+    const lease = this.options.poolLease;
+    if (lease) this.#leaseTimer = setInterval(() => void this.#guards.maintain(), Math.max(50, lease.durationMs / 3));
     this.#ready = true;
     this.#schedule();
   }
 
-  /** Re-read the key files and run the gate (SIGHUP; also at start). Without keys the node is a relay. */
+  /**
+   * Re-read the key files (or the key bundle) and run the gate on every pool (SIGHUP; also at start). Without keys
+   * the node is a relay. A bundle that cannot be read at all keeps the pools in use and says why.
+   */
   reloadKeys(): void {
-    const paths = this.options.keys;
-    if (!paths) {
-      this.#setGate(null);
-      this.metrics.forgingEnabled.set(0);
-      this.metrics.keysValid.set(0);
-      this.log.info("no producer keys configured: running as a relay");
-      return;
+    try {
+      this.#forger.load(this.#keySource());
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      this.log.error({ reason: error.message }, "key bundle unreadable: keeping the pools in use");
     }
-    const gate = loadProducerKeys(
-      paths,
-      this.#network.clock,
-      (id) => this.#chain.registeredVrfKeyHash(id),
-      (id) => this.#chain.state.counters.get(id),
-      new Date(),
+  }
+
+  #poolGuards(): PoolGuards {
+    const o = this.options;
+    const slotMs = this.#network.clock.timeOfSlot(1) - this.#network.clock.timeOfSlot(0);
+    // A block may take this long to reach us before its slot counts as missed.
+    const graceSlots = Math.max(1, Math.ceil(5_000 / slotMs));
+    return new PoolGuards(
+      {
+        standby: { ...o.redundancy, graceSlots },
+        ...(o.poolLease
+          ? {
+              leases: {
+                store: new FileLeaseStore(o.poolLease.dir),
+                durationMs: o.poolLease.durationMs,
+                marginMs: o.poolLease.marginMs,
+                identity: `${o.nodeName}-${randomBytes(4).toString("hex")}`,
+              },
+            }
+          : {}),
+      },
+      this.log,
     );
-    this.#setGate(gate);
-    const passed = gate.forging;
-    this.metrics.forgingEnabled.set(passed ? 1 : 0);
-    this.metrics.keysValid.set(passed ? 1 : 0);
-    if (gate.forging) {
-      const { opcert, poolId } = gate.keys;
-      const g = this.#network.genesis;
-      this.metrics.opcertCounter.set(opcert.sequenceNumber);
-      this.metrics.kesExpiry.set(this.#network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000);
-      this.log.info(
-        { poolId, opcertIssueNumber: opcert.sequenceNumber, opcertKesPeriod: opcert.kesPeriod },
-        "producer keys pass the consistency gate: forging enabled",
-      );
-    } else {
-      this.log.error(
-        {
-          poolId: gate.poolId,
-          reason: gate.reason,
-          checks: gate.checks.map((c) => ({ check: c.check, status: c.status })),
-        },
-        "producer keys refused by the consistency gate: NOT forging",
-      );
-    }
+  }
+
+  #keySource(): KeySource | undefined {
+    const o = this.options;
+    if (o.keyBundle) return { kind: "bundle", dir: o.keyBundle, nodeName: o.nodeName };
+    if (o.keys) return { kind: "single", paths: o.keys, nodeName: o.nodeName };
+    return undefined;
   }
 
   /**
@@ -167,6 +187,7 @@ export class PoolfleetNode {
     this.#stopping = true;
     this.#ready = false;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#leaseTimer) clearInterval(this.#leaseTimer);
     let clean = true;
     const step = async (what: string, fn: () => unknown) => {
       try {
@@ -180,11 +201,14 @@ export class PoolfleetNode {
     await step("closing the node-to-node server", () => this.#server?.close());
     await step("closing peer connections", () => peering);
     await step("writing the final snapshot and closing the chain database", () => this.#store?.close());
-    this.#setGate(null);
-    await step(
-      "closing the HTTP endpoints",
-      () => new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve())),
-    );
+    // Leases go back first, so a standby may take over at once.
+    await step("releasing the pool leases", () => this.#guards?.releaseAll());
+    this.#forger?.wipe();
+    for (const server of [this.#api, this.#http])
+      await step(
+        "closing the HTTP endpoints",
+        () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+      );
     if (clean) this.log.info({ tip: this.#tipLog() }, "stopped cleanly");
     else
       this.log.warn(
@@ -216,40 +240,43 @@ export class PoolfleetNode {
     });
   }
 
-  /** Replace the gate outcome; keys the node stops using are erased from memory. */
-  #setGate(gate: GateOutcome | null): void {
-    const old = this.#gate;
-    if (old?.forging && !(gate?.forging && gate.keys === old.keys)) {
-      old.keys.kes.wipe();
-      wipeVrfSecretKey(old.keys.vrf);
-    }
-    this.#gate = gate;
-  }
-
   get #chain(): NodeChain {
     return this.#store.chain;
   }
 
   /** Re-read the topology file and dial its peers (at start and on SIGHUP). */
   reloadTopology(): void {
-    this.#peering?.reload(this.options.topologyPath, this.options.keys !== undefined);
+    this.#peering?.reload(this.options.topologyPath, this.options.keys !== undefined || !!this.options.keyBundle);
   }
 
   #adoptedFromPeer(peer: string, result: AdoptResult & { ok: true }): void {
-    const txs = result.results.flatMap((r) => (r.ok ? r.txs : []));
-    this.metrics.blocksAdopted.inc(result.results.length);
-    this.metrics.txsInBlocks.inc(txs.length);
-    this.#mempool.removeIncluded(txs);
-    this.#mempool.revalidate(this.#ledgerAt(this.#currentSlot()));
-    this.#updateMempoolMetrics();
-    this.#updateTipMetrics();
-    for (const r of result.results) if (r.ok) this.#logEpochs(r.epochs);
+    const ok = result.results.flatMap((r) => (r.ok ? [r] : []));
+    this.#afterAdopt(
+      ok.flatMap((r) => r.txs),
+      ok.flatMap((r) => r.epochs),
+      this.#currentSlot(),
+      ok.length,
+    );
     const tip = this.#tipLog();
     if (result.rolledBack > 0)
       this.log.info({ event: "switched", peer, rolledBack: result.rolledBack, tip }, "switched to a better fork");
     // Hashes of small batches (following at the tip) are logged; an initial sync's batches of 100 only by tip.
     const hashes = result.results.length <= 10 ? result.hashes.map(bytesToHex) : undefined;
     this.log.info({ event: "adopted", peer, blocks: result.results.length, hashes, tip }, "adopted blocks from peer");
+  }
+
+  /**
+   * The one step after blocks are adopted, forged or fetched: metrics, the mempool (drop what the blocks
+   * included, revalidate the rest for `nextSlot`), and the epoch boundaries crossed.
+   */
+  #afterAdopt(txs: readonly Tx[], epochs: readonly EpochReport[], nextSlot: bigint, blocks = 1): void {
+    this.metrics.blocksAdopted.inc(blocks);
+    this.metrics.txsInBlocks.inc(txs.length);
+    this.#mempool.removeIncluded(txs);
+    this.#mempool.revalidate(this.#ledgerAt(nextSlot));
+    this.#updateMempoolMetrics();
+    this.#updateTipMetrics();
+    this.#logEpochs(epochs);
   }
 
   /** Submit a whole CBOR transaction to the mempool. Never throws on bad input. */
@@ -321,123 +348,14 @@ export class PoolfleetNode {
       this.#countStorageFailures();
       if (slot > this.#lastSlot && storable) {
         this.#lastSlot = slot;
-        this.#leadSlot(slot);
+        this.#forger.leadSlot(slot);
+        this.#countStorageFailures();
       }
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
     }
     this.metrics.peersConnected.set((this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0));
     this.#schedule();
-  }
-
-  #leadSlot(slot: bigint): void {
-    const clock = this.#network.clock;
-    const kesPeriod = clock.kesPeriodOfSlot(Number(slot));
-    this.metrics.kesCurrentPeriod.set(kesPeriod);
-    const gate = this.#gate;
-    if (!gate?.forging) return;
-    const keys = gate.keys;
-    this.metrics.kesPeriodsRemaining.set(
-      Math.max(0, keys.opcert.kesPeriod + this.#network.genesis.maxKESEvolutions - kesPeriod),
-    );
-    if (this.#chain.tip && slot <= this.#chain.tip.slot) return;
-    this.metrics.leaderChecks.inc();
-    const net = this.#network;
-    const at = this.#ledgerAt(slot);
-    // Most slots are not led: decide that on the distribution forecast for the slot's epoch, without ticking the
-    // ledger over an epoch boundary (a UTxO-wide snapshot and the reward calculation) only to throw it away.
-    const forecast = this.#stakeForecast(at.epoch);
-    if (forecast && leaderCheck(slot, this.#chain.state, net.rules, forecast, keys).kind === "not-leader") return;
-    // The pool distribution for the slot's epoch, and the block's transactions, are worked out on the ledger ticked
-    // to that epoch; the ticking is undone, and done again for real when the block is applied.
-    const outcome = onScratch((journal) => {
-      tickToEpoch(at.state, at.params, at.epoch, journal);
-      return forgeForSlot(slot, this.#chain.state, net.rules, at.state.poolDistr, keys, () =>
-        this.#mempool.select(at, net.ledgerParams.maxBlockBodySize - 64, journal),
-      );
-    });
-    if (outcome.kind === "not-leader") return;
-    if (outcome.kind !== "forged") {
-      if (outcome.kind === "no-stake") {
-        // Registered but without stake in this epoch (e.g. a pool registered less than two epochs ago).
-        if (this.#noStakeEpoch !== at.epoch) this.log.warn({ epoch: at.epoch, reason: outcome.reason }, "not leading");
-        this.#noStakeEpoch = at.epoch;
-        return;
-      }
-      this.#setGate({ forging: false, reason: outcome.reason, checks: gate.checks, poolId: keys.poolId });
-      this.metrics.forgingEnabled.set(0);
-      this.log.error({ reason: outcome.reason }, "forging stopped");
-      return;
-    }
-    this.metrics.slotsLed.inc();
-    const h = outcome.header;
-    const result = this.#store.extend(decodeBlock(outcome.block));
-    this.#countStorageFailures();
-    if (!result.ok) {
-      const what = this.#store.storage.healthy
-        ? "forged block failed validation; not adopted"
-        : "forged block could not be stored; not adopted or announced";
-      this.log.error({ slot: `${slot}`, blockNo: `${h.body.blockNumber}`, error: result.message }, what);
-      return;
-    }
-    this.metrics.blocksForged.inc();
-    this.metrics.blocksAdopted.inc();
-    this.metrics.txsInBlocks.inc(result.txs.length);
-    this.#mempool.removeIncluded(result.txs);
-    this.#mempool.revalidate(this.#ledgerAt(slot + 1n));
-    this.#updateMempoolMetrics();
-    this.#updateTipMetrics();
-    this.#logEpochs(result.epochs);
-    this.log.info(
-      {
-        event: "adopted",
-        slot: `${slot}`,
-        blockNo: `${h.body.blockNumber}`,
-        hash: bytesToHex(h.hash),
-        txs: result.txs.map((t) => bytesToHex(t.body.id)),
-        durable: true,
-      },
-      "forged and adopted block",
-    );
-  }
-
-  /** The pool's leader slots from the next slot for `minutes` (none unless forging), with their wall-clock times. */
-  #leaderSchedule(minutes: number) {
-    const gate = this.#gate;
-    const clock = this.#network.clock;
-    if (!gate?.forging) return { forging: false, slots: [], complete: true };
-    const from = BigInt(clock.slotAt(Date.now()) + 1);
-    const count = Math.ceil((minutes * 60_000) / (clock.timeOfSlot(1) - clock.timeOfSlot(0)));
-    const { slots, complete } = leaderSlots(
-      from,
-      count,
-      this.#chain.state,
-      this.#network.rules,
-      (e) => this.#stakeForecast(e),
-      gate.keys,
-    );
-    return {
-      forging: true,
-      poolId: gate.keys.poolId,
-      from: `${from}`,
-      slotsExamined: count,
-      complete,
-      slots: slots.map((s) => ({ slot: `${s}`, at: new Date(clock.timeOfSlot(Number(s))).toISOString() })),
-    };
-  }
-
-  /**
-   * The pool distribution in force in `epoch`, when it is known without ticking the ledger: the ledger's own for its
-   * epoch; for the next one, the distribution of the current mark snapshot, which the boundary makes the set
-   * snapshot (cardano-ledger's SNAP rule). Further ahead: undefined.
-   */
-  #stakeForecast(epoch: number): ReadonlyMap<string, PoolView> | undefined {
-    const ledger = this.#chain.ledger;
-    if (epoch === ledger.epoch) return ledger.poolDistr;
-    if (epoch !== ledger.epoch + 1) return undefined;
-    const mark = ledger.snapshots.mark;
-    if (this.#forecast?.mark !== mark) this.#forecast = { mark, distr: poolDistribution(mark) };
-    return this.#forecast.distr;
   }
 
   #logEpochs(epochs: readonly EpochReport[]): void {
@@ -449,8 +367,7 @@ export class PoolfleetNode {
   }
 
   #updateTipMetrics(): void {
-    const gate = this.#gate;
-    const poolId = gate ? (gate.forging ? gate.keys.poolId : gate.poolId) : undefined;
+    const poolId = this.#forger?.poolIds()[0];
     const onChain = poolId ? this.#chain.state.counters.get(poolId) : undefined;
     if (onChain !== undefined) this.metrics.chainOpcertCounter.set(Number(onChain));
     const tip = this.#chain.tip;
@@ -461,7 +378,8 @@ export class PoolfleetNode {
   }
 
   #tipLog() {
-    const tip = this.#chain?.tip;
+    // this.#store is unset when a start failed before the database opened (stop() still logs the tip).
+    const tip = this.#store?.chain.tip;
     return tip ? { slot: `${tip.slot}`, blockNo: `${tip.blockNo}`, hash: bytesToHex(tip.hash) } : null;
   }
 
@@ -470,17 +388,10 @@ export class PoolfleetNode {
     this.metrics.mempoolBytes.set(this.#mempool.bytes);
   }
 
-  #forgingState() {
-    const g = this.#gate;
-    if (!g) return { enabled: false, role: "relay" };
-    return g.forging
-      ? { enabled: true, role: "producer", poolId: g.keys.poolId }
-      : { enabled: false, role: "producer", poolId: g.poolId, reason: g.reason };
-  }
-
   #health() {
-    const forging = this.#forgingState();
-    const degraded = this.options.keys !== undefined && !forging.enabled;
+    const forging = this.#forger.state();
+    // A producer with any pool refused is degraded (the others may forge on).
+    const degraded = this.#forger.configured && !this.#forger.allForging;
     const storage = this.#store.storage;
     const status = !storage.healthy ? "unhealthy" : degraded ? "degraded" : "ok";
     return {
@@ -502,9 +413,12 @@ export class PoolfleetNode {
       hostAddr: o.hostAddr,
       port: o.port,
       metrics: `${o.metricsHost}:${o.metricsPort}`,
+      api: o.api ? `${o.api.host}:${o.api.port}` : null,
       producerKeyFiles: o.keys ?? null,
+      keyBundle: o.keyBundle ?? null,
+      nodeName: o.nodeName,
       network: this.#network.summary,
-      forging: this.#forgingState(),
+      forging: this.#forger.state(),
     };
   }
 }

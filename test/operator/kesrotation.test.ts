@@ -700,8 +700,8 @@ describe("killed at every step", () => {
 describe("leader slots", () => {
   test("the swap waits while the producer reports a leader slot within the margin, then goes ahead", async () => {
     // A real forging poolfleet-node (a 1-pool devnet, f = 1/2) stands in for pool d's producer: the controller asks
-    // it for its leader schedule at the address the producer pod reports. No kubelet runs in this tier, so the
-    // test creates the pod object and writes its status (podIP) itself.
+    // it for its leader schedule at the address and API port the producer pod reports. No kubelet runs in this
+    // tier, so the test creates the pod object and writes its status (podIP) itself.
     const devnet = join(mkdtempSync(join(tmpdir(), "pf-kes-leader-")), "devnet");
     await createDevnet(devnet, { activeSlotCoeff: "0.5" });
     const node = await startNode([
@@ -719,7 +719,16 @@ describe("leader slots", () => {
         namespace: ns,
         body: {
           metadata: { name: "d-producer-0" },
-          spec: { containers: [{ name: "node", image: "poolfleet/poolfleet-node:test" }] },
+          // The node's API port under the name the operator asks for ("api"; 12799 in the pods it builds).
+          spec: {
+            containers: [
+              {
+                name: "node",
+                image: "poolfleet/poolfleet-node:test",
+                ports: [{ name: "api", containerPort: node.apiPort }],
+              },
+            ],
+          },
         },
       });
       await core.replaceNamespacedPodStatus({

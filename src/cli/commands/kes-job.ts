@@ -5,12 +5,12 @@
 // twice. Their ServiceAccount may only create Secrets, so "it exists" is learned from the 409, not from a read.
 // Nothing here prints key bytes: stderr becomes the pod's termination message, which the operator shows.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApiException, CoreV1Api, KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import { API_VERSION } from "../../api/common.ts";
 import { parseEnvelope, renderEnvelope } from "../../formats/envelope.ts";
 import { InputError } from "../../formats/errors.ts";
+import { ENVELOPE_LIMIT, readInputFile } from "../../formats/files.ts";
 import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../formats/keys.ts";
 import { keyHash } from "../../keys/consistency.ts";
 import { encodeOperationalCertificate, issueOperationalCertificate } from "../../formats/opcert.ts";
@@ -107,9 +107,9 @@ export const kesStage: Command = {
 
 function readRequestFile(dir: string, file: string): string {
   try {
-    return readFileSync(join(dir, file), "utf8");
+    return readInputFile(join(dir, file), ENVELOPE_LIMIT).toString("utf8");
   } catch (error) {
-    throw new InputError(`the request's ${file} (${dir})`, `cannot be read (${(error as NodeJS.ErrnoException).code})`);
+    throw new InputError(`the request's ${file} (${dir})`, (error as InputError).problem);
   }
 }
 
@@ -148,8 +148,10 @@ export const kesSign: Command = {
     const source = flags.optionalString("cold-key-source") ?? file;
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
-    } catch {
+      text = readInputFile(file, ENVELOPE_LIMIT).toString("utf8");
+    } catch (error) {
+      if ((error as InputError).problem !== "file not found")
+        throw new InputError(source, (error as InputError).problem);
       throw new InputError(
         source,
         "does not exist (the Secret or that key is missing): create it, or fix spec.auto.coldKeySecretRef",

@@ -11,6 +11,7 @@ export interface NodeStatus {
   readonly running: boolean;
   readonly port: number;
   readonly metricsPort: number;
+  readonly apiPort: number | null;
   readonly tipSlot: number | null;
   readonly tipBlock: number | null;
   readonly peers: number | null;
@@ -47,6 +48,7 @@ export async function nodeStatus(dir: string, plan: DevnetPlan, node: DevnetNode
     running,
     port: node.port,
     metricsPort: node.metricsPort,
+    apiPort: node.apiPort ?? null,
     tipSlot: sample(text, "poolfleet_tip_slot"),
     tipBlock: sample(text, "poolfleet_tip_block"),
     peers: sample(text, "poolfleet_peers_connected"),

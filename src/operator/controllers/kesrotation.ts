@@ -29,7 +29,7 @@ import { KIND } from "../kinds.ts";
 import { rvNotNewer } from "../manager/apply.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { names, type Owner } from "../names.ts";
-import { type Fetch, nextLeaderSlot } from "../status/node-metrics.ts";
+import { apiPortOf, type Fetch, nextLeaderSlot } from "../status/node-metrics.ts";
 import { rotationOfJobPod } from "./kesrotation-jobs.ts";
 import { kesRotationStatus, type RotationObservation } from "./kesrotation-status.ts";
 import { certIn, rotate, unb64 } from "./kesrotation-steps.ts";
@@ -220,7 +220,7 @@ async function reconcile(
       const nextLeader = async (minutes: number) => {
         const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${names.producer(poolName)}-0` });
         const fetchOpt = opts.fetch ? { fetch: opts.fetch } : {};
-        return nextLeaderSlot(pod?.status?.podIP, poolSpec.metrics.port, minutes, fetchOpt);
+        return nextLeaderSlot(pod?.status?.podIP, apiPortOf(pod), minutes, fetchOpt);
       };
       const t: Tracked = {
         ns,

@@ -53,7 +53,7 @@ export interface StakePoolControllerOptions {
   scrape?: boolean;
   /** The fetch used for /metrics (tests point it elsewhere). */
   fetch?: Fetch;
-  /** The operator's pods, admitted to the producer's metrics port by its NetworkPolicy. */
+  /** The operator's pods, admitted to the producer's API port (and metrics port, when it scrapes) by its NetworkPolicy. */
   operatorPeer?: V1NetworkPolicyPeer;
 }
 
@@ -206,7 +206,7 @@ async function reconcile(
       owner,
       spec,
       relayPort: relays.port,
-      ...(opts.operatorPeer && opts.scrape !== false ? { operatorPeer: opts.operatorPeer } : {}),
+      ...(opts.operatorPeer ? { operatorPeer: opts.operatorPeer, operatorScrapes: opts.scrape !== false } : {}),
     }),
   );
   let sts = liveSts;
