@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseShelleyGenesis } from "../../src/formats/genesis.ts";
-import { kesWindow } from "../../src/formats/keyset-check.ts";
+import { kesWindow } from "../../src/keys/kes-schedule.ts";
 import { readOperationalCertificate } from "../../src/formats/opcert.ts";
 import { networkClock, PRESETS, presetGenesis } from "../../src/operator/networks.ts";
 import { kesStatus } from "../../src/operator/status/kes.ts";

@@ -23,7 +23,7 @@ import { buildProducerNetworkPolicy, relayName } from "../builders/network-polic
 import { buildPoolRelay, type PoolRelay } from "../builders/pool-relay.ts";
 import { buildProducer } from "../builders/producer.ts";
 import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
-import { gateKeys, type GateResult } from "../keys/gate.ts";
+import { gateKeys, type GateResult } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, KEYS_HASH_ANNOTATION, keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";

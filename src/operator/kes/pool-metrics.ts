@@ -3,7 +3,7 @@
 // (poolfleet_kes_*, metrics.ts) exist only for pools that have a rotation; these exist for every pool whose keys the
 // gate has read, so a KES alert can cover them all. Labelled namespace and pool (the StakePool). Figures only.
 import { Gauge, Registry } from "prom-client";
-import type { KesWindow } from "../../formats/keyset-check.ts";
+import type { KesWindow } from "../../keys/kes-schedule.ts";
 
 export interface PoolKesMetrics {
   /** The window of the key set the pool's producer runs; undefined when it is not known (the series are dropped). */
