@@ -67,10 +67,40 @@ export class Flags {
 }
 
 export function parseNatural(text: string, where: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new InputError(where, `"${text}" is not a whole number >= 0`);
-  const n = Number(text.trim());
-  if (!Number.isSafeInteger(n)) throw new InputError(where, `${text} is too large`);
-  return n;
+  const t = text.trim();
+  if (/^-\d+$/.test(t)) throw new InputError(where, `${t} is negative; expected a whole number >= 0`);
+  if (!/^\d+$/.test(t)) throw new InputError(where, `"${text}" is not a whole number >= 0`);
+  // Compared exactly: Number() would round 9007199254740993 to a safe-looking neighbour.
+  if (BigInt(t) > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new InputError(where, `${t} is too large (at most ${Number.MAX_SAFE_INTEGER})`);
+  }
+  return Number(t);
+}
+
+/**
+ * parseArgs takes "--kes-period -1" for a flag without its value followed by an option "-1" ("argument is
+ * ambiguous"). A value that reads as a negative number is joined to its flag (--kes-period=-1), so the flag's
+ * own check can say what is wrong with it.
+ */
+function joinNegativeValues(command: Command, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const spec = arg.startsWith("--") ? command.flags[arg.slice(2)] : undefined;
+    if (spec?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+function parseArgsMessage(error: Error): string {
+  const first = error.message.split(/\.\s/)[0]!;
+  const ambiguous = /^Option '(--[^ ']+)[^']*' argument is ambiguous/.exec(first);
+  if (ambiguous) return `${ambiguous[1]} needs a value (a value starting with "-" is written ${ambiguous[1]}=VALUE)`;
+  return first.replace(/^Unknown option '(.*)'$/, "unknown option $1");
 }
 
 export function parseFlags(command: Command, argv: string[]): Flags {
@@ -82,13 +112,13 @@ export function parseFlags(command: Command, argv: string[]): Flags {
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(command, argv),
       options,
       strict: true,
       allowPositionals: expected.length > 0,
     }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
   } catch (error) {
-    const msg = (error as Error).message.split(/\.\s/)[0]!.replace(/^Unknown option '(.*)'$/, "unknown option $1");
+    const msg = parseArgsMessage(error as Error);
     throw new InputError(name, `${msg} (see poolfleet-cli ${name} --help)`);
   }
   for (const [flag, spec] of Object.entries(command.flags)) {

@@ -2,7 +2,8 @@
 // (4-space indentation, that key order, trailing newline) so files are byte-identical.
 import { hexToBytes, bytesToHex } from "../crypto/bytes.ts";
 import { InputError } from "./errors.ts";
-import { readInputFile, writeFileAtomic, type WriteOptions } from "./files.ts";
+import { ENVELOPE_LIMIT, readInputFile } from "./files.ts";
+import { findDuplicateKey } from "./json-duplicates.ts";
 
 export interface TextEnvelope {
   readonly type: string;
@@ -25,6 +26,11 @@ export function parseEnvelope(text: string, where: string): TextEnvelope {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new InputError(where, "is not a text envelope (expected a JSON object with type, description, cborHex)");
   }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    const shown = /^[A-Za-z0-9_]{1,40}$/.test(duplicate) ? `"${duplicate}"` : "a key";
+    throw new InputError(where, `text envelope gives ${shown} twice (which one is meant is ambiguous)`);
+  }
   const { type, description, cborHex } = json as Record<string, unknown>;
   if (typeof type !== "string") throw new InputError(where, 'text envelope has no "type" string');
   if (typeof cborHex !== "string") throw new InputError(where, 'text envelope has no "cborHex" string');
@@ -41,10 +47,6 @@ export function parseEnvelope(text: string, where: string): TextEnvelope {
 }
 
 export function readEnvelopeFile(path: string): TextEnvelope {
-  const bytes = readInputFile(path);
+  const bytes = readInputFile(path, ENVELOPE_LIMIT);
   return parseEnvelope(bytes.toString("utf8"), path);
-}
-
-export function writeEnvelopeFile(path: string, envelope: TextEnvelope, options: WriteOptions): void {
-  writeFileAtomic(path, renderEnvelope(envelope), options);
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { blake2b256 } from "../crypto/hash.ts";
 import { parseRational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "./errors.ts";
-import { readInputFile } from "./files.ts";
+import { JSON_LIMIT, readInputFile } from "./files.ts";
 
 export interface ShelleyGenesis {
   readonly systemStart: Date;
@@ -111,5 +111,5 @@ export function parseShelleyGenesis(bytes: Uint8Array, where: string): ShelleyGe
 }
 
 export function readShelleyGenesis(path: string): ShelleyGenesis {
-  return parseShelleyGenesis(readInputFile(path), path);
+  return parseShelleyGenesis(readInputFile(path, JSON_LIMIT), path);
 }

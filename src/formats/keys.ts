@@ -1,7 +1,7 @@
 // The key files of a stake pool, in cardano-cli's text-envelope types. Each kind knows its envelope type,
 // description and raw length; loading checks all three and says which file is wrong and how.
-import { asBytes, decodeCbor, encodeCbor } from "./cbor.ts";
-import { readEnvelopeFile, type TextEnvelope, writeEnvelopeFile } from "./envelope.ts";
+import { asBytes, decodeCbor, encodeCbor } from "../codec/cbor.ts";
+import { readEnvelopeFile, type TextEnvelope } from "./envelope.ts";
 import { InputError } from "./errors.ts";
 
 export interface KeyKind {
@@ -100,16 +100,25 @@ const article = (noun: string): string => (/^[aeiouAEIOU]/.test(noun) ? "an" : "
 /** A type name worth repeating in a message; anything else (a file's content pasted into "type") is not shown. */
 const PRINTABLE_TYPE = /^[A-Za-z0-9_^.-]{1,80}$/;
 
+/** What an envelope of `type` is, for "is ...": "a cold signing key (StakePoolSigningKey_ed25519)". */
+export function describeEnvelopeType(type: string): string {
+  const actual = LABEL_BY_TYPE.get(type);
+  if (actual) return `${article(actual)} ${actual} (${type})`;
+  return PRINTABLE_TYPE.test(type) ? `of type "${type}"` : "of an unknown type";
+}
+
+/** A signing key of any kind, by cardano-cli's naming (…SigningKey…): never replaced by any output. */
+export function isSigningKeyType(type: string): boolean {
+  return /SigningKey/i.test(type);
+}
+
 /** The CBOR of an envelope of the expected type, naming what it actually is when it is something else. */
 export function envelopeCbor(envelope: TextEnvelope, where: string, type: string, label: string): Uint8Array {
   if (envelope.type !== type) {
-    const actual = LABEL_BY_TYPE.get(envelope.type);
-    const what = actual
-      ? `${article(actual)} ${actual} (${envelope.type})`
-      : PRINTABLE_TYPE.test(envelope.type)
-        ? `of type "${envelope.type}"`
-        : "of an unknown type";
-    throw new InputError(where, `is ${what}, expected ${article(label)} ${label} (${type})`);
+    throw new InputError(
+      where,
+      `is ${describeEnvelopeType(envelope.type)}, expected ${article(label)} ${label} (${type})`,
+    );
   }
   return envelope.cbor;
 }
@@ -133,11 +142,8 @@ export function readKeyFile(path: string, kind: KeyKind): Uint8Array {
   return keyFromEnvelope(readEnvelopeFile(path), path, kind);
 }
 
-export function writeKeyFile(path: string, kind: KeyKind, bytes: Uint8Array, noClobber = true): void {
+/** The envelope cardano-cli writes for a key of `kind`. */
+export function keyEnvelope(kind: KeyKind, bytes: Uint8Array): TextEnvelope {
   if (bytes.length !== kind.length) throw new Error(`${kind.label} must be ${kind.length} bytes`);
-  writeEnvelopeFile(
-    path,
-    { type: kind.type, description: kind.description, cbor: encodeCbor(bytes) },
-    { mode: kind.secret ? 0o600 : 0o644, noClobber },
-  );
+  return { type: kind.type, description: kind.description, cbor: encodeCbor(bytes) };
 }

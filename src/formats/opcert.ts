@@ -5,8 +5,8 @@
 import { concatBytes, u64be } from "../crypto/bytes.ts";
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../crypto/ed25519.ts";
 import { blake2b224 } from "../crypto/hash.ts";
-import { asArray, asBytes, asUint, decodeCbor, encodeCbor } from "./cbor.ts";
-import { readEnvelopeFile, type TextEnvelope, writeEnvelopeFile } from "./envelope.ts";
+import { asArray, asBytes, asUint, decodeCbor, encodeCbor } from "../codec/cbor.ts";
+import { readEnvelopeFile, type TextEnvelope } from "./envelope.ts";
 import { InputError } from "./errors.ts";
 import { COUNTER_TYPE, envelopeCbor, OPCERT_TYPE, readTypedEnvelope } from "./keys.ts";
 
@@ -22,6 +22,9 @@ export interface IssueCounter {
   readonly nextIssueNumber: number;
   readonly coldVkey: Uint8Array;
 }
+
+/** The largest issue number a counter may hold here: one more must still be an exact (safe) integer. */
+export const MAX_ISSUE_NUMBER = Number.MAX_SAFE_INTEGER - 1;
 
 function safeNumber(value: bigint, what: string): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${what} ${value} is implausibly large`);
@@ -104,12 +107,8 @@ export function readOperationalCertificate(path: string): OperationalCertificate
   return opcertFromEnvelope(readEnvelopeFile(path), path);
 }
 
-export function writeOperationalCertificate(path: string, cert: OperationalCertificate, noClobber = false): void {
-  writeEnvelopeFile(
-    path,
-    { type: OPCERT_TYPE, description: "", cbor: encodeOperationalCertificate(cert) },
-    { mode: 0o644, noClobber },
-  );
+export function opcertEnvelope(cert: OperationalCertificate): TextEnvelope {
+  return { type: OPCERT_TYPE, description: "", cbor: encodeOperationalCertificate(cert) };
 }
 
 export function readIssueCounter(path: string): IssueCounter {
@@ -121,14 +120,10 @@ export function readIssueCounter(path: string): IssueCounter {
   }
 }
 
-export function writeIssueCounter(path: string, counter: IssueCounter, noClobber = false): void {
-  writeEnvelopeFile(
-    path,
-    {
-      type: COUNTER_TYPE,
-      description: `Next certificate issue number: ${counter.nextIssueNumber}`,
-      cbor: encodeIssueCounter(counter),
-    },
-    { mode: 0o644, noClobber },
-  );
+export function counterEnvelope(counter: IssueCounter): TextEnvelope {
+  return {
+    type: COUNTER_TYPE,
+    description: `Next certificate issue number: ${counter.nextIssueNumber}`,
+    cbor: encodeIssueCounter(counter),
+  };
 }

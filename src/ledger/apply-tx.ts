@@ -1,18 +1,28 @@
 // Applying one transaction to the ledger state: the UTXO, UTXOW, DELEG, POOL and withdrawal rules of the
-// Shelley-family ledger for what poolfleet supports (ada, vkey witnesses, stake and pool certificates). Every
-// check runs and every failure is reported, named after cardano-ledger's predicate failures, with the figures
-// to act on. A transaction that fails changes nothing (its journal entries are rolled back).
+// Shelley-family ledger, as Conway has them, for what poolfleet supports (ada, vkey witnesses, stake and pool
+// certificates, metadata); rules of their own are in rules/ (output minimum, network ids, auxiliary data and
+// metadata, the witnesses an input needs). Every check runs and every failure is reported, named after
+// cardano-ledger's predicate failures, with the figures to act on. A transaction that fails changes nothing
+// (its journal entries are rolled back).
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
 import { type Certificate, decodeCertificate, rewardAccountKeyHash } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import type { LedgerState } from "./state.ts";
+import { type AuxDataFailure, auxDataFailures } from "./rules/aux-data.ts";
+import type { F } from "./rules/failure.ts";
+import { type InputWitness, type InputWitnessFailure, inputWitness, missingScripts } from "./rules/input-witnesses.ts";
+import { type NetworkFailure, networkFailures, poolNetworkFailures } from "./rules/network-id.ts";
+import { type OutputSizeFailure, outputSizeFailures } from "./rules/output-size.ts";
 import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
-import { minFee, outRef, paymentKeyHash } from "./utxo.ts";
+import { minFee, outRef } from "./utxo.ts";
 
-type F<K extends string, X = object> = { readonly kind: K; readonly message: string } & X;
 export type LedgerFailure =
+  | OutputSizeFailure
+  | NetworkFailure
+  | AuxDataFailure
+  | InputWitnessFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
   | F<"ExpiredUTxO", { ttl: bigint; slot: bigint }>
@@ -20,7 +30,6 @@ export type LedgerFailure =
   | F<"MaxTxSizeUTxO", { size: number; max: number }>
   | F<"FeeTooSmallUTxO", { minimum: bigint; paid: bigint }>
   | F<"ValueNotConservedUTxO", { consumed: bigint; produced: bigint }>
-  | F<"OutputTooSmallUTxO", { outputs: number[] }>
   | F<"InvalidWitnessesUTXOW", { keys: string[] }>
   | F<"MissingVKeyWitnessesUTXOW", { keyHashes: string[] }>
   | F<"UnsupportedFeature", { features: string[] }>
@@ -39,8 +48,10 @@ export type LedgerFailure =
 export interface LedgerTx {
   readonly body: TxBody;
   readonly witnesses: WitnessSet;
-  /** Size of the whole transaction in bytes (body, witnesses, validity flag, auxiliary data). */
-  readonly size: number;
+  /** The auxiliary data's bytes as they appear in the transaction, or null. */
+  readonly auxBytes: Uint8Array | null;
+  /** The size the fee is paid for and maxTxSize bounds: body, witnesses, auxiliary data (see Tx.ledgerSize). */
+  readonly ledgerSize: number;
 }
 
 export interface TxContext {
@@ -89,7 +100,9 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   // UTXO: inputs, validity interval, size, fee, output minimum.
   if (body.inputs.length === 0)
     failures.push({ kind: "InputSetEmptyUTxO", message: "the transaction spends no inputs" });
-  const refs = body.inputs.map((i) => outRef(i.txId, i.index));
+  // Inputs are a set: the decoder refuses duplicates (Conway) or collapses them (earlier eras); deduplicated
+  // here again so that no input is ever counted or spent twice, whatever built the body.
+  const refs = [...new Set(body.inputs.map((i) => outRef(i.txId, i.index)))];
   const missing = refs.filter((r) => !state.utxo.has(r));
   if (missing.length > 0)
     failures.push({
@@ -111,35 +124,35 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
       slot,
       message: `the transaction is valid from slot ${body.validityStart}; now slot ${slot}`,
     });
-  if (tx.size > params.maxTxSize)
+  if (tx.ledgerSize > params.maxTxSize)
     failures.push({
       kind: "MaxTxSizeUTxO",
-      size: tx.size,
+      size: tx.ledgerSize,
       max: params.maxTxSize,
-      message: `the transaction is ${tx.size} bytes; at most ${params.maxTxSize}`,
+      message: `the transaction is ${tx.ledgerSize} bytes; at most ${params.maxTxSize}`,
     });
-  const minimum = minFee(params, tx.size);
+  const minimum = minFee(params, tx.ledgerSize);
   if (body.fee < minimum)
     failures.push({
       kind: "FeeTooSmallUTxO",
       minimum,
       paid: body.fee,
-      message: `fee ${body.fee} is below the minimum ${minimum} for ${tx.size} bytes`,
+      message: `fee ${body.fee} is below the minimum ${minimum} for ${tx.ledgerSize} bytes`,
     });
-  const small = body.outputs.flatMap((o, i) => (o.coin < params.minUTxOValue ? [i] : []));
-  if (small.length > 0)
-    failures.push({
-      kind: "OutputTooSmallUTxO",
-      outputs: small,
-      message: `outputs ${small.join(", ")} hold less than ${params.minUTxOValue} lovelace`,
-    });
+  failures.push(...outputSizeFailures(body.outputs, params.coinsPerUTxOByte));
+  failures.push(...networkFailures(body, params.mainnet));
+  failures.push(...poolNetworkFailures(certs, params.mainnet));
 
   // Required signers: input owners, withdrawal accounts, certificate subjects.
+  // A Byron input needs its root's witness and a script-locked one its script: neither can be given here.
   const needed = new Set<string>();
+  const scripts = new Set<string>();
   for (const r of refs) {
-    const h = state.utxo.has(r) ? paymentKeyHash(state.utxo.get(r)!.address) : null;
-    if (h !== null) needed.add(h);
+    const w: InputWitness = state.utxo.has(r) ? inputWitness(state.utxo.get(r)!.address) : { kind: "none" };
+    if (w.kind === "key") needed.add(w.hash);
+    else if (w.kind === "script") scripts.add(w.hash);
   }
+  failures.push(...missingScripts(scripts));
   for (const account of body.withdrawals.keys()) needed.add(rewardAccountKeyHash(account)!);
 
   const start = journal.mark;
@@ -178,7 +191,8 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
       });
   }
 
-  // UTXOW: every needed key signed, every signature valid.
+  // UTXOW: the auxiliary data matches its hash, every needed key signed, every signature valid.
+  failures.push(...auxDataFailures(body, tx.auxBytes));
   const witnessed = new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey))));
   const unwitnessed = [...needed].filter((h) => !witnessed.has(h));
   if (unwitnessed.length > 0)
@@ -202,7 +216,10 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     return failures;
   }
   for (const r of refs) journal.delete(state.utxo, r);
-  body.outputs.forEach((o, i) => journal.set(state.utxo, outRef(body.id, i), o));
+  // The UTxO keeps what the rules read later, not the output's bytes (a view into the whole block).
+  body.outputs.forEach(({ address, coin, multiAsset, datumOrScript }, i) =>
+    journal.set(state.utxo, outRef(body.id, i), { address, coin, multiAsset, datumOrScript }),
+  );
   journal.assign(state.pots, "fees", state.pots.fees + body.fee);
   journal.assign(state.pots, "deposited", state.pots.deposited + deposits - refunds);
   return [];

@@ -16,7 +16,7 @@ export type BodyResult =
 
 export function applyBlockBody(
   state: LedgerState,
-  block: Pick<Block, "bodyParts">,
+  block: Pick<Block, "bodyParts"> & Partial<Pick<Block, "header">>,
   issuerPoolId: string,
   ctx: { slot: bigint; params: LedgerParams; reapply?: boolean },
   journal: Journal,

@@ -1,5 +1,6 @@
 // The protocol parameters and genesis constants the ledger rules use, read from a Shelley genesis with the
-// fractions (rho, tau, a0) kept exact from the file's own text.
+// fractions (rho, tau, a0) kept exact from the file's own text, and from the Alonzo genesis the price of a UTxO
+// byte (Babbage replaced Shelley's flat minUTxOValue and Alonzo's per-word price with it).
 import { parseRational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
@@ -7,7 +8,11 @@ import type { ShelleyGenesis } from "../formats/genesis.ts";
 export interface LedgerParams {
   readonly minFeeA: bigint;
   readonly minFeeB: bigint;
-  readonly minUTxOValue: bigint;
+  /**
+   * Babbage/Conway `coinsPerUTxOByte`: an output holds at least (160 + its size in bytes) times this. Null when
+   * the network's configuration names no Alonzo genesis (then no transaction with outputs can be checked).
+   */
+  readonly coinsPerUTxOByte: bigint | null;
   readonly maxTxSize: number;
   readonly maxBlockBodySize: number;
   readonly keyDeposit: bigint;
@@ -29,7 +34,22 @@ export interface LedgerParams {
   readonly mainnet: boolean;
 }
 
-export function ledgerParamsFromGenesis(genesis: ShelleyGenesis, where = "Shelley genesis"): LedgerParams {
+/**
+ * `coinsPerUTxOByte` from an Alonzo genesis document: its `lovelacePerUTxOWord` divided by 8 and rounded down,
+ * as cardano-ledger translates it into Babbage (`coinsPerUTxOWordToCoinsPerUTxOByte`); mainnet's 34482 gives 4310.
+ */
+export function coinsPerUTxOByteFromAlonzoGenesis(document: unknown, where = "Alonzo genesis"): bigint {
+  const perWord = (document as Record<string, unknown> | null)?.lovelacePerUTxOWord;
+  if (typeof perWord !== "number" || !Number.isSafeInteger(perWord) || perWord < 0)
+    throw new InputError(where, "lovelacePerUTxOWord must be a whole number ≥ 0");
+  return BigInt(perWord) / 8n;
+}
+
+export function ledgerParamsFromGenesis(
+  genesis: ShelleyGenesis,
+  where = "Shelley genesis",
+  coinsPerUTxOByte: bigint | null = null,
+): LedgerParams {
   const pp = (genesis.document.protocolParams ?? {}) as Record<string, unknown>;
   const int = (key: string, fallback?: number): bigint => {
     const v = pp[key] ?? fallback;
@@ -49,7 +69,7 @@ export function ledgerParamsFromGenesis(genesis: ShelleyGenesis, where = "Shelle
   return {
     minFeeA: int("minFeeA"),
     minFeeB: int("minFeeB"),
-    minUTxOValue: int("minUTxOValue", 0),
+    coinsPerUTxOByte,
     maxTxSize: Number(int("maxTxSize")),
     maxBlockBodySize: Number(int("maxBlockBodySize")),
     keyDeposit: int("keyDeposit"),

@@ -2,17 +2,19 @@
 // transaction's id is Blake2b-256 of its body's bytes as received, and every vkey witness signs that id.
 // Decoding keeps what the Shelley-family rules need and lists the fields poolfleet's ledger does not support
 // (scripts, multi-assets, governance), so the ledger can reject them with a clear error instead of ignoring them.
-import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../chain/cbor-raw.ts";
+import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../codec/cbor-raw.ts";
 import type { Block } from "../chain/block.ts";
 import { blake2b256 } from "../crypto/hash.ts";
+import { conwayBodyError, duplicateCertificate } from "./conway-body.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
-import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 
 export interface TxInput {
   readonly txId: Uint8Array;
   readonly index: number;
 }
 
+/** An unspent output as the UTxO holds it. */
 export interface TxOutput {
   readonly address: Uint8Array;
   readonly coin: bigint;
@@ -20,17 +22,30 @@ export interface TxOutput {
   readonly datumOrScript: boolean;
 }
 
+/**
+ * An output as its transaction carries it, with its bytes as they appear there: Babbage/Conway price an output's
+ * minimum ada by its serialised size (cardano-ledger's `Sized TxOut`).
+ */
+export interface SizedTxOutput extends TxOutput {
+  readonly bytes: Uint8Array;
+}
+
 export interface TxBody {
   readonly id: Uint8Array;
   readonly bytes: Uint8Array;
+  /** A set: no two alike (Conway refuses duplicates when decoding; earlier eras collapse them). */
   readonly inputs: TxInput[];
-  readonly outputs: TxOutput[];
+  readonly outputs: SizedTxOutput[];
   readonly fee: bigint;
   readonly ttl?: bigint;
   readonly validityStart?: bigint;
   readonly certificates: CborValue[];
   /** Reward account (hex) to amount. */
   readonly withdrawals: Map<string, bigint>;
+  /** Body key 7: Blake2b-256 of the transaction's auxiliary data. */
+  readonly auxDataHash?: Uint8Array;
+  /** Body key 15: the network the transaction is meant for (0 testnets, 1 mainnet). */
+  readonly networkId?: number;
   /** Body fields present that the ledger does not implement, by name. */
   readonly unsupported: string[];
 }
@@ -102,7 +117,8 @@ function fieldsOf(bytes: Uint8Array, what: string): Map<number, Uint8Array> {
   return fields;
 }
 
-function decodeOutput(bytes: Uint8Array, i: number): TxOutput {
+/** One transaction output (Shelley array or Babbage map form), as in a body or a serialised UTxO. */
+export function decodeTxOutput(bytes: Uint8Array, i: number): SizedTxOutput {
   const what = `output ${i}`;
   let address: CborValue;
   let amount: CborValue;
@@ -119,34 +135,87 @@ function decodeOutput(bytes: Uint8Array, i: number): TxOutput {
   }
   const multiAsset = Array.isArray(amount);
   const coin = asUint(multiAsset ? (amount as CborValue[])[0] : amount, `${what} coin`);
-  return { address: asBytes(address, `${what} address`), coin, multiAsset, datumOrScript };
+  return { address: asBytes(address, `${what} address`), coin, multiAsset, datumOrScript, bytes };
 }
 
-export function decodeTxBody(bytes: Uint8Array): TxBody {
+/** The first protocol version of Conway, from which sets and maps with duplicates fail to decode. */
+export const CONWAY_PROTOCOL_MAJOR = 9;
+
+export interface DecodeOptions {
+  /**
+   * Protocol major version the bytes are decoded under (cardano-ledger's decoder version); Conway's rules when
+   * not given. From 9, a set (tag 258 or a plain array) or map with two equal elements or keys does not decode
+   * (`decodeSetLikeEnforceNoDuplicates`, `decodeMapLikeEnforceNoDuplicates`); before, duplicates collapse.
+   */
+  readonly protocolMajor?: number;
+}
+
+/** Inputs as a set: Conway refuses a repeated input when decoding; earlier versions keep the first of each. */
+function inputSet(raw: CborValue[], strict: boolean): TxInput[] {
+  const seen = new Map<string, number>();
+  const inputs: TxInput[] = [];
+  for (const [i, input] of raw.entries()) {
+    if (!Array.isArray(input) || input.length !== 2)
+      throw new TxDecodeError(`input ${i} must be [transaction id, index]`);
+    const [txId, index] = input as [CborValue, CborValue];
+    const parsed = {
+      txId: asBytes(txId, `input ${i} transaction id`, 32),
+      index: Number(asUint(index, `input ${i} index`)),
+    };
+    const ref = `${Buffer.from(parsed.txId).toString("hex")}#${parsed.index}`;
+    const first = seen.get(ref);
+    if (first !== undefined) {
+      if (strict)
+        throw new TxDecodeError(
+          `inputs are a set, but input ${i} repeats input ${first} (${ref}); Conway refuses duplicates`,
+        );
+      continue;
+    }
+    seen.set(ref, i);
+    inputs.push(parsed);
+  }
+  return inputs;
+}
+
+export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): TxBody {
+  const strict = (options.protocolMajor ?? CONWAY_PROTOCOL_MAJOR) >= CONWAY_PROTOCOL_MAJOR;
   try {
     const f = fieldsOf(bytes, "transaction body");
     const field = (k: number): CborValue => (f.has(k) ? decodeCbor(f.get(k)!) : undefined);
     if (!f.has(0) || !f.has(1) || !f.has(2))
       throw new TxDecodeError("transaction body needs inputs (0), outputs (1) and fee (2)");
-    const inputs = entries(field(0), "inputs").map((input, i) => {
-      const [txId, index] = input as [CborValue, CborValue];
-      return { txId: asBytes(txId, `input ${i} transaction id`, 32), index: Number(asUint(index, `input ${i} index`)) };
-    });
+    const conwayError = strict ? conwayBodyError(f) : null;
+    if (conwayError) throw new TxDecodeError(conwayError);
+    const inputs = inputSet(entries(field(0), "inputs"), strict);
     const withdrawals = new Map<string, bigint>();
     if (f.has(5)) {
       for (const [account, amount] of asMap(field(5), "withdrawals")) {
-        withdrawals.set(Buffer.from(asBytes(account, "reward account")).toString("hex"), asUint(amount, "withdrawal"));
+        const hex = Buffer.from(asBytes(account, "reward account")).toString("hex");
+        if (strict && withdrawals.has(hex))
+          throw new TxDecodeError(`withdrawals name reward account ${hex} twice; Conway refuses duplicate keys`);
+        withdrawals.set(hex, asUint(amount, "withdrawal"));
       }
     }
+    const certificates = f.has(4) ? entries(field(4), "certificates") : [];
+    const repeated = strict ? duplicateCertificate(certificates) : null;
+    if (repeated)
+      throw new TxDecodeError(
+        `certificates are a set, but certificate ${repeated[0]} repeats certificate ${repeated[1]}; Conway refuses duplicates`,
+      );
+    const networkId = f.has(15) ? Number(asUint(field(15), "network id")) : undefined;
+    if (networkId !== undefined && networkId > 1)
+      throw new TxDecodeError(`network id (body key 15) must be 0 (testnets) or 1 (mainnet), not ${networkId}`);
     return {
       id: blake2b256(bytes),
       bytes,
       inputs,
-      outputs: cborArrayItems(f.get(1)!).map(decodeOutput),
+      outputs: cborArrayItems(f.get(1)!).map(decodeTxOutput),
       fee: asUint(field(2), "fee"),
       ...(f.has(3) && { ttl: asUint(field(3), "ttl") }),
+      ...(f.has(7) && { auxDataHash: asBytes(field(7), "auxiliary data hash", 32) }),
       ...(f.has(8) && { validityStart: asUint(field(8), "validity interval start") }),
-      certificates: f.has(4) ? entries(field(4), "certificates") : [],
+      ...(networkId !== undefined && { networkId }),
+      certificates,
       withdrawals,
       unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
     };
@@ -191,24 +260,36 @@ export interface Tx {
   /** Auxiliary data (metadata) bytes, or null. */
   readonly auxBytes: Uint8Array | null;
   /**
-   * Size in bytes of the transaction as a whole, [body, witnesses, true, auxiliary data or null] — what the fee
-   * is paid for, the same whether the transaction was submitted whole or taken out of a block.
+   * Size in bytes of the transaction as a whole, [body, witnesses, true, auxiliary data or null] — what the
+   * mempool holds and relays, the same whether the transaction was submitted whole or taken out of a block.
    */
   readonly size: number;
+  /**
+   * The size cardano-ledger charges the fee for and holds to maxTxSize (`sizeTxF`, Alonzo onwards): the list
+   * [body, witnesses, auxiliary data or null] without the is_valid flag (`toCBORForSizeComputation`), one byte
+   * less than `size`.
+   */
+  readonly ledgerSize: number;
 }
 
-function txFromParts(bodyBytes: Uint8Array, witnessBytes: Uint8Array, auxBytes: Uint8Array | null): Tx {
+function txFromParts(
+  bodyBytes: Uint8Array,
+  witnessBytes: Uint8Array,
+  auxBytes: Uint8Array | null,
+  options: DecodeOptions = {},
+): Tx {
   return {
-    body: decodeTxBody(bodyBytes),
+    body: decodeTxBody(bodyBytes, options),
     witnesses: decodeWitnessSet(witnessBytes),
     witnessBytes,
     auxBytes,
     size: 1 + bodyBytes.length + witnessBytes.length + 1 + (auxBytes ? auxBytes.length : 1),
+    ledgerSize: 1 + bodyBytes.length + witnessBytes.length + (auxBytes ? auxBytes.length : 1),
   };
 }
 
 /** A whole transaction as submitted: [body, witness set, is_valid, auxiliary_data / null]. */
-export function decodeTx(bytes: Uint8Array): Tx {
+export function decodeTx(bytes: Uint8Array, options: DecodeOptions = {}): Tx {
   let items: Uint8Array[];
   try {
     items = cborArrayItems(bytes);
@@ -222,7 +303,7 @@ export function decodeTx(bytes: Uint8Array): Tx {
     throw new TxDecodeError("a transaction's third element (is_valid) must be true or false");
   if (validity[0] === 0xf4)
     throw new TxDecodeError("transactions marked invalid (Plutus phase-2 failures) are not supported");
-  return txFromParts(bodyBytes, witnessBytes, aux.length === 1 && aux[0] === 0xf6 ? null : aux);
+  return txFromParts(bodyBytes, witnessBytes, aux.length === 1 && aux[0] === 0xf6 ? null : aux, options);
 }
 
 /** The whole transaction as submitted and relayed, rebuilt from its own parts' bytes (the inverse of decodeTx). */
@@ -232,9 +313,10 @@ export function encodeTx(tx: Tx): Uint8Array {
 
 /**
  * The transactions of a block (Alonzo onwards: bodies, witness sets, auxiliary data by index, invalid
- * transaction indices).
+ * transaction indices), decoded under the protocol version the block's header states (Conway's when no header).
  */
-export function blockTransactions(block: Pick<Block, "bodyParts">): Tx[] {
+export function blockTransactions(block: Pick<Block, "bodyParts"> & Partial<Pick<Block, "header">>): Tx[] {
+  const options = { protocolMajor: block.header?.body.protocolVersion[0] ?? CONWAY_PROTOCOL_MAJOR };
   const [bodies, witnessSets, auxiliary, invalid] = block.bodyParts;
   if (!bodies || !witnessSets || !auxiliary || !invalid) throw new TxDecodeError("block has no transaction parts");
   try {
@@ -251,7 +333,7 @@ export function blockTransactions(block: Pick<Block, "bodyParts">): Tx[] {
     }
     if (cborArrayItems(invalid).length > 0)
       throw new TxDecodeError("blocks with invalid (phase-2 failed) transactions are not supported");
-    return b.map((bodyBytes, i) => txFromParts(bodyBytes, w[i]!, aux.get(i) ?? null));
+    return b.map((bodyBytes, i) => txFromParts(bodyBytes, w[i]!, aux.get(i) ?? null, options));
   } catch (error) {
     if (error instanceof TxDecodeError) throw error;
     throw new TxDecodeError(`malformed block body: ${(error as Error).message}`, { cause: error });

@@ -1,4 +1,4 @@
-// The UTxO: output references, the genesis pseudo-outputs, payment key hashes and the minimum fee. The rules
+// The UTxO: output references, the genesis pseudo-outputs and the minimum fee. The rules
 // that change it are in apply-tx.ts.
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b256 } from "../crypto/hash.ts";
@@ -8,13 +8,6 @@ import type { TxOutput } from "./tx.ts";
 export type Utxo = ReadonlyMap<string, TxOutput>;
 
 export const outRef = (txId: Uint8Array, index: number): string => `${bytesToHex(txId)}#${index}`;
-
-/** The payment key hash of an address whose payment part is a key (Shelley types 0, 2, 4, 6), else null. */
-export function paymentKeyHash(address: Uint8Array): string | null {
-  const type = address[0]! >> 4;
-  if (type > 7 || type % 2 !== 0 || address.length < 29) return null;
-  return bytesToHex(address.subarray(1, 29));
-}
 
 /** The genesis pseudo-input of an initialFunds address: (Blake2b-256 of the address bytes, 0). */
 export function genesisUtxo(initialFunds: Record<string, number | string>): Map<string, TxOutput> {

@@ -3,7 +3,7 @@
 //   [4, tag24(era block)] MsgBlock   [5] MsgBatchDone
 // States: BFIdle (client), BFBusy (server), BFStreaming (server), BFDone.
 import type { ChainSource } from "./chain-source.ts";
-import { cborHead } from "../chain/cbor-raw.ts";
+import { cborHead } from "../codec/cbor-raw.ts";
 import { blockTag, decodeEraBlockBytes, type EraBlock } from "./era.ts";
 import { LARGE_BYTE_LIMIT, type NetworkTimeouts, SMALL_BYTE_LIMIT } from "./limits.ts";
 import { ConnectionClosedError } from "./mux.ts";

@@ -1,7 +1,7 @@
 // One channel of the mux: one direction pair of one mini-protocol on one connection. Ingress bytes are reassembled
 // into messages by walking CBOR item heads; egress messages wait in a queue the mux takes SDUs from, bounded by
 // whenWritable (4 SDUs per channel, and the EgressBudget across connections).
-import { CborRangeError, cborItemEnd } from "../chain/cbor-raw.ts";
+import { CborRangeError, cborItemEnd } from "../codec/cbor-raw.ts";
 import type { EgressBudget } from "./egress-budget.ts";
 import { PROTOCOL_NAMES } from "./limits.ts";
 

@@ -1,14 +1,19 @@
 // poolfleet-node's configuration: cardano-node's flags, each also an environment variable POOLFLEET_<FLAG>
 // (the flag wins), and the network read from cardano-node's config.json and the genesis files it names.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { hostname } from "node:os";
 import { bytesToHex } from "../crypto/bytes.ts";
+import { JSON_LIMIT, readInputFile } from "../formats/files.ts";
 import { activeSlotCoeff } from "../crypto/leader.ts";
+import { readNodeConfig } from "../formats/config-json.ts";
 import { InputError } from "../formats/errors.ts";
-import { readShelleyGenesis, type ShelleyGenesis } from "../formats/genesis.ts";
+import type { ShelleyGenesis } from "../formats/genesis.ts";
 import { SlotClock } from "../formats/slot-clock.ts";
-import { type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
+import { blake2b256 } from "../crypto/hash.ts";
+import { coinsPerUTxOByteFromAlonzoGenesis, type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
+import { DEFAULT_MAX_CAUGHT_UP_AGE_S } from "./readiness.ts";
 
 export const NODE_FLAGS = [
   "config",
@@ -20,8 +25,17 @@ export const NODE_FLAGS = [
   "shelley-kes-key",
   "shelley-vrf-key",
   "shelley-operational-certificate",
+  "shelley-key-bundle",
+  "node-name",
+  "redundancy-level",
+  "takeover-after-missed-slots",
+  "pool-lease-dir",
+  "pool-lease-seconds",
   "metrics-port",
   "metrics-host",
+  "max-caught-up-age",
+  "api-port",
+  "api-host",
 ] as const;
 export type NodeFlag = (typeof NODE_FLAGS)[number];
 
@@ -38,7 +52,23 @@ export interface NodeOptions {
   readonly port: number;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  /** Seconds a tip may be old and the node still count as caught up (readiness.ts). */
+  readonly maxCaughtUpAgeS: number;
+  /**
+   * The API listener (/api/*: leader schedule, transaction submission, ledger, peers), kept off the metrics port so
+   * that whoever may scrape metrics cannot read a producer's coming leader slots or push transactions. Closed
+   * unless --api-port is given; --api-host defaults to 127.0.0.1 like --metrics-host.
+   */
+  readonly api?: { readonly host: string; readonly port: number };
   readonly keys?: { readonly kes: string; readonly vrf: string; readonly opcert: string };
+  /** A directory with one sub-directory of kes.skey, vrf.skey, node.cert per pool (many pools, one node). */
+  readonly keyBundle?: string;
+  /** The node's display name (logs, metrics; pools in a bundle are "<name>-<index>"); default the host name. */
+  readonly nodeName: string;
+  /** 0: the main; L > 0: a backup that takes a pool over after L·k of its leader slots went without its block. */
+  readonly redundancy: { readonly level: number; readonly missesPerLevel: number };
+  /** The pool leases (the fence against two forgers for one pool): a directory shared by the group's nodes. */
+  readonly poolLease?: { readonly dir: string; readonly durationMs: number; readonly marginMs: number };
 }
 
 /** Merge flags over environment variables; validate. */
@@ -55,6 +85,9 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InputError(`--${f}`, `"${v}" is not a port number (0-65535)`);
     return Number(v);
   };
+  const age = get("max-caught-up-age");
+  if (age !== undefined && (!/^\d+$/.test(age) || Number(age) < 1))
+    throw new InputError("--max-caught-up-age", `"${age}" is not a whole number of seconds (1 or more)`);
   const keyFlags = ["shelley-kes-key", "shelley-vrf-key", "shelley-operational-certificate"] as const;
   const given = keyFlags.filter((f) => get(f));
   if (given.length > 0 && given.length < 3) {
@@ -64,8 +97,48 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
       `${missing.join(", ")} missing: a producer needs its KES key, VRF key and operational certificate`,
     );
   }
+  const keyBundle = get("shelley-key-bundle");
+  if (keyBundle && given.length > 0)
+    throw new InputError(
+      "--shelley-key-bundle",
+      "takes the place of --shelley-kes-key, --shelley-vrf-key and --shelley-operational-certificate: give one or the other",
+    );
+  // A host name is a fine default when it is a plain label (a pod's is); otherwise "node".
+  const host = hostname().split(".")[0]!.slice(0, 63);
+  const nodeName = get("node-name") ?? (/^[A-Za-z0-9_-]{1,63}$/.test(host) ? host : "node");
+  if (!/^[A-Za-z0-9._-]{1,63}$/.test(nodeName))
+    throw new InputError("--node-name", `"${nodeName}" must be 1-63 letters, digits, ".", "_" or "-"`);
+  const whole = (f: NodeFlag, fallback: number, min: number, max: number): number => {
+    const v = get(f);
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new InputError(`--${f}`, `"${v}" must be a whole number from ${min} to ${max}`);
+    return Number(v);
+  };
+  const redundancy = {
+    level: whole("redundancy-level", 0, 0, 9),
+    missesPerLevel: whole("takeover-after-missed-slots", 3, 1, 1000),
+  };
+  const leaseDir = get("pool-lease-dir");
+  const leaseSeconds = get("pool-lease-seconds") ?? "30";
+  if (!/^\d+(\.\d+)?$/.test(leaseSeconds) || Number(leaseSeconds) < 0.1 || Number(leaseSeconds) > 3600)
+    throw new InputError("--pool-lease-seconds", `"${leaseSeconds}" must be a number of seconds from 0.1 to 3600`);
+  if (redundancy.level > 0 && !leaseDir)
+    throw new InputError(
+      "--redundancy-level",
+      "a backup (level 1 or more) needs --pool-lease-dir, shared with the main: without a lease it could forge beside it",
+    );
+  const durationMs = Math.round(Number(leaseSeconds) * 1000);
+  const apiPort = get("api-port") === undefined ? undefined : port("api-port", 0);
+  if (apiPort === undefined && get("api-host") !== undefined)
+    throw new InputError("--api-host", "is given without --api-port (the API listener is closed without a port)");
   return {
     configPath: need("config"),
+    keyBundle,
+    redundancy,
+    // The margin a taker waits beyond the lease: a third of it covers clocks running at rates up to 33% apart.
+    ...(leaseDir ? { poolLease: { dir: leaseDir, durationMs, marginMs: Math.ceil(durationMs / 3) } } : {}),
+    nodeName,
     topologyPath: get("topology"),
     databasePath: need("database-path"),
     socketPath: get("socket-path"),
@@ -73,6 +146,8 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     port: port("port", 3001),
     metricsHost: get("metrics-host") ?? "127.0.0.1",
     metricsPort: port("metrics-port", 12798),
+    maxCaughtUpAgeS: age === undefined ? DEFAULT_MAX_CAUGHT_UP_AGE_S : Number(age),
+    ...(apiPort !== undefined ? { api: { host: get("api-host") ?? "127.0.0.1", port: apiPort } } : {}),
     keys:
       given.length === 3
         ? {
@@ -93,32 +168,31 @@ export interface Network {
   readonly summary: Record<string, unknown>;
 }
 
-/** Read config.json and the Shelley genesis it names; check the genesis hash it states. */
-export function loadNetwork(configPath: string): Network {
-  let config: Record<string, unknown>;
+/** `coinsPerUTxOByte` from the Alonzo genesis config.json names (checked against its stated hash), or null. */
+function readCoinsPerUTxOByte(configPath: string, config: Record<string, unknown>): bigint | null {
+  const file = config.AlonzoGenesisFile;
+  if (file === undefined) return null;
+  if (typeof file !== "string") throw new InputError(configPath, '"AlonzoGenesisFile" must be a file name');
+  const path = resolve(dirname(configPath), file);
+  if (!existsSync(path)) throw new InputError(configPath, `AlonzoGenesisFile ${path} does not exist`);
+  const bytes = readInputFile(path, JSON_LIMIT);
+  const stated = config.AlonzoGenesisHash;
+  if (typeof stated === "string" && stated !== bytesToHex(blake2b256(bytes)))
+    throw new InputError(configPath, `AlonzoGenesisHash ${stated} does not match ${path}`);
+  let document: unknown;
   try {
-    config = JSON.parse(readFileSync(configPath, "utf8")) as Record<string, unknown>;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      configPath,
-      code === "ENOENT" ? "file not found" : "is not valid JSON (expected cardano-node's config.json)",
-    );
+    document = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw new InputError(path, "is not valid JSON (expected an Alonzo genesis)");
   }
-  const file = config.ShelleyGenesisFile;
-  if (typeof file !== "string") throw new InputError(configPath, 'has no "ShelleyGenesisFile"');
-  const genesisPath = resolve(dirname(configPath), file);
-  if (!existsSync(genesisPath)) throw new InputError(configPath, `ShelleyGenesisFile ${genesisPath} does not exist`);
-  const genesis = readShelleyGenesis(genesisPath);
-  const stated = config.ShelleyGenesisHash;
-  if (typeof stated === "string" && stated !== bytesToHex(genesis.hash)) {
-    throw new InputError(
-      configPath,
-      `ShelleyGenesisHash ${stated} does not match ${genesisPath} (${bytesToHex(genesis.hash)})`,
-    );
-  }
+  return coinsPerUTxOByteFromAlonzoGenesis(document, path);
+}
+
+/** Read config.json and the Shelley genesis it names (formats/config-json.ts checks the genesis hash). */
+export function loadNetwork(configPath: string): Network {
+  const { genesis, genesisPath, conwayFromEpoch, document: config } = readNodeConfig(configPath);
   const clock = new SlotClock(genesis);
-  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath);
+  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath, readCoinsPerUTxOByte(configPath, config));
   const rules: ChainRules = {
     params: {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
@@ -128,7 +202,7 @@ export function loadNetwork(configPath: string): Network {
     },
     clock,
     securityParam: genesis.securityParam,
-    conwayFromEpoch: typeof config.TestConwayHardForkAtEpoch === "number" ? config.TestConwayHardForkAtEpoch : 0,
+    conwayFromEpoch,
   };
   return {
     genesis,
@@ -145,6 +219,7 @@ export function loadNetwork(configPath: string): Network {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
       maxKESEvolutions: genesis.maxKESEvolutions,
       shelleyGenesisHash: bytesToHex(genesis.hash),
+      coinsPerUTxOByte: ledgerParams.coinsPerUTxOByte === null ? null : Number(ledgerParams.coinsPerUTxOByte),
       pools: Object.keys((genesis.document.staking as { pools?: object } | undefined)?.pools ?? {}).length,
     },
   };

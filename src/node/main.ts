@@ -14,10 +14,22 @@ ${NODE_FLAGS.map((f) => `  --${f.padEnd(34)}${envName(f)}`).join("\n")}
 Example:
   poolfleet-node run --config devnet/config.json --topology devnet/topology.json --database-path db \\
     --shelley-kes-key devnet/pools/pool1/kes.skey --shelley-vrf-key devnet/pools/pool1/vrf.skey \\
-    --shelley-operational-certificate devnet/pools/pool1/node.cert --metrics-port 12798
+    --shelley-operational-certificate devnet/pools/pool1/node.cert --metrics-port 12798 --api-port 12799
+
+Many pools in one node: --shelley-key-bundle DIR instead of the three key flags; DIR holds one sub-directory
+per pool (at most 32) with kes.skey, vrf.skey and node.cert, and optionally identities.json (display names).
+Each pool is gated on its own; a refused pool does not stop the others. --node-name names the node's pools
+(<name>-<index>) in logs and metrics. A backup: --redundancy-level 1 (2, ...) takes a pool over after
+level x --takeover-after-missed-slots (default 3) of its leader slots went without its block; the group's nodes
+share --pool-lease-dir, and a node forges a pool only while it holds its lease (--pool-lease-seconds, default 30).
 
 Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
-/ready (503 until usable, and while storage is failed), /config.
+/ready (503 with the reason until caught up — tip within --max-caught-up-age seconds, default 1200 — and,
+for a relay, a peer connected; and while storage is failed), /config.
+On the API port (closed unless --api-port is given; --api-host defaults to 127.0.0.1): /api/leader-schedule,
+POST /api/submit/tx, /api/ledger, /api/peers. It tells when a producer leads: open it only to the operator and relays.
+Start-up fails (exit 1, one line naming the file and field, or the host:port) on a bad config.json or genesis,
+a missing or mismatching ShelleyGenesisHash, or a port that cannot be bound.
 Storage: a block is adopted, announced and logged durable only once fully written and fsynced; a failed write
 (a full disk) stops forging and adoption until a block's worth can be written again, then the node carries on
 from its last stored block. Check a database with: poolfleet-cli db verify --database-path DIR.
@@ -40,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       ? pino.transport({ target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l" } })
       : undefined,
   );
-  let node: PoolfleetNode;
+  let node: PoolfleetNode | undefined;
   try {
     const { values } = parseArgs({
       args: argv.slice(1),
@@ -54,13 +66,16 @@ export async function main(argv: string[]): Promise<number> {
     const message = error instanceof InputError ? error.message : (error as Error).message.split("\n")[0];
     log.fatal({ reason: message }, "poolfleet-node cannot start");
     console.error(`poolfleet-node: ${message}`);
+    // What did start (the metrics port, the chain database) is closed, or the process would live on, half started.
+    await node?.stop().catch(() => false);
     return 1;
   }
+  const running = node;
   // Exit 0 after a clean stop, 1 when a step of it failed (e.g. the final snapshot on a full disk).
   return await new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, "stopping");
-      node.stop().then(
+      running.stop().then(
         (clean) => resolve(clean ? 0 : 1),
         (error: Error) => {
           log.error({ err: error.message }, "stop failed");
@@ -72,8 +87,8 @@ export async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", () => stop("SIGINT"));
     process.on("SIGHUP", () => {
       log.info("SIGHUP: re-reading producer keys and topology");
-      node.reloadKeys();
-      node.reloadTopology();
+      running.reloadKeys();
+      running.reloadTopology();
     });
   });
 }

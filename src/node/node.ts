@@ -1,28 +1,30 @@
 // The node runtime: restore the chain (database + newest snapshot + replay of the blocks after it), gate the
 // producer keys, then each slot check leadership and forge, adopting a block only once it validates and is
-// durable. Serves /metrics, /health, /ready, /config. Crash-only: any kill leaves a database that reopens. A storage
+// durable. Serves /metrics, /health, /ready, /config, and /api/* on its own port when --api-port is given. A port it
+// cannot bind fails the start (ListenError). Crash-only: any kill leaves a database that reopens. A storage
 // failure (a full disk) stops forging and adoption until a block's worth can be written again (probed each slot).
 import type { Server } from "node:http";
 import type { Logger } from "pino";
-import { decodeBlock } from "../chain/block.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
-import { wipeVrfSecretKey } from "../crypto/vrf.ts";
-import { onScratch } from "../ledger/block-body.ts";
-import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
+import { InputError } from "../formats/errors.ts";
+import type { EpochReport } from "../ledger/epoch.ts";
 import { Mempool } from "../ledger/mempool.ts";
-import { poolDistribution, type StakeSnapshot } from "../ledger/state.ts";
-import type { PoolView } from "../consensus/header-validation.ts";
-import { decodeTx, TxDecodeError } from "../ledger/tx.ts";
+import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
+import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
-import { forgeForSlot, leaderCheck } from "./forge.ts";
-import { LeaderSchedule } from "./leader-schedule.ts";
-import { startHttp } from "./http.ts";
+import { Forger, type KeySource } from "./forger.ts";
+import { FileLeaseStore } from "./fencing/file-store.ts";
+import { PoolGuards } from "./pool-guard.ts";
+import { randomBytes } from "node:crypto";
+import { startApi } from "./api-http.ts";
+import { ListenError, startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
+import { chainDensity, registerCardanoMetrics } from "./cardano-metrics.ts";
+import { readiness } from "./readiness.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
 import type { NodeChain } from "./chain.ts";
 import { type AdoptResult, ChainStore } from "./chain-store.ts";
-import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
 import { Peering } from "./peering.ts";
 import { ledgerSummary, peerConnections } from "./views.ts";
 /** Mempool capacity in blocks' worth of transactions (cardano-node's default is twice the block size). */
@@ -37,29 +39,42 @@ export class PoolfleetNode {
   #mempool!: Mempool;
   readonly #mempoolListeners = new Set<() => void>();
   #peering: Peering | null = null;
-  #gate: GateOutcome | null = null;
+  #forger!: Forger;
+  #guards!: PoolGuards;
+  #leaseTimer: NodeJS.Timeout | null = null;
   #http: Server | null = null;
+  #api: Server | null = null;
   #server: NodeServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
-  /** The last slot the slot loop ran in, and the last slot checked for leadership. */
+  /** The last slot the slot loop ran in (a jump over slots means the event loop was held up). */
   #lastTick = -1n;
-  #checkedSlot = -1n;
-  #noStakeEpoch = -1;
-  #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
   #ready = false;
+  /** Caught up at the last slot (readiness.ts); a producer that is not does not forge. */
+  #caughtUp: boolean | undefined;
   #stopping = false;
   #countStorageFailures: () => void = () => {};
-  readonly #leaderSlots = new LeaderSchedule();
 
   constructor(options: NodeOptions, log: Logger) {
     this.options = options;
     this.log = log;
     this.metrics = createMetrics();
+    registerCardanoMetrics(this.metrics.registry, this.metrics, {
+      startedAt: Date.now(),
+      slotInEpoch: () => {
+        const tip = this.#store?.chain.tip;
+        return tip
+          ? Number(tip.slot) - this.#network.clock.firstSlotOfEpoch(this.#network.clock.epochOfSlot(Number(tip.slot)))
+          : undefined;
+      },
+      density: () => (this.#store ? chainDensity(this.#store.db, this.#store.k) : undefined),
+    });
   }
 
   async start(): Promise<void> {
     this.#network = loadNetwork(this.options.configPath);
+    // A topology that does not parse fails the start (like cardano-node); on SIGHUP it keeps the current peers.
+    if (this.options.topologyPath) readTopology(this.options.topologyPath);
     this.log.info({ network: this.#network.summary }, "network loaded");
     this.#store = ChainStore.open(this.#network, this.options.databasePath);
     this.log.info({ recovery: this.#store.db.report }, "chain database open");
@@ -68,20 +83,35 @@ export class PoolfleetNode {
     this.#updateTipMetrics();
     this.log.info({ tip: this.#tipLog(), ...this.#store.restored }, "chain restored");
     this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
+    this.#guards = this.#poolGuards();
+    this.#forger = new Forger({
+      guards: this.#guards,
+      network: this.#network,
+      store: () => this.#store,
+      mempool: this.#mempool,
+      metrics: this.metrics,
+      log: this.log,
+      now: () => Date.now(),
+      adopted: (txs, epochs, nextSlot) => this.#afterAdopt(txs, epochs, nextSlot),
+    });
     this.reloadKeys();
     this.#http = await startHttp(this.options.metricsHost, this.options.metricsPort, {
       registry: this.metrics.registry,
       health: () => this.#health(),
-      ready: () => this.#ready && this.#store.storage.healthy,
+      ready: () => this.#readiness(),
       config: () => this.#config(),
-      ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
-      peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
-      leaderSchedule: (minutes) => this.#leaderSchedule(minutes),
-      maxTxBytes: this.#network.ledgerParams.maxTxSize,
-      submitTx: (bytes) => this.submitTx(bytes),
     });
-    const address = this.#http.address();
-    this.log.info({ metrics: address }, "http endpoints listening");
+    this.log.info({ metrics: this.#http.address() }, "http endpoints listening");
+    if (this.options.api) {
+      this.#api = await startApi(this.options.api.host, this.options.api.port, {
+        ledger: () => ledgerSummary(this.#chain, this.#mempool, this.#tipLog()),
+        peers: () => peerConnections(this.#server, this.#peering?.connections ?? []),
+        leaderSchedule: (minutes, pool) => this.#forger.leaderSchedule(minutes, pool),
+        maxTxBytes: this.#network.ledgerParams.maxTxSize,
+        submitTx: (bytes) => this.submitTx(bytes),
+      });
+      this.log.info({ api: this.#api.address() }, "api listening");
+    }
     try {
       this.#server = await listen({
         magic: this.#network.genesis.networkMagic,
@@ -92,11 +122,7 @@ export class PoolfleetNode {
         acceptTxs: (txs, peer) => this.#acceptPeerTxs(txs, peer),
       });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(
-        `cannot listen for node-to-node peers on ${this.options.hostAddr}:${this.options.port} (${code ?? (error as Error).message}); choose another --port`,
-        { cause: error },
-      );
+      throw new ListenError("--port, node-to-node", this.options.hostAddr, this.options.port, error);
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
     this.#peering = new Peering(
@@ -117,50 +143,55 @@ export class PoolfleetNode {
       { host: this.options.hostAddr, port: this.#server.port },
     );
     this.reloadTopology();
+    // Leases first: a main holds its pools' leases before its first slot.
+    await this.#guards.maintain();
+    const lease = this.options.poolLease;
+    if (lease) this.#leaseTimer = setInterval(() => void this.#guards.maintain(), Math.max(50, lease.durationMs / 3));
     this.#ready = true;
     this.#schedule();
   }
 
-  /** Re-read the key files and run the gate (SIGHUP; also at start). Without keys the node is a relay. */
+  /**
+   * Re-read the key files (or the key bundle) and run the gate on every pool (SIGHUP; also at start). Without keys
+   * the node is a relay. A bundle that cannot be read at all keeps the pools in use and says why.
+   */
   reloadKeys(): void {
-    const paths = this.options.keys;
-    if (!paths) {
-      this.#setGate(null);
-      this.metrics.forgingEnabled.set(0);
-      this.metrics.keysValid.set(0);
-      this.log.info("no producer keys configured: running as a relay");
-      return;
+    try {
+      this.#forger.load(this.#keySource());
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      this.log.error({ reason: error.message }, "key bundle unreadable: keeping the pools in use");
     }
-    const gate = loadProducerKeys(
-      paths,
-      this.#network.clock,
-      (id) => this.#chain.registeredVrfKeyHash(id),
-      (id) => this.#chain.state.counters.get(id),
-      new Date(),
+  }
+
+  #poolGuards(): PoolGuards {
+    const o = this.options;
+    const slotMs = this.#network.clock.timeOfSlot(1) - this.#network.clock.timeOfSlot(0);
+    // A block may take this long to reach us before its slot counts as missed.
+    const graceSlots = Math.max(1, Math.ceil(5_000 / slotMs));
+    return new PoolGuards(
+      {
+        standby: { ...o.redundancy, graceSlots },
+        ...(o.poolLease
+          ? {
+              leases: {
+                store: new FileLeaseStore(o.poolLease.dir),
+                durationMs: o.poolLease.durationMs,
+                marginMs: o.poolLease.marginMs,
+                identity: `${o.nodeName}-${randomBytes(4).toString("hex")}`,
+              },
+            }
+          : {}),
+      },
+      this.log,
     );
-    this.#setGate(gate);
-    const passed = gate.forging;
-    this.metrics.forgingEnabled.set(passed ? 1 : 0);
-    this.metrics.keysValid.set(passed ? 1 : 0);
-    if (gate.forging) {
-      const { opcert, poolId } = gate.keys;
-      const g = this.#network.genesis;
-      this.metrics.opcertCounter.set(opcert.sequenceNumber);
-      this.metrics.kesExpiry.set(this.#network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000);
-      this.log.info(
-        { poolId, opcertIssueNumber: opcert.sequenceNumber, opcertKesPeriod: opcert.kesPeriod },
-        "producer keys pass the consistency gate: forging enabled",
-      );
-    } else {
-      this.log.error(
-        {
-          poolId: gate.poolId,
-          reason: gate.reason,
-          checks: gate.checks.map((c) => ({ check: c.check, status: c.status })),
-        },
-        "producer keys refused by the consistency gate: NOT forging",
-      );
-    }
+  }
+
+  #keySource(): KeySource | undefined {
+    const o = this.options;
+    if (o.keyBundle) return { kind: "bundle", dir: o.keyBundle, nodeName: o.nodeName };
+    if (o.keys) return { kind: "single", paths: o.keys, nodeName: o.nodeName };
+    return undefined;
   }
 
   /**
@@ -172,6 +203,7 @@ export class PoolfleetNode {
     this.#stopping = true;
     this.#ready = false;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#leaseTimer) clearInterval(this.#leaseTimer);
     let clean = true;
     const step = async (what: string, fn: () => unknown) => {
       try {
@@ -185,11 +217,14 @@ export class PoolfleetNode {
     await step("closing the node-to-node server", () => this.#server?.close());
     await step("closing peer connections", () => peering);
     await step("writing the final snapshot and closing the chain database", () => this.#store?.close());
-    this.#setGate(null);
-    await step(
-      "closing the HTTP endpoints",
-      () => new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve())),
-    );
+    // Leases go back first, so a standby may take over at once.
+    await step("releasing the pool leases", () => this.#guards?.releaseAll());
+    this.#forger?.wipe();
+    for (const server of [this.#api, this.#http])
+      await step(
+        "closing the HTTP endpoints",
+        () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+      );
     if (clean) this.log.info({ tip: this.#tipLog() }, "stopped cleanly");
     else
       this.log.warn(
@@ -221,40 +256,46 @@ export class PoolfleetNode {
     });
   }
 
-  /** Replace the gate outcome; keys the node stops using are erased from memory. */
-  #setGate(gate: GateOutcome | null): void {
-    const old = this.#gate;
-    if (old?.forging && !(gate?.forging && gate.keys === old.keys)) {
-      old.keys.kes.wipe();
-      wipeVrfSecretKey(old.keys.vrf);
-    }
-    this.#gate = gate;
-  }
-
   get #chain(): NodeChain {
     return this.#store.chain;
   }
 
   /** Re-read the topology file and dial its peers (at start and on SIGHUP). */
   reloadTopology(): void {
-    this.#peering?.reload(this.options.topologyPath, this.options.keys !== undefined);
+    this.#peering?.reload(this.options.topologyPath, this.options.keys !== undefined || !!this.options.keyBundle);
   }
 
   #adoptedFromPeer(peer: string, result: AdoptResult & { ok: true }): void {
-    const txs = result.results.flatMap((r) => (r.ok ? r.txs : []));
-    this.metrics.blocksAdopted.inc(result.results.length);
-    this.metrics.txsInBlocks.inc(txs.length);
-    this.#mempool.removeIncluded(txs);
-    this.#mempool.revalidate(this.#ledgerAt(this.#currentSlot()));
-    this.#updateMempoolMetrics();
-    this.#updateTipMetrics();
-    for (const r of result.results) if (r.ok) this.#logEpochs(r.epochs);
+    const ok = result.results.flatMap((r) => (r.ok ? [r] : []));
+    this.#afterAdopt(
+      ok.flatMap((r) => r.txs),
+      ok.flatMap((r) => r.epochs),
+      this.#currentSlot(),
+      ok.length,
+    );
     const tip = this.#tipLog();
     if (result.rolledBack > 0)
       this.log.info({ event: "switched", peer, rolledBack: result.rolledBack, tip }, "switched to a better fork");
     // Hashes of small batches (following at the tip) are logged; an initial sync's batches of 100 only by tip.
     const hashes = result.results.length <= 10 ? result.hashes.map(bytesToHex) : undefined;
+    const tipSlot = this.#chain.tip?.slot;
+    if (hashes && tipSlot !== undefined)
+      this.metrics.blockDelay.set(Math.max(0, Date.now() - this.#network.clock.timeOfSlot(Number(tipSlot))) / 1000);
     this.log.info({ event: "adopted", peer, blocks: result.results.length, hashes, tip }, "adopted blocks from peer");
+  }
+
+  /**
+   * The one step after blocks are adopted, forged or fetched: metrics, the mempool (drop what the blocks
+   * included, revalidate the rest for `nextSlot`), and the epoch boundaries crossed.
+   */
+  #afterAdopt(txs: readonly Tx[], epochs: readonly EpochReport[], nextSlot: bigint, blocks = 1): void {
+    this.metrics.blocksAdopted.inc(blocks);
+    this.metrics.txsInBlocks.inc(txs.length);
+    this.#mempool.removeIncluded(txs);
+    this.#mempool.revalidate(this.#ledgerAt(nextSlot));
+    this.#updateMempoolMetrics();
+    this.#updateTipMetrics();
+    this.#logEpochs(epochs);
   }
 
   /** Submit a whole CBOR transaction to the mempool. Never throws on bad input. */
@@ -324,7 +365,7 @@ export class PoolfleetNode {
       const slot = BigInt(clock.slotAt(Date.now()));
       // The loop runs once a slot; a slot it jumped over (the event loop was held up) was never checked.
       const skipped = this.#lastTick >= 0n ? slot - this.#lastTick - 1n : 0n;
-      if (skipped > 0n && this.#gate?.forging) {
+      if (skipped > 0n && this.#forger.configured) {
         this.metrics.leaderChecksMissed.inc(Number(skipped));
         const lateMs = Date.now() - clock.timeOfSlot(Number(this.#lastTick) + 1);
         this.log.warn({ skipped: Number(skipped), slot: `${slot}`, lateMs }, "slot loop ran late: slots not checked");
@@ -333,14 +374,19 @@ export class PoolfleetNode {
       // A failed store is retried only once a block's worth can be written again: no forging until then.
       const storable = this.#store.storage.healthy || this.#store.probeStorage();
       this.#countStorageFailures();
-      if (slot > this.#lastSlot && storable) {
+      if (slot > this.#lastSlot) {
+        if (this.#lastSlot >= 0n) this.#forger.missedWhileStalled(this.#lastSlot + 1n, slot);
         this.#lastSlot = slot;
-        this.#leadSlot(slot);
-        const overMs = Date.now() - clock.timeOfSlot(Number(slot) + 1);
-        if (this.#checkedSlot === slot && overMs >= 0) {
-          this.metrics.leaderChecksLate.inc();
-          this.log.warn({ slot: `${slot}`, overMs }, "leader check finished after its slot");
-        }
+        this.#watchCaughtUp();
+        if (storable) {
+          const checked = this.#forger.leadSlot(slot, this.#caughtUp === true);
+          this.#countStorageFailures();
+          const overMs = Date.now() - clock.timeOfSlot(Number(slot) + 1);
+          if (checked && overMs >= 0) {
+            this.metrics.leaderChecksLate.inc();
+            this.log.warn({ slot: `${slot}`, overMs }, "leader check finished after its slot");
+          }
+        } else this.#forger.missIfLed(slot, "storage");
       }
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
@@ -349,115 +395,35 @@ export class PoolfleetNode {
     this.#schedule();
   }
 
-  #leadSlot(slot: bigint): void {
-    const clock = this.#network.clock;
-    const kesPeriod = clock.kesPeriodOfSlot(Number(slot));
-    this.metrics.kesCurrentPeriod.set(kesPeriod);
-    const gate = this.#gate;
-    if (!gate?.forging) return;
-    const keys = gate.keys;
-    this.metrics.kesPeriodsRemaining.set(
-      Math.max(0, keys.opcert.kesPeriod + this.#network.genesis.maxKESEvolutions - kesPeriod),
-    );
-    if (this.#chain.tip && slot <= this.#chain.tip.slot) return;
-    this.metrics.leaderChecks.inc();
-    this.#checkedSlot = slot;
+  #readiness() {
+    const tip = this.#chain?.tip;
     const net = this.#network;
-    const at = this.#ledgerAt(slot);
-    // Most slots are not led: decide that on the distribution forecast for the slot's epoch, without ticking the
-    // ledger over an epoch boundary (a UTxO-wide snapshot and the reward calculation) only to throw it away.
-    const forecast = this.#stakeForecast(at.epoch);
-    if (forecast && leaderCheck(slot, this.#chain.state, net.rules, forecast, keys).kind === "not-leader") return;
-    // The pool distribution for the slot's epoch, and the block's transactions, are worked out on the ledger ticked
-    // to that epoch; the ticking is undone, and done again for real when the block is applied.
-    const outcome = onScratch((journal) => {
-      tickToEpoch(at.state, at.params, at.epoch, journal);
-      return forgeForSlot(slot, this.#chain.state, net.rules, at.state.poolDistr, keys, () =>
-        this.#mempool.select(at, net.ledgerParams.maxBlockBodySize - 64, journal),
+    return readiness({
+      now: Date.now(),
+      tipTime: tip ? net.clock.timeOfSlot(Number(tip.slot)) : undefined,
+      systemStart: net.genesis.systemStart.getTime(),
+      maxCaughtUpAgeMs: this.options.maxCaughtUpAgeS * 1000,
+      role: this.#forger?.configured ? "producer" : "relay",
+      upstream: this.#peering?.upstream ?? { configured: 0, connected: 0, atTip: 0 },
+      peers: (this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0),
+      storageHealthy: this.#store.storage.healthy,
+      running: this.#ready,
+    });
+  }
+
+  /** Caught up or not, in the log once per change and in poolfleet_caught_up; a producer forges only when it is. */
+  #watchCaughtUp(): void {
+    const r = this.#readiness();
+    this.metrics.caughtUp.set(r.caughtUp ? 1 : 0);
+    if (r.caughtUp === this.#caughtUp) return;
+    this.#caughtUp = r.caughtUp;
+    const producer = this.#forger.configured;
+    if (r.caughtUp) this.log.info({ tipAgeSeconds: r.tipAgeSeconds }, producer ? "caught up: forging" : "caught up");
+    else
+      this.log.warn(
+        { tipAgeSeconds: r.tipAgeSeconds, reason: r.reason },
+        producer ? "not caught up: NOT forging until the chain is caught up" : "not caught up",
       );
-    });
-    if (outcome.kind === "not-leader") return;
-    if (outcome.kind !== "forged") {
-      if (outcome.kind === "no-stake") {
-        // Registered but without stake in this epoch (e.g. a pool registered less than two epochs ago).
-        if (this.#noStakeEpoch !== at.epoch) this.log.warn({ epoch: at.epoch, reason: outcome.reason }, "not leading");
-        this.#noStakeEpoch = at.epoch;
-        return;
-      }
-      this.#setGate({ forging: false, reason: outcome.reason, checks: gate.checks, poolId: keys.poolId });
-      this.metrics.forgingEnabled.set(0);
-      this.log.error({ reason: outcome.reason }, "forging stopped");
-      return;
-    }
-    this.metrics.slotsLed.inc();
-    const h = outcome.header;
-    const result = this.#store.extend(decodeBlock(outcome.block));
-    this.#countStorageFailures();
-    if (!result.ok) {
-      const what = this.#store.storage.healthy
-        ? "forged block failed validation; not adopted"
-        : "forged block could not be stored; not adopted or announced";
-      this.log.error({ slot: `${slot}`, blockNo: `${h.body.blockNumber}`, error: result.message }, what);
-      return;
-    }
-    this.metrics.blocksForged.inc();
-    this.metrics.blocksAdopted.inc();
-    this.metrics.txsInBlocks.inc(result.txs.length);
-    this.#mempool.removeIncluded(result.txs);
-    this.#mempool.revalidate(this.#ledgerAt(slot + 1n));
-    this.#updateMempoolMetrics();
-    this.#updateTipMetrics();
-    this.#logEpochs(result.epochs);
-    this.log.info(
-      {
-        event: "adopted",
-        slot: `${slot}`,
-        blockNo: `${h.body.blockNumber}`,
-        hash: bytesToHex(h.hash),
-        txs: result.txs.map((t) => bytesToHex(t.body.id)),
-        durable: true,
-      },
-      "forged and adopted block",
-    );
-  }
-
-  /** The pool's leader slots from the next slot for `minutes` (none unless forging), with their wall-clock times. */
-  async #leaderSchedule(minutes: number, again = false): Promise<unknown> {
-    const gate = this.#gate;
-    const clock = this.#network.clock;
-    if (!gate?.forging) return { forging: false, slots: [], complete: true };
-    const from = BigInt(clock.slotAt(Date.now()) + 1);
-    const count = Math.ceil((minutes * 60_000) / (clock.timeOfSlot(1) - clock.timeOfSlot(0)));
-    const { slots, complete } = await this.#leaderSlots.slots(from, count, {
-      state: this.#chain.state,
-      rules: this.#network.rules,
-      stakeFor: (e) => this.#stakeForecast(e),
-      keys: gate.keys,
-    });
-    // Keys swapped meanwhile (SIGHUP erases the old ones): what was computed with them is not the pool's schedule.
-    if (this.#gate !== gate && !again) return this.#leaderSchedule(minutes, true);
-    return {
-      forging: true,
-      poolId: gate.keys.poolId,
-      from: `${from}`,
-      slotsExamined: count,
-      complete,
-      slots: slots.map((s) => ({ slot: `${s}`, at: new Date(clock.timeOfSlot(Number(s))).toISOString() })),
-    };
-  }
-
-  /**
-   * The pool distribution in force in `epoch`, when it is known without ticking the ledger: the ledger's own for its
-   * epoch; for the next one, the distribution of the current mark snapshot, which the boundary makes the set
-   * snapshot (cardano-ledger's SNAP rule). Further ahead: undefined.
-   */
-  #stakeForecast(epoch: number): ReadonlyMap<string, PoolView> | undefined {
-    const ledger = this.#chain.ledger;
-    if (epoch === ledger.epoch) return ledger.poolDistr;
-    if (epoch !== ledger.epoch + 1) return undefined;
-    const mark = ledger.snapshots.mark;
-    if (this.#forecast?.mark !== mark) this.#forecast = { mark, distr: poolDistribution(mark) };
-    return this.#forecast.distr;
   }
 
   #logEpochs(epochs: readonly EpochReport[]): void {
@@ -469,8 +435,7 @@ export class PoolfleetNode {
   }
 
   #updateTipMetrics(): void {
-    const gate = this.#gate;
-    const poolId = gate ? (gate.forging ? gate.keys.poolId : gate.poolId) : undefined;
+    const poolId = this.#forger?.poolIds()[0];
     const onChain = poolId ? this.#chain.state.counters.get(poolId) : undefined;
     if (onChain !== undefined) this.metrics.chainOpcertCounter.set(Number(onChain));
     const tip = this.#chain.tip;
@@ -481,7 +446,8 @@ export class PoolfleetNode {
   }
 
   #tipLog() {
-    const tip = this.#chain?.tip;
+    // this.#store is unset when a start failed before the database opened (stop() still logs the tip).
+    const tip = this.#store?.chain.tip;
     return tip ? { slot: `${tip.slot}`, blockNo: `${tip.blockNo}`, hash: bytesToHex(tip.hash) } : null;
   }
 
@@ -490,23 +456,16 @@ export class PoolfleetNode {
     this.metrics.mempoolBytes.set(this.#mempool.bytes);
   }
 
-  #forgingState() {
-    const g = this.#gate;
-    if (!g) return { enabled: false, role: "relay" };
-    return g.forging
-      ? { enabled: true, role: "producer", poolId: g.keys.poolId }
-      : { enabled: false, role: "producer", poolId: g.poolId, reason: g.reason };
-  }
-
   #health() {
-    const forging = this.#forgingState();
-    const degraded = this.options.keys !== undefined && !forging.enabled;
+    const forging = this.#forger.state();
+    // A producer with any pool refused is degraded (the others may forge on).
+    const degraded = this.#forger.configured && !this.#forger.allForging;
     const storage = this.#store.storage;
     const status = !storage.healthy ? "unhealthy" : degraded ? "degraded" : "ok";
     return {
       status: status as "ok" | "degraded" | "unhealthy",
       ...(storage.healthy ? {} : { reason: `storage failed: ${storage.failure!.reason}` }),
-      ready: this.#ready && storage.healthy,
+      ready: this.#readiness().ready,
       tip: this.#tipLog(),
       forging,
       storage: storage.toJSON(),
@@ -522,9 +481,12 @@ export class PoolfleetNode {
       hostAddr: o.hostAddr,
       port: o.port,
       metrics: `${o.metricsHost}:${o.metricsPort}`,
+      api: o.api ? `${o.api.host}:${o.api.port}` : null,
       producerKeyFiles: o.keys ?? null,
+      keyBundle: o.keyBundle ?? null,
+      nodeName: o.nodeName,
       network: this.#network.summary,
-      forging: this.#forgingState(),
+      forging: this.#forger.state(),
     };
   }
 }

@@ -167,6 +167,17 @@ export class ChainDb {
    * point let one MsgFindIntersect of unknown points hold the event loop for most of a second).
    */
   indexOfPoint(slot: bigint, hash: Uint8Array): number {
+    const i = this.indexOfSlot(slot);
+    if (i < 0) return -1;
+    const target = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength);
+    return target.length === 32 &&
+      this.#records.compare(target, 0, 32, i * INDEX_RECORD + 24, i * INDEX_RECORD + 56) === 0
+      ? i
+      : -1;
+  }
+
+  /** Index of the block in `slot`, or -1 when the chain has none there (binary search on the slots). */
+  indexOfSlot(slot: bigint): number {
     let lo = 0;
     let hi = this.#count;
     while (lo < hi) {
@@ -174,12 +185,7 @@ export class ChainDb {
       if (this.#records.readBigUInt64BE(mid * INDEX_RECORD + 8) < slot) lo = mid + 1;
       else hi = mid;
     }
-    if (lo >= this.#count || this.#records.readBigUInt64BE(lo * INDEX_RECORD + 8) !== slot) return -1;
-    const target = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength);
-    return target.length === 32 &&
-      this.#records.compare(target, 0, 32, lo * INDEX_RECORD + 24, lo * INDEX_RECORD + 56) === 0
-      ? lo
-      : -1;
+    return lo < this.#count && this.#records.readBigUInt64BE(lo * INDEX_RECORD + 8) === slot ? lo : -1;
   }
 
   /** Read and checksum-verify a block; throws CorruptDatabaseError rather than return damaged bytes. */

@@ -41,6 +41,12 @@ describe("devnet", () => {
       ],
     );
     assert.ok(nodes.every((n) => n.running && n.pid !== null));
+    // Every node has its own API port; the metrics port does not serve /api (issue 15, defect 7).
+    for (const n of nodes) {
+      assert.ok(n.apiPort, `${n.name} has an API port`);
+      assert.equal((await fetch(`http://127.0.0.1:${n.apiPort}/api/ledger`)).status, 200, `${n.name} /api/ledger`);
+      assert.equal((await fetch(`http://127.0.0.1:${n.metricsPort}/api/ledger`)).status, 404);
+    }
     // The producer's topology names only its own relays; each relay names the producer and its sibling.
     const topology = (name: string) => readTopology(join(dir, "nodes", name, "topology.json"));
     const ports = Object.fromEntries(nodes.map((n) => [n.name, n.port]));

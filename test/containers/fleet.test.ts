@@ -170,7 +170,7 @@ describe("node image: a producer behind two relays on a Docker network", { skip:
     const peers = await waitFor(
       "the producer to be connected to both relays",
       async () => {
-        const p = await getJson<{ inbound: Conn[]; outbound: Conn[] }>(`${node("producer").http}/api/peers`);
+        const p = await getJson<{ inbound: Conn[]; outbound: Conn[] }>(`${node("producer").api}/api/peers`);
         const all = [...p.inbound, ...p.outbound];
         const ips = new Set(all.map((c) => c.remote.slice(0, c.remote.lastIndexOf(":"))));
         return relayIps.every((ip) => ips.has(ip)) ? all : undefined;

@@ -10,7 +10,11 @@ import { baseAddress, createDevnet, DEVNET_DEFAULTS } from "../../src/formats/de
 import { parseShelleyGenesis } from "../../src/formats/genesis.ts";
 import type { PoolParams } from "../../src/ledger/certs.ts";
 import { rewardAccount } from "../../src/ledger/certs.ts";
-import { ledgerParamsFromGenesis, type LedgerParams } from "../../src/ledger/params.ts";
+import {
+  coinsPerUTxOByteFromAlonzoGenesis,
+  ledgerParamsFromGenesis,
+  type LedgerParams,
+} from "../../src/ledger/params.ts";
 import { genesisLedgerState, type LedgerState } from "../../src/ledger/state.ts";
 import { buildTx, type TxPlan } from "../../src/ledger/tx-build.ts";
 import { outRef } from "../../src/ledger/utxo.ts";
@@ -48,7 +52,11 @@ export interface TestLedger {
 export function devnetLedger(pools = 1, overrides: Partial<typeof DEVNET_DEFAULTS> = {}): TestLedger {
   const devnet = createDevnet({ ...DEVNET_DEFAULTS, epochLength: 100, ...overrides, pools, startTime: new Date() });
   const genesis = parseShelleyGenesis(Uint8Array.from(Buffer.from(devnet.shelleyGenesis)), "test genesis");
-  const params = ledgerParamsFromGenesis(genesis);
+  const params = ledgerParamsFromGenesis(
+    genesis,
+    "test genesis",
+    coinsPerUTxOByteFromAlonzoGenesis(JSON.parse(devnet.alonzoGenesis)),
+  );
   return {
     state: genesisLedgerState(genesis, params),
     params,
@@ -102,7 +110,7 @@ export function spend(
       [from.paymentSeed, ...extraSigners],
     );
   const draft = build(1_000_000n);
-  return build(params.minFeeA * BigInt(draft.size) + params.minFeeB);
+  return build(params.minFeeA * BigInt(draft.ledgerSize) + params.minFeeB);
 }
 
 export interface NewPool {

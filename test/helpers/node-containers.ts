@@ -4,9 +4,12 @@
 import type { Readable } from "node:stream";
 import { GenericContainer, type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { sample } from "../../src/cli/devnet/status.ts";
+import { NODE_API_PORT } from "../../src/operator/builders/node-pod.ts";
 
 export const NODE_PORT = 3001;
 export const METRICS_PORT = 12798;
+/** The API port the operator's pods use (--api-port; a container started without it has no API). */
+export const API_PORT = NODE_API_PORT;
 /** On containers and networks the tests create, to find leftovers of a crashed run (`docker ps -a --filter`). */
 export const TEST_LABEL = { "io.poolfleet.test": "containers" };
 
@@ -23,6 +26,8 @@ export interface NodeContainer {
   readonly container: StartedTestContainer;
   /** The node's HTTP endpoints (metrics port) as reachable from the test process. */
   readonly http: string;
+  /** The node's API (/api/*, when started with --api-port API_PORT) as reachable from the test process. */
+  readonly api: string;
   /** The last lines the container wrote. */
   logTail(lines?: number): string;
 }
@@ -48,7 +53,7 @@ export async function startNodeContainer(spec: NodeContainerSpec): Promise<NodeC
     .withTmpFs({ "/tmp": "rw,size=16m" })
     .withDroppedCapabilities("ALL")
     .withSecurityOpt("no-new-privileges")
-    .withExposedPorts(METRICS_PORT)
+    .withExposedPorts(METRICS_PORT, API_PORT)
     .withLabels(TEST_LABEL)
     .withLogConsumer((stream: Readable) => {
       stream.on("data", (chunk: Buffer | string) => {
@@ -62,6 +67,7 @@ export async function startNodeContainer(spec: NodeContainerSpec): Promise<NodeC
     name: spec.name,
     container,
     http: `http://${container.getHost()}:${container.getMappedPort(METRICS_PORT)}`,
+    api: `http://${container.getHost()}:${container.getMappedPort(API_PORT)}`,
     logTail: (lines = 15) =>
       log
         .trimEnd()

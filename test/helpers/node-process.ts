@@ -9,9 +9,15 @@ const BIN = fileURLToPath(new URL("../../bin/poolfleet-node.js", import.meta.url
 
 export interface RunningNode {
   readonly child: ChildProcess;
+  /** The metrics port (/metrics, /health, /ready, /config). */
   readonly port: number;
+  /** The API port (/api/*), unless the test gave --api-port itself (then 0: it knows its own). */
+  readonly apiPort: number;
   readonly logs: string[];
+  /** GET `path` on the metrics port. */
   get(path: string): Promise<{ status: number; body: string }>;
+  /** A request to `path` on the API port. */
+  api(path: string, init?: RequestInit): Promise<{ status: number; body: string }>;
   metric(name: string): Promise<number | undefined>;
   /** SIGTERM and wait for exit; returns the exit code. */
   stop(): Promise<number | null>;
@@ -22,9 +28,19 @@ export interface RunningNode {
 /** Node-to-node on a free port unless the test chose one (3001, the default, would clash between tests). */
 const withPort = (args: string[]) => (args.includes("--port") ? args : [...args, "--port", "0"]);
 
-export async function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningNode> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [BIN, "run", ...withPort(args), "--metrics-port", String(port)], {
+/** The API on a free port unless the test chose one (or has POOLFLEET_API_PORT in `env`: undefined turns it off). */
+async function withApiPort(args: string[], env: NodeJS.ProcessEnv): Promise<{ args: string[]; apiPort: number }> {
+  if (args.includes("--api-port") || Object.hasOwn(env, "POOLFLEET_API_PORT")) return { args, apiPort: 0 };
+  const apiPort = await freePort();
+  return { args: [...args, "--api-port", String(apiPort)], apiPort };
+}
+
+export async function startNode(givenArgs: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningNode> {
+  const { args, apiPort } = await withApiPort(givenArgs, env);
+  const given = args.indexOf("--metrics-port");
+  const port = given >= 0 ? Number(args[given + 1]) : await freePort();
+  const metricsArgs = given >= 0 ? [] : ["--metrics-port", String(port)];
+  const child = spawn(process.execPath, [BIN, "run", ...withPort(args), ...metricsArgs], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
@@ -42,10 +58,15 @@ export async function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Pr
   const node: RunningNode = {
     child,
     port,
+    apiPort,
     logs,
     exited,
     async get(path) {
       const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: res.status, body: await res.text() };
+    },
+    async api(path, init) {
+      const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, init);
       return { status: res.status, body: await res.text() };
     },
     async metric(name) {

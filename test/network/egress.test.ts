@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { encodeMsgBlock } from "../../src/network/block-fetch.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { MemoryChainSource } from "../../src/network/chain-source.ts";
 import { encodeEraBlock } from "../../src/network/era.ts";
 import { message, tag24 } from "../../src/network/wire.ts";

@@ -86,7 +86,7 @@ describe("a peer behind us on our own chain", () => {
     await new Promise((r) => setTimeout(r, 1_000));
     assert.deepEqual(dropped(producer), [], "the producer did not take the catching-up relay for a fork");
     assert.deepEqual(dropped(relay), []);
-    const peers = JSON.parse((await producer.get("/api/peers")).body) as { outbound: { remote: string }[] };
+    const peers = JSON.parse((await producer.api("/api/peers")).body) as { outbound: { remote: string }[] };
     assert.ok(
       peers.outbound.some((c) => c.remote === `127.0.0.1:${relayPort}`),
       `the producer is still connected to its relay: ${JSON.stringify(peers)}`,
@@ -108,7 +108,7 @@ describe("a peer behind us on our own chain", () => {
     await waitFor(`the resumed relay to reach block ${after}`, async () => (await blockNo(relay)) >= after, 30_000);
     await new Promise((r) => setTimeout(r, 1_000));
     assert.deepEqual(dropped(producer), [], "the producer did not take the resumed relay for a fork");
-    const again = JSON.parse((await producer.get("/api/peers")).body) as { outbound: { remote: string }[] };
+    const again = JSON.parse((await producer.api("/api/peers")).body) as { outbound: { remote: string }[] };
     assert.ok(
       again.outbound.some((c) => c.remote === `127.0.0.1:${relayPort}`),
       "still connected after the freeze",

@@ -52,7 +52,7 @@ interface Conn {
   remote: string;
 }
 async function connections(n: FleetNode): Promise<Conn[]> {
-  const p = JSON.parse((await n.node.get("/api/peers")).body) as { inbound: Conn[]; outbound: Conn[] };
+  const p = JSON.parse((await n.node.api("/api/peers")).body) as { inbound: Conn[]; outbound: Conn[] };
   return [...p.inbound, ...p.outbound];
 }
 
@@ -141,7 +141,7 @@ describe("a producer behind two relays, and a far relay", () => {
       },
       [ownerPayment],
     );
-    const res = await fetch(`http://127.0.0.1:${far.node.port}/api/submit/tx`, {
+    const res = await fetch(`http://127.0.0.1:${far.node.apiPort}/api/submit/tx`, {
       method: "POST",
       headers: { "content-type": "application/cbor" },
       body: Buffer.from(tx.bytes),

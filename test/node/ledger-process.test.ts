@@ -1,5 +1,5 @@
-// poolfleet-node as a process applying submitted transactions: payments and bad input through
-// POST /api/submit/tx, and a stake pool registered after genesis that starts leading exactly two epochs after
+// poolfleet-node as a process applying submitted transactions: payments and bad input (garbage, a repeated
+// input) through POST /api/submit/tx, and a stake pool registered after genesis that starts leading exactly two epochs after
 // the epoch its registration landed in (the mark snapshot at the next boundary becomes the set one after).
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
@@ -40,7 +40,7 @@ function useKeys(from: string) {
 }
 
 async function submit(node: RunningNode, bytes: Uint8Array) {
-  const res = await fetch(`http://127.0.0.1:${node.port}/api/submit/tx`, {
+  const res = await fetch(`http://127.0.0.1:${node.apiPort}/api/submit/tx`, {
     method: "POST",
     headers: { "content-type": "application/cbor" },
     body: Buffer.from(bytes),
@@ -126,11 +126,31 @@ describe("poolfleet-node with its ledger", () => {
     assert.equal(garbage.status, 400);
     assert.match(garbage.body, /transaction/);
 
-    // The genesis owner registers pool B, a new stake key, delegates it to B and moves 600k ada there.
     const pool1 = (f: string) => join(devnet, "pools", "pool1", f);
     const ownerPayment = readKeyFile(pool1("payment.skey"), KEY_KINDS.paymentSigning);
     const ownerStake = readKeyFile(pool1("stake.skey"), KEY_KINDS.stakeSigning);
     const owner = wallet(ownerPayment, ownerStake);
+    const funds = 1_000_000_000_000n;
+
+    // One input listed twice, outputs taking twice its funds: refused (inputs are a set), nothing created.
+    const genesisIn = { txId: blake2b256(owner.address), index: 0 };
+    const twice = buildTx(
+      {
+        inputs: [genesisIn, genesisIn],
+        outputs: [
+          { address: owner.address, coin: funds },
+          { address: owner.address, coin: funds - 400_000n },
+        ],
+        fee: 400_000n,
+      },
+      [ownerPayment],
+      { protocolMajor: 8 }, // built as an earlier era would read it; the node decodes as Conway does
+    );
+    const duplicate = await submit(node, twice.bytes);
+    assert.equal(duplicate.status, 400);
+    assert.match(duplicate.body, /input 1 repeats input 0/);
+
+    // The genesis owner registers pool B, a new stake key, delegates it to B and moves 600k ada there.
     const coldSeed = readKeyFile(join(poolB, "cold.skey"), KEY_KINDS.coldSigning);
     const coldVkey = readKeyFile(join(poolB, "cold.vkey"), KEY_KINDS.coldVerification);
     const vrfVkey = readKeyFile(join(poolB, "vrf.vkey"), KEY_KINDS.vrfVerification);
@@ -138,10 +158,9 @@ describe("poolfleet-node with its ledger", () => {
     const base = newPool(delegator);
     const poolId = bytesToHex(blake2b224(coldVkey));
     const params = { ...base.params, operator: poolId, vrfKeyHash: bytesToHex(blake2b256(vrfVkey)) };
-    const ledger = JSON.parse((await node.get("/api/ledger")).body);
+    const ledger = JSON.parse((await node.api("/api/ledger")).body);
     const keyDeposit = 2_000_000n;
     const poolDeposit = 500_000_000n;
-    const funds = 1_000_000_000_000n;
     const fee = 400_000n;
     const registration = buildTx(
       {
@@ -168,7 +187,7 @@ describe("poolfleet-node with its ledger", () => {
     const included = await waitFor(
       "the registration in a forged block",
       async () => {
-        const l = JSON.parse((await node.get("/api/ledger")).body);
+        const l = JSON.parse((await node.api("/api/ledger")).body);
         return l.pools.some((p: { poolId: string }) => p.poolId === poolId) ? l : undefined;
       },
       20_000,
@@ -190,7 +209,7 @@ describe("poolfleet-node with its ledger", () => {
     await waitFor(
       "pool B forging in epoch E + 2",
       async () => {
-        const l = JSON.parse((await node.get("/api/ledger")).body);
+        const l = JSON.parse((await node.api("/api/ledger")).body);
         return (
           (l.epoch >= registeredEpoch + 2 && (await node.metric("poolfleet_tip_epoch"))! >= registeredEpoch + 2) ||
           undefined

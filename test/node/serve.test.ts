@@ -71,8 +71,8 @@ describe("poolfleet-node as a node-to-node server", () => {
     peer.close();
 
     // The leader schedule it publishes (what a KES swap waits on): every block it then forges is on a listed slot.
-    assert.equal((await node.get("/api/leader-schedule?minutes=0")).status, 400);
-    const schedule = JSON.parse((await node.get("/api/leader-schedule?minutes=1")).body) as {
+    assert.equal((await node.api("/api/leader-schedule?minutes=0")).status, 400);
+    const schedule = JSON.parse((await node.api("/api/leader-schedule?minutes=1")).body) as {
       forging: boolean;
       complete: boolean;
       slots: { slot: string; at: string }[];

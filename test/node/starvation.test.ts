@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { decodeHeader } from "../../src/chain/header.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { connectPeer, type PeerConnection } from "../../src/network/peer.ts";
 import type { BlockPoint } from "../../src/network/points.ts";
 import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
@@ -96,13 +96,13 @@ describe("starvation", () => {
     };
     const scheduleClient = async () => {
       for (let round = 0; busy() && round < 10_000; round++) {
-        const res = await producer.get("/api/leader-schedule?minutes=120");
+        const res = await producer.api("/api/leader-schedule?minutes=120");
         assert.equal(res.status, 200, res.body);
         schedules++;
       }
     };
 
-    const over = await producer.get("/api/leader-schedule?minutes=121");
+    const over = await producer.api("/api/leader-schedule?minutes=121");
     assert.equal(over.status, 400);
     assert.match(over.body, /minutes must be a whole number from 1 to 120/);
 

@@ -121,7 +121,7 @@ describe("producer StatefulSet", () => {
 });
 
 describe("producer NetworkPolicy", () => {
-  test("exact rules: relays both ways on the node ports, DNS out, metrics from the scrape source", () => {
+  test("exact rules: relays both ways on the node ports, the API to relays only, DNS out, metrics from the scrape source", () => {
     const np = buildProducerNetworkPolicy({ owner, spec: scraped, relayPort: 3001 });
     const relays = { podSelector: { matchLabels: buildRelaySelector("pool-a-relay") } };
     assert.deepEqual(np.spec, {
@@ -132,6 +132,7 @@ describe("producer NetworkPolicy", () => {
       policyTypes: ["Ingress", "Egress"],
       ingress: [
         { from: [relays], ports: [{ protocol: "TCP", port: 3001 }] },
+        { from: [relays], ports: [{ protocol: "TCP", port: 12799 }] },
         {
           from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
           ports: [{ protocol: "TCP", port: 12798 }],
@@ -150,13 +151,17 @@ describe("producer NetworkPolicy", () => {
     });
   });
 
-  test("no scrape source: no metrics ingress at all; an existing Relay is selected by its name", () => {
+  test("no scrape source: no metrics ingress at all (node-to-node and API from the relays); an existing Relay is selected by its name", () => {
     const np = buildProducerNetworkPolicy({
       owner,
       spec: spec({ relays: { relayRef: { name: "shared-relays" } } }),
       relayPort: 6000,
     });
-    assert.equal(np.spec!.ingress!.length, 1);
+    assert.equal(np.spec!.ingress!.length, 2);
+    assert.deepEqual(
+      np.spec!.ingress!.map((r) => r.ports),
+      [[{ protocol: "TCP", port: 3001 }], [{ protocol: "TCP", port: 12799 }]],
+    );
     assert.equal(
       np.spec!.ingress![0]!.from![0]!.podSelector!.matchLabels!["app.kubernetes.io/instance"],
       "shared-relays",
@@ -164,14 +169,28 @@ describe("producer NetworkPolicy", () => {
     assert.deepEqual(np.spec!.egress![0]!.ports, [{ protocol: "TCP", port: 6000 }]);
   });
 
-  test("the operator, when it reads /metrics for status, gets the metrics port and nothing else", () => {
+  test("the operator gets the API port (leader schedule), and the metrics port when it reads /metrics for status", () => {
     const operatorPeer = {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "poolfleet-system" } },
       podSelector: { matchLabels: { "app.kubernetes.io/name": "poolfleet-operator" } },
     };
     const np = buildProducerNetworkPolicy({ owner, spec: spec(), relayPort: 3001, operatorPeer });
-    assert.deepEqual(np.spec!.ingress!.slice(1), [{ from: [operatorPeer], ports: [{ protocol: "TCP", port: 12798 }] }]);
+    const relays = { podSelector: { matchLabels: buildRelaySelector("pool-a-relay") } };
+    assert.deepEqual(np.spec!.ingress!.slice(1), [
+      { from: [relays, operatorPeer], ports: [{ protocol: "TCP", port: 12799 }] },
+      { from: [operatorPeer], ports: [{ protocol: "TCP", port: 12798 }] },
+    ]);
     assert.equal(np.spec!.egress!.length, 2);
+    const noScrape = buildProducerNetworkPolicy({
+      owner,
+      spec: spec(),
+      relayPort: 3001,
+      operatorPeer,
+      operatorScrapes: false,
+    });
+    assert.deepEqual(noScrape.spec!.ingress!.slice(1), [
+      { from: [relays, operatorPeer], ports: [{ protocol: "TCP", port: 12799 }] },
+    ]);
   });
 });
 

@@ -28,15 +28,15 @@ import {
 import type { KesRotationStatus } from "../../src/api/kesrotation.ts";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { parseEnvelope, renderEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate, type OperationalCertificate } from "../../src/formats/opcert.ts";
 import { DEFAULT_KES_JOB_CLUSTERROLE, KES_JOB_RULES } from "../../src/operator/builders/kes-jobs.ts";
 import { kesRotationController } from "../../src/operator/controllers/kesrotation.ts";
-import { gateKeys } from "../../src/operator/keys/gate.ts";
+import { gateKeys } from "../../src/keys/secret-gate.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
-import { DAY_MS } from "../../src/operator/kes/schedule.ts";
+import { DAY_MS } from "../../src/keys/kes-schedule.ts";
 import { type KubeApi, KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
@@ -700,8 +700,8 @@ describe("killed at every step", () => {
 describe("leader slots", () => {
   test("the swap waits while the producer reports a leader slot within the margin, then goes ahead", async () => {
     // A real forging poolfleet-node (a 1-pool devnet, f = 1/2) stands in for pool d's producer: the controller asks
-    // it for its leader schedule at the address the producer pod reports. No kubelet runs in this tier, so the
-    // test creates the pod object and writes its status (podIP) itself.
+    // it for its leader schedule at the address and API port the producer pod reports. No kubelet runs in this
+    // tier, so the test creates the pod object and writes its status (podIP) itself.
     const devnet = join(mkdtempSync(join(tmpdir(), "pf-kes-leader-")), "devnet");
     await createDevnet(devnet, { activeSlotCoeff: "0.5" });
     const node = await startNode([
@@ -719,7 +719,16 @@ describe("leader slots", () => {
         namespace: ns,
         body: {
           metadata: { name: "d-producer-0" },
-          spec: { containers: [{ name: "node", image: "poolfleet/poolfleet-node:test" }] },
+          // The node's API port under the name the operator asks for ("api"; 12799 in the pods it builds).
+          spec: {
+            containers: [
+              {
+                name: "node",
+                image: "poolfleet/poolfleet-node:test",
+                ports: [{ name: "api", containerPort: node.apiPort }],
+              },
+            ],
+          },
         },
       });
       await core.replaceNamespacedPodStatus({

@@ -2,8 +2,10 @@
 // pairs of pods: the producer of pool-a, its two relays, pool-b's producer and relay beside it in the same
 // namespace, random pods, DNS and a non-DNS pod in kube-system, the Prometheus the spec names, look-alikes of it,
 // the operator (installed by the chart), and an address on the internet. Only relay <-> producer on the
-// node-to-node ports, the producer's DNS, and metrics from the scraper and the operator may reach the producer;
-// relays take node-to-node traffic from anyone and metrics only from the scraper and the operator.
+// node-to-node ports, the producer's DNS, metrics from the scraper and the operator, and the API (leader schedule,
+// submission) from the pool's relays and the operator — not from the scraper — may reach the producer; relays take
+// node-to-node traffic from anyone, metrics only from the scraper and the operator, the API only from the relays
+// and the operator (issue 15, defect 7: whoever may scrape metrics must not read when the producer leads).
 //
 // The producer listens on 6000 and the relays on 3001, so a policy that mixes the two ports up fails here.
 import assert from "node:assert/strict";
@@ -13,6 +15,7 @@ import type { WireNetworkPolicy } from "../../src/operator/builders/network-poli
 import { relaySpec } from "../../src/api/relay.ts";
 import { stakePoolSpec } from "../../src/api/stakepool.ts";
 import { buildProducerNetworkPolicy } from "../../src/operator/builders/network-policy.ts";
+import { NODE_API_PORT } from "../../src/operator/builders/node-pod.ts";
 import { buildRelayNetworkPolicy, POD_NAME_LABEL } from "../../src/operator/builders/relay.ts";
 import { names, type Owner, selectorLabels } from "../../src/operator/names.ts";
 import {
@@ -29,6 +32,7 @@ const NS = "pools";
 const PRODUCER_PORT = 6000;
 const RELAY_PORT = 3001;
 const METRICS_PORT = 12798;
+const API_PORT = NODE_API_PORT;
 
 /** Prometheus in the monitoring namespace, as a StakePool's spec.metrics.scrapeFrom names it. */
 const SCRAPE_FROM = {
@@ -126,6 +130,7 @@ const PORTS: [number, Protocol][] = [
   [PRODUCER_PORT, "TCP"],
   [RELAY_PORT, "TCP"],
   [METRICS_PORT, "TCP"],
+  [API_PORT, "TCP"],
   [53, "UDP"],
   [53, "TCP"],
   [22, "TCP"],
@@ -143,6 +148,10 @@ describe("the exact rules", () => {
         {
           from: [{ podSelector: { matchLabels: selectorLabels("relay", "pool-a-relay") } }],
           ports: [{ protocol: "TCP", port: PRODUCER_PORT }],
+        },
+        {
+          from: [{ podSelector: { matchLabels: selectorLabels("relay", "pool-a-relay") } }, OPERATOR_PEER],
+          ports: [{ protocol: "TCP", port: API_PORT }],
         },
         {
           from: [SCRAPE_FROM],
@@ -172,12 +181,16 @@ describe("the exact rules", () => {
     assert.equal(a.producer.metadata?.namespace, NS);
   });
 
-  test("relay: ingress only; node-to-node from anyone, metrics from the scraper and the operator", () => {
+  test("relay: ingress only; node-to-node from anyone, API from the relays and the operator, metrics from the scraper and the operator", () => {
     assert.deepEqual(structuredClone(a.relay.spec), {
       podSelector: { matchLabels: selectorLabels("relay", "pool-a-relay") },
       policyTypes: ["Ingress"],
       ingress: [
         { ports: [{ protocol: "TCP", port: RELAY_PORT }] },
+        {
+          from: [{ podSelector: { matchLabels: selectorLabels("relay", "pool-a-relay") } }, OPERATOR_PEER],
+          ports: [{ protocol: "TCP", port: API_PORT }],
+        },
         { from: [SCRAPE_FROM], ports: [{ protocol: "TCP", port: METRICS_PORT }] },
         { from: [OPERATOR_PEER], ports: [{ protocol: "TCP", port: METRICS_PORT }] },
       ],
@@ -222,6 +235,17 @@ describe("pairs of pods", () => {
     [P.random, P.relay0, METRICS_PORT, "TCP", false, "random pod scraping a relay"],
     [P.internet, P.relay0, METRICS_PORT, "TCP", false, "the internet scraping a relay"],
     [P.internet, P.relay0, 22, "TCP", false, "the internet on another port of a relay"],
+    [P.operator, P.producer, API_PORT, "TCP", true, "operator asks for the leader schedule (KES rotation)"],
+    [P.relay0, P.producer, API_PORT, "TCP", true, "own relay to the producer's API"],
+    [P.scraper, P.producer, API_PORT, "TCP", false, "the scraper must not read the leader schedule"],
+    [P.otherRelay, P.producer, API_PORT, "TCP", false, "another pool's relay to the producer's API"],
+    [P.random, P.producer, API_PORT, "TCP", false, "random pod to the producer's API"],
+    [P.operatorElsewhere, P.producer, API_PORT, "TCP", false, "operator labels, wrong namespace"],
+    [P.relay1, P.relay0, API_PORT, "TCP", true, "sibling relay to a relay's API"],
+    [P.operator, P.relay0, API_PORT, "TCP", true, "operator to a relay's API"],
+    [P.scraper, P.relay0, API_PORT, "TCP", false, "the scraper to a relay's API"],
+    [P.otherRelay, P.relay0, API_PORT, "TCP", false, "another pool's relay to our relay's API"],
+    [P.internet, P.relay0, API_PORT, "TCP", false, "the internet to a relay's API"],
   ];
   for (const [from, to, port, protocol, want, why] of TABLE) {
     const conn = { from, to, port, protocol };
@@ -252,6 +276,7 @@ describe("pairs of pods", () => {
         .map((to) => `producer -> ${to}`)
         .concat(
           [`monitoring/prometheus`, `operator`].map((f) => `${f} -> producer:${METRICS_PORT}/TCP`),
+          [`operator`, `pool-a-relay-0`, `pool-a-relay-1`].map((f) => `${f} -> producer:${API_PORT}/TCP`),
           [`pool-a-relay-0`, `pool-a-relay-1`].map((f) => `${f} -> producer:${PRODUCER_PORT}/TCP`),
         )
         .sort(),

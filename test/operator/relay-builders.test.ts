@@ -143,7 +143,7 @@ describe("relay Services", () => {
 });
 
 describe("relay NetworkPolicy", () => {
-  test("exact rules: node-to-node open to all, metrics only from the scrape source, egress not restricted", () => {
+  test("exact rules: node-to-node open to all, the API to the relays, metrics only from the scrape source, egress not restricted", () => {
     const { networkPolicy } = buildRelay({
       owner: relayOwner,
       spec: spec({ port: 6000, metrics: { scrapeFrom: { podSelector: { matchLabels: { app: "prometheus" } } } } }),
@@ -159,17 +159,32 @@ describe("relay NetworkPolicy", () => {
       policyTypes: ["Ingress"],
       ingress: [
         { ports: [{ protocol: "TCP", port: 6000 }] },
+        {
+          from: [
+            {
+              podSelector: {
+                matchLabels: {
+                  "app.kubernetes.io/name": "poolfleet-node",
+                  "app.kubernetes.io/instance": "pool-a-relay",
+                  "app.kubernetes.io/component": "relay",
+                },
+              },
+            },
+          ],
+          ports: [{ protocol: "TCP", port: 12799 }],
+        },
         { from: [{ podSelector: { matchLabels: { app: "prometheus" } } }], ports: [{ protocol: "TCP", port: 12798 }] },
       ],
     });
     const plain = buildRelay({ owner: relayOwner, spec: spec() }).networkPolicy;
-    assert.equal(plain.spec!.ingress!.length, 1, "no scrape source: the metrics port stays closed");
+    assert.equal(plain.spec!.ingress!.length, 2, "no scrape source: the metrics port stays closed");
     const operatorPeer = {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "poolfleet-system" } },
       podSelector: { matchLabels: { "app.kubernetes.io/name": "poolfleet-operator" } },
     };
     const withOperator = buildRelay({ owner: relayOwner, spec: spec(), operatorPeer }).networkPolicy;
-    assert.deepEqual(withOperator.spec!.ingress![1], {
+    assert.deepEqual(withOperator.spec!.ingress![1]!.from!.at(-1), operatorPeer, "the operator reaches the API");
+    assert.deepEqual(withOperator.spec!.ingress![2], {
       from: [operatorPeer],
       ports: [{ protocol: "TCP", port: 12798 }],
     });

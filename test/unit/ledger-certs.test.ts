@@ -138,6 +138,25 @@ describe("certificates and the epoch boundary", () => {
         ["MissingVKeyWitnessesUTXOW"],
       ],
       [
+        "a pool whose reward account is on another network (mainnet)",
+        spend(
+          state,
+          params,
+          alice,
+          {
+            certificates: [
+              {
+                kind: "PoolRegistration",
+                pool: { ...pool.params, rewardAccount: rewardAccount(stranger.stakeHash, true) },
+              },
+            ],
+            netDeposit: params.poolDeposit,
+          },
+          [pool.coldSeed, stranger.stakeSeed],
+        ),
+        ["WrongNetworkPOOL"],
+      ],
+      [
         "a pool registration without its deposit",
         spend(state, params, alice, { certificates: [{ kind: "PoolRegistration", pool: pool.params }] }, [
           pool.coldSeed,

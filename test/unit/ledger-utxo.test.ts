@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { applyTx, type LedgerFailure } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
+import { minLovelace } from "../../src/ledger/rules/output-size.ts";
 import { ledgerStateToJson } from "../../src/ledger/state.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
 import { minFee, outRef } from "../../src/ledger/utxo.ts";
@@ -49,7 +50,7 @@ describe("UTxO rules", () => {
   it("a balanced, signed payment with enough fee moves the funds and collects the fee", () => {
     const fee = 200_000n;
     const tx = pay(10_000_000n, fee);
-    assert.ok(minFee(params, tx.size) <= fee);
+    assert.ok(minFee(params, tx.ledgerSize) <= fee);
     assert.equal(tx.size, tx.bytes.length, "size of a whole transaction as submitted");
     const journal = new Journal();
     assert.deepEqual(applyTx(state, tx, { slot: 10n, params }, journal), []);
@@ -82,6 +83,15 @@ describe("UTxO rules", () => {
 
   it("the fee must cover a*size+b", () => assert.deepEqual(check(pay(5_000_000n, 1000n)), ["FeeTooSmallUTxO"]));
 
+  it("the fee is for the size without the is_valid flag, as cardano-ledger's toCBORForSizeComputation", () => {
+    // Fees of 165k-200k all encode in 5 bytes, so the size is the same whatever the fee.
+    const size = pay(5_000_000n, 200_000n).ledgerSize;
+    assert.equal(size, pay(5_000_000n, 200_000n).bytes.length - 1);
+    const exact = minFee(params, size);
+    assert.deepEqual(check(pay(5_000_000n, exact)), [], "exactly the minimum for the ledger's size");
+    assert.deepEqual(check(pay(5_000_000n, exact - 1n)), ["FeeTooSmallUTxO"]);
+  });
+
   it("ttl and validity start bound the slots", () => {
     const tx = pay(5_000_000n, 200_000n, [alice.paymentSeed], { ttl: 100n, validityStart: 50n });
     assert.deepEqual(check(tx, 60n), []);
@@ -89,8 +99,40 @@ describe("UTxO rules", () => {
     assert.deepEqual(check(tx, 49n), ["OutsideValidityIntervalUTxO"]);
   });
 
-  it("outputs below the minimum are refused", () =>
-    assert.deepEqual(check(pay(999_999n, 200_000n)), ["OutputTooSmallUTxO"]));
+  it("outputs hold at least (160 + their size) * coinsPerUTxOByte, not Shelley's flat 1 ada", () => {
+    assert.equal(params.coinsPerUTxOByte, 34482n / 8n, "the devnet's Alonzo lovelacePerUTxOWord, per byte");
+    const minimum = minLovelace(pay(1_000_000n, 200_000n).body.outputs[0]!, params.coinsPerUTxOByte!);
+    assert.equal(minimum, (160n + 65n) * 4310n, "a 65-byte output: [57-byte base address, 4-byte coin]");
+    assert.ok(minimum < 1_000_000n);
+    assert.deepEqual(check(pay(minimum, 200_000n)), [], "exactly the minimum is enough");
+    const failures = (() => {
+      const journal = new Journal();
+      const f = applyTx(state, pay(minimum - 1n, 200_000n), { slot: 10n, params }, journal);
+      journal.rollback();
+      return f;
+    })();
+    assert.deepEqual(
+      failures.map((f) => f.kind),
+      ["BabbageOutputTooSmallUTxO"],
+    );
+    assert.match(failures[0]!.message, new RegExp(`output 0 holds ${minimum - 1n}, needs ${minimum}`));
+  });
+
+  it("without a known coinsPerUTxOByte no output is accepted, and the reason says so", () => {
+    const journal = new Journal();
+    const failures = applyTx(
+      state,
+      pay(5_000_000n, 200_000n),
+      { slot: 10n, params: { ...params, coinsPerUTxOByte: null } },
+      journal,
+    );
+    journal.rollback();
+    assert.deepEqual(
+      failures.map((f) => f.kind),
+      ["MissingProtocolParameter"],
+    );
+    assert.match(failures[0]!.message, /AlonzoGenesisFile/);
+  });
 
   it("the owner of every input must sign, and every signature must verify", () => {
     assert.deepEqual(check(pay(5_000_000n, 200_000n, [bob.paymentSeed])), ["MissingVKeyWitnessesUTXOW"]);

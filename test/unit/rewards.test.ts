@@ -18,7 +18,7 @@ const POOL = "dd".repeat(28);
 const params: LedgerParams = {
   minFeeA: 44n,
   minFeeB: 155381n,
-  minUTxOValue: 1_000_000n,
+  coinsPerUTxOByte: 4310n,
   maxTxSize: 16384,
   maxBlockBodySize: 65536,
   keyDeposit: 2_000_000n,

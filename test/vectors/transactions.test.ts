@@ -1,7 +1,11 @@
-// Transactions in the real mainnet blocks: every body and witness set decodes, and every vkey witness is a
-// valid signature of its transaction's id (Blake2b-256 of the body bytes as received).
+// Transactions in the real mainnet and testnet blocks: every body and witness set decodes, every vkey witness
+// is a valid signature of its transaction's id (Blake2b-256 of the body bytes as received), every auxiliary data
+// hash matches the auxiliary data's bytes, and every address names the block's network.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { auxDataFailures } from "../../src/ledger/rules/aux-data.ts";
+import { byronAddress } from "../../src/ledger/rules/byron-address.ts";
+import { addressNetwork, networkFailures } from "../../src/ledger/rules/network-id.ts";
 import { blockTransactions, decodeTxBody, invalidWitnesses, TxDecodeError } from "../../src/ledger/tx.ts";
 import { loadRealHeaders } from "../helpers/real-headers.ts";
 
@@ -27,6 +31,36 @@ describe("transactions in real blocks", () => {
       }
     });
   }
+  it("every auxiliary data hash is Blake2b-256 of the auxiliary data's bytes as they appear", () => {
+    const txs = blocks.flatMap((b) => blockTransactions(b.block!));
+    const withAux = txs.filter((t) => t.auxBytes !== null);
+    assert.ok(withAux.length >= 10, `${withAux.length} transactions carry auxiliary data`);
+    for (const t of txs)
+      assert.deepEqual(auxDataFailures(t.body, t.auxBytes), [], Buffer.from(t.body.id).toString("hex"));
+  });
+  it("every output address, withdrawal and body network id of a block names one network (mainnet's is 1)", () => {
+    let byron = 0;
+    for (const { entry, block } of blocks) {
+      const txs = blockTransactions(block!);
+      const networks = new Set(
+        txs.flatMap((t) => [
+          ...t.body.outputs.map((o) => addressNetwork(o.address)),
+          ...[...t.body.withdrawals.keys()].map((a) => addressNetwork(Buffer.from(a, "hex"))),
+        ]),
+      );
+      const byronOutputs = txs.flatMap((t) => t.body.outputs).filter((o) => o.address[0]! >> 4 === 8);
+      for (const o of byronOutputs) assert.match(byronAddress(o.address)?.root ?? "", /^[0-9a-f]{56}$/, entry.id);
+      byron += byronOutputs.length;
+      if (txs.length === 0) continue;
+      assert.equal(networks.size, 1, `${entry.id}: networks ${[...networks].join(", ")}`);
+      const [network] = networks;
+      assert.ok(network === 0 || network === 1);
+      if (entry.network === "mainnet") assert.equal(network, 1, entry.id);
+      for (const t of txs) assert.deepEqual(networkFailures(t.body, network === 1), [], entry.id);
+      for (const t of txs) assert.notDeepEqual(networkFailures(t.body, network !== 1), [], "the other network refuses");
+    }
+    assert.ok(byron > 0, "Byron addresses are among the outputs");
+  });
   it("malformed bodies are refused with TxDecodeError", () => {
     for (const bad of [Uint8Array.of(), Uint8Array.of(0xa0), Uint8Array.of(0x80), Uint8Array.of(0xa1, 0x00, 0x01)]) {
       assert.throws(() => decodeTxBody(bad), TxDecodeError);

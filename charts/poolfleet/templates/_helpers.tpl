@@ -15,7 +15,7 @@
 {{/*
 Labels that select the operator's pods: stable for the Deployment's life (its selector is immutable). The name is
 fixed, whatever nameOverride says: the NetworkPolicies the operator writes admit pods labelled
-app.kubernetes.io/name=poolfleet-operator in the operator's namespace to the nodes' metrics port
+app.kubernetes.io/name=poolfleet-operator in the operator's namespace to the nodes' metrics port and API port
 (src/operator/controllers/index.ts).
 */}}
 {{- define "poolfleet.selectorLabels" -}}

@@ -1,24 +1,22 @@
 // `db verify`: a read-only check of a poolfleet-node chain database (src/storage/verify.ts), safe on a live node.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { praosRules } from "../../consensus/rules.ts";
 import { bytesToHex } from "../../crypto/bytes.ts";
 import { InputError } from "../../formats/errors.ts";
+import { JSON_LIMIT, readInputFile } from "../../formats/files.ts";
 import { readShelleyGenesis } from "../../formats/genesis.ts";
 import { verifyChainDb, type VerifyOptions } from "../../storage/verify.ts";
 import type { Command } from "../command.ts";
 
 /** The header rules of the network a cardano-node config.json names (its Shelley genesis, hash checked). */
 function headerRules(configPath: string): NonNullable<VerifyOptions["headers"]> {
+  const bytes = readInputFile(configPath, JSON_LIMIT);
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(configPath, "utf8"));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      configPath,
-      code === "ENOENT" ? "file not found" : "is not valid JSON (expected cardano-node's config.json)",
-    );
+    config = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw new InputError(configPath, "is not valid JSON (expected cardano-node's config.json)");
   }
   if (!config || typeof config !== "object" || Array.isArray(config))
     throw new InputError(configPath, "is not a JSON object (expected cardano-node's config.json)");

@@ -109,7 +109,8 @@ export const devnetUp: Command = {
       const devnet = createDevnetFromOptions(devnetOptions(flags, pools));
       writeDevnet(paths.genesis, devnet);
       const ports: number[] = [];
-      for (let i = 0; i < pools * (1 + relays) * 2; i++) {
+      // Three ports a node: node-to-node, metrics, API.
+      for (let i = 0; i < pools * (1 + relays) * 3; i++) {
         let port = await freePort();
         while (ports.includes(port)) port = await freePort();
         ports.push(port);
@@ -125,7 +126,8 @@ export const devnetUp: Command = {
     for (const node of plan.nodes) {
       const pid = startNodeProcess(nodeArgs(dir, plan, node), paths.log(node.name), paths.pid(node.name));
       io.out(
-        `${node.name}: started (pid ${pid}, node-to-node ${plan.host}:${node.port}, metrics :${node.metricsPort})`,
+        `${node.name}: started (pid ${pid}, node-to-node ${plan.host}:${node.port}, metrics :${node.metricsPort}` +
+          `${node.apiPort !== undefined ? `, api :${node.apiPort}` : ""})`,
       );
     }
     const late = await waitReady(plan, 60_000);

@@ -12,8 +12,8 @@ import {
   type PoolKeySet,
 } from "../../formats/devnet-genesis.ts";
 import { InputError } from "../../formats/errors.ts";
-import { KEY_KINDS, writeKeyFile } from "../../formats/keys.ts";
-import { writeIssueCounter, writeOperationalCertificate } from "../../formats/opcert.ts";
+import { KEY_KINDS } from "../../formats/keys.ts";
+import { counterOutput, keyOutput, opcertOutput, writeEnvelopes } from "../../formats/outputs.ts";
 import { topologyJson } from "../../formats/topology.ts";
 import type { Command, Flags } from "../command.ts";
 import { parseTime } from "./time.ts";
@@ -33,18 +33,21 @@ function rationalFlag(flags: Flags, name: string, fallback: Rational): Rational 
 export function writePoolKeys(dir: string, pool: PoolKeySet): void {
   mkdirSync(dir, { recursive: true });
   const f = (n: string) => join(dir, n);
-  writeKeyFile(f("cold.skey"), KEY_KINDS.coldSigning, pool.coldSeed);
-  writeKeyFile(f("cold.vkey"), KEY_KINDS.coldVerification, pool.coldVkey);
-  writeIssueCounter(f("cold.counter"), pool.counter, true);
-  writeKeyFile(f("kes.skey"), KEY_KINDS.kesSigning, pool.kesKey);
-  writeKeyFile(f("kes.vkey"), KEY_KINDS.kesVerification, pool.kesVkey);
-  writeKeyFile(f("vrf.skey"), KEY_KINDS.vrfSigning, pool.vrfKey);
-  writeKeyFile(f("vrf.vkey"), KEY_KINDS.vrfVerification, pool.vrfVkey);
-  writeOperationalCertificate(f("node.cert"), pool.opcert, true);
-  writeKeyFile(f("payment.skey"), KEY_KINDS.paymentSigning, pool.paymentSeed);
-  writeKeyFile(f("payment.vkey"), KEY_KINDS.paymentVerification, ed25519PublicKey(pool.paymentSeed));
-  writeKeyFile(f("stake.skey"), KEY_KINDS.stakeSigning, pool.stakeSeed);
-  writeKeyFile(f("stake.vkey"), KEY_KINDS.stakeVerification, ed25519PublicKey(pool.stakeSeed));
+  // A pool's files all or none: a failure part-way never leaves half a key set behind.
+  writeEnvelopes([
+    keyOutput(f("cold.skey"), KEY_KINDS.coldSigning, pool.coldSeed),
+    keyOutput(f("cold.vkey"), KEY_KINDS.coldVerification, pool.coldVkey),
+    counterOutput(f("cold.counter"), pool.counter, false),
+    keyOutput(f("kes.skey"), KEY_KINDS.kesSigning, pool.kesKey),
+    keyOutput(f("kes.vkey"), KEY_KINDS.kesVerification, pool.kesVkey),
+    keyOutput(f("vrf.skey"), KEY_KINDS.vrfSigning, pool.vrfKey),
+    keyOutput(f("vrf.vkey"), KEY_KINDS.vrfVerification, pool.vrfVkey),
+    opcertOutput(f("node.cert"), pool.opcert, false),
+    keyOutput(f("payment.skey"), KEY_KINDS.paymentSigning, pool.paymentSeed),
+    keyOutput(f("payment.vkey"), KEY_KINDS.paymentVerification, ed25519PublicKey(pool.paymentSeed)),
+    keyOutput(f("stake.skey"), KEY_KINDS.stakeSigning, pool.stakeSeed),
+    keyOutput(f("stake.vkey"), KEY_KINDS.stakeVerification, ed25519PublicKey(pool.stakeSeed)),
+  ]);
 }
 
 /** Write a devnet's files under `out` (which must be absent or empty); secrets are wiped from memory after. */

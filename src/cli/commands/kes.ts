@@ -2,15 +2,15 @@
 // the rotation's open request first (the staged KES key, the period computed online, the counter it must carry), so
 // a person who signed the wrong thing hears it at once and by name, then writes it as the Secret the operator waits
 // for. The operator's gate checks it again, in full, before any pod sees it.
-import { readFileSync } from "node:fs";
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../api/common.ts";
 import { bytesToHex, equalBytes } from "../../crypto/bytes.ts";
 import { parseEnvelope } from "../../formats/envelope.ts";
 import { InputError } from "../../formats/errors.ts";
+import { ENVELOPE_LIMIT, readInputFile } from "../../formats/files.ts";
 import { KEY_KINDS, keyFromEnvelope } from "../../formats/keys.ts";
 import { opcertFromEnvelope } from "../../formats/opcert.ts";
-import { rotationNames, SIGNED_FILE } from "../../operator/builders/kes-rotation.ts";
+import { rotationNames, SIGNED_FILE } from "../../api/kesrotation-objects.ts";
 import type { Command } from "../command.ts";
 
 interface RotationObject {
@@ -37,12 +37,7 @@ export const kesSubmit: Command = {
   async run(flags, io) {
     const name = flags.string("rotation");
     const certPath = flags.string("op-cert-file");
-    let text: string;
-    try {
-      text = readFileSync(certPath, "utf8");
-    } catch (error) {
-      throw new InputError(certPath, `cannot be read (${(error as NodeJS.ErrnoException).code})`);
-    }
+    const text = readInputFile(certPath, ENVELOPE_LIMIT).toString("utf8");
     const cert = opcertFromEnvelope(parseEnvelope(text, certPath), certPath);
 
     const kc = new KubeConfig();

@@ -1,34 +1,16 @@
 // cardano-cli's `node` key commands: same names, flags and output files.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { bytesToHex, equalBytes, wipe } from "../../crypto/bytes.ts";
 import { ed25519PublicKey } from "../../crypto/ed25519.ts";
 import { blake2b256 } from "../../crypto/hash.ts";
 import { KesSigningKey } from "../../crypto/kes.ts";
 import { vrfSecretKeyBytes, vrfSecretKeyFromSeed, wipeVrfSecretKey } from "../../crypto/vrf.ts";
 import { InputError } from "../../formats/errors.ts";
-import { KEY_KINDS, readKeyFile, writeKeyFile } from "../../formats/keys.ts";
-import {
-  issueOperationalCertificate,
-  poolIdOf,
-  readIssueCounter,
-  writeIssueCounter,
-  writeOperationalCertificate,
-} from "../../formats/opcert.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { KEY_KINDS, readKeyFile } from "../../formats/keys.ts";
+import { issueOperationalCertificate, MAX_ISSUE_NUMBER, poolIdOf, readIssueCounter } from "../../formats/opcert.ts";
+import { counterOutput, keyOutput, opcertOutput, writeEnvelopes } from "../../formats/outputs.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import type { Command } from "../command.ts";
-
-// Key generation never replaces a file: check every output before writing any, so nothing is half-done.
-function refuseExisting(...paths: string[]): void {
-  for (const path of paths) {
-    if (existsSync(path)) {
-      throw new InputError(
-        path,
-        "already exists; refusing to overwrite it (move it away first if you mean to replace it)",
-      );
-    }
-  }
-}
 
 const file = (description: string) => ({ type: "string", required: true, value: "FILE", description }) as const;
 
@@ -46,16 +28,18 @@ export const nodeKeyGen: Command = {
     const vkeyPath = flags.string("cold-verification-key-file");
     const skeyPath = flags.string("cold-signing-key-file");
     const counterPath = flags.string("operational-certificate-issue-counter-file");
-    refuseExisting(vkeyPath, skeyPath, counterPath);
     const seed = randomBytes(32);
     const vkey = ed25519PublicKey(seed);
     try {
-      writeKeyFile(skeyPath, KEY_KINDS.coldSigning, seed);
+      // All three or none, and none of them may exist: key generation never destroys a file.
+      writeEnvelopes([
+        keyOutput(skeyPath, KEY_KINDS.coldSigning, seed),
+        keyOutput(vkeyPath, KEY_KINDS.coldVerification, vkey),
+        counterOutput(counterPath, { nextIssueNumber: 0, coldVkey: vkey }, false),
+      ]);
     } finally {
       wipe(seed);
     }
-    writeKeyFile(vkeyPath, KEY_KINDS.coldVerification, vkey);
-    writeIssueCounter(counterPath, { nextIssueNumber: 0, coldVkey: vkey }, true);
     io.out(`pool id ${bytesToHex(poolIdOf(vkey))}`);
     return 0;
   },
@@ -72,19 +56,20 @@ export const nodeKeyGenKes: Command = {
   run(flags, io) {
     const vkeyPath = flags.string("verification-key-file");
     const skeyPath = flags.string("signing-key-file");
-    refuseExisting(vkeyPath, skeyPath);
     const seed = randomBytes(32);
     const key = KesSigningKey.generate(seed);
     wipe(seed);
-    const vkey = key.verificationKey;
+    const vkey = Uint8Array.from(key.verificationKey);
     const bytes = key.toBytes();
     try {
-      writeKeyFile(skeyPath, KEY_KINDS.kesSigning, bytes);
+      writeEnvelopes([
+        keyOutput(skeyPath, KEY_KINDS.kesSigning, bytes),
+        keyOutput(vkeyPath, KEY_KINDS.kesVerification, vkey),
+      ]);
     } finally {
       wipe(bytes);
       key.wipe();
     }
-    writeKeyFile(vkeyPath, KEY_KINDS.kesVerification, vkey);
     io.out(`KES verification key hash ${keyHash(vkey)}`);
     return 0;
   },
@@ -101,19 +86,21 @@ export const nodeKeyGenVrf: Command = {
   run(flags, io) {
     const vkeyPath = flags.string("verification-key-file");
     const skeyPath = flags.string("signing-key-file");
-    refuseExisting(vkeyPath, skeyPath);
     const seed = randomBytes(32);
     const key = vrfSecretKeyFromSeed(seed);
     wipe(seed);
     const skey = vrfSecretKeyBytes(key);
+    const vkey = Uint8Array.from(key.publicKey);
     try {
-      writeKeyFile(skeyPath, KEY_KINDS.vrfSigning, skey);
+      writeEnvelopes([
+        keyOutput(skeyPath, KEY_KINDS.vrfSigning, skey),
+        keyOutput(vkeyPath, KEY_KINDS.vrfVerification, vkey),
+      ]);
     } finally {
       wipe(skey);
       wipeVrfSecretKey(key);
     }
-    writeKeyFile(vkeyPath, KEY_KINDS.vrfVerification, key.publicKey);
-    io.out(`VRF key hash ${bytesToHex(blake2b256(key.publicKey))}`);
+    io.out(`VRF key hash ${bytesToHex(blake2b256(vkey))}`);
     return 0;
   },
 };
@@ -124,15 +111,23 @@ export const nodeNewCounter: Command = {
   flags: {
     "cold-verification-key-file": file("the pool's cold verification key"),
     "counter-value": { type: "string", required: true, value: "N", description: "the next issue number" },
-    "operational-certificate-issue-counter-file": file("the counter file to write (replaced if it exists)"),
+    "operational-certificate-issue-counter-file": file(
+      "the counter file to write (replaces an existing counter, nothing else)",
+    ),
   },
   example:
     "poolfleet-cli node new-counter --cold-verification-key-file cold.vkey --counter-value 3 --operational-certificate-issue-counter-file cold.counter",
   run(flags, io) {
     const vkey = readKeyFile(flags.string("cold-verification-key-file"), KEY_KINDS.coldVerification);
     const value = flags.natural("counter-value");
+    if (value > MAX_ISSUE_NUMBER) {
+      throw new InputError(
+        "--counter-value",
+        `${value} is too large: issue numbers go up to ${MAX_ISSUE_NUMBER}, so that the next one is still exact`,
+      );
+    }
     const path = flags.string("operational-certificate-issue-counter-file");
-    writeIssueCounter(path, { nextIssueNumber: value, coldVkey: vkey });
+    writeEnvelopes([counterOutput(path, { nextIssueNumber: value, coldVkey: vkey }, true)]);
     io.out(`${path}: next certificate issue number ${value}`);
     return 0;
   },
@@ -171,11 +166,20 @@ export const nodeIssueOpCert: Command = {
           `counts certificates of cold key ${keyHash(counter.coldVkey)}, but ${coldPath} is cold key ${keyHash(coldVkey)}`,
         );
       }
+      if (counter.nextIssueNumber > MAX_ISSUE_NUMBER) {
+        throw new InputError(
+          counterPath,
+          `next issue number ${counter.nextIssueNumber} is too large to advance exactly (at most ${MAX_ISSUE_NUMBER})`,
+        );
+      }
       const cert = issueOperationalCertificate(coldSeed, kesVkey, counter.nextIssueNumber, kesPeriod);
-      // Certificate first, then the counter, as cardano-cli: a crash in between can only lead to the same
-      // number being issued again (accepted on chain), never to a skipped number (rejected on chain).
-      writeOperationalCertificate(outPath, cert);
-      writeIssueCounter(counterPath, { nextIssueNumber: counter.nextIssueNumber + 1, coldVkey });
+      // Both or neither. The certificate is placed first, then the counter, as cardano-cli: a crash in between
+      // can only lead to the same number being issued again (accepted on chain), never to a skipped one.
+      // Each may replace only a file of its own kind: --out-file pointed at cold.skey or the counter is refused.
+      writeEnvelopes([
+        opcertOutput(outPath, cert, true),
+        counterOutput(counterPath, { nextIssueNumber: counter.nextIssueNumber + 1, coldVkey }, true),
+      ]);
       io.out(
         `${outPath}: issue number ${cert.sequenceNumber}, KES period ${kesPeriod}, pool ${bytesToHex(poolIdOf(coldVkey))}`,
       );

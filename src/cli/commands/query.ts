@@ -7,7 +7,7 @@ import { type Rational, compareRational, formatRational, parseRational } from ".
 import { InputError } from "../../formats/errors.ts";
 import { readShelleyGenesis, type ShelleyGenesis } from "../../formats/genesis.ts";
 import { KEY_KINDS, readKeyFile } from "../../formats/keys.ts";
-import { formatDuration, kesWindow } from "../../formats/keyset-check.ts";
+import { formatDuration, kesWindow } from "../../keys/kes-schedule.ts";
 import { poolIdOf, readOperationalCertificate } from "../../formats/opcert.ts";
 import { SlotClock } from "../../formats/slot-clock.ts";
 import { vrfSecretKeyFromBytes } from "../../crypto/vrf.ts";
@@ -34,6 +34,13 @@ export const queryKesPeriodInfo: Command = {
     const clock = new SlotClock(readShelleyGenesis(flags.string("shelley-genesis")));
     const at = parseTime(flags.optionalString("at"), "--at");
     const w = kesWindow(cert, clock, at);
+    if (Number.isNaN(w.expiresAt.getTime()) || !Number.isSafeInteger(w.end)) {
+      throw new InputError(
+        certPath,
+        `starts at KES period ${w.start}, so its window would end after the last representable date ` +
+          `(year 275760): no certificate for this network can start there (was --kes-period mistyped?)`,
+      );
+    }
     const status = w.current < w.start ? "not-yet-valid" : w.current >= w.end ? "expired" : "valid";
     const info = {
       opcert: certPath,
@@ -78,7 +85,7 @@ function parseFraction(text: string, where: string, max: Rational, allowZero: bo
     throw new InputError(where, (error as Error).message);
   }
   if (r.num < 0n || (!allowZero && r.num === 0n) || compareRational(r, max) > 0) {
-    throw new InputError(where, `${text} must be ${allowZero ? "between 0" : "above 0 and at most"} and 1`);
+    throw new InputError(where, `${text} must be ${allowZero ? "between 0 and 1" : "above 0 and at most 1"}`);
   }
   return r;
 }
@@ -135,6 +142,8 @@ export const queryLeadershipSchedule: Command = {
     const length = flags.optionalNatural("epoch-length") ?? genesis?.epochLength;
     if (length === undefined) throw new InputError("--epoch-length", "is required when no --shelley-genesis is given");
     if (length === 0) throw new InputError("--epoch-length", "must be at least 1");
+    const lengthFrom = flags.optionalString("epoch-length") === undefined ? `${genesisPath} epochLength` : undefined;
+    checkSlotRange(start, length, lengthFrom ?? "--epoch-length");
     const fText = flags.optionalString("active-slot-coeff");
     const f = fText
       ? parseFraction(fText, "--active-slot-coeff", { num: 1n, den: 1n }, false)
@@ -171,6 +180,25 @@ export const queryLeadershipSchedule: Command = {
     return 0;
   },
 };
+
+/** Over 23 mainnet epochs (432000 slots): a schedule past this is a typo, not an epoch, and would run for hours. */
+export const MAX_EPOCH_LENGTH = 10_000_000;
+
+/** Every slot evaluated must be an exact integer, and the work bounded (a slot past 2^53 never advances). */
+function checkSlotRange(start: number, length: number, lengthFrom: string): void {
+  if (length > MAX_EPOCH_LENGTH) {
+    throw new InputError(
+      lengthFrom,
+      `${length} slots is more than ${MAX_EPOCH_LENGTH} (mainnet's epoch is 432000 slots)`,
+    );
+  }
+  if (start + length - 1 > Number.MAX_SAFE_INTEGER) {
+    throw new InputError(
+      "--epoch-start-slot",
+      `${start} plus ${length} slots goes past slot ${Number.MAX_SAFE_INTEGER}, the largest slot handled exactly`,
+    );
+  }
+}
 
 async function runWorkers(job: LeadershipJob, io: Output): Promise<number[]> {
   const ranges = splitRange(job, Math.min(availableParallelism(), Math.ceil((job.to - job.from) / 2000)));

@@ -1,5 +1,5 @@
 // The shape of a local devnet: for each pool one producer hidden behind its relays, every node on loopback with
-// its own node-to-node and metrics port. A producer's topology lists only its own relays; a relay's lists its
+// its own node-to-node, metrics and API port. A producer's topology lists only its own relays; a relay's lists its
 // producer and sibling relays as local roots and the other pools' relays as public roots. Pure: the ports come
 // from the caller, and the plan is saved as devnet.json so `devnet status` and `devnet down` find every node.
 import { join } from "node:path";
@@ -12,6 +12,8 @@ export interface DevnetNode {
   readonly pool: string;
   readonly port: number;
   readonly metricsPort: number;
+  /** /api/* (ledger, leader schedule, submission): off the metrics port. Absent in plans written before it. */
+  readonly apiPort?: number;
 }
 
 export interface DevnetPlan {
@@ -26,9 +28,9 @@ export function planDevnet(pools: number, relaysPerPool: number, nextPort: () =>
   const nodes: DevnetNode[] = [];
   for (let p = 1; p <= pools; p++) {
     const pool = `pool${p}`;
-    nodes.push({ name: `${pool}-producer`, role: "producer", pool, port: nextPort(), metricsPort: nextPort() });
-    for (let r = 1; r <= relaysPerPool; r++)
-      nodes.push({ name: `${pool}-relay${r}`, role: "relay", pool, port: nextPort(), metricsPort: nextPort() });
+    const ports = () => ({ port: nextPort(), metricsPort: nextPort(), apiPort: nextPort() });
+    nodes.push({ name: `${pool}-producer`, role: "producer", pool, ...ports() });
+    for (let r = 1; r <= relaysPerPool; r++) nodes.push({ name: `${pool}-relay${r}`, role: "relay", pool, ...ports() });
   }
   return { version: 1, pools, relaysPerPool, host: "127.0.0.1", nodes };
 }
@@ -73,6 +75,7 @@ export function nodeArgs(dir: string, plan: DevnetPlan, node: DevnetNode): strin
     String(node.port),
     "--metrics-port",
     String(node.metricsPort),
+    ...(node.apiPort !== undefined ? ["--api-port", String(node.apiPort)] : []),
     ...(node.role === "producer"
       ? [
           "--shelley-kes-key",

@@ -11,19 +11,18 @@ import { ed25519PublicKey } from "../../crypto/ed25519.ts";
 import { KesSigningKey } from "../../crypto/kes.ts";
 import { InputError } from "../../formats/errors.ts";
 import { readShelleyGenesis } from "../../formats/genesis.ts";
-import { KEY_KINDS, readKeyFile, writeKeyFile } from "../../formats/keys.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { KEY_KINDS, readKeyFile } from "../../formats/keys.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import {
   issueOperationalCertificate,
   type OperationalCertificate,
   poolIdOf,
   readIssueCounter,
   readOperationalCertificate,
-  writeIssueCounter,
-  writeOperationalCertificate,
 } from "../../formats/opcert.ts";
+import { counterOutput, keyOutput, opcertOutput, writeEnvelopes } from "../../formats/outputs.ts";
 import { SlotClock } from "../../formats/slot-clock.ts";
-import { checkRotation, lastCounter } from "../../operator/kes/gate.ts";
+import { checkRotation, lastCounter } from "../../keys/rotation-gate.ts";
 import type { Output } from "../command.ts";
 import { KeySetDir } from "./keyset-swap.ts";
 import { type DevnetNode, type DevnetPlan, devnetPaths } from "./plan.ts";
@@ -98,9 +97,11 @@ export async function rotateKes(o: RotateKesOptions): Promise<number> {
       }
       const keys = new KeySetDir(poolDir);
       const swapped = keys.swap((d) => {
-        writeKeyFile(join(d, "kes.skey"), KEY_KINDS.kesSigning, staged.kesKey);
-        writeKeyFile(join(d, "kes.vkey"), KEY_KINDS.kesVerification, staged.kesVkey);
-        writeOperationalCertificate(join(d, "node.cert"), staged.cert, true);
+        writeEnvelopes([
+          keyOutput(join(d, "kes.skey"), KEY_KINDS.kesSigning, staged.kesKey),
+          keyOutput(join(d, "kes.vkey"), KEY_KINDS.kesVerification, staged.kesVkey),
+          opcertOutput(join(d, "node.cert"), staged.cert, false),
+        ]);
       });
       advanceCounter(join(poolDir, "cold.counter"), staged.cert);
       io.out(
@@ -118,11 +119,13 @@ export async function rotateKes(o: RotateKesOptions): Promise<number> {
 
 /**
  * The last issue number the producer's chain has seen for the pool (0 when it has seen none: the ledger then
- * accepts 0 or 1), from its /api/ledger; undefined when the producer is not running or does not answer.
+ * accepts 0 or 1), from its /api/ledger on the API port; undefined when the producer is not running or does not
+ * answer (or has no API port: a devnet planned before nodes had one).
  */
 async function counterOnChain(plan: DevnetPlan, producer: DevnetNode, poolId: string): Promise<number | undefined> {
+  if (producer.apiPort === undefined) return undefined;
   try {
-    const res = await fetch(`http://${plan.host}:${producer.metricsPort}/api/ledger`, {
+    const res = await fetch(`http://${plan.host}:${producer.apiPort}/api/ledger`, {
       signal: AbortSignal.timeout(2000),
     });
     if (!res.ok) return undefined;
@@ -182,7 +185,9 @@ function bring(files: { kesKeyFile: string; opcertFile: string }): Staged {
 function advanceCounter(path: string, cert: OperationalCertificate): void {
   const counter = readIssueCounter(path);
   if (counter.nextIssueNumber <= cert.sequenceNumber)
-    writeIssueCounter(path, { nextIssueNumber: cert.sequenceNumber + 1, coldVkey: counter.coldVkey });
+    writeEnvelopes([
+      counterOutput(path, { nextIssueNumber: cert.sequenceNumber + 1, coldVkey: counter.coldVkey }, true),
+    ]);
 }
 
 /** One rotation per pool at a time; a lock left by a process that died is taken over. */

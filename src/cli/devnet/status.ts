@@ -11,6 +11,7 @@ export interface NodeStatus {
   readonly running: boolean;
   readonly port: number;
   readonly metricsPort: number;
+  readonly apiPort: number | null;
   readonly tipSlot: number | null;
   readonly tipBlock: number | null;
   readonly peers: number | null;
@@ -47,13 +48,14 @@ export async function nodeStatus(dir: string, plan: DevnetPlan, node: DevnetNode
     running,
     port: node.port,
     metricsPort: node.metricsPort,
+    apiPort: node.apiPort ?? null,
     tipSlot: sample(text, "poolfleet_tip_slot"),
     tipBlock: sample(text, "poolfleet_tip_block"),
     peers: sample(text, "poolfleet_peers_connected"),
     blocksForged: producer ? sample(text, "poolfleet_blocks_forged_total") : null,
     forging: producer && text ? sample(text, "poolfleet_forging_enabled") === 1 : null,
     opcertCounter: producer ? sample(text, "poolfleet_opcert_counter") : null,
-    kesPeriodsLeft: producer ? sample(text, "poolfleet_kes_periods_remaining") : null,
+    kesPeriodsLeft: producer ? sample(text, "poolfleet_node_kes_periods_remaining") : null,
   };
 }
 

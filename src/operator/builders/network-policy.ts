@@ -1,5 +1,7 @@
 // StakePool -> the producer's NetworkPolicy: deny everything in both directions except
-//   ingress  node-to-node from the pool's relays, and metrics scraping from spec.metrics.scrapeFrom;
+//   ingress  node-to-node from the pool's relays, metrics scraping from spec.metrics.scrapeFrom, and the API
+//            (leader schedule, transaction submission) from the pool's relays and the operator only — never from
+//            the scrape source: a producer's coming leader slots are a map of when to attack it;
 //   egress   node-to-node to the pool's relays, and DNS to kube-dns.
 // A podSelector alone in scrapeFrom means pods in the pool's own namespace (NetworkPolicy semantics).
 import type {
@@ -11,6 +13,7 @@ import type {
 } from "@kubernetes/client-node";
 import type { StakePoolSpec } from "../../api/stakepool.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
+import { NODE_API_PORT } from "./node-pod.ts";
 
 export interface NetworkPolicyInput {
   owner: Owner;
@@ -22,6 +25,11 @@ export interface NetworkPolicyInput {
    * port too. A namespaceSelector is needed when the operator runs in another namespace.
    */
   operatorPeer?: V1NetworkPolicyPeer;
+  /**
+   * Whether the operator reads /metrics (default true). It reaches the API port whenever operatorPeer is given: the
+   * KES rotation controller asks the producer for its leader schedule there.
+   */
+  operatorScrapes?: boolean;
 }
 
 /**
@@ -77,6 +85,18 @@ export function metricsIngress(
   return rules;
 }
 
+/**
+ * Ingress to a node's API port (NODE_API_PORT): from `peers` (the pool's relays) and from the operator. Not from
+ * the metrics scrape source, which is why the API has a port of its own.
+ */
+export function apiIngress(
+  peers: V1NetworkPolicyPeer[],
+  operatorPeer: V1NetworkPolicyPeer | undefined,
+): WireIngressRule {
+  const from = [...peers.map((p) => structuredClone(p)), ...(operatorPeer ? [structuredClone(operatorPeer)] : [])];
+  return { from, ports: [{ protocol: "TCP", port: NODE_API_PORT }] };
+}
+
 export function buildProducerNetworkPolicy(input: NetworkPolicyInput): WireNetworkPolicy {
   const { owner, spec } = input;
   const relays: V1NetworkPolicyPeer = { podSelector: { matchLabels: selectorLabels("relay", relayName(owner, spec)) } };
@@ -95,7 +115,10 @@ export function buildProducerNetworkPolicy(input: NetworkPolicyInput): WireNetwo
       },
     ],
   };
-  ingress.ingress!.push(...metricsIngress(spec.metrics, input.operatorPeer));
+  ingress.ingress!.push(apiIngress([relays], input.operatorPeer));
+  ingress.ingress!.push(
+    ...metricsIngress(spec.metrics, input.operatorScrapes === false ? undefined : input.operatorPeer),
+  );
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",

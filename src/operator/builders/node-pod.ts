@@ -33,6 +33,13 @@ export const PATHS = {
   presetNetworks: "/opt/poolfleet/networks",
 } as const;
 
+/**
+ * The node's API port (/api/*: leader schedule, transaction submission, ledger, peers), apart from the metrics
+ * port so that the scrape source cannot read when a producer leads; only the pool's relays and the operator reach
+ * it (network-policy.ts apiIngress). The container port is named "api"; the operator asks a pod for that name.
+ */
+export const NODE_API_PORT = 12799;
+
 export function imageRef(spec: Pick<NodeRuntimeSpec, "image">): string {
   const { repository, tag, digest } = spec.image;
   return digest ? `${repository}@${digest}` : `${repository}:${tag}`;
@@ -65,6 +72,10 @@ export function nodeArgs(spec: NodeRuntimeSpec, topologyFile: string, extra: str
     "0.0.0.0",
     "--metrics-port",
     String(spec.metrics.port),
+    "--api-host",
+    "0.0.0.0",
+    "--api-port",
+    String(NODE_API_PORT),
   ];
 }
 
@@ -126,6 +137,7 @@ export function nodeContainer(
     ports: [
       { name: "node", containerPort: spec.port, protocol: "TCP" },
       { name: "metrics", containerPort: spec.metrics.port, protocol: "TCP" },
+      { name: "api", containerPort: NODE_API_PORT, protocol: "TCP" },
     ],
     // Replaying a long chain can take a while: the startup probe gives it up to an hour before liveness applies.
     startupProbe: probe("/health", 10, 360),

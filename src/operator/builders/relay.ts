@@ -1,18 +1,19 @@
 // Relay -> a StatefulSet of relay nodes, one Service per relay (the type the spec asks for: in the cluster,
 // on node ports, or behind load balancers), a shared headless Service (the StatefulSet's governing Service, and
-// one name for all relays), and a NetworkPolicy that opens the node-to-node port to everyone and the metrics port
-// only to the scrape source. Pure, like the producer's builders, whose pod pieces it shares (node-pod.ts).
+// one name for all relays), and a NetworkPolicy that opens the node-to-node port to everyone, the metrics port
+// only to the scrape source and the operator, and the API port (transaction submission) only to the relays
+// themselves and the operator. Pure, like the producer's builders, whose pod pieces it shares (node-pod.ts).
 import type { V1NetworkPolicyPeer, V1Service, V1StatefulSet } from "@kubernetes/client-node";
 import type { RelaySpec } from "../../api/relay.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
-import { metricsIngress, type WireIngressRule, type WireNetworkPolicy } from "./network-policy.ts";
+import { apiIngress, metricsIngress, type WireIngressRule, type WireNetworkPolicy } from "./network-policy.ts";
 import { baseVolumes, dataClaimTemplate, nodeArgs, nodeContainer, headlessService, nodePodSpec } from "./node-pod.ts";
 
 export interface RelayInput {
   /** The Relay. */
   owner: Owner;
   spec: RelaySpec;
-  /** The operator's pods, which read the relays' /metrics for status: they get the metrics port. */
+  /** The operator's pods, which read the relays' /metrics for status: they get the metrics and the API port. */
   operatorPeer?: V1NetworkPolicyPeer;
 }
 
@@ -82,6 +83,7 @@ export function buildRelayNetworkPolicy(input: RelayInput): WireNetworkPolicy {
   const ingress: WireIngressRule[] = [
     // Node-to-node from anywhere: relays are the pool's face to the network (and its producer comes in here).
     { ports: [{ protocol: "TCP", port: spec.port }] },
+    apiIngress([{ podSelector: { matchLabels: selectorLabels("relay", owner.name) } }], input.operatorPeer),
     ...metricsIngress(spec.metrics, input.operatorPeer),
   ];
   return {

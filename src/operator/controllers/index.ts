@@ -6,7 +6,8 @@ import { relayController } from "./relay.ts";
 import { stakePoolController } from "./stakepool.ts";
 
 /**
- * The operator's own pods, which read producers' /metrics for status: the chart labels them
+ * The operator's own pods, which read producers' /metrics for status and (KES rotation) their leader schedule on
+ * the API port: the chart labels them
  * app.kubernetes.io/name=poolfleet-operator and gives the pod its namespace in POD_NAMESPACE (downward API).
  * Without POD_NAMESPACE (the operator outside the cluster) no extra NetworkPolicy rule is written.
  */

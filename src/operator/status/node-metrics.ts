@@ -1,6 +1,9 @@
 // Reads a node's Prometheus /metrics (src/node/metrics.ts names what poolfleet-node exports) into the figures the
 // operator puts in status: tip, blocks forged, KES periods left, peers. The fetch is injectable so tests can point
 // it at a real node on loopback or inject a fault; the scrape is bounded in time and size and never throws.
+import type { V1Pod } from "@kubernetes/client-node";
+import { NODE_API_PORT } from "../builders/node-pod.ts";
+
 /** Metric names poolfleet-node exports (src/node/metrics.ts). */
 export const NODE_METRICS = {
   tipSlot: "poolfleet_tip_slot",
@@ -8,9 +11,9 @@ export const NODE_METRICS = {
   tipEpoch: "poolfleet_tip_epoch",
   blocksForged: "poolfleet_blocks_forged_total",
   peersConnected: "poolfleet_peers_connected",
-  kesCurrentPeriod: "poolfleet_kes_current_period",
-  kesPeriodsRemaining: "poolfleet_kes_periods_remaining",
-  kesExpirySeconds: "poolfleet_kes_expiration_timestamp_seconds",
+  kesCurrentPeriod: "poolfleet_node_kes_current_period",
+  kesPeriodsRemaining: "poolfleet_node_kes_periods_remaining",
+  kesExpirySeconds: "poolfleet_node_kes_expiration_timestamp_seconds",
   opcertCounter: "poolfleet_opcert_counter",
   chainOpcertCounter: "poolfleet_chain_opcert_counter",
   forgingEnabled: "poolfleet_forging_enabled",
@@ -57,7 +60,7 @@ export type ScrapeResult = { ok: true; figures: NodeFigures } | { ok: false; err
 
 const MAX_BYTES = 4 * 1024 * 1024;
 
-/** A URL on the node's HTTP port (the metrics port) at `path`. */
+/** A URL on one of the node's HTTP ports (metrics, or API) at `path`. */
 export function nodeUrl(podIP: string, port: number, path: string): string {
   return podIP.includes(":") ? `http://[${podIP}]:${port}${path}` : `http://${podIP}:${port}${path}`;
 }
@@ -67,7 +70,18 @@ export function metricsUrl(podIP: string, port: number): string {
 }
 
 /**
- * The first leader slot the node reports within the next `minutes` (its /api/leader-schedule), or undefined when it
+ * The node's API port in `pod`: its container port named "api" (node-pod.ts writes NODE_API_PORT there), else
+ * NODE_API_PORT. The leader schedule is there, not on the metrics port, which the scrape source may reach.
+ */
+export function apiPortOf(pod: V1Pod | undefined): number {
+  for (const c of pod?.spec?.containers ?? [])
+    for (const p of c.ports ?? []) if (p.name === "api" && p.containerPort) return p.containerPort;
+  return NODE_API_PORT;
+}
+
+/**
+ * The first leader slot the node reports within the next `minutes` (its /api/leader-schedule, on the API port
+ * `port`), or undefined when it
  * reports none — or cannot be asked (no pod IP, not answering): a producer that is not running leads nothing.
  */
 export async function nextLeaderSlot(

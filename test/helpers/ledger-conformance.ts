@@ -1,0 +1,213 @@
+// Reads the Haskell ledger's conformance vectors (test/fixtures/ledger-conformance, format in its README) and
+// replays what poolfleet's ledger can judge: each vector's initial UTxO and protocol parameters, then its
+// events in order while every transaction uses only what the ledger implements (ada, vkey witnesses, metadata,
+// stake and pool certificates, withdrawals). The vectors start with no registered stake keys or pools (the
+// reader checks that), so certificates apply from the same empty state as in Haskell. A vector stops being
+// replayed at the first event it cannot follow, because the Haskell state after it is no longer known.
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { cborArrayItems, cborMapEntries } from "../../src/codec/cbor-raw.ts";
+import { rational, type Rational } from "../../src/crypto/rational.ts";
+import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbor.ts";
+import { applyTx } from "../../src/ledger/apply-tx.ts";
+import { decodeCertificate, rewardAccountKeyHash } from "../../src/ledger/certs.ts";
+import { Journal } from "../../src/ledger/journal.ts";
+import type { LedgerParams } from "../../src/ledger/params.ts";
+import { LedgerState } from "../../src/ledger/state.ts";
+import { decodeTx, decodeTxOutput, type TxOutput } from "../../src/ledger/tx.ts";
+import { outRef } from "../../src/ledger/utxo.ts";
+import { fixturePath, hex, readFixture } from "./fixtures.ts";
+
+export type ConformanceEvent =
+  | { readonly kind: "tx"; readonly bytes: Uint8Array; readonly success: boolean; readonly slot: bigint }
+  | { readonly kind: "slot"; readonly slot: bigint }
+  | { readonly kind: "epochs"; readonly count: number };
+
+export interface ConformanceVector {
+  readonly file: string;
+  readonly title: string;
+  readonly epoch: number;
+  readonly utxo: Map<string, TxOutput>;
+  /** The UTxO after all events, as the Haskell ledger left it. */
+  readonly finalUtxo: Map<string, TxOutput>;
+  readonly params: LedgerParams;
+  readonly events: ConformanceEvent[];
+}
+
+const FOLDER = "ledger-conformance";
+
+export function conformanceFiles(): string[] {
+  const root = fixturePath(FOLDER, "Conway");
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.push(relative(fixturePath(FOLDER), path));
+    }
+  };
+  walk(root);
+  return files;
+}
+
+/** A tag-30 rational (cbor-x gives it as a Tag with value [num, den]). */
+function tagged(value: unknown, what: string): Rational {
+  const v = (value as { tag?: number; value?: [CborValue, CborValue] } | null) ?? {};
+  if (v.tag !== 30 || !Array.isArray(v.value)) throw new Error(`${what} must be a tag-30 rational`);
+  return rational(asUint(v.value[0], what), asUint(v.value[1], what));
+}
+
+/** Conway's protocol parameters in their CBOR array order (cardano-ledger ConwayPParams), as LedgerParams. */
+function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
+  const n = (i: number) => asUint(pp[i], `pparams[${i}]`);
+  return {
+    minFeeA: n(0),
+    minFeeB: n(1),
+    maxBlockBodySize: Number(n(2)),
+    maxTxSize: Number(n(3)),
+    keyDeposit: n(5),
+    poolDeposit: n(6),
+    eMax: Number(n(7)),
+    nOpt: Number(n(8)),
+    a0: tagged(pp[9], "a0"),
+    rho: tagged(pp[10], "rho"),
+    tau: tagged(pp[11], "tau"),
+    minPoolCost: n(13),
+    coinsPerUTxOByte: n(14),
+    maxLovelaceSupply: asUint(config[9], "config maxLovelaceSupply"),
+    epochLength: Number(asUint(config[2], "config epoch length")),
+    activeSlotsCoeff: tagged(config[10], "config active slot coefficient"),
+    mainnet: false, // the ImpSpec tests run on Testnet
+  };
+}
+
+/** A serialised UTxO (map of [txid, index] to output) as the ledger keeps it. */
+function utxoOf(map: Uint8Array): Map<string, TxOutput> {
+  const utxo = new Map<string, TxOutput>();
+  for (const [k, v] of cborMapEntries(map)) {
+    const [txId, index] = decodeCbor(k) as [CborValue, CborValue];
+    const { address, coin, multiAsset, datumOrScript } = decodeTxOutput(v, utxo.size);
+    utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), {
+      address,
+      coin,
+      multiAsset,
+      datumOrScript,
+    });
+  }
+  return utxo;
+}
+
+/** Whether a decoded value holds nothing but empty maps (and plain numbers) at any depth. */
+function onlyEmptyMaps(value: CborValue): boolean {
+  if (value instanceof Map) return value.size === 0;
+  if (Array.isArray(value)) return value.every(onlyEmptyMaps);
+  return typeof value === "number" || typeof value === "bigint";
+}
+
+export function readConformanceVector(file: string): ConformanceVector {
+  const items = cborArrayItems(readFixture(FOLDER, file));
+  const config = decodeCbor(items[0]!) as CborValue[];
+  const nes = cborArrayItems(items[1]!);
+  const [certState, ledgerState] = cborArrayItems(cborArrayItems(nes[3]!)[1]!) as [Uint8Array, Uint8Array];
+  // [vState, pState, dState]: DReps and committee, pools, stake keys. The replay starts them empty.
+  if (!onlyEmptyMaps(decodeCbor(certState)))
+    throw new Error(
+      `${file}: the initial state has registered stake keys, pools or DReps, which the reader does not read`,
+    );
+  const utxoState = cborArrayItems(ledgerState);
+  const ppHash = asBytes(decodeCbor(cborArrayItems(utxoState[3]!)[3]!), "current pparams hash", 32);
+  const pp = decodeCbor(readFixture(FOLDER, "pparams-by-hash", hex(ppHash))) as CborValue[];
+  const utxo = utxoOf(utxoState[0]!);
+  // NewEpochState [epoch, .., .., [accountState, [certState, utxoState]], ..]; utxoState [utxo, ..].
+  const finalUtxo = utxoOf(cborArrayItems(cborArrayItems(cborArrayItems(cborArrayItems(items[2]!)[3]!)[1]!)[1]!)[0]!);
+  const events = cborArrayItems(items[3]!).map((raw): ConformanceEvent => {
+    const e = cborArrayItems(raw);
+    const kind = decodeCbor(e[0]!);
+    if (kind === 0)
+      return {
+        kind: "tx",
+        bytes: asBytes(decodeCbor(e[1]!), "event transaction"),
+        success: decodeCbor(e[2]!) === true,
+        slot: asUint(decodeCbor(e[3]!), "event slot"),
+      };
+    if (kind === 1) return { kind: "slot", slot: asUint(decodeCbor(e[1]!), "event slot") };
+    return { kind: "epochs", count: Number(asUint(decodeCbor(e[1]!), "epoch count")) };
+  });
+  return {
+    file,
+    title: String(decodeCbor(items[4]!)),
+    epoch: Number(asUint(decodeCbor(nes[0]!), "epoch")),
+    utxo,
+    finalUtxo,
+    params: conwayParams(pp, config),
+    events,
+  };
+}
+
+/** One transaction of a vector that poolfleet's ledger judged. */
+export interface JudgedTx {
+  readonly index: number;
+  readonly success: boolean;
+  readonly failures: string[];
+}
+
+export interface Replay {
+  readonly judged: JudgedTx[];
+  /** The UTxO poolfleet's ledger ends with. */
+  readonly utxo: ReadonlyMap<string, TxOutput>;
+  /** Why replay stopped before the end, or null when every event was followed. */
+  readonly stoppedAt: string | null;
+}
+
+/** Why poolfleet's ledger cannot judge `tx` from the state it has, or null when it can. */
+function outOfScope(tx: ReturnType<typeof decodeTx>): string | null {
+  if (tx.body.unsupported.length > 0) return tx.body.unsupported.join(", ");
+  if (tx.witnesses.unsupported.length > 0) return tx.witnesses.unsupported.join(", ");
+  for (const [i, raw] of tx.body.certificates.entries()) {
+    let cert;
+    try {
+      cert = decodeCertificate(raw, i);
+    } catch (error) {
+      return `certificate ${i}: ${(error as Error).message}`;
+    }
+    if (cert.kind === "Unsupported") return cert.name;
+  }
+  if ([...tx.body.withdrawals.keys()].some((a) => rewardAccountKeyHash(a) === null)) return "script withdrawals";
+  if (tx.body.outputs.some((o) => o.multiAsset || o.datumOrScript)) return "multi-assets, datums or scripts";
+  return null;
+}
+
+/**
+ * Replay `vector` on poolfleet's ledger. A transaction the Haskell ledger refused but ours accepts (a rule
+ * poolfleet does not have yet) is undone, and replay goes on from the state both agree on.
+ */
+export function replayConformanceVector(vector: ConformanceVector): Replay {
+  const state = new LedgerState({
+    epoch: vector.epoch,
+    utxo: new Map(vector.utxo),
+    accounts: new Map(),
+    pools: new Map(),
+    pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n },
+  });
+  const judged: JudgedTx[] = [];
+  for (const [index, event] of vector.events.entries()) {
+    if (event.kind === "slot") continue; // every transaction event carries its own slot
+    if (event.kind === "epochs") return { judged, utxo: state.utxo, stoppedAt: `event ${index}: an epoch boundary` };
+    const slot = event.slot;
+    let tx;
+    try {
+      tx = decodeTx(event.bytes);
+    } catch (error) {
+      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${(error as Error).message}` };
+    }
+    const reason = outOfScope(tx);
+    if (reason) return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${reason}` };
+    const journal = new Journal();
+    const failures = applyTx(state, tx, { slot, params: vector.params }, journal).map((f) => f.kind);
+    if (!event.success) journal.rollback();
+    judged.push({ index, success: event.success, failures });
+    if (event.success && failures.length > 0)
+      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: refused here, accepted by Haskell` };
+  }
+  return { judged, utxo: state.utxo, stoppedAt: null };
+}

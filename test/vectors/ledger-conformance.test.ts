@@ -1,0 +1,68 @@
+// The Haskell ledger's own conformance vectors (cardano-ledger ImpSpec dumps, test/fixtures/ledger-conformance)
+// replayed on poolfleet's ledger: every vector reads (initial UTxO, protocol parameters, events), every
+// transaction decodes unless it is a phase-2 failure (unsupported), and every transaction poolfleet can judge from
+// the vector's state is accepted or refused as the Haskell ledger did. How many it can judge is reported, not
+// expected: the share grows as the ledger does.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { bytesToHex } from "../../src/crypto/bytes.ts";
+import { decodeTx, type TxOutput } from "../../src/ledger/tx.ts";
+import { conformanceFiles, readConformanceVector, replayConformanceVector } from "../helpers/ledger-conformance.ts";
+
+const files = conformanceFiles();
+const utxoText = (utxo: ReadonlyMap<string, TxOutput>) =>
+  [...utxo].map(([ref, o]) => `${ref} ${bytesToHex(o.address)} ${o.coin}`).sort();
+const vectors = files.map(readConformanceVector);
+
+describe("Haskell ledger conformance vectors", () => {
+  it("every vector reads, with its UTxO and Conway protocol parameters", () => {
+    assert.ok(vectors.length > 0, "vectors in test/fixtures/ledger-conformance/Conway");
+    for (const v of vectors) {
+      assert.ok(v.title.startsWith("Conway/Imp/"), `${v.file}: title ${v.title}`);
+      assert.ok(v.utxo.size > 0, `${v.file}: initial UTxO`);
+      assert.ok(v.params.coinsPerUTxOByte! > 0n && v.params.minFeeA > 0n, `${v.file}: protocol parameters`);
+    }
+  });
+
+  it("every transaction decodes, except phase-2 failures (is_valid false), which are refused by name", () => {
+    for (const v of vectors) {
+      for (const e of v.events) {
+        if (e.kind !== "tx") continue;
+        try {
+          decodeTx(e.bytes);
+        } catch (error) {
+          assert.match((error as Error).message, /marked invalid/, `${v.file}: ${(error as Error).message}`);
+        }
+      }
+    }
+  });
+
+  it("every transaction poolfleet can judge is accepted or refused as the Haskell ledger did", (t) => {
+    let judged = 0;
+    let transactions = 0;
+    let complete = 0;
+    const disagreements: string[] = [];
+    for (const v of vectors) {
+      transactions += v.events.filter((e) => e.kind === "tx").length;
+      const replay = replayConformanceVector(v);
+      if (replay.stoppedAt === null) {
+        complete++;
+        assert.deepEqual(utxoText(replay.utxo), utxoText(v.finalUtxo), `${v.title}: the UTxO after every event`);
+      }
+      for (const j of replay.judged) {
+        judged++;
+        if (j.success !== (j.failures.length === 0))
+          disagreements.push(
+            `${v.title} event ${j.index}: Haskell ${j.success ? "accepted" : "refused"}, poolfleet ${
+              j.failures.length === 0 ? "accepted" : `refused (${j.failures.join(", ")})`
+            }`,
+          );
+      }
+    }
+    t.diagnostic(
+      `${judged} of ${transactions} transactions judged; ${complete} of ${vectors.length} vectors replayed to the end`,
+    );
+    assert.ok(judged > 0, "some transactions use only what poolfleet's ledger implements");
+    assert.deepEqual(disagreements, []);
+  });
+});
