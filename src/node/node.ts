@@ -13,8 +13,8 @@ import { Mempool } from "../ledger/mempool.ts";
 import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
 import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
-import { type LocalServer, listenLocal } from "../network/n2c.ts";
-import { localSubmit } from "./local-submit.ts";
+import type { LocalServer } from "../network/n2c.ts";
+import { startLocalSocket } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger, type KeySource } from "./forger.ts";
 import { FileLeaseStore } from "./fencing/file-store.ts";
@@ -114,15 +114,9 @@ export class PoolfleetNode {
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
     if (this.options.socketPath) {
-      const magic = this.#network.genesis.networkMagic;
-      const submitTx = localSubmit((tx) => this.submitTx(tx));
-      this.#local = await listenLocal(this.options.socketPath, {
-        magic,
-        source: this.#store.source,
-        log: this.log,
-        submitTx,
-      });
-      this.log.info({ socket: this.options.socketPath }, "serving node-to-client on the local socket");
+      const { networkMagic: magic } = this.#network.genesis;
+      const local = { magic, source: this.#store.source, log: this.log, submit: (tx: Uint8Array) => this.submitTx(tx) };
+      this.#local = await startLocalSocket(this.options.socketPath, local);
     }
     this.#peering = new Peering(
       {

@@ -24,7 +24,7 @@ import { Mux } from "../../src/network/mux.ts";
 import { encodeN2cVersionData, N2C_VERSIONS } from "../../src/network/n2c-handshake.ts";
 import { listenLocal, SocketInUseError } from "../../src/network/n2c.ts";
 import { Driver } from "../../src/network/protocol.ts";
-import { localSubmit } from "../../src/node/local-submit.ts";
+import { localSubmit } from "../../src/node/local-socket.ts";
 import { devnetLedger, spend } from "../helpers/ledger.ts";
 import { chain, MAGIC, sdu, socketClosed } from "./helpers.ts";
 
