@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
+import { decodeCbor } from "../../src/formats/cbor.ts";
 import { blake2b256 } from "../../src/crypto/hash.ts";
 import { KEY_KINDS, readKeyFile } from "../../src/formats/keys.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
@@ -143,7 +144,6 @@ describe("interop with gouroboros's node-to-client client", { skip: haveGo ? fal
       [payment],
     );
     const events = await run([socket, "42", "3", bytesToHex(good.bytes), bytesToHex(bad.bytes)], 120_000);
-    if (process.env.N2C_DEBUG) console.log(JSON.stringify(events));
     const magicCheck = events.find((e) => e.event === "handshake");
     assert.ok(magicCheck, JSON.stringify(events));
     const submitted = events.filter((e) => e.event === "submitted");
@@ -154,7 +154,13 @@ describe("interop with gouroboros's node-to-client client", { skip: haveGo ? fal
         ["bad", false],
       ],
     );
-    assert.match(String(submitted[1]!.error), /BadInputs|ShelleyTxValidationError|ApplyTxError/);
+    // gouroboros reads our reason as a Conway ledger failure (not its generic fallback) ...
+    assert.match(String(submitted[1]!.error), /^ShelleyTxValidationError ShelleyBasedEraConway \(ApplyTxError/);
+    // ... and the reason it received is BadInputsUTxO naming the input that never existed.
+    const reason = decodeCbor(Uint8Array.from(Buffer.from(String(submitted[1]!.reasonCbor), "hex"))) as [
+      [number, unknown[]],
+    ];
+    assert.deepEqual(reason, [[6, [[1, [0, [1, [[new Uint8Array(32).fill(7), 3]]]]]]]]);
     const included = events.find((e) => e.event === "included");
     assert.equal(included?.tx, bytesToHex(good.body.id));
     const done = events.find((e) => e.event === "done") as unknown as { version: number; blocks: { hash: string }[] };

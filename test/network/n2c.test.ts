@@ -115,6 +115,23 @@ describe("node-to-client socket", () => {
     }
   });
 
+  it("answers a version query with MsgQueryReply listing our versions, then closes", async () => {
+    const server = await serve();
+    try {
+      const mux = new Mux(await dial(server.path), { label: "test client" });
+      const hs = new Driver(mux.channel(0, "initiator", 5760), handshakeSpec, "client", () => 5000);
+      const data = encodeN2cVersionData({ networkMagic: MAGIC, query: true });
+      hs.send({ type: "MsgProposeVersions", versions: new Map([[16 | 0x8000, data]]) });
+      const reply = await hs.recv();
+      assert.equal(reply.type, "MsgQueryReply");
+      assert.deepEqual(reply.type === "MsgQueryReply" && [...reply.versions.keys()], [...N2C_VERSIONS]);
+      await mux.closed;
+      assert.equal(server.handshakes, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("serves whole blocks with local chain-sync from origin, every block hash checked, then waits at the tip", async () => {
     const source = new MemoryChainSource(chain.slice(0, 10).map((b) => b.bytes));
     const server = await serve(source);

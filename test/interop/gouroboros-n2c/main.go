@@ -5,12 +5,13 @@
 //	    chain-sync (whole blocks; hashes computed by gouroboros's own ledger code) until <blocks> blocks arrived,
 //	    then submits <good-tx-hex> and <bad-tx-hex> with local tx-submission and keeps following until a block
 //	    holds the good transaction. Prints one JSON line per event: handshake, block, submitted (with the error
-//	    gouroboros decoded from MsgRejectTx, if any), included, done.
+//	    gouroboros decoded from MsgRejectTx and the reason's CBOR, if refused), included, done.
 package main
 
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/blinklabs-io/gouroboros/ledger"
 	"github.com/blinklabs-io/gouroboros/protocol/chainsync"
 	pcommon "github.com/blinklabs-io/gouroboros/protocol/common"
+	"github.com/blinklabs-io/gouroboros/protocol/localtxsubmission"
 )
 
 const conwayEraId = 6
@@ -128,6 +130,10 @@ func main() {
 		ev := map[string]any{"event": "submitted", "tx": c.name, "accepted": err == nil}
 		if err != nil {
 			ev["error"] = err.Error()
+			var rejected localtxsubmission.TransactionRejectedError
+			if errors.As(err, &rejected) {
+				ev["reasonCbor"] = hex.EncodeToString(rejected.ReasonCbor)
+			}
 		}
 		emit(ev)
 	}
