@@ -195,6 +195,9 @@ export async function serveChainSyncWith<F extends { readonly type: "MsgRollForw
   };
   try {
     while (true) {
+      // A client may pipeline many requests and read slowly: take the next one only once our unsent replies are
+      // below the mux's high-water mark, so what waits for it is bounded (whole blocks, on local chain-sync).
+      await driver.channel.whenWritable();
       const msg = await driver.recv();
       if (msg.type === "MsgDone") return;
       if (msg.type === "MsgFindIntersect") {

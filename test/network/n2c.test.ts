@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
-import { bytesToHex } from "../../src/crypto/bytes.ts";
+import { bytesToHex, concatBytes } from "../../src/crypto/bytes.ts";
 import { decodeCbor, encodeCbor } from "../../src/formats/cbor.ts";
 import { Mempool } from "../../src/ledger/mempool.ts";
 import { decodeTx } from "../../src/ledger/tx.ts";
@@ -24,8 +24,11 @@ import { Mux } from "../../src/network/mux.ts";
 import { encodeN2cVersionData, N2C_VERSIONS } from "../../src/network/n2c-handshake.ts";
 import { listenLocal, SocketInUseError } from "../../src/network/n2c.ts";
 import { Driver } from "../../src/network/protocol.ts";
+import { message } from "../../src/network/wire.ts";
 import { localSubmit } from "../../src/node/local-socket.ts";
 import { devnetLedger, spend } from "../helpers/ledger.ts";
+import { forgeChain } from "../helpers/forge.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { chain, MAGIC, sdu, socketClosed } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pf-n2c-"));
@@ -160,6 +163,37 @@ describe("node-to-client socket", () => {
       );
       cs.send({ type: "MsgDone" });
       mux.close("done");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("holds back blocks a client pipelines requests for but does not read (bounded egress)", async () => {
+    // 600 blocks (~500 kB) against a client that sends 600 pipelined MsgRequestNext and never reads: the replies
+    // must wait in the server at about the mux's high-water mark, not all be queued at once.
+    const long = forgeChain(600);
+    const server = await serve(new MemoryChainSource(long.map((b) => b.bytes)));
+    try {
+      const raw = await dial(server.path);
+      raw.pause();
+      const data = encodeN2cVersionData({ networkMagic: MAGIC, query: false });
+      const table = concatBytes(Uint8Array.of(0xa1), encodeCbor(N2C_VERSIONS[0]!), data);
+      raw.write(sdu(0, message(0, table)));
+      await waitFor("the handshake", () => server.handshakes === 1);
+      const requests = concatBytes(...Array.from({ length: 600 }, () => message(0)));
+      raw.write(sdu(N2C_PROTOCOL.localChainSync, requests));
+      const mux = [...server.connections][0]!;
+      let last = -1;
+      await waitFor("the server to stop sending", async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        const settled = mux.bytesOut === last;
+        last = mux.bytesOut;
+        return settled;
+      });
+      const queued = mux.channel(N2C_PROTOCOL.localChainSync, "responder", 0).egressBytes;
+      const largest = Math.max(...long.map((b) => b.bytes.length));
+      assert.ok(queued <= mux.highWater + largest + 100, `${queued} bytes queued for a client that does not read`);
+      raw.destroy();
     } finally {
       await server.close();
     }
