@@ -30,9 +30,13 @@ export interface LocalServices {
   readonly maxConnections?: number;
 }
 
-export class SocketInUseError extends Error {
-  override name = "SocketInUseError";
+/** The socket path cannot be ours: in use by another process, not a socket, or too long. */
+export class SocketPathError extends Error {
+  override name = "SocketPathError";
 }
+
+/** sun_path holds 108 bytes with the terminating NUL; libuv silently cuts a longer path, so it is refused. */
+export const MAX_SOCKET_PATH_BYTES = 107;
 
 export class LocalServer {
   readonly server: Server;
@@ -93,6 +97,10 @@ function someoneListening(path: string): Promise<boolean> {
 
 /** Make `path` free for our socket: replace a stale socket, refuse a live one or anything that is not a socket. */
 async function claimPath(path: string): Promise<void> {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new SocketPathError(`the path is ${bytes} bytes; a Unix socket path has at most ${MAX_SOCKET_PATH_BYTES}`);
+  }
   let stat;
   try {
     stat = lstatSync(path);
@@ -100,8 +108,8 @@ async function claimPath(path: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
     throw error;
   }
-  if (!stat.isSocket()) throw new SocketInUseError(`${path} exists and is not a socket; not replacing it`);
-  if (await someoneListening(path)) throw new SocketInUseError(`another process is listening on ${path}`);
+  if (!stat.isSocket()) throw new SocketPathError(`${path} exists and is not a socket; not replacing it`);
+  if (await someoneListening(path)) throw new SocketPathError(`another process is listening on ${path}`);
   unlinkSync(path);
 }
 

@@ -22,7 +22,7 @@ import { localChainSyncSpec } from "../../src/network/local-chain-sync.ts";
 import { localTxSubmissionSpec } from "../../src/network/local-tx-submission.ts";
 import { Mux } from "../../src/network/mux.ts";
 import { encodeN2cVersionData, N2C_VERSIONS } from "../../src/network/n2c-handshake.ts";
-import { listenLocal, SocketInUseError } from "../../src/network/n2c.ts";
+import { listenLocal, SocketPathError } from "../../src/network/n2c.ts";
 import { Driver } from "../../src/network/protocol.ts";
 import { message } from "../../src/network/wire.ts";
 import { localSubmit } from "../../src/node/local-socket.ts";
@@ -264,7 +264,7 @@ describe("node-to-client socket", () => {
     }
   });
 
-  it("replaces a stale socket file, refuses a live one and a path that is not a socket", async () => {
+  it("replaces a stale socket file, refuses a live one, a path that is not a socket and one too long", async () => {
     const path = socketPath();
     // A stale socket: a process bound it and was SIGKILLed, so nothing removed the file.
     const child = spawn(
@@ -283,13 +283,16 @@ describe("node-to-client socket", () => {
     // A live socket (ours, still listening) is refused, not taken over.
     await assert.rejects(
       serve(undefined, path),
-      (e: Error) => e instanceof SocketInUseError && /another process/.test(e.message),
+      (e: Error) => e instanceof SocketPathError && /another process/.test(e.message),
     );
     await replaced.close();
     const notSocket = socketPath();
     writeFileSync(notSocket, "keep me");
     await assert.rejects(serve(undefined, notSocket), /is not a socket/);
     assert.equal(existsSync(notSocket), true);
+    // libuv would silently cut a path past sun_path's 107 bytes and bind somewhere else.
+    const long = join(dir, "x".repeat(120));
+    await assert.rejects(serve(undefined, long), /is \d+ bytes; a Unix socket path has at most 107/);
     const again = await serve(undefined, path);
     await again.close();
   });
