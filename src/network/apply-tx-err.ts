@@ -10,7 +10,7 @@
 // A mempool refusal that is not a ledger failure (duplicate, mempool full) and a transaction our decoder cannot
 // read are sent as ConwayMempoolFailure with the message too.
 import type { LedgerFailure } from "../ledger/apply-tx.ts";
-import { type CborValue, encodeCbor } from "../formats/cbor.ts";
+import { type CborValue, encodeCbor } from "../codec/cbor.ts";
 
 /** The hard-fork index of Conway, the era every transaction we accept is in. */
 export const CONWAY_HFC_INDEX = 6;

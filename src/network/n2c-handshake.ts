@@ -3,7 +3,7 @@
 // [networkMagic, query]. We speak V_16..V_22, the versions cardano-node 10.x and its clients (cardano-cli,
 // gouroboros) propose; the highest common one wins, the magic must match, and a client asking only which
 // versions we speak (query = true) gets MsgQueryReply and the connection closes, as cardano-node does.
-import { encodeCbor } from "../formats/cbor.ts";
+import { encodeCbor } from "../codec/cbor.ts";
 import { INGRESS_LIMITS, PROTOCOL } from "./limits.ts";
 import {
   describeRefusal,

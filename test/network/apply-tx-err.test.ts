@@ -2,7 +2,7 @@
 // UTXOW -> UTXO), the hard-fork wrapper [[6, failures]], and the mempool-failure fallback carrying our message.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeCbor } from "../../src/formats/cbor.ts";
+import { decodeCbor } from "../../src/codec/cbor.ts";
 import type { LedgerFailure } from "../../src/ledger/apply-tx.ts";
 import { encodeApplyTxErr, encodeMempoolRefusal } from "../../src/network/apply-tx-err.ts";
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
-import { decodeCbor } from "../../src/formats/cbor.ts";
+import { decodeCbor } from "../../src/codec/cbor.ts";
 import { blake2b256 } from "../../src/crypto/hash.ts";
 import { KEY_KINDS, readKeyFile } from "../../src/formats/keys.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";

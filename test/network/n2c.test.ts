@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
 import { bytesToHex, concatBytes } from "../../src/crypto/bytes.ts";
-import { decodeCbor, encodeCbor } from "../../src/formats/cbor.ts";
+import { decodeCbor, encodeCbor } from "../../src/codec/cbor.ts";
 import { Mempool } from "../../src/ledger/mempool.ts";
 import { decodeTx } from "../../src/ledger/tx.ts";
 import { MemoryChainSource } from "../../src/network/chain-source.ts";
