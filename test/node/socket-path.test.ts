@@ -25,7 +25,8 @@ describe("poolfleet-node --socket-path", () => {
     const args = (db: string) => ["--config", join(dir, "devnet", "config.json"), "--database-path", join(dir, db)];
     const first = await startNode([...args("db1"), "--socket-path", socket]);
     running.push(first);
-    await waitFor("ready", async () => (await first.get("/ready")).status === 200, 30_000);
+    // A relay with no peer is never ready (readiness.ts): wait for it to be up and healthy.
+    await waitFor("up", async () => (await first.get("/health")).status === 200, 30_000);
     assert.equal(statSync(socket).mode & 0o777, 0o660);
 
     const second = await startNode([...args("db2"), "--socket-path", socket]);
