@@ -7,11 +7,14 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { InputError } from "../formats/errors.ts";
+import type { LedgerFailure } from "../ledger/apply-tx.ts";
 import type { EpochReport } from "../ledger/epoch.ts";
 import { Mempool } from "../ledger/mempool.ts";
 import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
 import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
+import type { LocalServer } from "../network/n2c.ts";
+import { startLocalSocket } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger, type KeySource } from "./forger.ts";
 import { FileLeaseStore } from "./fencing/file-store.ts";
@@ -45,6 +48,7 @@ export class PoolfleetNode {
   #http: Server | null = null;
   #api: Server | null = null;
   #server: NodeServer | null = null;
+  #local: LocalServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
   /** The last slot the slot loop ran in (a jump over slots means the event loop was held up). */
@@ -125,6 +129,11 @@ export class PoolfleetNode {
       throw new ListenError("--port, node-to-node", this.options.hostAddr, this.options.port, error);
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
+    if (this.options.socketPath) {
+      const { networkMagic: magic } = this.#network.genesis;
+      const local = { magic, source: this.#store.source, log: this.log, submit: (tx: Uint8Array) => this.submitTx(tx) };
+      this.#local = await startLocalSocket(this.options.socketPath, local);
+    }
     this.#peering = new Peering(
       {
         magic: this.#network.genesis.networkMagic,
@@ -215,6 +224,7 @@ export class PoolfleetNode {
     };
     const peering = this.#peering?.stop();
     await step("closing the node-to-node server", () => this.#server?.close());
+    await step("closing the node-to-client socket", () => this.#local?.close());
     await step("closing peer connections", () => peering);
     await step("writing the final snapshot and closing the chain database", () => this.#store?.close());
     // Leases go back first, so a standby may take over at once.
@@ -299,7 +309,9 @@ export class PoolfleetNode {
   }
 
   /** Submit a whole CBOR transaction to the mempool. Never throws on bad input. */
-  submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string } {
+  submitTx(
+    bytes: Uint8Array,
+  ): { accepted: true; id: string } | { accepted: false; error: string; failures?: LedgerFailure[] } {
     let tx;
     try {
       tx = decodeTx(bytes);
@@ -313,7 +325,7 @@ export class PoolfleetNode {
     if (!r.ok) {
       this.metrics.txsRejected.inc();
       this.log.info({ tx: r.id, reason: r.reason, error: r.message }, "transaction refused");
-      return { accepted: false, error: r.message };
+      return { accepted: false, error: r.message, ...(r.failures ? { failures: r.failures } : {}) };
     }
     this.metrics.txsSubmitted.inc();
     this.log.info({ tx: r.id, mempool: this.#mempool.size }, "transaction accepted into the mempool");
