@@ -1,7 +1,8 @@
 // Applying one transaction to the ledger state: the UTXO, UTXOW, DELEG, POOL and withdrawal rules of the
-// Shelley-family ledger, as Conway has them, for what poolfleet supports (ada, vkey witnesses, stake and pool
-// certificates, metadata); rules of their own are in rules/ (output minimum, network ids, auxiliary data and
-// metadata, the witnesses an input needs). Every check runs and every failure is reported, named after
+// Shelley-family ledger, as Conway has them, for what poolfleet supports (multi-asset values, minting under
+// native-script policies, vkey witnesses, stake and pool certificates, metadata); rules of their own are in
+// rules/ (output minimum, output value size, value conservation, scripts needed and native-script evaluation,
+// network ids, auxiliary data and metadata, the witnesses an input needs). Every check runs and every failure is reported, named after
 // cardano-ledger's predicate failures, with the figures to act on. A transaction that fails changes nothing
 // (its journal entries are rolled back).
 import { bytesToHex } from "../crypto/bytes.ts";
@@ -11,25 +12,29 @@ import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import type { LedgerState } from "./state.ts";
 import { type AuxDataFailure, auxDataFailures } from "./rules/aux-data.ts";
+import { type ConservationFailure, conservationFailures } from "./rules/conservation.ts";
 import type { F } from "./rules/failure.ts";
-import { type InputWitness, type InputWitnessFailure, inputWitness, missingScripts } from "./rules/input-witnesses.ts";
+import { type InputWitness, inputWitness } from "./rules/input-witnesses.ts";
 import { type NetworkFailure, networkFailures, poolNetworkFailures } from "./rules/network-id.ts";
 import { type OutputSizeFailure, outputSizeFailures } from "./rules/output-size.ts";
+import { type OutputTooBigFailure, outputTooBigFailures } from "./rules/output-too-big.ts";
+import { type ScriptFailure, scriptFailures } from "./rules/scripts.ts";
 import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
 import { minFee, outRef } from "./utxo.ts";
 
 export type LedgerFailure =
   | OutputSizeFailure
+  | OutputTooBigFailure
+  | ConservationFailure
+  | ScriptFailure
   | NetworkFailure
   | AuxDataFailure
-  | InputWitnessFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
   | F<"ExpiredUTxO", { ttl: bigint; slot: bigint }>
   | F<"OutsideValidityIntervalUTxO", { validityStart: bigint; slot: bigint }>
   | F<"MaxTxSizeUTxO", { size: number; max: number }>
   | F<"FeeTooSmallUTxO", { minimum: bigint; paid: bigint }>
-  | F<"ValueNotConservedUTxO", { consumed: bigint; produced: bigint }>
   | F<"InvalidWitnessesUTXOW", { keys: string[] }>
   | F<"MissingVKeyWitnessesUTXOW", { keyHashes: string[] }>
   | F<"UnsupportedFeature", { features: string[] }>
@@ -69,7 +74,6 @@ const unsupportedFeatures = (body: TxBody, witnesses: WitnessSet, certs: Certifi
   ...witnesses.unsupported,
   ...certs.flatMap((c) => (c.kind === "Unsupported" ? [c.name] : [])),
   ...[...body.withdrawals.keys()].filter((a) => rewardAccountKeyHash(a) === null).map(() => "script withdrawals"),
-  ...(body.outputs.some((o) => o.multiAsset) ? ["multi-asset outputs"] : []),
   ...(body.outputs.some((o) => o.datumOrScript) ? ["datums or reference scripts"] : []),
 ];
 
@@ -140,19 +144,28 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
       message: `fee ${body.fee} is below the minimum ${minimum} for ${tx.ledgerSize} bytes`,
     });
   failures.push(...outputSizeFailures(body.outputs, params.coinsPerUTxOByte));
+  failures.push(...outputTooBigFailures(body.outputs, params.maxValueSize));
   failures.push(...networkFailures(body, params.mainnet));
   failures.push(...poolNetworkFailures(certs, params.mainnet));
 
   // Required signers: input owners, withdrawal accounts, certificate subjects.
-  // A Byron input needs its root's witness and a script-locked one its script: neither can be given here.
+  // A Byron input needs its root's witness (which cannot be given here); a script-locked input and every
+  // minting policy need their script.
   const needed = new Set<string>();
-  const scripts = new Set<string>();
+  const scripts = new Set<string>(body.mint.keys());
   for (const r of refs) {
     const w: InputWitness = state.utxo.has(r) ? inputWitness(state.utxo.get(r)!.address) : { kind: "none" };
     if (w.kind === "key") needed.add(w.hash);
     else if (w.kind === "script") scripts.add(w.hash);
   }
-  failures.push(...missingScripts(scripts));
+  const witnessed = new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey))));
+  failures.push(
+    ...scriptFailures(scripts, witnesses.nativeScripts, {
+      signers: witnessed,
+      ...(body.ttl !== undefined && { ttl: body.ttl }),
+      ...(body.validityStart !== undefined && { validityStart: body.validityStart }),
+    }),
+  );
   for (const account of body.withdrawals.keys()) needed.add(rewardAccountKeyHash(account)!);
 
   const start = journal.mark;
@@ -178,22 +191,22 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   }
   const { deposits, refunds } = applyCertificates(state, certs, ctx, journal, failures, needed);
 
-  // Value conservation: inputs + withdrawals + refunds = outputs + fee + deposits.
-  if (missing.length === 0) {
-    const consumed = refs.reduce((sum, r) => sum + state.utxo.get(r)!.coin, 0n) + withdrawn + refunds;
-    const produced = body.outputs.reduce((sum, o) => sum + o.coin, 0n) + body.fee + deposits;
-    if (consumed !== produced)
-      failures.push({
-        kind: "ValueNotConservedUTxO",
-        consumed,
-        produced,
-        message: `inputs, withdrawals and refunds give ${consumed} lovelace but outputs, fee and deposits take ${produced}`,
-      });
-  }
+  if (missing.length === 0)
+    failures.push(
+      ...conservationFailures({
+        inputs: refs.map((r) => state.utxo.get(r)!),
+        withdrawals: withdrawn,
+        refunds,
+        mint: body.mint,
+        outputs: body.outputs,
+        fee: body.fee,
+        deposits,
+        donation: 0n,
+      }),
+    );
 
   // UTXOW: the auxiliary data matches its hash, every needed key signed, every signature valid.
   failures.push(...auxDataFailures(body, tx.auxBytes));
-  const witnessed = new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey))));
   const unwitnessed = [...needed].filter((h) => !witnessed.has(h));
   if (unwitnessed.length > 0)
     failures.push({
@@ -217,8 +230,8 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   }
   for (const r of refs) journal.delete(state.utxo, r);
   // The UTxO keeps what the rules read later, not the output's bytes (a view into the whole block).
-  body.outputs.forEach(({ address, coin, multiAsset, datumOrScript }, i) =>
-    journal.set(state.utxo, outRef(body.id, i), { address, coin, multiAsset, datumOrScript }),
+  body.outputs.forEach(({ address, coin, assets, datumOrScript }, i) =>
+    journal.set(state.utxo, outRef(body.id, i), { address, coin, assets, datumOrScript }),
   );
   journal.assign(state.pots, "fees", state.pots.fees + body.fee);
   journal.assign(state.pots, "deposited", state.pots.deposited + deposits - refunds);

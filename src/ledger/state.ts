@@ -11,6 +11,7 @@ import { rewardAccount } from "./certs.ts";
 import type { LedgerParams } from "./params.ts";
 import type { TxOutput } from "./tx.ts";
 import { genesisUtxo, stakeCredentialOf } from "./utxo.ts";
+import { assetEntries, normaliseAssets } from "./value.ts";
 
 /** A pool's place in the leader-election distribution (the shape header validation reads as PoolView). */
 export interface PoolDistrEntry {
@@ -278,10 +279,39 @@ function snapshotFromJson(v: unknown): StakeSnapshot {
   };
 }
 
+/**
+ * A UTxO entry in a snapshot: [ref, address, coin], then the tokens as [policy, name, quantity] triples when
+ * there are any, then `true` when the output carries a datum or script. Snapshots from before multi-assets hold
+ * only the first three and read unchanged.
+ */
+function utxoEntryToJson(ref: string, o: TxOutput): unknown[] {
+  const entry: unknown[] = [ref, bytesToHex(o.address), `${o.coin}`];
+  if (o.assets.size > 0 || o.datumOrScript) entry.push([...assetEntries(o.assets)].map(([p, n, q]) => [p, n, `${q}`]));
+  if (o.datumOrScript) entry.push(true);
+  return entry;
+}
+
+function utxoEntryFromJson(raw: unknown): [string, TxOutput] {
+  const [ref, address, coin, assets, datumOrScript] = raw as [string, string, string, unknown, unknown];
+  if (typeof ref !== "string" || typeof address !== "string" || typeof coin !== "string")
+    throw new Error("ledger state snapshot: a UTxO entry is not [ref, address, coin, ...]");
+  const triples = (assets ?? []) as [string, string, string][];
+  if (!Array.isArray(triples)) throw new Error(`ledger state snapshot: UTxO entry ${ref} has malformed tokens`);
+  return [
+    ref,
+    {
+      address: hexToBytes(address),
+      coin: BigInt(coin),
+      assets: normaliseAssets(triples.map(([p, n, q]) => [p, n, BigInt(q)])),
+      datumOrScript: datumOrScript === true,
+    },
+  ];
+}
+
 export function ledgerStateToJson(s: LedgerState): unknown {
   return {
     epoch: s.epoch,
-    utxo: [...s.utxo].map(([ref, o]) => [ref, bytesToHex(o.address), `${o.coin}`]),
+    utxo: [...s.utxo].map(([ref, o]) => utxoEntryToJson(ref, o)),
     accounts: mapJ(s.accounts, (a) => [`${a.reward}`, `${a.deposit}`, a.pool]),
     pools: mapJ(s.pools, poolToJson),
     futurePools: mapJ(s.futurePools, poolToJson),
@@ -320,12 +350,7 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
   const ru = j.rewardUpdate as Record<string, unknown> | null;
   return new LedgerState({
     epoch: j.epoch,
-    utxo: new Map(
-      (j.utxo as [string, string, string][]).map(([ref, address, coin]) => [
-        ref,
-        { address: hexToBytes(address), coin: BigInt(coin), multiAsset: false, datumOrScript: false },
-      ]),
-    ),
+    utxo: new Map((j.utxo as unknown[]).map(utxoEntryFromJson)),
     accounts: jMap(j.accounts, (v) => {
       const [reward, deposit, pool] = v as [string, string, string | null];
       return { reward: BigInt(reward), deposit: BigInt(deposit), pool };

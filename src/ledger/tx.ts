@@ -8,6 +8,8 @@ import { blake2b256 } from "../crypto/hash.ts";
 import { conwayBodyError, duplicateCertificate } from "./conway-body.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
 import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
+import { decodeNativeScripts, type NativeScriptWitness } from "./native-script.ts";
+import { decodeMultiAsset, decodeValue, type MultiAsset, NO_ASSETS } from "./value.ts";
 
 export interface TxInput {
   readonly txId: Uint8Array;
@@ -18,7 +20,8 @@ export interface TxInput {
 export interface TxOutput {
   readonly address: Uint8Array;
   readonly coin: bigint;
-  readonly multiAsset: boolean;
+  /** The tokens besides lovelace, normalised (empty for an ada-only output). */
+  readonly assets: MultiAsset;
   readonly datumOrScript: boolean;
 }
 
@@ -46,6 +49,8 @@ export interface TxBody {
   readonly auxDataHash?: Uint8Array;
   /** Body key 15: the network the transaction is meant for (0 testnets, 1 mainnet). */
   readonly networkId?: number;
+  /** Body key 9: tokens minted (> 0) and burned (< 0) by policy; empty when the body has no mint. */
+  readonly mint: MultiAsset;
   /** Body fields present that the ledger does not implement, by name. */
   readonly unsupported: string[];
 }
@@ -57,6 +62,8 @@ export interface VkeyWitness {
 
 export interface WitnessSet {
   readonly vkeys: VkeyWitness[];
+  /** Witness key 1: native scripts with their hashes. */
+  readonly nativeScripts: NativeScriptWitness[];
   /** Witness kinds present that the ledger does not implement (scripts, redeemers, datums). */
   readonly unsupported: string[];
 }
@@ -67,7 +74,6 @@ export class TxDecodeError extends Error {
 
 const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   6: "protocol parameter update",
-  9: "mint",
   11: "script data hash",
   13: "collateral inputs",
   14: "required signers",
@@ -80,7 +86,6 @@ const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   22: "donation",
 };
 const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {
-  1: "native scripts",
   2: "bootstrap witnesses",
   3: "Plutus V1 scripts",
   4: "Plutus data",
@@ -118,24 +123,24 @@ function fieldsOf(bytes: Uint8Array, what: string): Map<number, Uint8Array> {
 }
 
 /** One transaction output (Shelley array or Babbage map form), as in a body or a serialised UTxO. */
-export function decodeTxOutput(bytes: Uint8Array, i: number): SizedTxOutput {
+export function decodeTxOutput(bytes: Uint8Array, i: number, strict = true): SizedTxOutput {
   const what = `output ${i}`;
   let address: CborValue;
-  let amount: CborValue;
+  let amount: Uint8Array | undefined;
   let datumOrScript: boolean;
   if (bytes[0] !== undefined && bytes[0] >> 5 === 4) {
     const items = cborArrayItems(bytes);
-    [address, amount] = [decodeCbor(items[0]!), items[1] ? decodeCbor(items[1]) : undefined];
+    [address, amount] = [items[0] ? decodeCbor(items[0]) : undefined, items[1]];
     datumOrScript = items.length > 2;
   } else {
     const f = fieldsOf(bytes, what);
     address = f.has(0) ? decodeCbor(f.get(0)!) : undefined;
-    amount = f.has(1) ? decodeCbor(f.get(1)!) : undefined;
+    amount = f.get(1);
     datumOrScript = f.has(2) || f.has(3);
   }
-  const multiAsset = Array.isArray(amount);
-  const coin = asUint(multiAsset ? (amount as CborValue[])[0] : amount, `${what} coin`);
-  return { address: asBytes(address, `${what} address`), coin, multiAsset, datumOrScript, bytes };
+  if (!amount) throw new TxDecodeError(`${what} has no value`);
+  const { coin, assets } = decodeValue(amount, `${what} value`, strict);
+  return { address: asBytes(address, `${what} address`), coin, assets, datumOrScript, bytes };
 }
 
 /** The first protocol version of Conway, from which sets and maps with duplicates fail to decode. */
@@ -209,7 +214,7 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       id: blake2b256(bytes),
       bytes,
       inputs,
-      outputs: cborArrayItems(f.get(1)!).map(decodeTxOutput),
+      outputs: cborArrayItems(f.get(1)!).map((o, i) => decodeTxOutput(o, i, strict)),
       fee: asUint(field(2), "fee"),
       ...(f.has(3) && { ttl: asUint(field(3), "ttl") }),
       ...(f.has(7) && { auxDataHash: asBytes(field(7), "auxiliary data hash", 32) }),
@@ -217,6 +222,7 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       ...(networkId !== undefined && { networkId }),
       certificates,
       withdrawals,
+      mint: f.has(9) ? decodeMultiAsset(f.get(9)!, "mint", "mint", strict) : NO_ASSETS,
       unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
     };
   } catch (error) {
@@ -240,7 +246,8 @@ export function decodeWitnessSet(bytes: Uint8Array): WitnessSet {
     const unsupported = [...f.keys()]
       .filter((k) => k in UNSUPPORTED_WITNESS_FIELDS)
       .map((k) => UNSUPPORTED_WITNESS_FIELDS[k]!);
-    return { vkeys, unsupported };
+    const nativeScripts = f.has(1) ? decodeNativeScripts(f.get(1)!) : [];
+    return { vkeys, nativeScripts, unsupported };
   } catch (error) {
     if (error instanceof TxDecodeError) throw error;
     throw new TxDecodeError(`malformed witness set: ${(error as Error).message}`, { cause: error });

@@ -74,6 +74,7 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
     tau: tagged(pp[11], "tau"),
     minPoolCost: n(13),
     coinsPerUTxOByte: n(14),
+    maxValueSize: Number(n(19)),
     maxLovelaceSupply: asUint(config[9], "config maxLovelaceSupply"),
     epochLength: Number(asUint(config[2], "config epoch length")),
     activeSlotsCoeff: tagged(config[10], "config active slot coefficient"),
@@ -86,11 +87,11 @@ function utxoOf(map: Uint8Array): Map<string, TxOutput> {
   const utxo = new Map<string, TxOutput>();
   for (const [k, v] of cborMapEntries(map)) {
     const [txId, index] = decodeCbor(k) as [CborValue, CborValue];
-    const { address, coin, multiAsset, datumOrScript } = decodeTxOutput(v, utxo.size);
+    const { address, coin, assets, datumOrScript } = decodeTxOutput(v, utxo.size);
     utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), {
       address,
       coin,
-      multiAsset,
+      assets,
       datumOrScript,
     });
   }
@@ -173,7 +174,7 @@ function outOfScope(tx: ReturnType<typeof decodeTx>): string | null {
     if (cert.kind === "Unsupported") return cert.name;
   }
   if ([...tx.body.withdrawals.keys()].some((a) => rewardAccountKeyHash(a) === null)) return "script withdrawals";
-  if (tx.body.outputs.some((o) => o.multiAsset || o.datumOrScript)) return "multi-assets, datums or scripts";
+  if (tx.body.outputs.some((o) => o.datumOrScript)) return "datums or scripts in outputs";
   return null;
 }
 
