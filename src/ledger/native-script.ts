@@ -3,9 +3,9 @@
 //                 / [4, invalid_before slot] / [5, invalid_hereafter slot]
 // A script's hash is Blake2b-224 of a 0x00 tag byte and the script's bytes as the witness set carries them.
 import { cborArrayItems } from "../chain/cbor-raw.ts";
-import { bytesToHex, concatBytes } from "../crypto/bytes.ts";
+import { bytesToHex, concatBytes, hexToBytes } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
-import { asBytes, asUint, type CborValue, decodeCbor } from "../formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
 
 export type NativeScript =
   | { readonly kind: "RequireSignature"; readonly keyHash: string }
@@ -60,6 +60,26 @@ export function nativeScriptFromCbor(value: CborValue, what = "native script", d
       throw new Error(`${what} has unknown type ${String(type)}`);
   }
 }
+
+export function nativeScriptToCbor(script: NativeScript): CborValue {
+  switch (script.kind) {
+    case "RequireSignature":
+      return [0, hexToBytes(script.keyHash)];
+    case "RequireAllOf":
+      return [1, script.scripts.map(nativeScriptToCbor)];
+    case "RequireAnyOf":
+      return [2, script.scripts.map(nativeScriptToCbor)];
+    case "RequireMOf":
+      return [3, script.m, script.scripts.map(nativeScriptToCbor)];
+    case "RequireTimeStart":
+      return [4, script.slot];
+    case "RequireTimeExpire":
+      return [5, script.slot];
+  }
+}
+
+/** The policy id a script gives (or the script hash of a script address), as cardano-cli computes it. */
+export const scriptHashOf = (script: NativeScript): string => nativeScriptHash(encodeCbor(nativeScriptToCbor(script)));
 
 export const nativeScriptHash = (bytes: Uint8Array): string =>
   bytesToHex(blake2b224(concatBytes(Uint8Array.of(0), bytes)));
