@@ -19,6 +19,7 @@ import { type NetworkFailure, networkFailures, poolNetworkFailures } from "./rul
 import { type OutputSizeFailure, outputSizeFailures } from "./rules/output-size.ts";
 import { type OutputTooBigFailure, outputTooBigFailures } from "./rules/output-too-big.ts";
 import { type ScriptFailure, scriptFailures } from "./rules/scripts.ts";
+import { unsupportedFeatures } from "./rules/unsupported.ts";
 import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
 import { minFee, outRef } from "./utxo.ts";
 
@@ -68,14 +69,6 @@ export interface TxContext {
    */
   readonly reapply?: boolean;
 }
-
-const unsupportedFeatures = (body: TxBody, witnesses: WitnessSet, certs: Certificate[]): string[] => [
-  ...body.unsupported,
-  ...witnesses.unsupported,
-  ...certs.flatMap((c) => (c.kind === "Unsupported" ? [c.name] : [])),
-  ...[...body.withdrawals.keys()].filter((a) => rewardAccountKeyHash(a) === null).map(() => "script withdrawals"),
-  ...(body.outputs.some((o) => o.datumOrScript) ? ["datums or reference scripts"] : []),
-];
 
 /** Check `tx` against `state` and apply it; returns the failures (empty when applied). */
 export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journal: Journal): LedgerFailure[] {
