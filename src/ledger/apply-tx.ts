@@ -223,9 +223,7 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   }
   for (const r of refs) journal.delete(state.utxo, r);
   // The UTxO keeps what the rules read later, not the output's bytes (a view into the whole block).
-  body.outputs.forEach(({ address, coin, assets, datumOrScript }, i) =>
-    journal.set(state.utxo, outRef(body.id, i), { address, coin, assets, datumOrScript }),
-  );
+  body.outputs.forEach(({ bytes: _, ...output }, i) => journal.set(state.utxo, outRef(body.id, i), output));
   journal.assign(state.pots, "fees", state.pots.fees + body.fee);
   journal.assign(state.pots, "deposited", state.pots.deposited + deposits - refunds);
   return [];

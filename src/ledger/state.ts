@@ -281,22 +281,27 @@ function snapshotFromJson(v: unknown): StakeSnapshot {
 
 /**
  * A UTxO entry in a snapshot: [ref, address, coin], then the tokens as [policy, name, quantity] triples when
- * there are any, then `true` when the output carries a datum or script. Snapshots from before multi-assets hold
- * only the first three and read unchanged.
+ * there are any, then { datumHash, datumOrScript } when the output has either. Snapshots from before
+ * multi-assets hold only the first three and read unchanged.
  */
 function utxoEntryToJson(ref: string, o: TxOutput): unknown[] {
   const entry: unknown[] = [ref, bytesToHex(o.address), `${o.coin}`];
-  if (o.assets.size > 0 || o.datumOrScript) entry.push([...assetEntries(o.assets)].map(([p, n, q]) => [p, n, `${q}`]));
-  if (o.datumOrScript) entry.push(true);
+  const extra = { ...(o.datumHash && { datumHash: o.datumHash }), ...(o.datumOrScript && { datumOrScript: true }) };
+  const hasExtra = Object.keys(extra).length > 0;
+  if (o.assets.size > 0 || hasExtra) entry.push([...assetEntries(o.assets)].map(([p, n, q]) => [p, n, `${q}`]));
+  if (hasExtra) entry.push(extra);
   return entry;
 }
 
 function utxoEntryFromJson(raw: unknown): [string, TxOutput] {
-  const [ref, address, coin, assets, datumOrScript] = raw as [string, string, string, unknown, unknown];
+  const [ref, address, coin, assets, extra] = raw as [string, string, string, unknown, unknown];
   if (typeof ref !== "string" || typeof address !== "string" || typeof coin !== "string")
     throw new Error("ledger state snapshot: a UTxO entry is not [ref, address, coin, ...]");
   const triples = (assets ?? []) as [string, string, string][];
   if (!Array.isArray(triples)) throw new Error(`ledger state snapshot: UTxO entry ${ref} has malformed tokens`);
+  const { datumHash, datumOrScript } = (extra ?? {}) as { datumHash?: unknown; datumOrScript?: unknown };
+  if (datumHash !== undefined && (typeof datumHash !== "string" || !/^[0-9a-f]{64}$/.test(datumHash)))
+    throw new Error(`ledger state snapshot: UTxO entry ${ref} has a malformed datum hash`);
   return [
     ref,
     {
@@ -304,6 +309,7 @@ function utxoEntryFromJson(raw: unknown): [string, TxOutput] {
       coin: BigInt(coin),
       assets: normaliseAssets(triples.map(([p, n, q]) => [p, n, BigInt(q)])),
       datumOrScript: datumOrScript === true,
+      ...(datumHash !== undefined && { datumHash }),
     },
   ];
 }

@@ -12,7 +12,8 @@ import { assetsToCbor, type MultiAsset, valueToCbor } from "./value.ts";
 
 export interface TxPlan {
   readonly inputs: TxInput[];
-  readonly outputs: { address: Uint8Array; coin: bigint; assets?: MultiAsset }[];
+  /** Outputs; one with a datum hash is written in the Alonzo array form [address, value, datum hash]. */
+  readonly outputs: { address: Uint8Array; coin: bigint; assets?: MultiAsset; datumHash?: Uint8Array }[];
   readonly fee: bigint;
   readonly ttl?: bigint;
   readonly validityStart?: bigint;
@@ -42,7 +43,14 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
   const inputs: CborValue[] = plan.inputs.map((i) => [i.txId, i.index]);
   const m = new Map<CborValue, CborValue>([
     [0, plan.inputsAsSet ? (new Set(inputs) as unknown as CborValue) : inputs],
-    [1, plan.outputs.map((o) => [o.address, valueToCbor({ coin: o.coin, assets: o.assets ?? new Map() })])],
+    [
+      1,
+      plan.outputs.map((o) => [
+        o.address,
+        valueToCbor({ coin: o.coin, assets: o.assets ?? new Map() }),
+        ...(o.datumHash ? [o.datumHash] : []),
+      ]),
+    ],
     [2, plan.fee],
   ]);
   if (plan.ttl !== undefined) m.set(3, plan.ttl);

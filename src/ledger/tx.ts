@@ -4,6 +4,7 @@
 // (scripts, multi-assets, governance), so the ledger can reject them with a clear error instead of ignoring them.
 import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../chain/cbor-raw.ts";
 import type { Block } from "../chain/block.ts";
+import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b256 } from "../crypto/hash.ts";
 import { conwayBodyError, duplicateCertificate } from "./conway-body.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
@@ -22,7 +23,10 @@ export interface TxOutput {
   readonly coin: bigint;
   /** The tokens besides lovelace, normalised (empty for an ada-only output). */
   readonly assets: MultiAsset;
+  /** An inline datum or a reference script (which poolfleet's ledger does not support yet). */
   readonly datumOrScript: boolean;
+  /** Hex Blake2b-256 of the datum a script spending this output will be given (Alonzo's datum hash). */
+  readonly datumHash?: string;
 }
 
 /**
@@ -128,19 +132,35 @@ export function decodeTxOutput(bytes: Uint8Array, i: number, strict = true): Siz
   let address: CborValue;
   let amount: Uint8Array | undefined;
   let datumOrScript: boolean;
+  let datumHash: Uint8Array | undefined;
   if (bytes[0] !== undefined && bytes[0] >> 5 === 4) {
+    // Shelley-Alonzo form: [address, value, ? datum hash].
     const items = cborArrayItems(bytes);
-    [address, amount] = [items[0] ? decodeCbor(items[0]) : undefined, items[1]];
-    datumOrScript = items.length > 2;
+    if (items.length < 2 || items.length > 3) throw new TxDecodeError(`${what} must be [address, value, ? datum hash]`);
+    [address, amount] = [decodeCbor(items[0]!), items[1]];
+    if (items[2]) datumHash = asBytes(decodeCbor(items[2]), `${what} datum hash`, 32);
+    datumOrScript = false;
   } else {
+    // Babbage form: {0: address, 1: value, ? 2: [0, datum hash] / [1, inline datum], ? 3: reference script}.
     const f = fieldsOf(bytes, what);
     address = f.has(0) ? decodeCbor(f.get(0)!) : undefined;
     amount = f.get(1);
-    datumOrScript = f.has(2) || f.has(3);
+    const datum = f.has(2) ? cborArrayItems(f.get(2)!) : [];
+    if (f.has(2) && datum.length !== 2) throw new TxDecodeError(`${what} datum must be [0, hash] or [1, datum]`);
+    const inline = f.has(2) && decodeCbor(datum[0]!) !== 0;
+    if (f.has(2) && !inline) datumHash = asBytes(decodeCbor(datum[1]!), `${what} datum hash`, 32);
+    datumOrScript = inline || f.has(3);
   }
   if (!amount) throw new TxDecodeError(`${what} has no value`);
   const { coin, assets } = decodeValue(amount, `${what} value`, strict);
-  return { address: asBytes(address, `${what} address`), coin, assets, datumOrScript, bytes };
+  return {
+    address: asBytes(address, `${what} address`),
+    coin,
+    assets,
+    datumOrScript,
+    ...(datumHash && { datumHash: bytesToHex(datumHash) }),
+    bytes,
+  };
 }
 
 /** The first protocol version of Conway, from which sets and maps with duplicates fail to decode. */

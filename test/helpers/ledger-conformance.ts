@@ -87,13 +87,8 @@ function utxoOf(map: Uint8Array): Map<string, TxOutput> {
   const utxo = new Map<string, TxOutput>();
   for (const [k, v] of cborMapEntries(map)) {
     const [txId, index] = decodeCbor(k) as [CborValue, CborValue];
-    const { address, coin, assets, datumOrScript } = decodeTxOutput(v, utxo.size);
-    utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), {
-      address,
-      coin,
-      assets,
-      datumOrScript,
-    });
+    const { bytes: _, ...output } = decodeTxOutput(v, utxo.size);
+    utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), output);
   }
   return utxo;
 }
@@ -174,7 +169,7 @@ function outOfScope(tx: ReturnType<typeof decodeTx>): string | null {
     if (cert.kind === "Unsupported") return cert.name;
   }
   if ([...tx.body.withdrawals.keys()].some((a) => rewardAccountKeyHash(a) === null)) return "script withdrawals";
-  if (tx.body.outputs.some((o) => o.datumOrScript)) return "datums or scripts in outputs";
+  if (tx.body.outputs.some((o) => o.datumOrScript)) return "inline datums or reference scripts in outputs";
   return null;
 }
 

@@ -1,6 +1,6 @@
 // What poolfleet's ledger does not implement yet, by name: body and witness fields (Plutus scripts, datums,
 // redeemers, collateral, governance), certificates it does not model, script withdrawals, and outputs carrying
-// datums or reference scripts. A transaction using any of them is refused as UnsupportedFeature rather than
+// inline datums or reference scripts. A transaction using any of them is refused as UnsupportedFeature rather than
 // judged by rules that would ignore part of it.
 import { type Certificate, rewardAccountKeyHash } from "../certs.ts";
 import type { TxBody, WitnessSet } from "../tx.ts";
@@ -10,5 +10,5 @@ export const unsupportedFeatures = (body: TxBody, witnesses: WitnessSet, certs: 
   ...witnesses.unsupported,
   ...certs.flatMap((c) => (c.kind === "Unsupported" ? [c.name] : [])),
   ...[...body.withdrawals.keys()].filter((a) => rewardAccountKeyHash(a) === null).map(() => "script withdrawals"),
-  ...(body.outputs.some((o) => o.datumOrScript) ? ["datums or reference scripts"] : []),
+  ...(body.outputs.some((o) => o.datumOrScript) ? ["inline datums or reference scripts"] : []),
 ];
