@@ -194,7 +194,7 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
         outputs: body.outputs,
         fee: body.fee,
         deposits,
-        donation: 0n,
+        donation: body.donation,
       }),
     );
 
@@ -225,6 +225,7 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   // The UTxO keeps what the rules read later, not the output's bytes (a view into the whole block).
   body.outputs.forEach(({ bytes: _, ...output }, i) => journal.set(state.utxo, outRef(body.id, i), output));
   journal.assign(state.pots, "fees", state.pots.fees + body.fee);
+  if (body.donation > 0n) journal.assign(state.pots, "donations", state.pots.donations + body.donation);
   journal.assign(state.pots, "deposited", state.pots.deposited + deposits - refunds);
   return [];
 }

@@ -50,6 +50,8 @@ export interface Pots {
   deposited: bigint;
   /** Fees collected in the current epoch. */
   fees: bigint;
+  /** Treasury donations (Conway body key 22) made in the current epoch; the treasury's at the epoch boundary. */
+  donations: bigint;
 }
 
 export interface Snapshots {
@@ -112,7 +114,7 @@ export class LedgerState {
 
   /** Total lovelace the ledger accounts for; always equals maxLovelaceSupply (a checked invariant). */
   totalLovelace(): bigint {
-    let sum = this.pots.reserves + this.pots.treasury + this.pots.deposited + this.pots.fees;
+    let sum = this.pots.reserves + this.pots.treasury + this.pots.deposited + this.pots.fees + this.pots.donations;
     for (const o of this.utxo.values()) sum += o.coin;
     for (const a of this.accounts.values()) sum += a.reward;
     return sum;
@@ -228,7 +230,7 @@ export function genesisLedgerState(
     utxo,
     accounts,
     pools,
-    pots: { reserves: params.maxLovelaceSupply - funds, treasury: 0n, deposited: 0n, fees: 0n },
+    pots: { reserves: params.maxLovelaceSupply - funds, treasury: 0n, deposited: 0n, fees: 0n, donations: 0n },
   });
   const mark = takeSnapshot(state);
   state.snapshots = { mark, set: emptySnapshot(), go: emptySnapshot(), fees: 0n };
@@ -328,6 +330,7 @@ export function ledgerStateToJson(s: LedgerState): unknown {
       treasury: str(s.pots.treasury),
       deposited: str(s.pots.deposited),
       fees: str(s.pots.fees),
+      donations: str(s.pots.donations),
     },
     snapshots: {
       mark: snapshotToJson(s.snapshots.mark),
@@ -370,6 +373,7 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
       treasury: big(pots.treasury),
       deposited: big(pots.deposited),
       fees: big(pots.fees),
+      donations: big(pots.donations ?? "0"), // snapshots from before donations have none
     },
     snapshots: {
       mark: snapshotFromJson(snaps.mark),

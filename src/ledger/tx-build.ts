@@ -28,6 +28,8 @@ export interface TxPlan {
   readonly networkId?: number;
   /** Body key 9: tokens minted (> 0) and burned (< 0), written as given (zeros too, to test the decoder). */
   readonly mint?: MultiAsset;
+  /** Body key 22: lovelace donated to the treasury. */
+  readonly donation?: bigint;
   /** Native scripts for the witness set (key 1): minting policies and script-locked inputs. */
   readonly nativeScripts?: NativeScript[];
   /** Encode the inputs as Conway does, a tag-258 set, instead of a plain array (both are valid). */
@@ -61,6 +63,7 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
   if (plan.validityStart !== undefined) m.set(8, plan.validityStart);
   if (plan.mint) m.set(9, assetsToCbor(plan.mint));
   if (plan.networkId !== undefined) m.set(15, plan.networkId);
+  if (plan.donation !== undefined) m.set(22, plan.donation);
   return encodeCbor(m);
 }
 

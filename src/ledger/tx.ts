@@ -53,6 +53,8 @@ export interface TxBody {
   readonly auxDataHash?: Uint8Array;
   /** Body key 15: the network the transaction is meant for (0 testnets, 1 mainnet). */
   readonly networkId?: number;
+  /** Body key 22: lovelace given to the treasury (Conway); 0 when absent. */
+  readonly donation: bigint;
   /** Body key 9: tokens minted (> 0) and burned (< 0) by policy; empty when the body has no mint. */
   readonly mint: MultiAsset;
   /** Body fields present that the ledger does not implement, by name. */
@@ -87,7 +89,6 @@ const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   19: "voting procedures",
   20: "proposal procedures",
   21: "treasury value",
-  22: "donation",
 };
 const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {
   2: "bootstrap witnesses",
@@ -242,6 +243,7 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       ...(networkId !== undefined && { networkId }),
       certificates,
       withdrawals,
+      donation: f.has(22) ? asUint(field(22), "treasury donation") : 0n,
       mint: f.has(9) ? decodeMultiAsset(f.get(9)!, "mint", "mint", strict) : NO_ASSETS,
       unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
     };

@@ -183,7 +183,7 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     utxo: new Map(vector.utxo),
     accounts: new Map(),
     pools: new Map(),
-    pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n },
+    pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n, donations: 0n },
   });
   const judged: JudgedTx[] = [];
   for (const [index, event] of vector.events.entries()) {
