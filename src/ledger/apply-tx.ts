@@ -152,13 +152,21 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     else if (w.kind === "script") scripts.add(w.hash);
   }
   const witnessed = new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey))));
-  failures.push(
-    ...scriptFailures(scripts, witnesses.nativeScripts, {
-      signers: witnessed,
-      ...(body.ttl !== undefined && { ttl: body.ttl }),
-      ...(body.validityStart !== undefined && { validityStart: body.validityStart }),
-    }),
-  );
+  const scriptResults = scriptFailures(scripts, witnesses.nativeScripts, {
+    signers: witnessed,
+    ...(body.ttl !== undefined && { ttl: body.ttl }),
+    ...(body.validityStart !== undefined && { validityStart: body.validityStart }),
+  });
+  // A spent output's reference script also provides a script (Babbage): poolfleet does not read those, so a
+  // script missing from the witness set is not called missing when a spent input may carry it.
+  const mayCarryScript = refs.some((r) => state.utxo.get(r)?.datumOrScript);
+  if (mayCarryScript && scriptResults.some((f) => f.kind === "MissingScriptWitnessesUTXOW"))
+    failures.push({
+      kind: "UnsupportedFeature",
+      features: ["reference scripts"],
+      message: "poolfleet's ledger does not support reference scripts, which a spent input may carry",
+    });
+  else failures.push(...scriptResults);
   for (const account of body.withdrawals.keys()) needed.add(rewardAccountKeyHash(account)!);
 
   const start = journal.mark;

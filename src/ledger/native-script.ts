@@ -47,8 +47,11 @@ export function nativeScriptFromCbor(value: CborValue, what = "native script", d
       return { kind: "RequireAnyOf", scripts: list(value[1]) };
     case 3: {
       arity(3);
-      const m = asUint(value[1]!, `${what} required count`);
-      return { kind: "RequireMOf", m: Number(m > 0xffffn ? 0xffffn : m), scripts: list(value[2]) };
+      // An Int in cardano-ledger (`TimelockMOf !Int`): zero or negative always holds.
+      const m = value[1];
+      if (typeof m !== "number" && typeof m !== "bigint") throw new Error(`${what} required count must be an integer`);
+      const clamped = BigInt(m) > 0x7fffffffn ? 0x7fffffffn : BigInt(m) < -0x80000000n ? -0x80000000n : BigInt(m);
+      return { kind: "RequireMOf", m: Number(clamped), scripts: list(value[2]) };
     }
     case 4:
       arity(2);

@@ -152,4 +152,19 @@ describe("minting under native-script policies", () => {
     assert.deepEqual(check(spend([]), [bob.paymentSeed]), ["MissingScriptWitnessesUTXOW"]);
     journal.rollback();
   });
+
+  it("a script missing from the witness set is not called missing when a spent input may carry it by reference", () => {
+    const address = concatBytes(Uint8Array.of(0x70), new Uint8Array(28).fill(0x5e));
+    const ref = { txId: new Uint8Array(32).fill(0x43), index: 0 };
+    const journal = new Journal();
+    journal.set(state.utxo, outRef(ref.txId, 0), {
+      address,
+      coin: 10_000_000n,
+      assets: new Map(),
+      datumOrScript: true,
+    });
+    const plan: TxPlan = { inputs: [ref], outputs: [{ address: bob.address, coin: 10_000_000n - fee }], fee };
+    assert.deepEqual(check(plan, [bob.paymentSeed]), ["UnsupportedFeature"]);
+    journal.rollback();
+  });
 });

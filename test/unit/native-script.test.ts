@@ -62,6 +62,9 @@ describe("native scripts", () => {
     assert.equal(evalTimelock({ kind: "RequireMOf", m: 2, scripts: [k1, k2, k3] }, ctx), true);
     assert.equal(evalTimelock({ kind: "RequireMOf", m: 3, scripts: [k1, k2, k3] }, ctx), false);
     assert.equal(evalTimelock({ kind: "RequireMOf", m: 0, scripts: [] }, ctx), true);
+    const negative = nativeScriptFromCbor([3, -2, [nativeScriptToCbor(k2)]]);
+    assert.deepEqual(negative, { kind: "RequireMOf", m: -2, scripts: [k2] });
+    assert.equal(evalTimelock(negative, ctx), true, "cardano-ledger's Int count: negative always holds");
   });
 
   it("time locks need the validity interval bounded on their side and inside them", () => {
