@@ -2,11 +2,13 @@
 // Shelley-family ledger, as Conway has them, for what poolfleet supports (multi-asset values, minting under
 // native-script policies, vkey witnesses, stake and pool certificates, metadata); rules of their own are in
 // rules/ (output minimum, output value size, value conservation, scripts needed and native-script evaluation,
-// network ids, auxiliary data and metadata, the witnesses an input needs). Every check runs and every failure is reported, named after
+// network ids, auxiliary data and metadata, the witnesses an input needs), and the certificate rules in
+// apply-certs.ts. Every check runs and every failure is reported, named after
 // cardano-ledger's predicate failures, with the figures to act on. A transaction that fails changes nothing
 // (its journal entries are rolled back).
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
+import { applyCertificates, type CertFailure } from "./apply-certs.ts";
 import { type Certificate, decodeCertificate, rewardAccountKeyHash } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
@@ -30,6 +32,7 @@ export type LedgerFailure =
   | ScriptFailure
   | NetworkFailure
   | AuxDataFailure
+  | CertFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
   | F<"ExpiredUTxO", { ttl: bigint; slot: bigint }>
@@ -40,15 +43,6 @@ export type LedgerFailure =
   | F<"MissingVKeyWitnessesUTXOW", { keyHashes: string[] }>
   | F<"UnsupportedFeature", { features: string[] }>
   | F<"MalformedCertificate", { index: number }>
-  | F<"StakeKeyRegisteredDELEG", { credential: string }>
-  | F<"StakeKeyNotRegisteredDELEG", { credential: string }>
-  | F<"StakeKeyNonZeroAccountBalanceDELEG", { credential: string; balance: bigint }>
-  | F<"IncorrectDepositDELEG", { credential: string; stated: bigint; expected: bigint }>
-  | F<"DelegateeNotRegisteredDELEG", { poolId: string }>
-  | F<"StakePoolCostTooLowPOOL", { poolId: string; cost: bigint; minimum: bigint }>
-  | F<"VRFKeyHashAlreadyRegistered", { poolId: string; vrfKeyHash: string }>
-  | F<"StakePoolNotRegisteredOnKeyPOOL", { poolId: string }>
-  | F<"StakePoolRetirementWrongEpochPOOL", { poolId: string; epoch: number; current: number; max: number }>
   | F<"WithdrawalsNotInRewardsCERTS", { account: string; requested: bigint; balance: bigint | null }>;
 
 export interface LedgerTx {
@@ -190,7 +184,7 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     withdrawn += amount;
     journal.set(state.accounts, cred, { ...acct, reward: 0n });
   }
-  const { deposits, refunds } = applyCertificates(state, certs, ctx, journal, failures, needed);
+  const { deposits, refunds } = applyCertificates(state, certs, params, journal, failures, needed);
 
   if (missing.length === 0)
     failures.push(
@@ -236,164 +230,4 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   if (body.donation > 0n) journal.assign(state.pots, "donations", state.pots.donations + body.donation);
   journal.assign(state.pots, "deposited", state.pots.deposited + deposits - refunds);
   return [];
-}
-
-/** The DELEG and POOL rules, certificate by certificate, each seeing the effect of the ones before it. */
-function applyCertificates(
-  state: LedgerState,
-  certs: Certificate[],
-  ctx: TxContext,
-  journal: Journal,
-  failures: LedgerFailure[],
-  needed: Set<string>,
-): { deposits: bigint; refunds: bigint } {
-  const { params } = ctx;
-  let deposits = 0n;
-  let refunds = 0n;
-  const register = (credential: string, stated: bigint | undefined, pool: string | null) => {
-    if (state.accounts.has(credential)) {
-      failures.push({
-        kind: "StakeKeyRegisteredDELEG",
-        credential,
-        message: `stake key ${credential} is already registered`,
-      });
-    } else if (stated !== undefined && stated !== params.keyDeposit) {
-      failures.push({
-        kind: "IncorrectDepositDELEG",
-        credential,
-        stated,
-        expected: params.keyDeposit,
-        message: `stake registration of ${credential} states a deposit of ${stated}; the deposit is ${params.keyDeposit}`,
-      });
-    } else {
-      journal.set(state.accounts, credential, { reward: 0n, deposit: params.keyDeposit, pool });
-      deposits += params.keyDeposit;
-    }
-  };
-  const poolRegistered = (poolId: string) => {
-    if (state.pools.has(poolId)) return true;
-    failures.push({
-      kind: "DelegateeNotRegisteredDELEG",
-      poolId,
-      message: `delegation to pool ${poolId}, which is not registered`,
-    });
-    return false;
-  };
-  const registeredAccount = (credential: string, message: string) => {
-    const account = state.accounts.get(credential);
-    if (!account) failures.push({ kind: "StakeKeyNotRegisteredDELEG", credential, message });
-    return account;
-  };
-  for (const cert of certs) {
-    switch (cert.kind) {
-      case "StakeRegistration":
-        // The Shelley form needs no signature; Conway's form, which states the deposit, does.
-        if (cert.deposit !== undefined) needed.add(cert.credential);
-        register(cert.credential, cert.deposit, null);
-        break;
-      case "StakeRegistrationDelegation":
-        needed.add(cert.credential);
-        if (poolRegistered(cert.poolId)) register(cert.credential, cert.deposit, cert.poolId);
-        break;
-      case "StakeDeregistration": {
-        needed.add(cert.credential);
-        const account = registeredAccount(cert.credential, `stake key ${cert.credential} is not registered`);
-        if (!account) break;
-        if (account.reward !== 0n) {
-          failures.push({
-            kind: "StakeKeyNonZeroAccountBalanceDELEG",
-            credential: cert.credential,
-            balance: account.reward,
-            message: `stake key ${cert.credential} still holds ${account.reward} lovelace of rewards: withdraw them first (in the same transaction is fine)`,
-          });
-        } else if (cert.refund !== undefined && cert.refund !== account.deposit) {
-          failures.push({
-            kind: "IncorrectDepositDELEG",
-            credential: cert.credential,
-            stated: cert.refund,
-            expected: account.deposit,
-            message: `deregistration of ${cert.credential} states a refund of ${cert.refund}; the deposit held is ${account.deposit}`,
-          });
-        } else {
-          journal.delete(state.accounts, cert.credential);
-          refunds += account.deposit;
-        }
-        break;
-      }
-      case "StakeDelegation": {
-        needed.add(cert.credential);
-        const account = registeredAccount(
-          cert.credential,
-          `delegation from stake key ${cert.credential}, which is not registered`,
-        );
-        if (account && poolRegistered(cert.poolId)) {
-          journal.set(state.accounts, cert.credential, { ...account, pool: cert.poolId });
-        }
-        break;
-      }
-      case "PoolRegistration": {
-        const pool = cert.pool;
-        needed.add(pool.operator);
-        for (const owner of pool.owners) needed.add(owner);
-        if (pool.cost < params.minPoolCost) {
-          failures.push({
-            kind: "StakePoolCostTooLowPOOL",
-            poolId: pool.operator,
-            cost: pool.cost,
-            minimum: params.minPoolCost,
-            message: `pool ${pool.operator} declares a cost of ${pool.cost}; the minimum is ${params.minPoolCost}`,
-          });
-          break;
-        }
-        const clash = [...state.pools.values()].find(
-          (p) => p.vrfKeyHash === pool.vrfKeyHash && p.operator !== pool.operator,
-        );
-        if (clash) {
-          failures.push({
-            kind: "VRFKeyHashAlreadyRegistered",
-            poolId: pool.operator,
-            vrfKeyHash: pool.vrfKeyHash,
-            message: `pool ${pool.operator} uses VRF key hash ${pool.vrfKeyHash}, already registered by pool ${clash.operator}`,
-          });
-          break;
-        }
-        if (state.pools.has(pool.operator)) {
-          // A re-registration updates the parameters from the next epoch and cancels a retirement.
-          journal.set(state.futurePools, pool.operator, pool);
-          journal.delete(state.retiring, pool.operator);
-        } else {
-          journal.set(state.pools, pool.operator, pool);
-          journal.set(state.poolDeposits, pool.operator, params.poolDeposit);
-          deposits += params.poolDeposit;
-        }
-        break;
-      }
-      case "PoolRetirement": {
-        needed.add(cert.poolId);
-        const max = state.epoch + params.eMax;
-        if (!state.pools.has(cert.poolId)) {
-          failures.push({
-            kind: "StakePoolNotRegisteredOnKeyPOOL",
-            poolId: cert.poolId,
-            message: `retirement of pool ${cert.poolId}, which is not registered`,
-          });
-        } else if (cert.epoch <= state.epoch || cert.epoch > max) {
-          failures.push({
-            kind: "StakePoolRetirementWrongEpochPOOL",
-            poolId: cert.poolId,
-            epoch: cert.epoch,
-            current: state.epoch,
-            max,
-            message: `pool ${cert.poolId} may retire in epochs ${state.epoch + 1} to ${max}, not ${cert.epoch}`,
-          });
-        } else {
-          journal.set(state.retiring, cert.poolId, cert.epoch);
-        }
-        break;
-      }
-      case "Unsupported":
-        break;
-    }
-  }
-  return { deposits, refunds };
 }

@@ -11,7 +11,7 @@ import { rewardAccount } from "./certs.ts";
 import type { LedgerParams } from "./params.ts";
 import type { TxOutput } from "./tx.ts";
 import { genesisUtxo, stakeCredentialOf } from "./utxo.ts";
-import { assetEntries, normaliseAssets } from "./value.ts";
+import { utxoEntryFromJson, utxoEntryToJson } from "./utxo-json.ts";
 
 /** A pool's place in the leader-election distribution (the shape header validation reads as PoolView). */
 export interface PoolDistrEntry {
@@ -279,41 +279,6 @@ function snapshotFromJson(v: unknown): StakeSnapshot {
     delegations: jMap(s.delegations, (x) => x as string),
     pools: jMap(s.pools, poolFromJson),
   };
-}
-
-/**
- * A UTxO entry in a snapshot: [ref, address, coin], then the tokens as [policy, name, quantity] triples when
- * there are any, then { datumHash, datumOrScript } when the output has either. Snapshots from before
- * multi-assets hold only the first three and read unchanged.
- */
-function utxoEntryToJson(ref: string, o: TxOutput): unknown[] {
-  const entry: unknown[] = [ref, bytesToHex(o.address), `${o.coin}`];
-  const extra = { ...(o.datumHash && { datumHash: o.datumHash }), ...(o.datumOrScript && { datumOrScript: true }) };
-  const hasExtra = Object.keys(extra).length > 0;
-  if (o.assets.size > 0 || hasExtra) entry.push([...assetEntries(o.assets)].map(([p, n, q]) => [p, n, `${q}`]));
-  if (hasExtra) entry.push(extra);
-  return entry;
-}
-
-function utxoEntryFromJson(raw: unknown): [string, TxOutput] {
-  const [ref, address, coin, assets, extra] = raw as [string, string, string, unknown, unknown];
-  if (typeof ref !== "string" || typeof address !== "string" || typeof coin !== "string")
-    throw new Error("ledger state snapshot: a UTxO entry is not [ref, address, coin, ...]");
-  const triples = (assets ?? []) as [string, string, string][];
-  if (!Array.isArray(triples)) throw new Error(`ledger state snapshot: UTxO entry ${ref} has malformed tokens`);
-  const { datumHash, datumOrScript } = (extra ?? {}) as { datumHash?: unknown; datumOrScript?: unknown };
-  if (datumHash !== undefined && (typeof datumHash !== "string" || !/^[0-9a-f]{64}$/.test(datumHash)))
-    throw new Error(`ledger state snapshot: UTxO entry ${ref} has a malformed datum hash`);
-  return [
-    ref,
-    {
-      address: hexToBytes(address),
-      coin: BigInt(coin),
-      assets: normaliseAssets(triples.map(([p, n, q]) => [p, n, BigInt(q)])),
-      datumOrScript: datumOrScript === true,
-      ...(datumHash !== undefined && { datumHash }),
-    },
-  ];
 }
 
 export function ledgerStateToJson(s: LedgerState): unknown {
