@@ -1,7 +1,8 @@
 // Reads the Haskell ledger's conformance vectors (test/fixtures/ledger-conformance, format in its README) and
 // replays what poolfleet's ledger can judge: each vector's initial UTxO and protocol parameters, then its
-// events in order while every transaction uses only what the ledger implements (ada, vkey witnesses, metadata,
-// stake and pool certificates, withdrawals). The vectors start with no registered stake keys or pools (the
+// events in order while every transaction uses only what the ledger implements (multi-asset values, mints under
+// native scripts, datum hashes in outputs, donations, vkey witnesses, metadata, stake and pool certificates,
+// withdrawals). The vectors start with no registered stake keys or pools (the
 // reader checks that), so certificates apply from the same empty state as in Haskell. A vector stops being
 // replayed at the first event it cannot follow, because the Haskell state after it is no longer known.
 import { readdirSync, statSync } from "node:fs";
