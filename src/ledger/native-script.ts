@@ -2,10 +2,10 @@
 //   native_script = [0, addr_keyhash] / [1, [* script]] / [2, [* script]] / [3, n, [* script]]
 //                 / [4, invalid_before slot] / [5, invalid_hereafter slot]
 // A script's hash is Blake2b-224 of a 0x00 tag byte and the script's bytes as the witness set carries them.
-import { cborArrayItems } from "../chain/cbor-raw.ts";
+import { cborArrayItems } from "../codec/cbor-raw.ts";
 import { bytesToHex, concatBytes, hexToBytes } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
-import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 
 export type NativeScript =
   | { readonly kind: "RequireSignature"; readonly keyHash: string }

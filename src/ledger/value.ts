@@ -3,9 +3,9 @@
 // (Haskell's Map order). Decoded as Conway decodes them (protocol version 9 on): policy ids are 28-byte script
 // hashes, asset names at most 32 bytes, no policy or name twice, no empty asset map, and every quantity non-zero
 // — an output's positive and at most 2^64 - 1, a mint's within a signed 64-bit integer.
-import { cborArrayItems, cborItemEnd, cborMapEntries } from "../chain/cbor-raw.ts";
+import { cborArrayItems, cborItemEnd, cborMapEntries } from "../codec/cbor-raw.ts";
 import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
-import { asBytes, asUint, type CborValue, decodeCbor } from "../formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor } from "../codec/cbor.ts";
 
 /** Policy id (hex) -> asset name (hex) -> quantity. */
 export type MultiAsset = ReadonlyMap<string, ReadonlyMap<string, bigint>>;

@@ -4,9 +4,9 @@
 // are still refused as UnsupportedFeature.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cborArrayOfRaw, cborMapOfRaw } from "../../src/chain/cbor-raw.ts";
+import { cborArrayOfRaw, cborMapOfRaw } from "../../src/codec/cbor-raw.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";

@@ -2,9 +2,9 @@
 // OutputTooBigUTxO and ValueNotConservedUTxO rules in tokens, and the UTxO's tokens kept across a snapshot.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cborArrayOfRaw, cborMapOfRaw } from "../../src/chain/cbor-raw.ts";
+import { cborArrayOfRaw, cborMapOfRaw } from "../../src/codec/cbor-raw.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bytesToHex, hexToBytes } from "../../src/crypto/bytes.ts";
 import { blake2b224 } from "../../src/crypto/hash.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import {
   decodeNativeScripts,
   evalTimelock,
