@@ -11,7 +11,12 @@ import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
 import { SlotClock } from "../formats/slot-clock.ts";
 import { blake2b256 } from "../crypto/hash.ts";
-import { coinsPerUTxOByteFromAlonzoGenesis, type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
+import {
+  coinsPerUTxOByteFromAlonzoGenesis,
+  type LedgerParams,
+  ledgerParamsFromGenesis,
+  maxValueSizeFromAlonzoGenesis,
+} from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
 import { DEFAULT_MAX_CAUGHT_UP_AGE_S } from "./readiness.ts";
 
@@ -168,8 +173,11 @@ export interface Network {
   readonly summary: Record<string, unknown>;
 }
 
-/** `coinsPerUTxOByte` from the Alonzo genesis config.json names (checked against its stated hash), or null. */
-function readCoinsPerUTxOByte(configPath: string, config: Record<string, unknown>): bigint | null {
+/** `coinsPerUTxOByte` and `maxValueSize` from the Alonzo genesis config.json names (hash-checked), or null. */
+function readAlonzoParams(
+  configPath: string,
+  config: Record<string, unknown>,
+): { coinsPerUTxOByte: bigint; maxValueSize: number } | null {
   const file = config.AlonzoGenesisFile;
   if (file === undefined) return null;
   if (typeof file !== "string") throw new InputError(configPath, '"AlonzoGenesisFile" must be a file name');
@@ -185,14 +193,23 @@ function readCoinsPerUTxOByte(configPath: string, config: Record<string, unknown
   } catch {
     throw new InputError(path, "is not valid JSON (expected an Alonzo genesis)");
   }
-  return coinsPerUTxOByteFromAlonzoGenesis(document, path);
+  return {
+    coinsPerUTxOByte: coinsPerUTxOByteFromAlonzoGenesis(document, path),
+    maxValueSize: maxValueSizeFromAlonzoGenesis(document, path),
+  };
 }
 
 /** Read config.json and the Shelley genesis it names (formats/config-json.ts checks the genesis hash). */
 export function loadNetwork(configPath: string): Network {
   const { genesis, genesisPath, conwayFromEpoch, document: config } = readNodeConfig(configPath);
   const clock = new SlotClock(genesis);
-  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath, readCoinsPerUTxOByte(configPath, config));
+  const alonzo = readAlonzoParams(configPath, config);
+  const ledgerParams = ledgerParamsFromGenesis(
+    genesis,
+    genesisPath,
+    alonzo?.coinsPerUTxOByte ?? null,
+    alonzo?.maxValueSize ?? null,
+  );
   const rules: ChainRules = {
     params: {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,

@@ -255,7 +255,7 @@ describe("inputs locked by scripts or Byron keys need witnesses poolfleet cannot
     journal.set(state.utxo, outRef(ref.txId, ref.index), {
       address,
       coin: 10_000_000n,
-      multiAsset: false,
+      assets: new Map(),
       datumOrScript: false,
     });
     const plan = payPlan(5_000_000n);

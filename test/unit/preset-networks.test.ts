@@ -28,6 +28,7 @@ describe("preset networks in node-image/networks", () => {
       // The Alonzo genesis (the official file, hash-checked by loadNetwork against the official config's
       // AlonzoGenesisHash) gives the output minimum: lovelacePerUTxOWord 34482 / 8 (cardano-ledger's conversion).
       assert.equal(network.ledgerParams.coinsPerUTxOByte, 4310n);
+      assert.equal(network.ledgerParams.maxValueSize, 5000);
     });
   }
 });
