@@ -3,10 +3,14 @@
 // kubelet), and carries pod-to-pod traffic by pod IP and through a Service's ClusterIP found by its DNS name
 // (the CNI bridge, kube-proxy and CoreDNS). Every part is real; nothing here is faked.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { containerTier } from "../helpers/docker.ts";
 import { type RealCluster, startRealCluster } from "../helpers/real-cluster.ts";
+import { mountsUnder } from "../helpers/real-cluster-host.ts";
 import { waitWithin } from "../helpers/wait.ts";
 
 const waitFor = waitWithin(120_000);
@@ -30,7 +34,19 @@ describe("real single-node cluster", { timeout: 20 * 60_000 }, () => {
   });
 
   after(async () => {
-    await rc?.stop();
+    if (!rc) return;
+    await rc.stop(); // throws naming whatever it could not remove
+    // Nothing of the node is left on the host: its namespace, the veth's host end and the route to the pods.
+    assert.doesNotMatch(execFileSync("ip", ["netns", "list"]).toString(), new RegExp(`^${rc.net.ns}\\b`, "m"));
+    assert.equal(existsSync(`/sys/class/net/${rc.net.hostIf}`), false);
+    assert.doesNotMatch(
+      execFileSync("ip", ["-4", "route"]).toString(),
+      new RegExp(rc.net.podCidr.replace(/\./g, "\\.")),
+    );
+    assert.deepEqual(
+      mountsUnder(tmpdir()).filter((m) => m.includes("poolfleet-rc-")),
+      [],
+    );
   });
 
   const phase = async (name: string): Promise<V1Pod> => core.readNamespacedPod({ name, namespace: NS });

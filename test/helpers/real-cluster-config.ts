@@ -52,12 +52,15 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 `;
 }
 
-/** A bridge (pf0) with the node as the pods' gateway; no masquerade, and routes only via the node. */
-export function cniConfig(podCidr: string, ipamDir: string): string {
+/**
+ * A bridge (pf0) with the node as the pods' gateway; no masquerade, and routes only via the node. The network's
+ * name is the cluster's own (libcni files its results under /var/lib/cni/results by it).
+ */
+export function cniConfig(network: string, podCidr: string, ipamDir: string): string {
   return JSON.stringify(
     {
       cniVersion: "1.0.0",
-      name: "poolfleet",
+      name: network,
       plugins: [
         {
           type: "bridge",

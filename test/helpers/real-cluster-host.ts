@@ -3,7 +3,7 @@
 // machine), the cgroup the node's pods live under, and the undoing of all of it (processes, mounts, links, cgroups).
 // Every step names what it needs when it is missing: the tier fails loudly rather than skips.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 
@@ -68,15 +68,7 @@ export function hostMissing(): string[] {
   if (config === undefined) {
     missing.push("a readable kernel config (/proc/config.gz or /boot/config-$(uname -r)) to check kernel options");
   } else {
-    const set = new Set(
-      config
-        .split("\n")
-        .filter((l) => /=[ym]$/.test(l))
-        .map((l) => l.split("=")[0]),
-    );
-    for (const [option, why] of KERNEL_FEATURES) {
-      if (!set.has(option)) missing.push(`kernel option ${option} (needed for ${why})`);
-    }
+    missing.push(...kernelMissing(config));
   }
   for (const cmd of HOST_COMMANDS) {
     if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) {
@@ -91,6 +83,34 @@ export function hostMissing(): string[] {
     missing.push("a cgroup v1 or v2 hierarchy at /sys/fs/cgroup");
   }
   return missing;
+}
+
+/** The options of KERNEL_FEATURES that a kernel config text (`CONFIG_X=y|m` lines) lacks, with what needs each. */
+export function kernelMissing(config: string): string[] {
+  const set = new Set(
+    config
+      .split("\n")
+      .filter((l) => /^CONFIG_\w+=[ym]\s*$/.test(l))
+      .map((l) => l.split("=")[0]),
+  );
+  return KERNEL_FEATURES.filter(([option]) => !set.has(option)).map(
+    ([option, why]) => `kernel option ${option} (needed for ${why})`,
+  );
+}
+
+/**
+ * libcni keeps each attachment's result in /var/lib/cni/results (a fixed path) until its DEL, which a sandbox killed
+ * in the teardown never gets: remove the results of this cluster's network and its sandboxes' loopbacks.
+ */
+export function removeCniResults(network: string): void {
+  const results = "/var/lib/cni/results";
+  if (!existsSync(results)) return;
+  // <network>-<sandbox id>-<interface>; containerd's loopback attachment of the same sandbox is cni-loopback-<id>-lo.
+  const ours = readdirSync(results).filter((f) => f.startsWith(`${network}-`));
+  const sandboxes = ours.map((f) => f.slice(network.length + 1).split("-")[0]);
+  for (const f of [...ours, ...sandboxes.map((id) => `cni-loopback-${id}-lo`)]) {
+    rmSync(join(results, f), { force: true });
+  }
 }
 
 export function sh(cmd: string, args: string[]): string {

@@ -26,6 +26,7 @@ import {
   type NodeNet,
   pidsMentioning,
   removeCgroups,
+  removeCniResults,
   removeLogLinks,
   removeNodeNet,
   unmountAll,
@@ -127,6 +128,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     left.push(...removeCgroups(cgroups));
     if (net) left.push(...removeNodeNet(net));
     removeLogLinks(dir);
+    removeCniResults(`poolfleet-${id}`);
     left.push(...pidsMentioning(sock).map((p) => `process ${p} (a containerd shim)`));
     // Never delete through a mount that is still there: it could be a host path a pod mounted.
     if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
@@ -163,7 +165,10 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     // containerd, with the CNI config in place before it starts (the CRI plugin loads it at once).
     const cniConfDir = join(dir, "cni", "net.d");
     mkdirSync(cniConfDir, { recursive: true });
-    writeFileSync(join(cniConfDir, "10-poolfleet.conflist"), cniConfig(net.podCidr, join(dir, "cni", "ipam")));
+    writeFileSync(
+      join(cniConfDir, "10-poolfleet.conflist"),
+      cniConfig(`poolfleet-${id}`, net.podCidr, join(dir, "cni", "ipam")),
+    );
     writeFileSync(join(dir, "containerd.toml"), containerdConfig({ dir, containerdSock: sock, cniConfDir }, CNI_BIN));
     const containerd = inNode("containerd", "containerd", ["--config", join(dir, "containerd.toml")]);
     const ctr = (...args: string[]) => ["--address", sock, "--namespace", "k8s.io", ...args];
