@@ -353,7 +353,8 @@ function shimSocketPaths(dir: string): string[] {
 async function makeStorage(kc: KubeConfig, dir: string, count: number): Promise<void> {
   await kc.makeApiClient(StorageV1Api).createStorageClass({
     body: {
-      metadata: { name: STORAGE_CLASS },
+      // The default class: claims that name none (the operator's, unless spec.storage names one) bind here.
+      metadata: { name: STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
       provisioner: "kubernetes.io/no-provisioner",
       volumeBindingMode: "WaitForFirstConsumer",
       reclaimPolicy: "Retain",
