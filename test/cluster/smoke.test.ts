@@ -81,7 +81,7 @@ describe("real single-node cluster", { timeout: 20 * 60_000 }, () => {
   });
 
   it("carries pod-to-pod traffic by pod IP and through a Service's ClusterIP by DNS name", async () => {
-    const server = `require("node:http").createServer((q, s) => s.end("hello from " + process.env.HOSTNAME)).listen(8080)`;
+    const server = `require("node:http").createServer((q, s) => s.writeHead(200, { connection: "close" }).end("hello from " + process.env.HOSTNAME)).listen(8080)`;
     for (const name of ["echo-a", "echo-b"]) {
       await core.createNamespacedPod({
         namespace: NS,
@@ -116,14 +116,16 @@ describe("real single-node cluster", { timeout: 20 * 60_000 }, () => {
     });
     assert.notEqual(ips[0], ips[1]);
 
-    // The client asks echo-a by pod IP, then the Service by name until both endpoints have answered.
+    // The client asks echo-a by pod IP, then the Service by name until both endpoints have answered. The server
+    // closes every connection: a kept-alive one would take every request to the endpoint it first reached.
     const client = `(async () => {
       const get = async (u) => (await fetch(u, { signal: AbortSignal.timeout(3000) })).text();
       console.log("direct: " + (await get("http://${ips[0]}:8080/")));
       const seen = new Set();
-      for (let i = 0; i < 60 && seen.size < 2; i++) {
+      for (let i = 0; i < 100 && seen.size < 2; i++) {
         try { const t = await get("http://echo.${NS}.svc.cluster.local/"); seen.add(t); console.log("service: " + t); }
-        catch (e) { console.log("service error: " + e.cause?.code); await new Promise((r) => setTimeout(r, 500)); }
+        catch (e) { console.log("service error: " + e.cause?.code); }
+        await new Promise((r) => setTimeout(r, 100));
       }
       process.exit(seen.size === 2 ? 0 : 1);
     })()`;

@@ -237,23 +237,34 @@ export function makeCgroups(name: string): string[] {
   return dirs;
 }
 
+/** A cgroup and its descendants, parents first. Runc and the kubelet remove cgroups meanwhile: a vanished one is skipped. */
 function cgroupTree(dir: string): string[] {
   const out = [dir];
   for (let i = 0; i < out.length && i < 10_000; i++) {
-    for (const e of readdirSync(out[i]!, { withFileTypes: true })) if (e.isDirectory()) out.push(join(out[i]!, e.name));
+    try {
+      for (const e of readdirSync(out[i]!, { withFileTypes: true }))
+        if (e.isDirectory()) out.push(join(out[i]!, e.name));
+    } catch {
+      // removed meanwhile
+    }
   }
   return out;
+}
+
+function procsOf(cgroup: string): string[] {
+  try {
+    return readFileSync(join(cgroup, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+  } catch {
+    return []; // removed meanwhile
+  }
 }
 
 /** Kills every process left in the cgroups (containers whose shims died first) and removes them, deepest first. */
 export function removeCgroups(dirs: string[]): string[] {
   const left: string[] = [];
   for (const dir of dirs) {
-    if (!existsSync(dir)) continue;
-    for (let round = 0; round < 50; round++) {
-      const pids = cgroupTree(dir).flatMap((d) =>
-        readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean),
-      );
+    for (let round = 0; round < 50 && existsSync(dir); round++) {
+      const pids = cgroupTree(dir).flatMap(procsOf);
       if (pids.length === 0) break;
       for (const pid of pids) {
         try {
@@ -264,13 +275,17 @@ export function removeCgroups(dirs: string[]): string[] {
       }
       spawnSync("sleep", ["0.1"]);
     }
-    for (const d of cgroupTree(dir).reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        left.push(`cgroup ${d}`);
+    for (let round = 0; round < 20 && existsSync(dir); round++) {
+      for (const d of cgroupTree(dir).reverse()) {
+        try {
+          rmdirSync(d);
+        } catch {
+          // busy for a moment after its last process died, or removed meanwhile: the next round sees
+        }
       }
+      if (existsSync(dir)) spawnSync("sleep", ["0.1"]);
     }
+    if (existsSync(dir)) left.push(...cgroupTree(dir).map((d) => `cgroup ${d}`));
   }
   return left;
 }

@@ -105,34 +105,53 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     return { child, tail, exited: exitedMessage(child, name, tail) };
   };
 
+  // Every step runs whatever an earlier one threw: a failure is reported with what is left, never stops the rest.
   const teardown = async (): Promise<string[]> => {
     const left: string[] = [];
-    const stop = async (name: string) => {
-      for (const [n, c] of children) if (n === name) await stopProcess(c, 10_000);
+    const step = async (what: string, fn: () => unknown) => {
+      try {
+        const more = await fn();
+        if (Array.isArray(more)) left.push(...(more as string[]));
+      } catch (e) {
+        left.push(`${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
     };
+    const stop = (name: string) =>
+      step(`stopping ${name}`, async () => {
+        for (const [n, c] of children) if (n === name) await stopProcess(c, 10_000);
+      });
     await stop("kubelet");
     // Containers first (their cgroups), then their runc shims, whose sockets containerd keeps outside its state.
-    const shimSockets = shimSocketPaths(dir);
-    removeCgroups(cgroups); // kills what is left in them; the second pass below reports what stays
-    for (const pid of pidsMentioning(sock)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone
+    let shimSockets: string[] = [];
+    await step("reading the shims' sockets", () => {
+      shimSockets = shimSocketPaths(dir);
+    });
+    await step("killing the containers", () => void removeCgroups(cgroups)); // the second pass reports
+    await step("killing the shims", () => {
+      for (const pid of pidsMentioning(sock)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
       }
-    }
+    });
     for (const name of ["kube-router", "kube-proxy", "coredns", "containerd"]) await stop(name);
-    for (const s of shimSockets) rmSync(s, { force: true });
-    await control?.stop();
-    left.push(...unmountAll(dir));
-    left.push(...removeCgroups(cgroups));
-    if (net) left.push(...removeNodeNet(net));
-    removeLogLinks(dir);
-    removeCniResults(`poolfleet-${id}`);
-    left.push(...pidsMentioning(sock).map((p) => `process ${p} (a containerd shim)`));
+    await step("killing the node's processes", killAll);
+    await step("removing the shims' sockets", () => shimSockets.forEach((s) => rmSync(s, { force: true })));
+    await step("stopping the control plane", () => control?.stop());
+    await step("unmounting", () => unmountAll(dir));
+    await step("removing the cgroups", () => removeCgroups(cgroups));
+    await step("removing the network namespace", () => (net ? removeNodeNet(net) : []));
+    await step("removing the container log links", () => removeLogLinks(dir));
+    await step("removing libcni's results", () => removeCniResults(`poolfleet-${id}`));
+    await step("looking for shims", () => pidsMentioning(sock).map((p) => `process ${p} (a containerd shim)`));
     // Never delete through a mount that is still there: it could be a host path a pod mounted.
-    if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
-    else left.push(`directory ${dir} (mounts remain)`);
+    await step("removing the directory", () => {
+      if (mountsUnder(dir).length > 0) return [`directory ${dir} (mounts remain)`];
+      rmSync(dir, { recursive: true, force: true });
+      return [];
+    });
     process.removeListener("exit", killAll);
     return left;
   };
