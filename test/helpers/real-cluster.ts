@@ -15,8 +15,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { CoreV1Api, type KubeConfig, StorageV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { type ControlPlane, startEnvtest } from "./envtest.ts";
+import { makeDnsService, makeStorage, STORAGE_CLASS } from "./real-cluster-objects.ts";
 import {
   CNI_BIN,
   hostMissing,
@@ -45,7 +46,6 @@ const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL("../../scripts/k8s-node-binaries.sh", import.meta.url));
 const START_TIMEOUT_MS = Number(process.env.POOLFLEET_REAL_CLUSTER_START_TIMEOUT_MS ?? 180_000);
 export const NODE_NAME = "poolfleet-node";
-export const STORAGE_CLASS = "poolfleet-local";
 const DNS_SERVICE_IP = "10.0.0.10"; // in envtest's Service range 10.0.0.0/24
 
 export interface RealCluster {
@@ -249,34 +249,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     // Cluster DNS: CoreDNS on the node, behind the kube-dns Service the kubelet gives pods as their nameserver.
     writeFileSync(join(dir, "Corefile"), corefile(kubeconfig, net.nodeIp));
     const coredns = inNode("coredns", join(assets, "coredns"), ["-conf", join(dir, "Corefile")]);
-    await core.createNamespacedService({
-      namespace: "kube-system",
-      body: {
-        metadata: { name: "kube-dns", labels: { "k8s-app": "kube-dns" } },
-        spec: {
-          clusterIP: DNS_SERVICE_IP,
-          ports: [
-            { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
-            { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
-          ],
-        },
-      },
-    });
-    await core.createNamespacedEndpoints({
-      namespace: "kube-system",
-      body: {
-        metadata: { name: "kube-dns" },
-        subsets: [
-          {
-            addresses: [{ ip: net.nodeIp }],
-            ports: [
-              { name: "dns", port: 53, protocol: "UDP" },
-              { name: "dns-tcp", port: 53, protocol: "TCP" },
-            ],
-          },
-        ],
-      },
-    });
+    await makeDnsService(kc, DNS_SERVICE_IP, net.nodeIp);
 
     const proxy = inNode("kube-proxy", join(assets, "kube-proxy"), [
       `--kubeconfig=${kubeconfig}`,
@@ -326,7 +299,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       coredns.exited,
     );
 
-    await makeStorage(kc, dir, options.volumes ?? 8);
+    await makeStorage(kc, NODE_NAME, join(dir, "volumes"), options.volumes ?? 8);
     const started = { control, net };
     return {
       kc,
@@ -367,40 +340,4 @@ function shimSocketPaths(dir: string): string[] {
     }
   }
   return out;
-}
-
-async function makeStorage(kc: KubeConfig, dir: string, count: number): Promise<void> {
-  await kc.makeApiClient(StorageV1Api).createStorageClass({
-    body: {
-      // The default class: claims that name none (the operator's, unless spec.storage names one) bind here.
-      metadata: { name: STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
-      provisioner: "kubernetes.io/no-provisioner",
-      volumeBindingMode: "WaitForFirstConsumer",
-      reclaimPolicy: "Retain",
-    },
-  });
-  const core = kc.makeApiClient(CoreV1Api);
-  for (let i = 0; i < count; i++) {
-    const path = join(dir, "volumes", `pv-${i}`);
-    mkdirSync(path, { recursive: true });
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: `local-pv-${i}` },
-        spec: {
-          capacity: { storage: "10Gi" },
-          accessModes: ["ReadWriteOnce"],
-          persistentVolumeReclaimPolicy: "Retain",
-          storageClassName: STORAGE_CLASS,
-          local: { path },
-          nodeAffinity: {
-            required: {
-              nodeSelectorTerms: [
-                { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [NODE_NAME] }] },
-              ],
-            },
-          },
-        },
-      },
-    });
-  }
 }
