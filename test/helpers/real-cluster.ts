@@ -18,6 +18,7 @@ import { promisify } from "node:util";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { type ControlPlane, startEnvtest } from "./envtest.ts";
 import { makeDnsService, makeStorage, STORAGE_CLASS } from "./real-cluster-objects.ts";
+import { DIR_PREFIX, recordCluster, removeStaleClusters } from "./real-cluster-stale.ts";
 import {
   CNI_BIN,
   hostMissing,
@@ -83,9 +84,11 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
   if (missing.length > 0) {
     throw new Error(`the real-cluster tier cannot run on this machine; missing:\n  ${missing.join("\n  ")}`);
   }
+  const stale = removeStaleClusters();
+  if (stale.length > 0) process.stderr.write(`real cluster: removed clusters whose test died: ${stale.join(", ")}\n`);
   const assets = await nodeAssets();
   const id = randomBytes(3).toString("hex");
-  const dir = mkdtempSync(join(tmpdir(), "poolfleet-rc-"));
+  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX));
   const tails: [string, Tail][] = [];
   const children: [string, ChildProcess][] = [];
   const killAll = () => children.forEach(([, c]) => c.exitCode === null && c.kill("SIGKILL"));
@@ -159,6 +162,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
   try {
     net = makeNodeNet(id);
     cgroups = makeCgroups(`poolfleet-rc-${id}`);
+    recordCluster({ owner: process.pid, id, dir, net, cgroups });
     const deadline = Date.now() + START_TIMEOUT_MS;
 
     control = await startEnvtest({
