@@ -10,6 +10,7 @@
 // A mempool refusal that is not a ledger failure (duplicate, mempool full) and a transaction our decoder cannot
 // read are sent as ConwayMempoolFailure with the message too.
 import type { LedgerFailure } from "../ledger/apply-tx.ts";
+import { valueToCbor } from "../ledger/value.ts";
 import { type CborValue, encodeCbor } from "../codec/cbor.ts";
 
 /** The hard-fork index of Conway, the era every transaction we accept is in. */
@@ -40,7 +41,7 @@ function encodeFailure(f: LedgerFailure): CborValue {
     case "FeeTooSmallUTxO":
       return utxo(5, f.minimum, f.paid);
     case "ValueNotConservedUTxO":
-      return utxo(6, f.consumed, f.produced);
+      return utxo(6, valueToCbor(f.consumed), valueToCbor(f.produced));
     case "MissingVKeyWitnessesUTXOW":
       return [1, [2, [...f.keyHashes].sort().map(hex)]];
     default:

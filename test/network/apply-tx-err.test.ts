@@ -1,6 +1,7 @@
 // MsgRejectTx's ApplyTxErr: each ledger failure under cardano-ledger's Conway constructor tags (LEDGER ->
 // UTXOW -> UTXO), the hard-fork wrapper [[6, failures]], and the mempool-failure fallback carrying our message.
 import assert from "node:assert/strict";
+import { NO_ASSETS } from "../../src/ledger/value.ts";
 import { describe, it } from "node:test";
 import { decodeCbor } from "../../src/codec/cbor.ts";
 import type { LedgerFailure } from "../../src/ledger/apply-tx.ts";
@@ -29,7 +30,12 @@ describe("ApplyTxErr encoding", () => {
     // Conway swaps the Mismatch so that the minimum comes first, as in earlier eras.
     assert.deepEqual(one({ kind: "FeeTooSmallUTxO", minimum: 170000n, paid: 1n, message: "m" }), utxo(5, 170000, 1));
     assert.deepEqual(
-      one({ kind: "ValueNotConservedUTxO", consumed: 10n, produced: 12n, message: "m" }),
+      one({
+        kind: "ValueNotConservedUTxO",
+        consumed: { coin: 10n, assets: NO_ASSETS },
+        produced: { coin: 12n, assets: NO_ASSETS },
+        message: "m",
+      }),
       utxo(6, 10, 12),
     );
   });
