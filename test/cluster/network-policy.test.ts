@@ -7,14 +7,14 @@ import { after, before, describe, it } from "node:test";
 import { Writable } from "node:stream";
 import { CoreV1Api, Exec, NetworkingV1Api, type V1NetworkPolicy } from "@kubernetes/client-node";
 import { containerTier } from "../helpers/docker.ts";
-import { type RealCluster, startRealCluster } from "../helpers/real-cluster.ts";
+import { type RealCluster, startRealCluster, realClusterSkip } from "../helpers/real-cluster.ts";
 import { waitWithin } from "../helpers/wait.ts";
 
 const waitFor = waitWithin(60_000);
 const A = "np-a";
 const B = "np-b";
 
-describe("NetworkPolicy on a real cluster", { timeout: 20 * 60_000 }, () => {
+describe("NetworkPolicy on a real cluster", { timeout: 20 * 60_000, skip: realClusterSkip() }, () => {
   let rc: RealCluster;
   let core: CoreV1Api;
   let net: NetworkingV1Api;

@@ -9,14 +9,14 @@ import { tmpdir } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { containerTier } from "../helpers/docker.ts";
-import { type RealCluster, startRealCluster } from "../helpers/real-cluster.ts";
+import { type RealCluster, startRealCluster, realClusterSkip } from "../helpers/real-cluster.ts";
 import { mountsUnder } from "../helpers/real-cluster-host.ts";
 import { waitWithin } from "../helpers/wait.ts";
 
 const waitFor = waitWithin(120_000);
 const NS = "smoke";
 
-describe("real single-node cluster", { timeout: 20 * 60_000 }, () => {
+describe("real single-node cluster", { timeout: 20 * 60_000, skip: realClusterSkip() }, () => {
   let rc: RealCluster;
   let core: CoreV1Api;
   let image: string;

@@ -19,7 +19,7 @@ import { runCli } from "../helpers/cli.ts";
 import { containerTier } from "../helpers/docker.ts";
 import { installProjectCrds } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
-import { type RealCluster, startRealCluster } from "../helpers/real-cluster.ts";
+import { type RealCluster, startRealCluster, realClusterSkip } from "../helpers/real-cluster.ts";
 import { waitWithin } from "../helpers/wait.ts";
 
 const waitFor = waitWithin(180_000);
@@ -27,7 +27,7 @@ const NS = "pool";
 const HOT = ["kes.skey", "vrf.skey", "node.cert"];
 type Pool = KubernetesObject & { status?: StakePoolStatus };
 
-describe("a StakePool on a real cluster", { timeout: 20 * 60_000 }, () => {
+describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClusterSkip() }, () => {
   let rc: RealCluster;
   let core: CoreV1Api;
   let custom: CustomObjectsApi;

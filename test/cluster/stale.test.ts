@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { mountsUnder, pidsMentioning } from "../helpers/real-cluster-host.ts";
 import { type ClusterRecord, removeStaleClusters } from "../helpers/real-cluster-stale.ts";
+import { realClusterSkip } from "../helpers/real-cluster.ts";
 
 const CHILD = `
 import { startRealCluster } from ${JSON.stringify(new URL("../helpers/real-cluster.ts", import.meta.url).href)};
@@ -14,7 +15,7 @@ console.log("UP " + JSON.stringify(rc.net));
 setInterval(() => {}, 1 << 30);
 `;
 
-describe("a real cluster whose test process was killed", { timeout: 10 * 60_000 }, () => {
+describe("a real cluster whose test process was killed", { timeout: 10 * 60_000, skip: realClusterSkip() }, () => {
   it("is removed by the next start: processes, namespace, link, cgroups, mounts, directory", async () => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", CHILD], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -79,6 +79,20 @@ export async function nodeAssets(): Promise<string> {
   return dir;
 }
 
+/**
+ * Why this machine cannot run the real-cluster tier, said loudly, or undefined when it can. With
+ * POOLFLEET_REQUIRE_CLUSTER=1 (CI) it is never a skip: startRealCluster then fails naming what is missing.
+ */
+export function realClusterSkip(): string | undefined {
+  if (process.env.POOLFLEET_REQUIRE_CLUSTER === "1") return undefined;
+  const missing = hostMissing();
+  if (missing.length === 0) return undefined;
+  const reason = `this machine cannot run it (as root, bash scripts/k8s-node-binaries.sh installs what it can); missing: ${missing.join("; ")}`;
+  const line = "!".repeat(100);
+  process.stderr.write(`\n${line}\n!! REAL-CLUSTER TESTS SKIPPED: ${reason}\n${line}\n\n`);
+  return `real-cluster tier skipped: ${reason}`;
+}
+
 export async function startRealCluster(options: RealClusterOptions = {}): Promise<RealCluster> {
   const missing = hostMissing();
   if (missing.length > 0) {
