@@ -1,5 +1,5 @@
-// The forger: the producer's pools, each with keys that passed the gate on their own, checked every slot; when
-// one leads, a block is forged, validated and stored before it counts. One node may hold many pools (a key
+// The forger: the producer's pools (producer-pools.ts: each with keys that passed the gate on their own), checked
+// every slot; when one leads, a block is forged, validated and stored before it counts. One node may hold many pools (a key
 // bundle, seeds/002): a pool whose keys fail is refused alone and the others forge; when two of the node's pools
 // lead the same slot it forges ONE block (two would be a fork of our own making) for the first of them in bundle
 // order, and counts the slot as lost to the group for the others. The clock is injected so the MultikeyGroup
@@ -8,7 +8,6 @@ import type { Logger } from "pino";
 import { decodeBlock } from "../chain/block.ts";
 import type { Header } from "../chain/header.ts";
 import type { PoolView } from "../consensus/header-validation.ts";
-import { wipeVrfSecretKey } from "../crypto/vrf.ts";
 import { onScratch } from "../ledger/block-body.ts";
 import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
 import type { Mempool } from "../ledger/mempool.ts";
@@ -19,26 +18,12 @@ import type { ChainStore } from "./chain-store.ts";
 import type { Network } from "./config.ts";
 import { forgeForSlot, leaderCheck } from "./forge.ts";
 import { LeaderSchedule } from "./leader-schedule.ts";
-import { type BundlePool, readKeyBundle } from "./key-bundle.ts";
 import type { MissedReason, NodeMetrics } from "./metrics.ts";
 import { lateLeaderSlots, MAX_LATE_CHECKS } from "./missed-slots.ts";
-import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
+import { type ForgingPool, ProducerPools } from "./producer-pools.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { poolIdOf } from "../formats/opcert.ts";
 import type { PoolGuards } from "./pool-guard.ts";
-
-/** Where the producer's keys come from: the three single-pool files, or a bundle directory. */
-export type KeySource =
-  | { readonly kind: "single"; readonly paths: BundlePool["paths"]; readonly nodeName: string }
-  | { readonly kind: "bundle"; readonly dir: string; readonly nodeName: string };
-
-export interface ForgingPool {
-  /** Stable name (the bundle sub-directory; "" for single-pool keys). */
-  readonly dir: string;
-  readonly displayName: string;
-  readonly identity?: string;
-  gate: GateOutcome;
-}
 
 export interface ForgerDeps {
   readonly network: Network;
@@ -56,8 +41,8 @@ export interface ForgerDeps {
 
 export class Forger {
   readonly #d: ForgerDeps;
-  #source: KeySource | undefined;
-  #pools: ForgingPool[] = [];
+  /** The node's pools and their gated keys (producer-pools.ts). */
+  readonly keys: ProducerPools;
   #noStakeEpoch = new Map<string, number>();
   #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
   /** Per pool: its leader schedule, computed in chunks and cached per epoch. */
@@ -65,133 +50,11 @@ export class Forger {
 
   constructor(deps: ForgerDeps) {
     this.#d = deps;
+    this.keys = new ProducerPools(deps);
   }
 
-  /** Whether keys were configured (a producer), whatever the gate said. */
-  get configured(): boolean {
-    return this.#source !== undefined;
-  }
-
-  get pools(): readonly ForgingPool[] {
-    return this.#pools;
-  }
-
-  /**
-   * (Re)load the keys and gate every pool on its own (start and SIGHUP). Pools added, removed or re-keyed take
-   * effect at once; keys no longer used are erased from memory. A bundle that cannot be read at all keeps the
-   * pools in use and throws the reason.
-   */
-  load(source: KeySource | undefined): void {
-    const { metrics, log, network } = this.#d;
-    this.#source = source;
-    if (!source) {
-      this.#replace([]);
-      metrics.forgingEnabled.set(0);
-      metrics.keysValid.set(0);
-      log.info("no producer keys configured: running as a relay");
-      return;
-    }
-    const entries: BundlePool[] =
-      source.kind === "single"
-        ? [{ dir: "", displayName: source.nodeName, paths: source.paths }]
-        : readKeyBundle(source.dir, source.nodeName);
-    const chain = this.#d.store().chain;
-    const seenPoolIds = new Map<string, string>();
-    const next: ForgingPool[] = entries.map((entry) => {
-      let gate: GateOutcome = entry.problem
-        ? { forging: false, reason: entry.problem, checks: [] }
-        : loadProducerKeys(
-            entry.paths,
-            network.clock,
-            (id) => chain.registeredVrfKeyHash(id),
-            (id) => chain.state.counters.get(id),
-            new Date(this.#d.now()),
-          );
-      const poolId = gate.forging ? gate.keys.poolId : gate.poolId;
-      const twin = poolId ? seenPoolIds.get(poolId) : undefined;
-      if (gate.forging && twin !== undefined) {
-        // Two key sets of one pool in one bundle would make the node forge twice for it in a slot.
-        wipe(gate);
-        gate = { forging: false, reason: `pool ${poolId} is already in this bundle as ${twin}`, checks: [], poolId };
-      }
-      if (poolId && twin === undefined) seenPoolIds.set(poolId, entry.displayName);
-      return {
-        dir: entry.dir,
-        displayName: entry.displayName,
-        ...(entry.identity ? { identity: entry.identity } : {}),
-        gate,
-      };
-    });
-    this.#replace(next);
-    for (const p of next) this.#logGate(p);
-    this.#setKeyMetrics();
-    void this.#d.guards.sync(this.#gatedPools());
-  }
-
-  /** Erase every key (stop). */
-  wipe(): void {
-    this.#replace([]);
-  }
-
-  #gatedPools(): { poolId: string; displayName: string }[] {
-    return this.#pools.flatMap((p) =>
-      p.gate.forging ? [{ poolId: p.gate.keys.poolId, displayName: p.displayName }] : [],
-    );
-  }
-
-  #replace(next: ForgingPool[]): void {
-    const kept = new Set(next.map((p) => (p.gate.forging ? p.gate.keys : undefined)));
-    for (const old of this.#pools) if (old.gate.forging && !kept.has(old.gate.keys)) wipe(old.gate);
-    const names = new Set(next.map((p) => p.displayName));
-    for (const old of this.#pools) if (!names.has(old.displayName)) this.#d.metrics.removePool(old.displayName);
-    this.#pools = next;
-  }
-
-  #logGate(p: ForgingPool): void {
-    const who = { pool: p.displayName };
-    if (p.gate.forging) {
-      const { opcert, poolId } = p.gate.keys;
-      this.#d.log.info(
-        { ...who, poolId, opcertIssueNumber: opcert.sequenceNumber, opcertKesPeriod: opcert.kesPeriod },
-        "producer keys pass the consistency gate: forging enabled",
-      );
-    } else {
-      this.#d.log.error(
-        {
-          ...who,
-          poolId: p.gate.poolId,
-          reason: p.gate.reason,
-          checks: p.gate.checks.map((c) => ({ check: c.check, status: c.status })),
-        },
-        "producer keys refused by the consistency gate: NOT forging",
-      );
-    }
-  }
-
-  #setKeyMetrics(): void {
-    const { metrics, network } = this.#d;
-    const g = network.genesis;
-    const forging = this.#pools.filter((p) => p.gate.forging);
-    metrics.forgingEnabled.set(forging.length > 0 ? 1 : 0);
-    metrics.keysValid.set(this.#pools.length > 0 && forging.length === this.#pools.length ? 1 : 0);
-    for (const p of this.#pools) {
-      const pool = p.displayName;
-      metrics.poolKeysValid.set({ pool }, p.gate.forging ? 1 : 0);
-      if (!p.gate.forging) continue;
-      const { opcert } = p.gate.keys;
-      const expiry = network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000;
-      metrics.poolOpcertCounter.set({ pool }, opcert.sequenceNumber);
-      metrics.poolKesExpiry.set({ pool }, expiry);
-    }
-    // The unlabelled series describe the node's first forging pool: what a single-pool producer always had.
-    const first = forging[0];
-    if (first?.gate.forging) {
-      const { opcert } = first.gate.keys;
-      metrics.opcertCounter.set(opcert.sequenceNumber);
-      metrics.kesStartPeriod.set(opcert.kesPeriod);
-      metrics.kesEndPeriod.set(opcert.kesPeriod + g.maxKESEvolutions);
-      metrics.kesExpiry.set(network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000);
-    }
+  get #pools(): readonly ForgingPool[] {
+    return this.keys.list;
   }
 
   /**
@@ -264,17 +127,7 @@ export class Forger {
         this.#noStakeEpoch.set(r.pool.displayName, at.epoch);
         continue;
       }
-      const g = r.pool.gate;
-      r.pool.gate = {
-        forging: false,
-        reason: r.reason,
-        checks: g.checks,
-        poolId: g.forging ? g.keys.poolId : g.poolId,
-      };
-      if (g.forging) wipe(g);
-      metrics.poolKeysValid.set({ pool: r.pool.displayName }, 0);
-      log.error({ pool: r.pool.displayName, reason: r.reason }, "forging stopped");
-      this.#setKeyMetrics();
+      this.keys.disable(r.pool, r.reason);
     }
     const { chosen, forged, leaders } = decided;
     if (!chosen || !forged) return true;
@@ -436,45 +289,6 @@ export class Forger {
     };
   }
 
-  /** The forging state for /health and /config: the first pool's at the top (single-pool shape), then every pool. */
-  state() {
-    if (!this.#source) return { enabled: false, role: "relay" as const };
-    const pools = this.#pools.map((p) =>
-      p.gate.forging
-        ? {
-            pool: p.displayName,
-            enabled: true,
-            poolId: p.gate.keys.poolId,
-            role: this.#d.guards.role(p.gate.keys.poolId),
-            forgingNow: this.#d.guards.mayForge(p.gate.keys.poolId),
-            missedInARow: this.#d.guards.misses(p.gate.keys.poolId),
-          }
-        : { pool: p.displayName, enabled: false, poolId: p.gate.poolId, reason: p.gate.reason },
-    );
-    const enabled = pools.some((p) => p.enabled);
-    const top = pools.find((p) => p.enabled) ?? pools[0];
-    return {
-      enabled,
-      role: "producer" as const,
-      poolId: top?.poolId,
-      ...(top && !top.enabled ? { reason: top.reason } : {}),
-      ...(this.#source.kind === "bundle" ? { pools } : {}),
-    };
-  }
-
-  /** Every configured pool passed the gate (a producer with a refused pool is degraded). */
-  get allForging(): boolean {
-    return this.#pools.length > 0 && this.#pools.every((p) => p.gate.forging);
-  }
-
-  /** Pool ids of the node's pools, for the chain's opcert counter series. */
-  poolIds(): string[] {
-    return this.#pools.flatMap((p) => {
-      const id = p.gate.forging ? p.gate.keys.poolId : p.gate.poolId;
-      return id ? [id] : [];
-    });
-  }
-
   #ledgerAt(slot: bigint) {
     const net = this.#d.network;
     return {
@@ -505,10 +319,4 @@ function issuerAt(store: ChainStore, slot: bigint): string | undefined {
   const i = store.db.indexOfSlot(slot);
   if (i < 0) return undefined;
   return bytesToHex(poolIdOf(decodeBlock(store.db.readBlock(i)).header.body.issuerVkey));
-}
-
-function wipe(gate: GateOutcome): void {
-  if (!gate.forging) return;
-  gate.keys.kes.wipe();
-  wipeVrfSecretKey(gate.keys.vrf);
 }

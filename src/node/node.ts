@@ -16,7 +16,8 @@ import { listen, type NodeServer } from "../network/peer.ts";
 import type { LocalServer } from "../network/n2c.ts";
 import { startLocalSocket } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
-import { Forger, type KeySource } from "./forger.ts";
+import { Forger } from "./forger.ts";
+import type { KeySource } from "./producer-pools.ts";
 import { FileLeaseStore } from "./fencing/file-store.ts";
 import { PoolGuards } from "./pool-guard.ts";
 import { randomBytes } from "node:crypto";
@@ -166,7 +167,7 @@ export class PoolfleetNode {
    */
   reloadKeys(): void {
     try {
-      this.#forger.load(this.#keySource());
+      this.#forger.keys.load(this.#keySource());
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       this.log.error({ reason: error.message }, "key bundle unreadable: keeping the pools in use");
@@ -229,7 +230,7 @@ export class PoolfleetNode {
     await step("writing the final snapshot and closing the chain database", () => this.#store?.close());
     // Leases go back first, so a standby may take over at once.
     await step("releasing the pool leases", () => this.#guards?.releaseAll());
-    this.#forger?.wipe();
+    this.#forger?.keys.wipe();
     for (const server of [this.#api, this.#http])
       await step(
         "closing the HTTP endpoints",
@@ -377,7 +378,7 @@ export class PoolfleetNode {
       const slot = BigInt(clock.slotAt(Date.now()));
       // The loop runs once a slot; a slot it jumped over (the event loop was held up) was never checked.
       const skipped = this.#lastTick >= 0n ? slot - this.#lastTick - 1n : 0n;
-      if (skipped > 0n && this.#forger.configured) {
+      if (skipped > 0n && this.#forger.keys.configured) {
         this.metrics.leaderChecksMissed.inc(Number(skipped));
         const lateMs = Date.now() - clock.timeOfSlot(Number(this.#lastTick) + 1);
         this.log.warn({ skipped: Number(skipped), slot: `${slot}`, lateMs }, "slot loop ran late: slots not checked");
@@ -415,7 +416,7 @@ export class PoolfleetNode {
       tipTime: tip ? net.clock.timeOfSlot(Number(tip.slot)) : undefined,
       systemStart: net.genesis.systemStart.getTime(),
       maxCaughtUpAgeMs: this.options.maxCaughtUpAgeS * 1000,
-      role: this.#forger?.configured ? "producer" : "relay",
+      role: this.#forger?.keys.configured ? "producer" : "relay",
       upstream: this.#peering?.upstream ?? { configured: 0, connected: 0, atTip: 0 },
       peers: (this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0),
       storageHealthy: this.#store.storage.healthy,
@@ -429,7 +430,7 @@ export class PoolfleetNode {
     this.metrics.caughtUp.set(r.caughtUp ? 1 : 0);
     if (r.caughtUp === this.#caughtUp) return;
     this.#caughtUp = r.caughtUp;
-    const producer = this.#forger.configured;
+    const producer = this.#forger.keys.configured;
     if (r.caughtUp) this.log.info({ tipAgeSeconds: r.tipAgeSeconds }, producer ? "caught up: forging" : "caught up");
     else
       this.log.warn(
@@ -447,7 +448,7 @@ export class PoolfleetNode {
   }
 
   #updateTipMetrics(): void {
-    const poolId = this.#forger?.poolIds()[0];
+    const poolId = this.#forger?.keys.poolIds()[0];
     const onChain = poolId ? this.#chain.state.counters.get(poolId) : undefined;
     if (onChain !== undefined) this.metrics.chainOpcertCounter.set(Number(onChain));
     const tip = this.#chain.tip;
@@ -469,9 +470,9 @@ export class PoolfleetNode {
   }
 
   #health() {
-    const forging = this.#forger.state();
+    const forging = this.#forger.keys.state();
     // A producer with any pool refused is degraded (the others may forge on).
-    const degraded = this.#forger.configured && !this.#forger.allForging;
+    const degraded = this.#forger.keys.configured && !this.#forger.keys.allForging;
     const storage = this.#store.storage;
     const status = !storage.healthy ? "unhealthy" : degraded ? "degraded" : "ok";
     return {
@@ -498,7 +499,7 @@ export class PoolfleetNode {
       keyBundle: o.keyBundle ?? null,
       nodeName: o.nodeName,
       network: this.#network.summary,
-      forging: this.#forger.state(),
+      forging: this.#forger.keys.state(),
     };
   }
 }
