@@ -17,10 +17,8 @@ import type { LocalServer } from "../network/n2c.ts";
 import { startLocalSocket } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger } from "./forger.ts";
-import type { KeySource } from "./producer-pools.ts";
-import { FileLeaseStore } from "./fencing/file-store.ts";
-import { PoolGuards } from "./pool-guard.ts";
-import { randomBytes } from "node:crypto";
+import { keySourceOf } from "./producer-pools.ts";
+import { type PoolGuards, poolGuardsFor } from "./pool-guard.ts";
 import { startApi } from "./api-http.ts";
 import { ListenError, startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
@@ -88,7 +86,7 @@ export class PoolfleetNode {
     this.#updateTipMetrics();
     this.log.info({ tip: this.#tipLog(), ...this.#store.restored }, "chain restored");
     this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
-    this.#guards = this.#poolGuards();
+    this.#guards = poolGuardsFor(this.options, this.#network, this.log);
     this.#forger = new Forger({
       guards: this.#guards,
       network: this.#network,
@@ -167,41 +165,11 @@ export class PoolfleetNode {
    */
   reloadKeys(): void {
     try {
-      this.#forger.keys.load(this.#keySource());
+      this.#forger.keys.load(keySourceOf(this.options));
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       this.log.error({ reason: error.message }, "key bundle unreadable: keeping the pools in use");
     }
-  }
-
-  #poolGuards(): PoolGuards {
-    const o = this.options;
-    const slotMs = this.#network.clock.timeOfSlot(1) - this.#network.clock.timeOfSlot(0);
-    // A block may take this long to reach us before its slot counts as missed.
-    const graceSlots = Math.max(1, Math.ceil(5_000 / slotMs));
-    return new PoolGuards(
-      {
-        standby: { ...o.redundancy, graceSlots },
-        ...(o.poolLease
-          ? {
-              leases: {
-                store: new FileLeaseStore(o.poolLease.dir),
-                durationMs: o.poolLease.durationMs,
-                marginMs: o.poolLease.marginMs,
-                identity: `${o.nodeName}-${randomBytes(4).toString("hex")}`,
-              },
-            }
-          : {}),
-      },
-      this.log,
-    );
-  }
-
-  #keySource(): KeySource | undefined {
-    const o = this.options;
-    if (o.keyBundle) return { kind: "bundle", dir: o.keyBundle, nodeName: o.nodeName };
-    if (o.keys) return { kind: "single", paths: o.keys, nodeName: o.nodeName };
-    return undefined;
   }
 
   /**

@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import { wipeVrfSecretKey } from "../crypto/vrf.ts";
 import type { ChainStore } from "./chain-store.ts";
-import type { Network } from "./config.ts";
+import type { Network, NodeOptions } from "./config.ts";
 import { type BundlePool, readKeyBundle } from "./key-bundle.ts";
 import type { NodeMetrics } from "./metrics.ts";
 import type { PoolGuards } from "./pool-guard.ts";
@@ -15,6 +15,13 @@ import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
 export type KeySource =
   | { readonly kind: "single"; readonly paths: BundlePool["paths"]; readonly nodeName: string }
   | { readonly kind: "bundle"; readonly dir: string; readonly nodeName: string };
+
+/** The key source a node's flags name: a bundle, the three single-pool files, or none (a relay). */
+export function keySourceOf(o: NodeOptions): KeySource | undefined {
+  if (o.keyBundle) return { kind: "bundle", dir: o.keyBundle, nodeName: o.nodeName };
+  if (o.keys) return { kind: "single", paths: o.keys, nodeName: o.nodeName };
+  return undefined;
+}
 
 export interface ForgingPool {
   /** Stable name (the bundle sub-directory; "" for single-pool keys). */
