@@ -4,15 +4,21 @@
 //   - leader checks: Forger.leadSlot over N consecutive slots (every pool's VRF proof and leader check each slot,
 //     and the blocks the group leads forged, validated and stored), CPU time per slot from process.cpuUsage;
 //   - memory: RSS and heap with the 32 pools loaded, after the slots;
+//   - a real poolfleet-node process with the 32-pool bundle on the same genesis: its RSS and CPU per slot while it
+//     forges, read from /proc (the whole node: leader checks, forging, timers, HTTP); then its API's longest
+//     schedule request (/api/leader-schedule?minutes=120, all pools), timed, with the slots the node checked
+//     meanwhile (the schedule is computed on the node's only thread);
 //   - schedules: Forger.leaderSchedule for all 32 pools over a mainnet epoch (432000 slots), what
 //     /api/leader-schedule runs. Single-threaded and about 13.8 million VRF evaluations, so --schedule-slots can
 //     bound it: the time is then measured over that many slots and scaled to 432000, and says so.
 // Standalone: node bench/multikey.ts [--slots N] [--schedule-slots N]; npm run bench runs it too (--skip-multikey).
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
+import { freePort } from "../src/cli/devnet/processes.ts";
 import { main as cli } from "../src/cli/main.ts";
 import { Mempool } from "../src/ledger/mempool.ts";
 import { ChainStore } from "../src/node/chain-store.ts";
@@ -96,8 +102,81 @@ export async function benchMultikey(slots: number, scheduleSlots: number): Promi
     );
     forger.wipe();
     store.close();
+    await nodeProcess(devnet, root, net.clock.slotAt(Date.now()));
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** utime + stime of a process in seconds, from /proc/PID/stat (fields 14 and 15, after the command's ")"). */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; 100 Hz on Linux
+}
+
+/** A real poolfleet-node holding the 32 pools: RSS and CPU per slot over 30 slots of forging. */
+async function nodeProcess(devnet: string, root: string, firstSlot: number): Promise<void> {
+  const bin = fileURLToPath(new URL("../bin/poolfleet-node.js", import.meta.url));
+  const metrics = await freePort();
+  const api = await freePort();
+  const args = ["run", "--config", join(devnet, "config.json"), "--database-path", join(root, "node-db")];
+  args.push(
+    "--metrics-port",
+    String(metrics),
+    "--api-port",
+    String(api),
+    "--port",
+    "0",
+    "--shelley-key-bundle",
+    join(devnet, "pools"),
+  );
+  const child = spawn(process.execPath, [bin, ...args, "--node-name", "bench"], { stdio: "ignore" });
+  try {
+    const ready = async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${metrics}/ready`)).status === 200;
+      } catch {
+        return false;
+      }
+    };
+    const until = Date.now() + 60_000;
+    while (!(await ready())) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error("poolfleet-node did not get ready");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 3000)); // past start-up
+    const cpu0 = cpuSecondsOf(child.pid!);
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 30_000));
+    const cpu = cpuSecondsOf(child.pid!) - cpu0;
+    const slots = (Date.now() - t0) / 1000; // 1 s slots
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]);
+    const sample = async (name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    };
+    const forged = await sample("poolfleet_blocks_forged_total");
+    console.log(
+      `${"node process, 32 pools".padEnd(28)}${((cpu * 1000) / slots).toFixed(1).padStart(9)} ms CPU/slot, ` +
+        `${(rssKb / 1024).toFixed(0)} MB RSS (poolfleet-node with the bundle, ${slots.toFixed(0)} slots from slot ` +
+        `${firstSlot}; ${forged} blocks forged since start)`,
+    );
+    const checks0 = await sample("poolfleet_leader_checks_total");
+    const t1 = Date.now();
+    const res = await fetch(`http://127.0.0.1:${api}/api/leader-schedule?minutes=120`);
+    const body = (await res.json()) as { slots?: unknown[] };
+    const seconds = (Date.now() - t1) / 1000;
+    const checked = (await sample("poolfleet_leader_checks_total")) - checks0;
+    if (res.status !== 200) throw new Error(`/api/leader-schedule answered ${res.status}`);
+    console.log(
+      `${"node: schedule, 120 min".padEnd(28)}${seconds.toFixed(1).padStart(9)} s for the API's longest request ` +
+        `(32 pools × 7200 slots, ${body.slots?.length} leader slots); the node checked ${checked} of the ` +
+        `${Math.round(seconds)} slots meanwhile`,
+    );
+  } finally {
+    child.kill("SIGTERM");
+    if (child.exitCode === null) await new Promise((r) => child.once("exit", r));
   }
 }
 
