@@ -11,6 +11,7 @@ import { after, describe, it } from "node:test";
 import type { PoolStatus } from "../../src/cli/devnet/pool-status.ts";
 import { isAlive } from "../../src/cli/devnet/processes.ts";
 import type { NodeStatus } from "../../src/cli/devnet/status.ts";
+import { readTopology } from "../../src/formats/topology.ts";
 import { runCli } from "../helpers/cli.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -75,6 +76,15 @@ describe("devnet up --multikey", () => {
     );
     const pids = first.nodes.map((n) => n.pid!);
     assert.ok(first.nodes.every((n) => n.running));
+    // Both producers sit behind the group's relay; the relay has both as local roots.
+    const port = Object.fromEntries(first.nodes.map((n) => [n.name, n.port]));
+    const roots = (name: string) =>
+      readTopology(join(dir, "nodes", name, "topology.json")).localRoots.flatMap((r) =>
+        r.accessPoints.map((a) => a.port),
+      );
+    assert.deepEqual(roots("group-main"), [port["group-relay1"]]);
+    assert.deepEqual(roots("group-backup"), [port["group-relay1"]]);
+    assert.deepEqual(roots("group-relay1"), [port["group-main"], port["group-backup"]]);
 
     // All four pools forge on the main; the backup, standing by, forges none.
     const onMain = await waitFor(
