@@ -92,7 +92,11 @@ export const devnetUp: Command = {
   summary: "run a local devnet: per pool one producer behind its relays, as processes on loopback",
   flags: {
     pools: { type: "string", value: "N", description: "stake pools (default 1)" },
-    "relays-per-pool": { type: "string", value: "M", description: "relays in front of each producer (default 2)" },
+    "relays-per-pool": {
+      type: "string",
+      value: "M",
+      description: "relays in front of each producer (with --multikey: of the group; default 2)",
+    },
     dir: DIR_FLAG,
     duration: { type: "string", value: "T", description: "stop after T (e.g. 90s, 5m); default: until Ctrl-C" },
     detach: { type: "boolean", description: "start the nodes and leave them running (see devnet status, devnet down)" },
