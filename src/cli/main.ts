@@ -31,7 +31,7 @@ export const COMMANDS: readonly Command[] = [
   kesStage,
   kesSign,
   dbVerify,
-  demo,
+  demo(main),
 ];
 
 function version(): string {

@@ -5,7 +5,7 @@
 import { concatBytes, hexToBytes } from "../crypto/bytes.ts";
 import { ed25519KeyPairFromSeed, ed25519Sign } from "../crypto/ed25519.ts";
 import { blake2b256 } from "../crypto/hash.ts";
-import { type CborValue, encodeCbor } from "../formats/cbor.ts";
+import { type CborValue, encodeCbor } from "../codec/cbor.ts";
 import { type Certificate, encodeCertificate } from "./certs.ts";
 import { type DecodeOptions, decodeTx, type Tx, type TxInput } from "./tx.ts";
 

@@ -2,12 +2,12 @@
 // transaction's id is Blake2b-256 of its body's bytes as received, and every vkey witness signs that id.
 // Decoding keeps what the Shelley-family rules need and lists the fields poolfleet's ledger does not support
 // (scripts, multi-assets, governance), so the ledger can reject them with a clear error instead of ignoring them.
-import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../chain/cbor-raw.ts";
+import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../codec/cbor-raw.ts";
 import type { Block } from "../chain/block.ts";
 import { blake2b256 } from "../crypto/hash.ts";
 import { conwayBodyError, duplicateCertificate } from "./conway-body.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
-import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 
 export interface TxInput {
   readonly txId: Uint8Array;

@@ -6,7 +6,7 @@
 // Egress takes at most one SDU per protocol per round (fair round-robin) and waits for the socket's 'drain'.
 // Ingress enforces each protocol's queue limit; anything a peer does wrong closes the connection with a reason.
 import type { Socket } from "node:net";
-import { CborRangeError, cborItemEnd } from "../chain/cbor-raw.ts";
+import { CborRangeError, cborItemEnd } from "../codec/cbor-raw.ts";
 import { MAX_INGRESS_SDU, N2N_SDU_SIZE, PROTOCOL_NAMES } from "./limits.ts";
 
 export const SDU_HEADER_BYTES = 8;

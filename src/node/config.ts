@@ -13,6 +13,7 @@ import { SlotClock } from "../formats/slot-clock.ts";
 import { blake2b256 } from "../crypto/hash.ts";
 import { coinsPerUTxOByteFromAlonzoGenesis, type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
+import { DEFAULT_MAX_CAUGHT_UP_AGE_S } from "./readiness.ts";
 
 export const NODE_FLAGS = [
   "config",
@@ -32,6 +33,7 @@ export const NODE_FLAGS = [
   "pool-lease-seconds",
   "metrics-port",
   "metrics-host",
+  "max-caught-up-age",
   "api-port",
   "api-host",
 ] as const;
@@ -50,6 +52,8 @@ export interface NodeOptions {
   readonly port: number;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  /** Seconds a tip may be old and the node still count as caught up (readiness.ts). */
+  readonly maxCaughtUpAgeS: number;
   /**
    * The API listener (/api/*: leader schedule, transaction submission, ledger, peers), kept off the metrics port so
    * that whoever may scrape metrics cannot read a producer's coming leader slots or push transactions. Closed
@@ -81,6 +85,9 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InputError(`--${f}`, `"${v}" is not a port number (0-65535)`);
     return Number(v);
   };
+  const age = get("max-caught-up-age");
+  if (age !== undefined && (!/^\d+$/.test(age) || Number(age) < 1))
+    throw new InputError("--max-caught-up-age", `"${age}" is not a whole number of seconds (1 or more)`);
   const keyFlags = ["shelley-kes-key", "shelley-vrf-key", "shelley-operational-certificate"] as const;
   const given = keyFlags.filter((f) => get(f));
   if (given.length > 0 && given.length < 3) {
@@ -139,6 +146,7 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     port: port("port", 3001),
     metricsHost: get("metrics-host") ?? "127.0.0.1",
     metricsPort: port("metrics-port", 12798),
+    maxCaughtUpAgeS: age === undefined ? DEFAULT_MAX_CAUGHT_UP_AGE_S : Number(age),
     ...(apiPort !== undefined ? { api: { host: get("api-host") ?? "127.0.0.1", port: apiPort } } : {}),
     keys:
       given.length === 3

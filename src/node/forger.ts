@@ -19,7 +19,8 @@ import type { ChainStore } from "./chain-store.ts";
 import type { Network } from "./config.ts";
 import { forgeForSlot, leaderCheck, leaderSlots } from "./forge.ts";
 import { type BundlePool, readKeyBundle } from "./key-bundle.ts";
-import type { NodeMetrics } from "./metrics.ts";
+import type { MissedReason, NodeMetrics } from "./metrics.ts";
+import { lateLeaderSlots, MAX_LATE_CHECKS } from "./missed-slots.ts";
 import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { poolIdOf } from "../formats/opcert.ts";
@@ -184,12 +185,17 @@ export class Forger {
     if (first?.gate.forging) {
       const { opcert } = first.gate.keys;
       metrics.opcertCounter.set(opcert.sequenceNumber);
+      metrics.kesStartPeriod.set(opcert.kesPeriod);
+      metrics.kesEndPeriod.set(opcert.kesPeriod + g.maxKESEvolutions);
       metrics.kesExpiry.set(network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000);
     }
   }
 
-  /** Check every forging pool for `slot` and forge at most one block. */
-  leadSlot(slot: bigint): void {
+  /**
+   * Check every forging pool for `slot` and forge at most one block. A producer that is not caught up
+   * (readiness.ts) forges nothing: a block on a stale tip would be a fork; its leader slots count as missed.
+   */
+  leadSlot(slot: bigint, caughtUp = true): void {
     const { network: net, metrics, log } = this.#d;
     const store = this.#d.store();
     const chain = store.chain;
@@ -210,6 +216,10 @@ export class Forger {
     // A standby decides its pools' watched slots, and may take some over (it then wants their leases at once).
     if (guards.decide(slot, (s) => issuerAt(store, s)).length > 0) void guards.maintain();
     if (chain.tip && slot <= chain.tip.slot) return;
+    if (!caughtUp) {
+      this.missIfLed(slot, "not-caught-up");
+      return;
+    }
     metrics.leaderChecks.inc();
     const at = this.#ledgerAt(slot);
     // Most slots are not led: decide that on the distribution forecast for the slot's epoch, without ticking the
@@ -297,6 +307,8 @@ export class Forger {
         { pool: pool.displayName, slot: `${slot}`, blockNo: `${h.body.blockNumber}`, error: result.message },
         what,
       );
+      metrics.blocksNotAdopted.inc();
+      metrics.leaderSlotsMissed.inc({ reason: store.storage.healthy ? "not-adopted" : "storage" });
       return;
     }
     metrics.blocksForged.inc();
@@ -314,6 +326,56 @@ export class Forger {
         durable: true,
       },
       "forged and adopted block",
+    );
+  }
+
+  /** The pools this node would forge now (keys valid, active at its level, lease held when fenced). */
+  #forgeable(): ForgingPool[] {
+    return this.#pools.filter((p) => p.gate.forging && this.#d.guards.mayForge(p.gate.keys.poolId));
+  }
+
+  /** Whether the pool leads `slot`, on the stake forecast (undefined: the epoch's stake is not known yet). */
+  #leads(p: ForgingPool, slot: bigint): boolean | undefined {
+    if (!p.gate.forging) return undefined;
+    const stake = this.#stakeForecast(this.#d.network.clock.epochOfSlot(Number(slot)));
+    if (!stake) return undefined;
+    const chain = this.#d.store().chain;
+    return leaderCheck(slot, chain.state, this.#d.network.rules, stake, p.gate.keys).kind === "leader";
+  }
+
+  /** A leader slot that went without a block, for `reason`. */
+  #missed(p: ForgingPool, slot: bigint, reason: MissedReason): void {
+    this.#d.metrics.slotsLed.inc();
+    this.#d.metrics.poolSlotsLed.inc({ pool: p.displayName });
+    this.#d.metrics.leaderSlotsMissed.inc({ reason });
+    this.#d.log.warn({ pool: p.displayName, slot: `${slot}`, reason }, "missed a leader slot");
+  }
+
+  /** The slot cannot be forged in (storage failed, not caught up): every pool that leads it misses it. */
+  missIfLed(slot: bigint, reason: MissedReason): void {
+    for (const p of this.#forgeable()) if (this.#leads(p, slot)) this.#missed(p, slot, reason);
+  }
+
+  /**
+   * Slots [from, to) passed while the slot loop did not run: their leader slots are missed (missed-slots.ts). The
+   * bound on late checks is shared by the node's pools.
+   */
+  missedWhileStalled(from: bigint, to: bigint): void {
+    const pools = this.#forgeable();
+    if (pools.length === 0 || to <= from) return;
+    const budget = BigInt(Math.max(1, Math.floor(MAX_LATE_CHECKS / pools.length)));
+    const start = to - from > budget ? to - budget : from;
+    let led = 0;
+    let unchecked = Number(start - from) * pools.length;
+    for (const p of pools) {
+      const late = lateLeaderSlots(start, to, (s) => this.#leads(p, s));
+      for (const slot of late.led) this.#missed(p, slot, "stalled");
+      led += late.led.length;
+      unchecked += late.unchecked;
+    }
+    this.#d.log.warn(
+      { from: `${from}`, to: `${to - 1n}`, slots: Number(to - from), leaderSlots: led, unchecked },
+      "the slot loop stalled: slots passed unchecked",
     );
   }
 

@@ -24,7 +24,8 @@ level x --takeover-after-missed-slots (default 3) of its leader slots went witho
 share --pool-lease-dir, and a node forges a pool only while it holds its lease (--pool-lease-seconds, default 30).
 
 Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
-/ready (503 until usable, and while storage is failed), /config.
+/ready (503 with the reason until caught up — tip within --max-caught-up-age seconds, default 1200 — and,
+for a relay, a peer connected; and while storage is failed), /config.
 On the API port (closed unless --api-port is given; --api-host defaults to 127.0.0.1): /api/leader-schedule,
 POST /api/submit/tx, /api/ledger, /api/peers. It tells when a producer leads: open it only to the operator and relays.
 Start-up fails (exit 1, one line naming the file and field, or the host:port) on a bad config.json or genesis,

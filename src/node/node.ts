@@ -20,6 +20,8 @@ import { randomBytes } from "node:crypto";
 import { startApi } from "./api-http.ts";
 import { ListenError, startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
+import { chainDensity, registerCardanoMetrics } from "./cardano-metrics.ts";
+import { readiness } from "./readiness.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
 import type { NodeChain } from "./chain.ts";
 import { type AdoptResult, ChainStore } from "./chain-store.ts";
@@ -46,6 +48,8 @@ export class PoolfleetNode {
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
   #ready = false;
+  /** Caught up at the last slot (readiness.ts); a producer that is not does not forge. */
+  #caughtUp: boolean | undefined;
   #stopping = false;
   #countStorageFailures: () => void = () => {};
 
@@ -53,6 +57,16 @@ export class PoolfleetNode {
     this.options = options;
     this.log = log;
     this.metrics = createMetrics();
+    registerCardanoMetrics(this.metrics.registry, this.metrics, {
+      startedAt: Date.now(),
+      slotInEpoch: () => {
+        const tip = this.#store?.chain.tip;
+        return tip
+          ? Number(tip.slot) - this.#network.clock.firstSlotOfEpoch(this.#network.clock.epochOfSlot(Number(tip.slot)))
+          : undefined;
+      },
+      density: () => (this.#store ? chainDensity(this.#store.db, this.#store.k) : undefined),
+    });
   }
 
   async start(): Promise<void> {
@@ -82,7 +96,7 @@ export class PoolfleetNode {
     this.#http = await startHttp(this.options.metricsHost, this.options.metricsPort, {
       registry: this.metrics.registry,
       health: () => this.#health(),
-      ready: () => this.#ready && this.#store.storage.healthy,
+      ready: () => this.#readiness(),
       config: () => this.#config(),
     });
     this.log.info({ metrics: this.#http.address() }, "http endpoints listening");
@@ -262,6 +276,9 @@ export class PoolfleetNode {
       this.log.info({ event: "switched", peer, rolledBack: result.rolledBack, tip }, "switched to a better fork");
     // Hashes of small batches (following at the tip) are logged; an initial sync's batches of 100 only by tip.
     const hashes = result.results.length <= 10 ? result.hashes.map(bytesToHex) : undefined;
+    const tipSlot = this.#chain.tip?.slot;
+    if (hashes && tipSlot !== undefined)
+      this.metrics.blockDelay.set(Math.max(0, Date.now() - this.#network.clock.timeOfSlot(Number(tipSlot))) / 1000);
     this.log.info({ event: "adopted", peer, blocks: result.results.length, hashes, tip }, "adopted blocks from peer");
   }
 
@@ -346,16 +363,51 @@ export class PoolfleetNode {
       // A failed store is retried only once a block's worth can be written again: no forging until then.
       const storable = this.#store.storage.healthy || this.#store.probeStorage();
       this.#countStorageFailures();
-      if (slot > this.#lastSlot && storable) {
+      if (slot > this.#lastSlot) {
+        if (this.#lastSlot >= 0n) this.#forger.missedWhileStalled(this.#lastSlot + 1n, slot);
         this.#lastSlot = slot;
-        this.#forger.leadSlot(slot);
-        this.#countStorageFailures();
+        this.#watchCaughtUp();
+        if (storable) {
+          this.#forger.leadSlot(slot, this.#caughtUp === true);
+          this.#countStorageFailures();
+        } else this.#forger.missIfLed(slot, "storage");
       }
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
     }
     this.metrics.peersConnected.set((this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0));
     this.#schedule();
+  }
+
+  #readiness() {
+    const tip = this.#chain?.tip;
+    const net = this.#network;
+    return readiness({
+      now: Date.now(),
+      tipTime: tip ? net.clock.timeOfSlot(Number(tip.slot)) : undefined,
+      systemStart: net.genesis.systemStart.getTime(),
+      maxCaughtUpAgeMs: this.options.maxCaughtUpAgeS * 1000,
+      role: this.#forger?.configured ? "producer" : "relay",
+      upstream: this.#peering?.upstream ?? { configured: 0, connected: 0, atTip: 0 },
+      peers: (this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0),
+      storageHealthy: this.#store.storage.healthy,
+      running: this.#ready,
+    });
+  }
+
+  /** Caught up or not, in the log once per change and in poolfleet_caught_up; a producer forges only when it is. */
+  #watchCaughtUp(): void {
+    const r = this.#readiness();
+    this.metrics.caughtUp.set(r.caughtUp ? 1 : 0);
+    if (r.caughtUp === this.#caughtUp) return;
+    this.#caughtUp = r.caughtUp;
+    const producer = this.#forger.configured;
+    if (r.caughtUp) this.log.info({ tipAgeSeconds: r.tipAgeSeconds }, producer ? "caught up: forging" : "caught up");
+    else
+      this.log.warn(
+        { tipAgeSeconds: r.tipAgeSeconds, reason: r.reason },
+        producer ? "not caught up: NOT forging until the chain is caught up" : "not caught up",
+      );
   }
 
   #logEpochs(epochs: readonly EpochReport[]): void {
@@ -397,7 +449,7 @@ export class PoolfleetNode {
     return {
       status: status as "ok" | "degraded" | "unhealthy",
       ...(storage.healthy ? {} : { reason: `storage failed: ${storage.failure!.reason}` }),
-      ready: this.#ready && storage.healthy,
+      ready: this.#readiness().ready,
       tip: this.#tipLog(),
       forging,
       storage: storage.toJSON(),

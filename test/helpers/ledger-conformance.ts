@@ -6,9 +6,9 @@
 // replayed at the first event it cannot follow, because the Haskell state after it is no longer known.
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { cborArrayItems, cborMapEntries } from "../../src/chain/cbor-raw.ts";
+import { cborArrayItems, cborMapEntries } from "../../src/codec/cbor-raw.ts";
 import { rational, type Rational } from "../../src/crypto/rational.ts";
-import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { decodeCertificate, rewardAccountKeyHash } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";

@@ -59,7 +59,7 @@ export async function nodeStatus(dir: string, plan: DevnetPlan, node: DevnetNode
     blocksForged: producer ? sample(text, "poolfleet_blocks_forged_total") : null,
     forging: producer && text ? sample(text, "poolfleet_forging_enabled") === 1 : null,
     opcertCounter: producer ? sample(text, "poolfleet_opcert_counter") : null,
-    kesPeriodsLeft: producer ? sample(text, "poolfleet_kes_periods_remaining") : null,
+    kesPeriodsLeft: producer ? sample(text, "poolfleet_node_kes_periods_remaining") : null,
   };
 }
 
