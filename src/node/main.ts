@@ -20,7 +20,7 @@ Many pools in one node: --shelley-key-bundle DIR instead of the three key flags;
 per pool (at most 32) with kes.skey, vrf.skey and node.cert, and optionally identities.json (display names).
 Each pool is gated on its own; a refused pool does not stop the others. --node-name names the node's pools
 (<name>-<index>) in logs and metrics. A backup: --redundancy-level 1 (2, ...) takes a pool over after
-level x --takeover-after-missed-slots (default 3) of its leader slots went without its block; the group's nodes
+level x --takeover-after-missed-slots (default 3) of its leader slots went empty; the group's nodes
 share --pool-lease-dir, and a node forges a pool only while it holds its lease (--pool-lease-seconds, default 30).
 
 Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
