@@ -262,21 +262,26 @@ export class Forger {
           stakeFor: (e) => this.#stakeForecast(e),
           keys: gate.keys,
         });
-        return {
-          stale: p.gate !== gate,
-          pool: p.displayName,
-          poolId: gate.keys.poolId,
-          complete,
-          slots: slots.map((s) => ({ slot: `${s}`, at: new Date(clock.timeOfSlot(Number(s))).toISOString() })),
-        };
+        return { stale: p.gate !== gate, pool: p.displayName, poolId: gate.keys.poolId, complete, led: slots };
       }),
     );
     // Keys swapped meanwhile (SIGHUP erases the old ones): what was computed with them is not the pool's schedule.
     if (pools.some((p) => p.stale) && !again) return this.leaderSchedule(minutes, poolName, true);
-    if (pools.length === 0) return { forging: false, slots: [], complete: true, pools: [] };
-    const slots = pools
-      .flatMap((p) => p.slots.map((s) => ({ ...s, pool: p.pool })))
-      .sort((a, b) => (BigInt(a.slot) < BigInt(b.slot) ? -1 : BigInt(a.slot) > BigInt(b.slot) ? 1 : 0));
+    if (pools.length === 0)
+      return { forging: false, slots: [], complete: true, ...(this.keys.bundle ? { pools: [] } : {}) };
+    // Each answer is built on one turn of the event loop: keep it cheap (no string parsing in the sort, and the
+    // per-pool lists only on a bundle node, where they are the point).
+    const show = (s: bigint, pool?: string) => ({
+      slot: `${s}`,
+      at: new Date(clock.timeOfSlot(Number(s))).toISOString(),
+      ...(pool !== undefined ? { pool } : {}),
+    });
+    const merged =
+      pools.length === 1
+        ? pools[0]!.led.map((s) => ({ s, pool: pools[0]!.pool }))
+        : pools
+            .flatMap((p) => p.led.map((s) => ({ s, pool: p.pool })))
+            .sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
     return {
       forging: true,
       // A single-pool node keeps the shape it always had: its pool id at the top.
@@ -284,8 +289,17 @@ export class Forger {
       from: `${from}`,
       slotsExamined: count,
       complete: pools.every((p) => p.complete),
-      slots,
-      pools: pools.map(({ stale: _stale, ...p }) => p),
+      slots: merged.map((m) => show(m.s, this.keys.bundle ? m.pool : undefined)),
+      ...(this.keys.bundle
+        ? {
+            pools: pools.map((p) => ({
+              pool: p.pool,
+              poolId: p.poolId,
+              complete: p.complete,
+              slots: p.led.map((s) => show(s)),
+            })),
+          }
+        : {}),
     };
   }
 

@@ -54,6 +54,11 @@ export class ProducerPools {
     return this.#source !== undefined;
   }
 
+  /** Whether the keys come from a bundle (a multi-pool node: per-pool answers carry the pool's name). */
+  get bundle(): boolean {
+    return this.#source?.kind === "bundle";
+  }
+
   get list(): readonly ForgingPool[] {
     return this.#pools;
   }
