@@ -124,8 +124,11 @@ describe("one node, many pools", () => {
   it("the log agrees: every pool forged, every slot lost to the group had a block, never two blocks in a slot", async () => {
     const node = await start(join(root, "db-sums"), makeBundle("bundle-sums"));
     await waitFor(
-      "20 blocks",
-      async () => ((await node.metric("poolfleet_blocks_forged_total")) ?? 0) >= 20 || undefined,
+      "20 blocks, some from every pool",
+      async () => {
+        const f = await perPool(node, "poolfleet_pool_blocks_forged_total");
+        return (f.size === 4 && [...f.values()].every((v) => v > 0) && sum(f) >= 20) || undefined;
+      },
       60_000,
     );
     await node.stop();
