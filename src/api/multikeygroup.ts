@@ -112,7 +112,9 @@ export const multikeyGroupStatus = z
             blocksForged: z.int().min(0).describe("Blocks forged for this pool since the producer started.").optional(),
             forgingNow: z
               .boolean()
-              .describe("Whether a node of this group may forge the pool now (its /metrics poolfleet_pool_forging_now).")
+              .describe(
+                "Whether a node of this group may forge the pool now (its /metrics poolfleet_pool_forging_now).",
+              )
               .optional(),
             forgedBy: z
               .string()
@@ -120,7 +122,7 @@ export const multikeyGroupStatus = z
               .optional(),
             claimedBy: z
               .string()
-              .describe("The older claimant of this pool id (\"StakePool ns/name\" or \"MultikeyGroup ns/name\").")
+              .describe('The older claimant of this pool id ("StakePool ns/name" or "MultikeyGroup ns/name").')
               .optional(),
             reason: z
               .string()
