@@ -19,6 +19,7 @@ import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { MultikeyGroupStatus } from "../../src/api/multikeygroup.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
 import { multikeyGroupController } from "../../src/operator/controllers/multikeygroup.ts";
+import { relayController } from "../../src/operator/controllers/relay.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
@@ -117,7 +118,7 @@ before(
     const redactor = new SecretRedactor();
     manager = new Manager({
       kc: cp.kc,
-      controllers: [multikeyGroupController({ pollMs: 300 }), stakePoolController({ pollMs: 300 })],
+      controllers: [multikeyGroupController({ pollMs: 300 }), stakePoolController({ pollMs: 300 }), relayController()],
       log: operatorLogger("warn", redactor),
       redactor,
       metricsAddr: "127.0.0.1:0",
@@ -150,7 +151,8 @@ describe("a MultikeyGroup with 3 pools", () => {
         : undefined;
     });
     const uid = group.metadata!.uid;
-    const sel = { namespace: ns, labelSelector: "poolfleet.io/pool=g" };
+    // The producer's objects; the relay controller (also running) makes the relays' own.
+    const sel = { namespace: ns, labelSelector: "poolfleet.io/pool=g,app.kubernetes.io/component=producer" };
     const namesOf = (items: KubernetesObject[]) => items.map((o) => o.metadata!.name).sort();
 
     const sts = (await apps.listNamespacedStatefulSet(sel)).items;
@@ -177,7 +179,11 @@ describe("a MultikeyGroup with 3 pools", () => {
       "node-to-node only from the group's relays",
     );
     assert.deepEqual(namesOf((await core.listNamespacedConfigMap(sel)).items), ["g-producer-topology"]);
-    const relays = (await custom.listNamespacedCustomObject({ ...crd("relays"), ...sel })) as {
+    const relays = (await custom.listNamespacedCustomObject({
+      ...crd("relays"),
+      namespace: ns,
+      labelSelector: "poolfleet.io/pool=g",
+    })) as {
       items: (KubernetesObject & { spec: { replicas: number; poolRef: { name: string } } })[];
     };
     assert.deepEqual(namesOf(relays.items), ["g-relay"]);
@@ -234,6 +240,22 @@ describe("a MultikeyGroup with 3 pools", () => {
     assert.equal(condition(group, "Ready")?.reason, "ProducerNotReady");
     const accepted = (await events(ns)).filter((e) => e.reason === "KeysAccepted");
     assert.deepEqual(accepted.map((e) => e.note!.split(":")[0]).sort(), ["Pool alpha", "Pool beta", "Pool gamma"]);
+  });
+
+  test("the group's relays have its producer as a local root", async () => {
+    const cm = await waitFor("the relays' topology naming the producer", async () => {
+      const c = await core.readNamespacedConfigMap({ namespace: ns, name: "g-relay-topology" }).catch(() => undefined);
+      return c?.data?.["g-relay-0.json"]?.includes("g-producer.mkg-a.svc") ? c : undefined;
+    });
+    assert.match(cm.data!["g-relay-1.json"]!, /g-producer\.mkg-a\.svc\.cluster\.local/);
+    const relay = await waitFor("PoolLinked", async () => {
+      const r = (await custom.getNamespacedCustomObject({ ...crd("relays"), namespace: ns, name: "g-relay" })) as Group;
+      return condition(r, "PoolLinked")?.status === "True" ? r : undefined;
+    });
+    assert.equal(
+      condition(relay, "PoolLinked")?.message,
+      "the producer of MultikeyGroup g is a local root of every relay",
+    );
   });
 
   test("once ready, per-pool status comes from the producer's poolfleet_pool_* metrics", async () => {

@@ -68,7 +68,11 @@ function producerOf(ctx: ReconcileContext, key: ObjectKey, spec: RelaySpec) {
   if (named !== key.name) {
     return { linked: false as const, why: `${pool.kind} ${spec.poolRef.name} uses Relay ${named}, not this one` };
   }
-  return { linked: true as const, producer: { pool: spec.poolRef.name, port: pool.spec?.port ?? 3001 } };
+  return {
+    linked: true as const,
+    producer: { pool: spec.poolRef.name, port: pool.spec?.port ?? 3001 },
+    owner: pool.kind ?? "StakePool",
+  };
 }
 
 const podReady = (pod: V1Pod | undefined) =>
@@ -186,7 +190,7 @@ export function relayController(opts: RelayControllerOptions = {}): Controller {
               status: "True",
               reason: producer ? "ProducerIsLocalRoot" : "NoPool",
               message: producer
-                ? `the producer of StakePool ${producer.pool} is a local root of every relay`
+                ? `the producer of ${link.linked ? link.owner : "StakePool"} ${producer.pool} is a local root of every relay`
                 : "no spec.poolRef: these relays serve no producer",
             }
           : { type: "PoolLinked", status: "False", reason: "PoolNotFound", message: link.why },
