@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { API_VERSION } from "../src/api/common.ts";
-import { encodeCbor } from "../src/formats/cbor.ts";
+import { encodeCbor } from "../src/codec/cbor.ts";
 import { renderEnvelope } from "../src/formats/envelope.ts";
 import { KEY_KINDS, OPCERT_TYPE } from "../src/formats/keys.ts";
 import { encodeOperationalCertificate } from "../src/formats/opcert.ts";

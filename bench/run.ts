@@ -1,12 +1,14 @@
 // npm run bench: throughput of the crypto on this machine, and the leadership schedule of a mainnet-sized
 // epoch (432000 slots) through the real CLI with its worker threads. Target: the schedule in under 60 s.
 // Then the node: chain build, replay, restart, memory, sync between two nodes; block propagation on loopback; and
-// the operator with 1000 StakePools on a real API server.
+// the operator with 1000 StakePools on a real API server; one node holding 32 pools (multikey.ts).
 // Options: --schedule-slots N (default 432000), --skip-schedule, --chain-blocks N (default 100000), --skip-node,
-// --skip-propagation, --skip-operator, --operator-pools N (default 1000), --operator-steady-seconds S (default 60).
+// --skip-propagation, --skip-operator, --operator-pools N (default 1000), --operator-steady-seconds S (default 60),
+// --skip-multikey, --multikey-slots N (default 600), --multikey-schedule-slots N (default 432000).
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { run as validateHeadersFor, runVrfAndKesOnly } from "./header-validation.ts";
+import { benchMultikey } from "./multikey.ts";
 import { benchNode } from "./node.ts";
 import { benchOperator } from "./operator.ts";
 import { benchPropagation } from "./propagation.ts";
@@ -193,4 +195,11 @@ if (!args.includes("--skip-operator")) {
   const pools = Number(args[args.indexOf("--operator-pools") + 1] ?? 0) || 1000;
   const steady = Number(args[args.indexOf("--operator-steady-seconds") + 1] ?? 0) || 60;
   await benchOperator(pools, steady);
+}
+
+if (!args.includes("--skip-multikey")) {
+  const slots = Number(args[args.indexOf("--multikey-slots") + 1] ?? 0) || 600;
+  const schedule = Number(args[args.indexOf("--multikey-schedule-slots") + 1] ?? 0) || 432000;
+  console.log("\nmultikey: one node holding 32 pools (mainnet shape: 1 s slots, f = 0.05)...");
+  await benchMultikey(slots, schedule);
 }

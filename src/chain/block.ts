@@ -3,8 +3,8 @@
 // parts' original bytes, as the ledger does: hash = Blake2b-256 of the concatenated Blake2b-256 of each part.
 import { concatBytes } from "../crypto/bytes.ts";
 import { blake2b256 } from "../crypto/hash.ts";
-import { asUint, decodeCbor } from "../formats/cbor.ts";
-import { cborArrayItems } from "./cbor-raw.ts";
+import { asUint, decodeCbor } from "../codec/cbor.ts";
+import { cborArrayItems } from "../codec/cbor-raw.ts";
 import { decodeHeader, type Header, HeaderDecodeError } from "./header.ts";
 
 export const ERA_TAGS = ["ByronEBB", "Byron", "Shelley", "Allegra", "Mary", "Alonzo", "Babbage", "Conway"] as const;

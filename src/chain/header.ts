@@ -8,8 +8,8 @@
 //     hot_vkey, n, kes_period, sigma, protocol_major, protocol_minor]
 import { blake2b224, blake2b256 } from "../crypto/hash.ts";
 import { KesSigningKey, kesSignatureSize } from "../crypto/kes.ts";
-import { asArray, asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
-import { cborArrayItems } from "./cbor-raw.ts";
+import { asArray, asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
+import { cborArrayItems } from "../codec/cbor-raw.ts";
 
 export interface VrfResult {
   readonly output: Uint8Array;

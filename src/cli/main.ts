@@ -4,7 +4,7 @@ import { InputError } from "../formats/errors.ts";
 import { type Command, type Output, parseFlags, usage } from "./command.ts";
 import { dbVerify } from "./commands/db.ts";
 import { demo } from "./commands/demo.ts";
-import { devnetDown, devnetRotateKes, devnetStatusCommand, devnetUp } from "./commands/devnet.ts";
+import { devnetDown, devnetRotateKes, devnetStatusCommand, devnetStopNode, devnetUp } from "./commands/devnet.ts";
 import { genesisCreate } from "./commands/genesis.ts";
 import { kesSubmit } from "./commands/kes.ts";
 import { kesSign, kesStage } from "./commands/kes-job.ts";
@@ -26,11 +26,12 @@ export const COMMANDS: readonly Command[] = [
   devnetStatusCommand,
   devnetDown,
   devnetRotateKes,
+  devnetStopNode,
   kesSubmit,
   kesStage,
   kesSign,
   dbVerify,
-  demo,
+  demo(main),
 ];
 
 function version(): string {

@@ -1,6 +1,6 @@
 // The key files of a stake pool, in cardano-cli's text-envelope types. Each kind knows its envelope type,
 // description and raw length; loading checks all three and says which file is wrong and how.
-import { asBytes, decodeCbor, encodeCbor } from "./cbor.ts";
+import { asBytes, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 import { readEnvelopeFile, type TextEnvelope } from "./envelope.ts";
 import { InputError } from "./errors.ts";
 

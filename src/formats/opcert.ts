@@ -5,7 +5,7 @@
 import { concatBytes, u64be } from "../crypto/bytes.ts";
 import { ed25519KeyPairFromSeed, ed25519Sign, ed25519Verify } from "../crypto/ed25519.ts";
 import { blake2b224 } from "../crypto/hash.ts";
-import { asArray, asBytes, asUint, decodeCbor, encodeCbor } from "./cbor.ts";
+import { asArray, asBytes, asUint, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 import { readEnvelopeFile, type TextEnvelope } from "./envelope.ts";
 import { InputError } from "./errors.ts";
 import { COUNTER_TYPE, envelopeCbor, OPCERT_TYPE, readTypedEnvelope } from "./keys.ts";

@@ -1,48 +1,48 @@
 // Applying one transaction to the ledger state: the UTXO, UTXOW, DELEG, POOL and withdrawal rules of the
-// Shelley-family ledger, as Conway has them, for what poolfleet supports (ada, vkey witnesses, stake and pool
-// certificates, metadata); rules of their own are in rules/ (output minimum, network ids, auxiliary data and
-// metadata, the witnesses an input needs). Every check runs and every failure is reported, named after
+// Shelley-family ledger, as Conway has them, for what poolfleet supports (multi-asset values, minting under
+// native-script policies, vkey witnesses, stake and pool certificates, metadata); rules of their own are in
+// rules/ (output minimum, output value size, value conservation, scripts needed and native-script evaluation,
+// network ids, auxiliary data and metadata, the witnesses an input needs), and the certificate rules in
+// apply-certs.ts. Every check runs and every failure is reported, named after
 // cardano-ledger's predicate failures, with the figures to act on. A transaction that fails changes nothing
 // (its journal entries are rolled back).
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
+import { applyCertificates, type CertFailure } from "./apply-certs.ts";
 import { type Certificate, decodeCertificate, rewardAccountKeyHash } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import type { LedgerState } from "./state.ts";
 import { type AuxDataFailure, auxDataFailures } from "./rules/aux-data.ts";
+import { type ConservationFailure, conservationFailures } from "./rules/conservation.ts";
 import type { F } from "./rules/failure.ts";
-import { type InputWitness, type InputWitnessFailure, inputWitness, missingScripts } from "./rules/input-witnesses.ts";
+import { type InputWitness, inputWitness } from "./rules/input-witnesses.ts";
 import { type NetworkFailure, networkFailures, poolNetworkFailures } from "./rules/network-id.ts";
 import { type OutputSizeFailure, outputSizeFailures } from "./rules/output-size.ts";
+import { type OutputTooBigFailure, outputTooBigFailures } from "./rules/output-too-big.ts";
+import { type ScriptFailure, scriptFailures } from "./rules/scripts.ts";
+import { unsupportedFeatures } from "./rules/unsupported.ts";
 import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
 import { minFee, outRef } from "./utxo.ts";
 
 export type LedgerFailure =
   | OutputSizeFailure
+  | OutputTooBigFailure
+  | ConservationFailure
+  | ScriptFailure
   | NetworkFailure
   | AuxDataFailure
-  | InputWitnessFailure
+  | CertFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
   | F<"ExpiredUTxO", { ttl: bigint; slot: bigint }>
   | F<"OutsideValidityIntervalUTxO", { validityStart: bigint; slot: bigint }>
   | F<"MaxTxSizeUTxO", { size: number; max: number }>
   | F<"FeeTooSmallUTxO", { minimum: bigint; paid: bigint }>
-  | F<"ValueNotConservedUTxO", { consumed: bigint; produced: bigint }>
   | F<"InvalidWitnessesUTXOW", { keys: string[] }>
   | F<"MissingVKeyWitnessesUTXOW", { keyHashes: string[] }>
   | F<"UnsupportedFeature", { features: string[] }>
   | F<"MalformedCertificate", { index: number }>
-  | F<"StakeKeyRegisteredDELEG", { credential: string }>
-  | F<"StakeKeyNotRegisteredDELEG", { credential: string }>
-  | F<"StakeKeyNonZeroAccountBalanceDELEG", { credential: string; balance: bigint }>
-  | F<"IncorrectDepositDELEG", { credential: string; stated: bigint; expected: bigint }>
-  | F<"DelegateeNotRegisteredDELEG", { poolId: string }>
-  | F<"StakePoolCostTooLowPOOL", { poolId: string; cost: bigint; minimum: bigint }>
-  | F<"VRFKeyHashAlreadyRegistered", { poolId: string; vrfKeyHash: string }>
-  | F<"StakePoolNotRegisteredOnKeyPOOL", { poolId: string }>
-  | F<"StakePoolRetirementWrongEpochPOOL", { poolId: string; epoch: number; current: number; max: number }>
   | F<"WithdrawalsNotInRewardsCERTS", { account: string; requested: bigint; balance: bigint | null }>;
 
 export interface LedgerTx {
@@ -63,15 +63,6 @@ export interface TxContext {
    */
   readonly reapply?: boolean;
 }
-
-const unsupportedFeatures = (body: TxBody, witnesses: WitnessSet, certs: Certificate[]): string[] => [
-  ...body.unsupported,
-  ...witnesses.unsupported,
-  ...certs.flatMap((c) => (c.kind === "Unsupported" ? [c.name] : [])),
-  ...[...body.withdrawals.keys()].filter((a) => rewardAccountKeyHash(a) === null).map(() => "script withdrawals"),
-  ...(body.outputs.some((o) => o.multiAsset) ? ["multi-asset outputs"] : []),
-  ...(body.outputs.some((o) => o.datumOrScript) ? ["datums or reference scripts"] : []),
-];
 
 /** Check `tx` against `state` and apply it; returns the failures (empty when applied). */
 export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journal: Journal): LedgerFailure[] {
@@ -140,19 +131,36 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
       message: `fee ${body.fee} is below the minimum ${minimum} for ${tx.ledgerSize} bytes`,
     });
   failures.push(...outputSizeFailures(body.outputs, params.coinsPerUTxOByte));
+  failures.push(...outputTooBigFailures(body.outputs, params.maxValueSize));
   failures.push(...networkFailures(body, params.mainnet));
   failures.push(...poolNetworkFailures(certs, params.mainnet));
 
   // Required signers: input owners, withdrawal accounts, certificate subjects.
-  // A Byron input needs its root's witness and a script-locked one its script: neither can be given here.
+  // A Byron input needs its root's witness (which cannot be given here); a script-locked input and every
+  // minting policy need their script.
   const needed = new Set<string>();
-  const scripts = new Set<string>();
+  const scripts = new Set<string>(body.mint.keys());
   for (const r of refs) {
     const w: InputWitness = state.utxo.has(r) ? inputWitness(state.utxo.get(r)!.address) : { kind: "none" };
     if (w.kind === "key") needed.add(w.hash);
     else if (w.kind === "script") scripts.add(w.hash);
   }
-  failures.push(...missingScripts(scripts));
+  const witnessed = new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey))));
+  const scriptResults = scriptFailures(scripts, witnesses.nativeScripts, {
+    signers: witnessed,
+    ...(body.ttl !== undefined && { ttl: body.ttl }),
+    ...(body.validityStart !== undefined && { validityStart: body.validityStart }),
+  });
+  // A spent output's reference script also provides a script (Babbage): poolfleet does not read those, so a
+  // script missing from the witness set is not called missing when a spent input may carry it.
+  const mayCarryScript = refs.some((r) => state.utxo.get(r)?.datumOrScript);
+  if (mayCarryScript && scriptResults.some((f) => f.kind === "MissingScriptWitnessesUTXOW"))
+    failures.push({
+      kind: "UnsupportedFeature",
+      features: ["reference scripts"],
+      message: "poolfleet's ledger does not support reference scripts, which a spent input may carry",
+    });
+  else failures.push(...scriptResults);
   for (const account of body.withdrawals.keys()) needed.add(rewardAccountKeyHash(account)!);
 
   const start = journal.mark;
@@ -176,24 +184,24 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     withdrawn += amount;
     journal.set(state.accounts, cred, { ...acct, reward: 0n });
   }
-  const { deposits, refunds } = applyCertificates(state, certs, ctx, journal, failures, needed);
+  const { deposits, refunds } = applyCertificates(state, certs, params, journal, failures, needed);
 
-  // Value conservation: inputs + withdrawals + refunds = outputs + fee + deposits.
-  if (missing.length === 0) {
-    const consumed = refs.reduce((sum, r) => sum + state.utxo.get(r)!.coin, 0n) + withdrawn + refunds;
-    const produced = body.outputs.reduce((sum, o) => sum + o.coin, 0n) + body.fee + deposits;
-    if (consumed !== produced)
-      failures.push({
-        kind: "ValueNotConservedUTxO",
-        consumed,
-        produced,
-        message: `inputs, withdrawals and refunds give ${consumed} lovelace but outputs, fee and deposits take ${produced}`,
-      });
-  }
+  if (missing.length === 0)
+    failures.push(
+      ...conservationFailures({
+        inputs: refs.map((r) => state.utxo.get(r)!),
+        withdrawals: withdrawn,
+        refunds,
+        mint: body.mint,
+        outputs: body.outputs,
+        fee: body.fee,
+        deposits,
+        donation: body.donation,
+      }),
+    );
 
   // UTXOW: the auxiliary data matches its hash, every needed key signed, every signature valid.
   failures.push(...auxDataFailures(body, tx.auxBytes));
-  const witnessed = new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey))));
   const unwitnessed = [...needed].filter((h) => !witnessed.has(h));
   if (unwitnessed.length > 0)
     failures.push({
@@ -217,170 +225,9 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   }
   for (const r of refs) journal.delete(state.utxo, r);
   // The UTxO keeps what the rules read later, not the output's bytes (a view into the whole block).
-  body.outputs.forEach(({ address, coin, multiAsset, datumOrScript }, i) =>
-    journal.set(state.utxo, outRef(body.id, i), { address, coin, multiAsset, datumOrScript }),
-  );
+  body.outputs.forEach(({ bytes: _, ...output }, i) => journal.set(state.utxo, outRef(body.id, i), output));
   journal.assign(state.pots, "fees", state.pots.fees + body.fee);
+  if (body.donation > 0n) journal.assign(state.pots, "donations", state.pots.donations + body.donation);
   journal.assign(state.pots, "deposited", state.pots.deposited + deposits - refunds);
   return [];
-}
-
-/** The DELEG and POOL rules, certificate by certificate, each seeing the effect of the ones before it. */
-function applyCertificates(
-  state: LedgerState,
-  certs: Certificate[],
-  ctx: TxContext,
-  journal: Journal,
-  failures: LedgerFailure[],
-  needed: Set<string>,
-): { deposits: bigint; refunds: bigint } {
-  const { params } = ctx;
-  let deposits = 0n;
-  let refunds = 0n;
-  const register = (credential: string, stated: bigint | undefined, pool: string | null) => {
-    if (state.accounts.has(credential)) {
-      failures.push({
-        kind: "StakeKeyRegisteredDELEG",
-        credential,
-        message: `stake key ${credential} is already registered`,
-      });
-    } else if (stated !== undefined && stated !== params.keyDeposit) {
-      failures.push({
-        kind: "IncorrectDepositDELEG",
-        credential,
-        stated,
-        expected: params.keyDeposit,
-        message: `stake registration of ${credential} states a deposit of ${stated}; the deposit is ${params.keyDeposit}`,
-      });
-    } else {
-      journal.set(state.accounts, credential, { reward: 0n, deposit: params.keyDeposit, pool });
-      deposits += params.keyDeposit;
-    }
-  };
-  const poolRegistered = (poolId: string) => {
-    if (state.pools.has(poolId)) return true;
-    failures.push({
-      kind: "DelegateeNotRegisteredDELEG",
-      poolId,
-      message: `delegation to pool ${poolId}, which is not registered`,
-    });
-    return false;
-  };
-  const registeredAccount = (credential: string, message: string) => {
-    const account = state.accounts.get(credential);
-    if (!account) failures.push({ kind: "StakeKeyNotRegisteredDELEG", credential, message });
-    return account;
-  };
-  for (const cert of certs) {
-    switch (cert.kind) {
-      case "StakeRegistration":
-        // The Shelley form needs no signature; Conway's form, which states the deposit, does.
-        if (cert.deposit !== undefined) needed.add(cert.credential);
-        register(cert.credential, cert.deposit, null);
-        break;
-      case "StakeRegistrationDelegation":
-        needed.add(cert.credential);
-        if (poolRegistered(cert.poolId)) register(cert.credential, cert.deposit, cert.poolId);
-        break;
-      case "StakeDeregistration": {
-        needed.add(cert.credential);
-        const account = registeredAccount(cert.credential, `stake key ${cert.credential} is not registered`);
-        if (!account) break;
-        if (account.reward !== 0n) {
-          failures.push({
-            kind: "StakeKeyNonZeroAccountBalanceDELEG",
-            credential: cert.credential,
-            balance: account.reward,
-            message: `stake key ${cert.credential} still holds ${account.reward} lovelace of rewards: withdraw them first (in the same transaction is fine)`,
-          });
-        } else if (cert.refund !== undefined && cert.refund !== account.deposit) {
-          failures.push({
-            kind: "IncorrectDepositDELEG",
-            credential: cert.credential,
-            stated: cert.refund,
-            expected: account.deposit,
-            message: `deregistration of ${cert.credential} states a refund of ${cert.refund}; the deposit held is ${account.deposit}`,
-          });
-        } else {
-          journal.delete(state.accounts, cert.credential);
-          refunds += account.deposit;
-        }
-        break;
-      }
-      case "StakeDelegation": {
-        needed.add(cert.credential);
-        const account = registeredAccount(
-          cert.credential,
-          `delegation from stake key ${cert.credential}, which is not registered`,
-        );
-        if (account && poolRegistered(cert.poolId)) {
-          journal.set(state.accounts, cert.credential, { ...account, pool: cert.poolId });
-        }
-        break;
-      }
-      case "PoolRegistration": {
-        const pool = cert.pool;
-        needed.add(pool.operator);
-        for (const owner of pool.owners) needed.add(owner);
-        if (pool.cost < params.minPoolCost) {
-          failures.push({
-            kind: "StakePoolCostTooLowPOOL",
-            poolId: pool.operator,
-            cost: pool.cost,
-            minimum: params.minPoolCost,
-            message: `pool ${pool.operator} declares a cost of ${pool.cost}; the minimum is ${params.minPoolCost}`,
-          });
-          break;
-        }
-        const clash = [...state.pools.values()].find(
-          (p) => p.vrfKeyHash === pool.vrfKeyHash && p.operator !== pool.operator,
-        );
-        if (clash) {
-          failures.push({
-            kind: "VRFKeyHashAlreadyRegistered",
-            poolId: pool.operator,
-            vrfKeyHash: pool.vrfKeyHash,
-            message: `pool ${pool.operator} uses VRF key hash ${pool.vrfKeyHash}, already registered by pool ${clash.operator}`,
-          });
-          break;
-        }
-        if (state.pools.has(pool.operator)) {
-          // A re-registration updates the parameters from the next epoch and cancels a retirement.
-          journal.set(state.futurePools, pool.operator, pool);
-          journal.delete(state.retiring, pool.operator);
-        } else {
-          journal.set(state.pools, pool.operator, pool);
-          journal.set(state.poolDeposits, pool.operator, params.poolDeposit);
-          deposits += params.poolDeposit;
-        }
-        break;
-      }
-      case "PoolRetirement": {
-        needed.add(cert.poolId);
-        const max = state.epoch + params.eMax;
-        if (!state.pools.has(cert.poolId)) {
-          failures.push({
-            kind: "StakePoolNotRegisteredOnKeyPOOL",
-            poolId: cert.poolId,
-            message: `retirement of pool ${cert.poolId}, which is not registered`,
-          });
-        } else if (cert.epoch <= state.epoch || cert.epoch > max) {
-          failures.push({
-            kind: "StakePoolRetirementWrongEpochPOOL",
-            poolId: cert.poolId,
-            epoch: cert.epoch,
-            current: state.epoch,
-            max,
-            message: `pool ${cert.poolId} may retire in epochs ${state.epoch + 1} to ${max}, not ${cert.epoch}`,
-          });
-        } else {
-          journal.set(state.retiring, cert.poolId, cert.epoch);
-        }
-        break;
-      }
-      case "Unsupported":
-        break;
-    }
-  }
-  return { deposits, refunds };
 }

@@ -4,7 +4,7 @@
 import { Tag } from "cbor-x";
 import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
 import { rational, type Rational } from "../crypto/rational.ts";
-import { asArray, asBytes, asUint, type CborValue } from "../formats/cbor.ts";
+import { asArray, asBytes, asUint, type CborValue } from "../codec/cbor.ts";
 
 /** A key-hash stake credential (28 bytes, hex). Script credentials are not supported. */
 export type KeyHash = string;

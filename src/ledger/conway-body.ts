@@ -3,8 +3,8 @@
 // is gone), a collection field present but empty ("TxBody: 'Certificates' must be non-empty when supplied"), a
 // zero treasury donation, and two equal certificates (certificates are an OSet,
 // `decodeSetLikeEnforceNoDuplicates`). Earlier eras' bodies are not held to these.
-import { cborArrayItems, cborMapEntries } from "../chain/cbor-raw.ts";
-import { decodeCbor, encodeCbor, type CborValue } from "../formats/cbor.ts";
+import { cborArrayItems, cborMapEntries } from "../codec/cbor-raw.ts";
+import { decodeCbor, encodeCbor, type CborValue } from "../codec/cbor.ts";
 
 const CONWAY_FIELDS = new Set([0, 1, 2, 3, 4, 5, 7, 8, 9, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22]);
 const NON_EMPTY: Record<number, string> = {

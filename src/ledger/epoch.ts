@@ -6,7 +6,7 @@
 //   2. SNAP: go <- set <- mark <- the stake distribution now; the epoch's fees are set aside with it;
 //   3. adopt re-registered pool parameters;
 //   4. POOLREAP: pools retiring in the new epoch leave, their deposits go back to their reward accounts (or the
-//      treasury when unregistered) and delegations to them end;
+//      treasury when unregistered) and delegations to them end; the epoch's treasury donations join the treasury;
 //   5. compute the next reward update from the go snapshot, the blocks made in the ended epoch, its fees and
 //      the reserves;
 //   6. blocks made roll over and the pool distribution for the new epoch comes from the set snapshot.
@@ -73,6 +73,11 @@ export function applyEpochBoundary(state: LedgerState, params: LedgerParams, jou
       if (account.pool !== null && retired.has(account.pool))
         journal.set(state.accounts, cred, { ...account, pool: null });
     }
+  }
+  // Conway EPOCH: the epoch's treasury donations join the treasury.
+  if (pots.donations > 0n) {
+    journal.assign(pots, "treasury", pots.treasury + pots.donations);
+    journal.assign(pots, "donations", 0n);
   }
   // 5. The reward update for the epoch that just ended.
   const calc = createRewardUpdate({

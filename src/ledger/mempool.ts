@@ -84,8 +84,15 @@ export class Mempool {
       this.#applyAll(at, journal);
       return applyTx(at.state, tx, { slot: at.slot, params: at.params }, journal);
     });
+    // Each failure under cardano-ledger's name, as cardano-submit-api reports them, then what was wrong.
     if (failures.length > 0)
-      return { ok: false, id, reason: "invalid", message: failures.map((f) => f.message).join("; "), failures };
+      return {
+        ok: false,
+        id,
+        reason: "invalid",
+        message: failures.map((f) => `${f.kind}: ${f.message}`).join("; "),
+        failures,
+      };
     this.#entries.set(id, { tx, id, arrival: ++this.#arrivals });
     this.#bytes += tx.size;
     return { ok: true, id };

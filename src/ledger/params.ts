@@ -1,6 +1,7 @@
 // The protocol parameters and genesis constants the ledger rules use, read from a Shelley genesis with the
 // fractions (rho, tau, a0) kept exact from the file's own text, and from the Alonzo genesis the price of a UTxO
-// byte (Babbage replaced Shelley's flat minUTxOValue and Alonzo's per-word price with it).
+// byte (Babbage replaced Shelley's flat minUTxOValue and Alonzo's per-word price with it) and the largest
+// value an output may hold.
 import { parseRational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
@@ -13,6 +14,11 @@ export interface LedgerParams {
    * the network's configuration names no Alonzo genesis (then no transaction with outputs can be checked).
    */
   readonly coinsPerUTxOByte: bigint | null;
+  /**
+   * Alonzo/Conway `maxValSize`: the most bytes an output's value may serialise to. Null when the network's
+   * configuration names no Alonzo genesis (then no output carrying tokens can be checked).
+   */
+  readonly maxValueSize: number | null;
   readonly maxTxSize: number;
   readonly maxBlockBodySize: number;
   readonly keyDeposit: bigint;
@@ -45,10 +51,19 @@ export function coinsPerUTxOByteFromAlonzoGenesis(document: unknown, where = "Al
   return BigInt(perWord) / 8n;
 }
 
+/** `maxValSize` from an Alonzo genesis document's `maxValueSize` (5000 on mainnet, preprod and preview). */
+export function maxValueSizeFromAlonzoGenesis(document: unknown, where = "Alonzo genesis"): number {
+  const size = (document as Record<string, unknown> | null)?.maxValueSize;
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)
+    throw new InputError(where, "maxValueSize must be a whole number ≥ 0");
+  return size;
+}
+
 export function ledgerParamsFromGenesis(
   genesis: ShelleyGenesis,
   where = "Shelley genesis",
   coinsPerUTxOByte: bigint | null = null,
+  maxValueSize: number | null = null,
 ): LedgerParams {
   const pp = (genesis.document.protocolParams ?? {}) as Record<string, unknown>;
   const int = (key: string, fallback?: number): bigint => {
@@ -70,6 +85,7 @@ export function ledgerParamsFromGenesis(
     minFeeA: int("minFeeA"),
     minFeeB: int("minFeeB"),
     coinsPerUTxOByte,
+    maxValueSize,
     maxTxSize: Number(int("maxTxSize")),
     maxBlockBodySize: Number(int("maxBlockBodySize")),
     keyDeposit: int("keyDeposit"),

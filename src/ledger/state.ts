@@ -11,6 +11,7 @@ import { rewardAccount } from "./certs.ts";
 import type { LedgerParams } from "./params.ts";
 import type { TxOutput } from "./tx.ts";
 import { genesisUtxo, stakeCredentialOf } from "./utxo.ts";
+import { utxoEntryFromJson, utxoEntryToJson } from "./utxo-json.ts";
 
 /** A pool's place in the leader-election distribution (the shape header validation reads as PoolView). */
 export interface PoolDistrEntry {
@@ -49,6 +50,8 @@ export interface Pots {
   deposited: bigint;
   /** Fees collected in the current epoch. */
   fees: bigint;
+  /** Treasury donations (Conway body key 22) made in the current epoch; the treasury's at the epoch boundary. */
+  donations: bigint;
 }
 
 export interface Snapshots {
@@ -111,7 +114,7 @@ export class LedgerState {
 
   /** Total lovelace the ledger accounts for; always equals maxLovelaceSupply (a checked invariant). */
   totalLovelace(): bigint {
-    let sum = this.pots.reserves + this.pots.treasury + this.pots.deposited + this.pots.fees;
+    let sum = this.pots.reserves + this.pots.treasury + this.pots.deposited + this.pots.fees + this.pots.donations;
     for (const o of this.utxo.values()) sum += o.coin;
     for (const a of this.accounts.values()) sum += a.reward;
     return sum;
@@ -227,7 +230,7 @@ export function genesisLedgerState(
     utxo,
     accounts,
     pools,
-    pots: { reserves: params.maxLovelaceSupply - funds, treasury: 0n, deposited: 0n, fees: 0n },
+    pots: { reserves: params.maxLovelaceSupply - funds, treasury: 0n, deposited: 0n, fees: 0n, donations: 0n },
   });
   const mark = takeSnapshot(state);
   state.snapshots = { mark, set: emptySnapshot(), go: emptySnapshot(), fees: 0n };
@@ -281,7 +284,7 @@ function snapshotFromJson(v: unknown): StakeSnapshot {
 export function ledgerStateToJson(s: LedgerState): unknown {
   return {
     epoch: s.epoch,
-    utxo: [...s.utxo].map(([ref, o]) => [ref, bytesToHex(o.address), `${o.coin}`]),
+    utxo: [...s.utxo].map(([ref, o]) => utxoEntryToJson(ref, o)),
     accounts: mapJ(s.accounts, (a) => [`${a.reward}`, `${a.deposit}`, a.pool]),
     pools: mapJ(s.pools, poolToJson),
     futurePools: mapJ(s.futurePools, poolToJson),
@@ -292,6 +295,7 @@ export function ledgerStateToJson(s: LedgerState): unknown {
       treasury: str(s.pots.treasury),
       deposited: str(s.pots.deposited),
       fees: str(s.pots.fees),
+      donations: str(s.pots.donations),
     },
     snapshots: {
       mark: snapshotToJson(s.snapshots.mark),
@@ -320,12 +324,7 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
   const ru = j.rewardUpdate as Record<string, unknown> | null;
   return new LedgerState({
     epoch: j.epoch,
-    utxo: new Map(
-      (j.utxo as [string, string, string][]).map(([ref, address, coin]) => [
-        ref,
-        { address: hexToBytes(address), coin: BigInt(coin), multiAsset: false, datumOrScript: false },
-      ]),
-    ),
+    utxo: new Map((j.utxo as unknown[]).map(utxoEntryFromJson)),
     accounts: jMap(j.accounts, (v) => {
       const [reward, deposit, pool] = v as [string, string, string | null];
       return { reward: BigInt(reward), deposit: BigInt(deposit), pool };
@@ -339,6 +338,7 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
       treasury: big(pots.treasury),
       deposited: big(pots.deposited),
       fees: big(pots.fees),
+      donations: big(pots.donations ?? "0"), // snapshots from before donations have none
     },
     snapshots: {
       mark: snapshotFromJson(snaps.mark),

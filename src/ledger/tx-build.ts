@@ -1,17 +1,19 @@
-// Building and signing ada transactions (inputs, outputs, fee, validity interval, certificates, withdrawals,
-// metadata, network id) in Conway's
-// encoding: [body, witness_set, is_valid, auxiliary_data]. Used by tests and tools; the ledger reads them back
+// Building and signing transactions (inputs, outputs with tokens, fee, validity interval, certificates,
+// withdrawals, metadata, mint, network id, native scripts) in Conway's encoding: [body, witness_set, is_valid, auxiliary_data]. Used by tests and tools; the ledger reads them back
 // through the same decoder as any other transaction.
 import { concatBytes, hexToBytes } from "../crypto/bytes.ts";
 import { ed25519KeyPairFromSeed, ed25519Sign } from "../crypto/ed25519.ts";
 import { blake2b256 } from "../crypto/hash.ts";
-import { type CborValue, encodeCbor } from "../formats/cbor.ts";
+import { type CborValue, encodeCbor } from "../codec/cbor.ts";
 import { type Certificate, encodeCertificate } from "./certs.ts";
+import { nativeScriptToCbor, type NativeScript } from "./native-script.ts";
 import { type DecodeOptions, decodeTx, type Tx, type TxInput } from "./tx.ts";
+import { assetsToCbor, type MultiAsset, valueToCbor } from "./value.ts";
 
 export interface TxPlan {
   readonly inputs: TxInput[];
-  readonly outputs: { address: Uint8Array; coin: bigint }[];
+  /** Outputs; one with a datum hash is written in the Alonzo array form [address, value, datum hash]. */
+  readonly outputs: { address: Uint8Array; coin: bigint; assets?: MultiAsset; datumHash?: Uint8Array }[];
   readonly fee: bigint;
   readonly ttl?: bigint;
   readonly validityStart?: bigint;
@@ -24,6 +26,12 @@ export interface TxPlan {
   readonly auxDataHash?: Uint8Array | null;
   /** Body key 15: 0 for testnets, 1 for mainnet. */
   readonly networkId?: number;
+  /** Body key 9: tokens minted (> 0) and burned (< 0), written as given (zeros too, to test the decoder). */
+  readonly mint?: MultiAsset;
+  /** Body key 22: lovelace donated to the treasury. */
+  readonly donation?: bigint;
+  /** Native scripts for the witness set (key 1): minting policies and script-locked inputs. */
+  readonly nativeScripts?: NativeScript[];
   /** Encode the inputs as Conway does, a tag-258 set, instead of a plain array (both are valid). */
   readonly inputsAsSet?: boolean;
 }
@@ -37,7 +45,14 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
   const inputs: CborValue[] = plan.inputs.map((i) => [i.txId, i.index]);
   const m = new Map<CborValue, CborValue>([
     [0, plan.inputsAsSet ? (new Set(inputs) as unknown as CborValue) : inputs],
-    [1, plan.outputs.map((o) => [o.address, o.coin])],
+    [
+      1,
+      plan.outputs.map((o) => [
+        o.address,
+        valueToCbor({ coin: o.coin, assets: o.assets ?? new Map() }),
+        ...(o.datumHash ? [o.datumHash] : []),
+      ]),
+    ],
     [2, plan.fee],
   ]);
   if (plan.ttl !== undefined) m.set(3, plan.ttl);
@@ -46,7 +61,9 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
   const auxDataHash = plan.auxDataHash === undefined && plan.auxData ? blake2b256(plan.auxData) : plan.auxDataHash;
   if (auxDataHash) m.set(7, auxDataHash);
   if (plan.validityStart !== undefined) m.set(8, plan.validityStart);
+  if (plan.mint) m.set(9, assetsToCbor(plan.mint));
   if (plan.networkId !== undefined) m.set(15, plan.networkId);
+  if (plan.donation !== undefined) m.set(22, plan.donation);
   return encodeCbor(m);
 }
 
@@ -63,7 +80,9 @@ export function buildTx(plan: TxPlan, signingSeeds: Uint8Array[], options: Decod
     kp.secretKey.fill(0);
     return w;
   });
-  const witnessBytes = encodeCbor(new Map<CborValue, CborValue>(vkeys.length > 0 ? [[0, vkeys]] : []));
+  const witnesses = new Map<CborValue, CborValue>(vkeys.length > 0 ? [[0, vkeys]] : []);
+  if (plan.nativeScripts?.length) witnesses.set(1, plan.nativeScripts.map(nativeScriptToCbor));
+  const witnessBytes = encodeCbor(witnesses);
   const aux = plan.auxData ?? Uint8Array.of(0xf6);
   const bytes = concatBytes(Uint8Array.of(0x84), bodyBytes, witnessBytes, Uint8Array.of(0xf5), aux);
   return { bytes, ...decodeTx(bytes, options) };

@@ -2,12 +2,15 @@
 // transaction's id is Blake2b-256 of its body's bytes as received, and every vkey witness signs that id.
 // Decoding keeps what the Shelley-family rules need and lists the fields poolfleet's ledger does not support
 // (scripts, multi-assets, governance), so the ledger can reject them with a clear error instead of ignoring them.
-import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../chain/cbor-raw.ts";
+import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../codec/cbor-raw.ts";
 import type { Block } from "../chain/block.ts";
+import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b256 } from "../crypto/hash.ts";
 import { conwayBodyError, duplicateCertificate } from "./conway-body.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
-import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
+import { decodeNativeScripts, type NativeScriptWitness } from "./native-script.ts";
+import { decodeMultiAsset, decodeValue, type MultiAsset, NO_ASSETS } from "./value.ts";
 
 export interface TxInput {
   readonly txId: Uint8Array;
@@ -18,8 +21,12 @@ export interface TxInput {
 export interface TxOutput {
   readonly address: Uint8Array;
   readonly coin: bigint;
-  readonly multiAsset: boolean;
+  /** The tokens besides lovelace, normalised (empty for an ada-only output). */
+  readonly assets: MultiAsset;
+  /** An inline datum or a reference script (which poolfleet's ledger does not support yet). */
   readonly datumOrScript: boolean;
+  /** Hex Blake2b-256 of the datum a script spending this output will be given (Alonzo's datum hash). */
+  readonly datumHash?: string;
 }
 
 /**
@@ -46,6 +53,10 @@ export interface TxBody {
   readonly auxDataHash?: Uint8Array;
   /** Body key 15: the network the transaction is meant for (0 testnets, 1 mainnet). */
   readonly networkId?: number;
+  /** Body key 22: lovelace given to the treasury (Conway); 0 when absent. */
+  readonly donation: bigint;
+  /** Body key 9: tokens minted (> 0) and burned (< 0) by policy; empty when the body has no mint. */
+  readonly mint: MultiAsset;
   /** Body fields present that the ledger does not implement, by name. */
   readonly unsupported: string[];
 }
@@ -57,6 +68,8 @@ export interface VkeyWitness {
 
 export interface WitnessSet {
   readonly vkeys: VkeyWitness[];
+  /** Witness key 1: native scripts with their hashes. */
+  readonly nativeScripts: NativeScriptWitness[];
   /** Witness kinds present that the ledger does not implement (scripts, redeemers, datums). */
   readonly unsupported: string[];
 }
@@ -67,7 +80,6 @@ export class TxDecodeError extends Error {
 
 const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   6: "protocol parameter update",
-  9: "mint",
   11: "script data hash",
   13: "collateral inputs",
   14: "required signers",
@@ -77,10 +89,8 @@ const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   19: "voting procedures",
   20: "proposal procedures",
   21: "treasury value",
-  22: "donation",
 };
 const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {
-  1: "native scripts",
   2: "bootstrap witnesses",
   3: "Plutus V1 scripts",
   4: "Plutus data",
@@ -118,24 +128,40 @@ function fieldsOf(bytes: Uint8Array, what: string): Map<number, Uint8Array> {
 }
 
 /** One transaction output (Shelley array or Babbage map form), as in a body or a serialised UTxO. */
-export function decodeTxOutput(bytes: Uint8Array, i: number): SizedTxOutput {
+export function decodeTxOutput(bytes: Uint8Array, i: number, strict = true): SizedTxOutput {
   const what = `output ${i}`;
   let address: CborValue;
-  let amount: CborValue;
+  let amount: Uint8Array | undefined;
   let datumOrScript: boolean;
+  let datumHash: Uint8Array | undefined;
   if (bytes[0] !== undefined && bytes[0] >> 5 === 4) {
+    // Shelley-Alonzo form: [address, value, ? datum hash].
     const items = cborArrayItems(bytes);
-    [address, amount] = [decodeCbor(items[0]!), items[1] ? decodeCbor(items[1]) : undefined];
-    datumOrScript = items.length > 2;
+    if (items.length < 2 || items.length > 3) throw new TxDecodeError(`${what} must be [address, value, ? datum hash]`);
+    [address, amount] = [decodeCbor(items[0]!), items[1]];
+    if (items[2]) datumHash = asBytes(decodeCbor(items[2]), `${what} datum hash`, 32);
+    datumOrScript = false;
   } else {
+    // Babbage form: {0: address, 1: value, ? 2: [0, datum hash] / [1, inline datum], ? 3: reference script}.
     const f = fieldsOf(bytes, what);
     address = f.has(0) ? decodeCbor(f.get(0)!) : undefined;
-    amount = f.has(1) ? decodeCbor(f.get(1)!) : undefined;
-    datumOrScript = f.has(2) || f.has(3);
+    amount = f.get(1);
+    const datum = f.has(2) ? cborArrayItems(f.get(2)!) : [];
+    if (f.has(2) && datum.length !== 2) throw new TxDecodeError(`${what} datum must be [0, hash] or [1, datum]`);
+    const inline = f.has(2) && decodeCbor(datum[0]!) !== 0;
+    if (f.has(2) && !inline) datumHash = asBytes(decodeCbor(datum[1]!), `${what} datum hash`, 32);
+    datumOrScript = inline || f.has(3);
   }
-  const multiAsset = Array.isArray(amount);
-  const coin = asUint(multiAsset ? (amount as CborValue[])[0] : amount, `${what} coin`);
-  return { address: asBytes(address, `${what} address`), coin, multiAsset, datumOrScript, bytes };
+  if (!amount) throw new TxDecodeError(`${what} has no value`);
+  const { coin, assets } = decodeValue(amount, `${what} value`, strict);
+  return {
+    address: asBytes(address, `${what} address`),
+    coin,
+    assets,
+    datumOrScript,
+    ...(datumHash && { datumHash: bytesToHex(datumHash) }),
+    bytes,
+  };
 }
 
 /** The first protocol version of Conway, from which sets and maps with duplicates fail to decode. */
@@ -209,7 +235,7 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       id: blake2b256(bytes),
       bytes,
       inputs,
-      outputs: cborArrayItems(f.get(1)!).map(decodeTxOutput),
+      outputs: cborArrayItems(f.get(1)!).map((o, i) => decodeTxOutput(o, i, strict)),
       fee: asUint(field(2), "fee"),
       ...(f.has(3) && { ttl: asUint(field(3), "ttl") }),
       ...(f.has(7) && { auxDataHash: asBytes(field(7), "auxiliary data hash", 32) }),
@@ -217,6 +243,8 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       ...(networkId !== undefined && { networkId }),
       certificates,
       withdrawals,
+      donation: f.has(22) ? asUint(field(22), "treasury donation") : 0n,
+      mint: f.has(9) ? decodeMultiAsset(f.get(9)!, "mint", "mint", strict) : NO_ASSETS,
       unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
     };
   } catch (error) {
@@ -240,7 +268,8 @@ export function decodeWitnessSet(bytes: Uint8Array): WitnessSet {
     const unsupported = [...f.keys()]
       .filter((k) => k in UNSUPPORTED_WITNESS_FIELDS)
       .map((k) => UNSUPPORTED_WITNESS_FIELDS[k]!);
-    return { vkeys, unsupported };
+    const nativeScripts = f.has(1) ? decodeNativeScripts(f.get(1)!) : [];
+    return { vkeys, nativeScripts, unsupported };
   } catch (error) {
     if (error instanceof TxDecodeError) throw error;
     throw new TxDecodeError(`malformed witness set: ${(error as Error).message}`, { cause: error });

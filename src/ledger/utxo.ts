@@ -3,6 +3,7 @@
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b256 } from "../crypto/hash.ts";
 import type { TxOutput } from "./tx.ts";
+import { NO_ASSETS } from "./value.ts";
 
 /** Unspent outputs keyed by "txid#index". */
 export type Utxo = ReadonlyMap<string, TxOutput>;
@@ -17,7 +18,7 @@ export function genesisUtxo(initialFunds: Record<string, number | string>): Map<
     utxo.set(outRef(blake2b256(address), 0), {
       address,
       coin: BigInt(amount),
-      multiAsset: false,
+      assets: NO_ASSETS,
       datumOrScript: false,
     });
   }

@@ -3,12 +3,13 @@
 //   [4, tag24(era block)] MsgBlock   [5] MsgBatchDone
 // States: BFIdle (client), BFBusy (server), BFStreaming (server), BFDone.
 import type { ChainSource } from "./chain-source.ts";
-import { decodeEraBlockBytes, type EraBlock, encodeEraBlock } from "./era.ts";
+import { cborHead } from "../codec/cbor-raw.ts";
+import { blockTag, decodeEraBlockBytes, type EraBlock } from "./era.ts";
 import { LARGE_BYTE_LIMIT, type NetworkTimeouts, SMALL_BYTE_LIMIT } from "./limits.ts";
 import { ConnectionClosedError } from "./mux.ts";
 import { type BlockPoint, decodePoint, encodePoint } from "./points.ts";
 import { Driver, type ProtocolSpec } from "./protocol.ts";
-import { expectItems, message, splitMessage, tag24, untag24, WireError } from "./wire.ts";
+import { expectItems, message, splitMessage, untag24, WireError } from "./wire.ts";
 
 export type BlockFetchState = "BFIdle" | "BFBusy" | "BFStreaming" | "BFDone";
 
@@ -19,6 +20,22 @@ export type BlockFetchMessage =
   | { readonly type: "MsgNoBlocks" }
   | { readonly type: "MsgBlock"; readonly block: EraBlock }
   | { readonly type: "MsgBatchDone" };
+
+/**
+ * [4, tag24(bytes of [era tag, block])] in one allocation: a server streams many blocks to many peers, and the
+ * generic path (era wrapper, byte string, tag, message array) copied every block four times.
+ */
+export function encodeMsgBlock(block: EraBlock): Uint8Array {
+  const tag = blockTag(block.era);
+  const innerLength = 2 + block.bytes.length; // 0x82, the era tag (a one-byte uint), the block
+  const stringHead = cborHead(2, innerLength);
+  const out = new Uint8Array(4 + stringHead.length + innerLength);
+  out.set([0x82, 0x04, 0xd8, 0x18]);
+  out.set(stringHead, 4);
+  out.set([0x82, tag], 4 + stringHead.length);
+  out.set(block.bytes, 6 + stringHead.length);
+  return out;
+}
 
 function blockPoint(raw: Uint8Array, what: string): BlockPoint {
   const p = decodePoint(raw, what);
@@ -59,7 +76,7 @@ export const blockFetchSpec: ProtocolSpec<BlockFetchState, BlockFetchMessage> = 
       case "MsgNoBlocks":
         return message(3);
       case "MsgBlock":
-        return message(4, tag24(encodeEraBlock(msg.block)));
+        return encodeMsgBlock(msg.block);
       case "MsgBatchDone":
         return message(5);
     }

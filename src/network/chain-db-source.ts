@@ -1,17 +1,36 @@
 // A ChainSource over the node's chain database (read-only use of its public API). The database has no change
 // events, so whoever appends or truncates calls notify() to wake chain-sync clients waiting at the tip.
-import type { ChainDb } from "../storage/chain-db.ts";
+// Network and storage are side by side in the layering, so network states what it reads (BlockStore) and the node
+// passes its store in (storage/chain-db.ts ChainDb has this shape).
 import { equalBytes } from "../crypto/bytes.ts";
 import { type ChainBlock, chainBlockFrom, type ChainSource } from "./chain-source.ts";
 import { type BlockPoint, ORIGIN_TIP, type Point, type Tip } from "./points.ts";
 
+/** One block's place in the store. */
+export interface StoredBlock {
+  readonly slot: bigint;
+  readonly blockNo: bigint;
+  readonly hash: Uint8Array;
+}
+
+/** What chain-sync and block-fetch read of the node's block store: blocks by position, oldest first. */
+export interface BlockStore {
+  readonly length: number;
+  readonly tip: StoredBlock | undefined;
+  entry(index: number): StoredBlock | undefined;
+  /** The index of the block at (slot, hash), or -1. */
+  indexOfPoint(slot: bigint, hash: Uint8Array): number;
+  /** The block's bytes as stored. */
+  readBlock(index: number): Uint8Array;
+}
+
 export class ChainDbSource implements ChainSource {
-  readonly #db: ChainDb;
+  readonly #db: BlockStore;
   readonly #listeners = new Set<() => void>();
   // Followers ask about the block they were just given: remember where recent hashes were found.
   #recent: { hash: Uint8Array; index: number }[] = [];
 
-  constructor(db: ChainDb) {
+  constructor(db: BlockStore) {
     this.#db = db;
   }
 

@@ -2,7 +2,7 @@
 //   [0] MsgRequestNext   [1] MsgAwaitReply   [2, header, tip] MsgRollForward   [3, point, tip] MsgRollBackward
 //   [4, [points]] MsgFindIntersect   [5, point, tip] MsgIntersectFound   [6, tip] MsgIntersectNotFound   [7] MsgDone
 // States: StIdle (client) -> StCanAwait (server) -> StMustReply (server, after AwaitReply); StIntersect (server).
-import { type ChainSource, ChainFollower, findIntersect, type FollowerStep } from "./chain-source.ts";
+import { type ChainBlock, type ChainSource, ChainFollower, findIntersect, type FollowerStep } from "./chain-source.ts";
 import { decodeWrappedHeader, encodeWrappedHeader, type WrappedHeader } from "./era.ts";
 import { type NetworkTimeouts, SMALL_BYTE_LIMIT } from "./limits.ts";
 import type { Mux } from "./mux.ts";
@@ -164,22 +164,40 @@ export class ChainSyncClient {
 }
 
 /** The responder side: serve headers from `source` until the client is done or the connection closes. */
-export async function serveChainSync(
+export function serveChainSync(
   driver: Driver<ChainSyncState, ChainSyncMessage>,
   source: ChainSource,
   mux: Mux,
 ): Promise<void> {
+  return serveChainSyncWith(driver, source, mux, (block, tip) => ({
+    type: "MsgRollForward",
+    header: { era: block.era, bytes: block.header },
+    tip,
+  }));
+}
+
+type NotForward = Exclude<ChainSyncMessage, { type: "MsgRollForward" }>;
+
+/**
+ * The server loop, shared by node-to-node chain-sync (headers) and local chain-sync (whole blocks): `forward`
+ * builds the MsgRollForward for a block; everything else (intersections, roll backs, waiting at the tip) is one.
+ */
+export async function serveChainSyncWith<F extends { readonly type: "MsgRollForward" }>(
+  driver: Driver<ChainSyncState, NotForward | F>,
+  source: ChainSource,
+  mux: Mux,
+  forward: (block: ChainBlock, tip: Tip) => F,
+): Promise<void> {
   const follower = new ChainFollower(source);
   const reply = (step: FollowerStep) => {
-    if (step.kind === "forward") {
-      const { block } = step;
-      driver.send({ type: "MsgRollForward", header: { era: block.era, bytes: block.header }, tip: source.tip() });
-    } else {
-      driver.send({ type: "MsgRollBackward", point: step.point, tip: source.tip() });
-    }
+    if (step.kind === "forward") driver.send(forward(step.block, source.tip()));
+    else driver.send({ type: "MsgRollBackward", point: step.point, tip: source.tip() });
   };
   try {
     while (true) {
+      // A client may pipeline many requests and read slowly: take the next one only once our unsent replies are
+      // below the mux's high-water mark, so what waits for it is bounded (whole blocks, on local chain-sync).
+      await driver.channel.whenWritable();
       const msg = await driver.recv();
       if (msg.type === "MsgDone") return;
       if (msg.type === "MsgFindIntersect") {

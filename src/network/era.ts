@@ -4,11 +4,11 @@
 //   block-fetch MsgBlock: tag24(bytes of [block_tag, block]), the storage tag (Byron EBB 0, Byron 1, Shelley 2,
 //     Allegra 3, Mary 4, Alonzo 5, Babbage 6, Conway 7) — the same [era, block] form as src/chain/block.ts.
 // Byron is not served or accepted here: poolfleet chains start in a Shelley-family era.
-import { cborArrayItems } from "../chain/cbor-raw.ts";
+import { cborArrayItems } from "../codec/cbor-raw.ts";
 import { ERA_TAGS, type Era } from "../chain/block.ts";
 import type { Header } from "../chain/header.ts";
 import { concatBytes } from "../crypto/bytes.ts";
-import { encodeCbor } from "../formats/cbor.ts";
+import { encodeCbor } from "../codec/cbor.ts";
 import { tag24, uintOf, untag24, WireError } from "./wire.ts";
 
 export type ShelleyEra = Exclude<Era, "ByronEBB" | "Byron">;

@@ -6,9 +6,9 @@
 //   [3, {version: data}] MsgQueryReply
 // The responder picks the highest common version; the magic must match; the agreed data is initiatorOnly = OR,
 // peerSharing = AND, query = OR. Version data of versions we do not speak is carried but never read.
-import { cborMapEntries } from "../chain/cbor-raw.ts";
+import { cborMapEntries } from "../codec/cbor-raw.ts";
 import { concatBytes } from "../crypto/bytes.ts";
-import { encodeCbor } from "../formats/cbor.ts";
+import { encodeCbor } from "../codec/cbor.ts";
 import { HANDSHAKE_BYTE_LIMIT, INGRESS_LIMITS, PROTOCOL } from "./limits.ts";
 import type { Mux, Side } from "./mux.ts";
 import { ConnectionClosedError } from "./mux.ts";

@@ -4,7 +4,7 @@ import { type NetworkTimeouts, SMALL_BYTE_LIMIT } from "./limits.ts";
 import { ConnectionClosedError } from "./mux.ts";
 import { Driver, type ProtocolSpec } from "./protocol.ts";
 import { expectItems, message, splitMessage, uintOf, WireError } from "./wire.ts";
-import { encodeCbor } from "../formats/cbor.ts";
+import { encodeCbor } from "../codec/cbor.ts";
 
 export type KeepAliveState = "StClient" | "StServer" | "StDone";
 

@@ -19,7 +19,21 @@ export const PROTOCOL_NAMES: Record<number, string> = {
   4: "tx-submission2",
   8: "keep-alive",
   10: "peer-sharing",
+  5: "local chain-sync",
+  6: "local tx-submission",
+  7: "local state-query",
+  9: "local tx-monitor",
 };
+
+/** Mini-protocol numbers, node-to-client (the local socket). State-query (7) and tx-monitor (9) are not served
+ *  yet: the mux closes a connection that uses them as an unknown mini-protocol. */
+export const N2C_PROTOCOL = {
+  handshake: 0,
+  localChainSync: 5,
+  localTxSubmission: 6,
+  localStateQuery: 7,
+  localTxMonitor: 9,
+} as const;
 
 /** Largest SDU payload we send node-to-node (the socket bearer's sduSize). */
 export const N2N_SDU_SIZE = 12288;
@@ -43,6 +57,10 @@ export const INGRESS_LIMITS: Record<number, number> = {
   [PROTOCOL.txSubmission]: addSafetyMargin(10 * (44 + 65_540)),
   [PROTOCOL.keepAlive]: addSafetyMargin(1280),
   [PROTOCOL.peerSharing]: 4 * 1440,
+  // Node-to-client: a client sends one request at a time, so a few of its small messages; a transaction may be
+  // as large as a whole SMALL_BYTE_LIMIT message.
+  [N2C_PROTOCOL.localChainSync]: addSafetyMargin(10 * 1400),
+  [N2C_PROTOCOL.localTxSubmission]: addSafetyMargin(2 * SMALL_BYTE_LIMIT),
 };
 
 export interface NetworkTimeouts {
@@ -50,6 +68,8 @@ export interface NetworkTimeouts {
   readonly handshakeMs: number;
   /** A started SDU must complete within this (sduTimeout after the handshake). */
   readonly sduReadMs: number;
+  /** Bytes handed to the socket must leave within this (the Haskell mux's sduTimeout on writes). */
+  readonly sduWriteMs: number;
   /** chain-sync server waiting for the client's next request (ChainSyncIdleTimeout, cardano-node default). */
   readonly chainSyncIdleMs: number;
   /** chain-sync client waiting for IntersectFound/NotFound (shortWait). */
@@ -76,6 +96,7 @@ export interface NetworkTimeouts {
 export const DEFAULT_TIMEOUTS: NetworkTimeouts = {
   handshakeMs: 10_000,
   sduReadMs: 30_000,
+  sduWriteMs: 30_000,
   chainSyncIdleMs: 3373_000,
   chainSyncIntersectMs: 10_000,
   chainSyncCanAwaitMs: 10_000,

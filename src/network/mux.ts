@@ -4,15 +4,16 @@
 // A payload carries bytes of one direction of one mini-protocol; messages may span SDUs and an SDU may hold
 // several messages, so each channel reassembles by walking CBOR item heads over its buffered bytes.
 // Egress takes at most one SDU per protocol per round (fair round-robin) and waits for the socket's 'drain'.
+// What is queued is bounded per channel (whenWritable: 4 SDUs) and across connections (an EgressBudget).
 // Ingress enforces each protocol's queue limit; anything a peer does wrong closes the connection with a reason.
 import type { Socket } from "node:net";
-import { CborRangeError, cborItemEnd } from "../chain/cbor-raw.ts";
-import { MAX_INGRESS_SDU, N2N_SDU_SIZE, PROTOCOL_NAMES } from "./limits.ts";
+import { Channel, type ChannelHost, type Side } from "./channel.ts";
+import { type EgressBudget, processEgress } from "./egress-budget.ts";
+import { MAX_INGRESS_SDU, N2N_SDU_SIZE } from "./limits.ts";
 
 export const SDU_HEADER_BYTES = 8;
 
-/** Which end of a mini-protocol we run on a channel: the initiator (client) or the responder (server). */
-export type Side = "initiator" | "responder";
+export { Channel, ConnectionClosedError, MalformedMessageError, type Side } from "./channel.ts";
 
 export interface NetLog {
   info(obj: object, msg: string): void;
@@ -21,25 +22,6 @@ export interface NetLog {
 }
 
 export const silentLog: NetLog = { info() {}, warn() {}, debug() {} };
-
-/** Thrown to whoever waits on a connection that has closed; `reason` is why. */
-export class ConnectionClosedError extends Error {
-  override name = "ConnectionClosedError";
-  readonly reason: string;
-  constructor(reason: string) {
-    super(`connection closed: ${reason}`);
-    this.reason = reason;
-  }
-}
-
-/** The bytes of a message a peer sent are not CBOR (as opposed to not yet complete). */
-export class MalformedMessageError extends Error {
-  override name = "MalformedMessageError";
-}
-
-function protocolName(id: number): string {
-  return PROTOCOL_NAMES[id] ?? `mini-protocol ${id}`;
-}
 
 export function encodeSduHeader(timestamp: number, protocol: number, fromResponder: boolean, length: number) {
   const h = Buffer.alloc(SDU_HEADER_BYTES);
@@ -64,134 +46,6 @@ function nowMicros(): number {
   return Number(process.hrtime.bigint() / 1000n) >>> 0;
 }
 
-/** One direction pair of one mini-protocol: ingress bytes to reassemble, egress messages to send. */
-export class Channel {
-  readonly protocol: number;
-  readonly side: Side;
-  readonly name: string;
-  readonly ingressLimit: number;
-  readonly #mux: Mux;
-  #buf: Buffer = Buffer.alloc(0);
-  #start = 0;
-  #end = 0;
-  #waiters: (() => void)[] = [];
-  #writable: (() => void)[] = [];
-  readonly egress: Uint8Array[] = [];
-  egressOffset = 0;
-  egressBytes = 0;
-  /** Called after new ingress bytes arrive (the protocol driver checks for out-of-state data). */
-  onIngress: (() => void) | null = null;
-
-  constructor(mux: Mux, protocol: number, side: Side, ingressLimit: number) {
-    this.#mux = mux;
-    this.protocol = protocol;
-    this.side = side;
-    this.name = protocolName(protocol);
-    this.ingressLimit = ingressLimit;
-  }
-
-  get mux(): Mux {
-    return this.#mux;
-  }
-
-  /** Ingress bytes held (complete messages not yet taken, plus any partial one). */
-  get buffered(): number {
-    return this.#end - this.#start;
-  }
-
-  /** @internal the mux delivers an SDU payload; false when the ingress queue limit is exceeded. */
-  push(payload: Uint8Array): boolean {
-    if (this.buffered + payload.length > this.ingressLimit) return false;
-    if (this.#end + payload.length > this.#buf.length) {
-      const need = this.buffered + payload.length;
-      const next = need > this.#buf.length / 2 ? Buffer.alloc(Math.max(need * 2, 4096)) : this.#buf;
-      this.#buf.copy(next, 0, this.#start, this.#end);
-      this.#buf = next;
-      this.#end -= this.#start;
-      this.#start = 0;
-    }
-    this.#buf.set(payload, this.#end);
-    this.#end += payload.length;
-    this.onIngress?.();
-    this.#wake();
-    return true;
-  }
-
-  /** The next complete message (its own copy), or null while it is incomplete. Throws MalformedMessageError. */
-  takeMessage(): Uint8Array | null {
-    if (this.#start === this.#end) return null;
-    const view = this.#buf.subarray(this.#start, this.#end);
-    let end: number;
-    try {
-      end = cborItemEnd(view, 0);
-    } catch (error) {
-      if (error instanceof CborRangeError && error.message.startsWith("truncated")) return null;
-      throw new MalformedMessageError((error as Error).message);
-    }
-    const out = Uint8Array.from(view.subarray(0, end));
-    this.#start += end;
-    if (this.#start === this.#end) this.#start = this.#end = 0;
-    return out;
-  }
-
-  /** Resolves when new ingress bytes arrive or the connection closes. */
-  waitIngress(): Promise<void> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  /** @internal */
-  wakeAll(): void {
-    this.#wake();
-    const w = this.#writable;
-    this.#writable = [];
-    for (const f of w) f();
-  }
-
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const f of w) f();
-  }
-
-  /** Queue an encoded message for sending. */
-  send(bytes: Uint8Array): void {
-    if (this.#mux.closeReason !== undefined) throw new ConnectionClosedError(this.#mux.closeReason);
-    this.egress.push(bytes);
-    this.egressBytes += bytes.length;
-    this.#mux.schedule();
-  }
-
-  /** Resolves once this channel's unsent bytes are below the high-water mark (back-pressure for producers). */
-  whenWritable(): Promise<void> {
-    if (this.egressBytes < this.#mux.highWater || this.#mux.closeReason !== undefined) return Promise.resolve();
-    return new Promise((resolve) => this.#writable.push(resolve));
-  }
-
-  /** @internal take up to `max` egress bytes (whole or partial messages, in order). */
-  takeEgress(max: number): Buffer {
-    const parts: Uint8Array[] = [];
-    let n = 0;
-    while (n < max && this.egress.length > 0) {
-      const head = this.egress[0]!;
-      const take = Math.min(max - n, head.length - this.egressOffset);
-      parts.push(head.subarray(this.egressOffset, this.egressOffset + take));
-      n += take;
-      this.egressOffset += take;
-      if (this.egressOffset === head.length) {
-        this.egress.shift();
-        this.egressOffset = 0;
-      }
-    }
-    this.egressBytes -= n;
-    if (this.egressBytes < this.#mux.highWater && this.#writable.length > 0) {
-      const w = this.#writable;
-      this.#writable = [];
-      for (const f of w) f();
-    }
-    return Buffer.concat(parts, n);
-  }
-}
-
 export interface MuxOptions {
   /** Largest SDU payload we send (node-to-node: 12288). */
   readonly sduSize?: number;
@@ -199,19 +53,25 @@ export interface MuxOptions {
   readonly maxIngressSdu?: number;
   /** A partial SDU must complete within this many ms. */
   readonly sduReadMs?: number;
+  /** Bytes written to the socket must be taken by the kernel within this many ms (a peer that reads nothing). */
+  readonly sduWriteMs?: number;
   readonly log?: NetLog;
   /** Named in log lines: the remote address. */
   readonly label?: string;
+  /** The bound on what all connections queue together (default: the process-wide one). */
+  readonly egressBudget?: EgressBudget;
 }
 
-export class Mux {
+export class Mux implements ChannelHost {
   readonly socket: Socket;
   readonly sduSize: number;
   readonly maxIngressSdu: number;
   readonly highWater: number;
   readonly log: NetLog;
   readonly label: string;
+  readonly budget: EgressBudget;
   sduReadMs: number;
+  readonly sduWriteMs: number;
   readonly #channels = new Map<number, Channel>();
   readonly #order: Channel[] = [];
   #rr = 0;
@@ -225,15 +85,22 @@ export class Mux {
   readonly closed: Promise<string>;
   bytesIn = 0;
   bytesOut = 0;
+  #heldBytes = 0;
+  /** Bytes written to the socket whose write has not completed, and the timer that bounds their wait. */
+  #inSocket = 0;
+  #writeTimer: NodeJS.Timeout | undefined;
+  #flushed: (() => void)[] = [];
 
   constructor(socket: Socket, options: MuxOptions = {}) {
     this.socket = socket;
     this.sduSize = options.sduSize ?? N2N_SDU_SIZE;
     this.maxIngressSdu = Math.min(options.maxIngressSdu ?? MAX_INGRESS_SDU, MAX_INGRESS_SDU);
     this.sduReadMs = options.sduReadMs ?? 30_000;
+    this.sduWriteMs = options.sduWriteMs ?? 30_000;
     this.highWater = 4 * this.sduSize;
     this.log = options.log ?? silentLog;
     this.label = options.label ?? `${socket.remoteAddress}:${socket.remotePort}`;
+    this.budget = options.egressBudget ?? processEgress;
     this.closed = new Promise((resolve) => this.#closeListeners.push(resolve));
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
@@ -248,6 +115,50 @@ export class Mux {
 
   get closeReason(): string | undefined {
     return this.#closeReason;
+  }
+
+  /** Bytes this connection holds for sending: queued in its channels or in the socket, not yet in the kernel. */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
+
+  /** Resolves once everything held has gone to the kernel, or the connection closed. */
+  whenFlushed(): Promise<void> {
+    if (this.#heldBytes === 0 || this.#closeReason !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#flushed.push(resolve));
+  }
+
+  /** @internal n > 0 bytes queued or written, n < 0 bytes left a queue or the socket took them. */
+  hold(n: number): void {
+    if (this.#closeReason !== undefined) return;
+    this.#heldBytes += n;
+    this.budget.add(n);
+    if (this.#heldBytes === 0) this.#wakeFlushed();
+  }
+
+  /**
+   * Socket bytes written (n > 0) or taken (n < 0). While some wait, no progress for sduWriteMs closes the connection:
+   * a peer that reads nothing must not hold our buffers and a connection slot for ever (cardano-node's mux times out
+   * an SDU write the same way).
+   */
+  #wrote(n: number): void {
+    if (this.#closeReason !== undefined) return;
+    this.#inSocket += n;
+    if (this.#inSocket === 0) {
+      clearTimeout(this.#writeTimer);
+      this.#writeTimer = undefined;
+    } else if (this.#writeTimer === undefined) {
+      this.#writeTimer = setTimeout(
+        () => this.close(`SDU write timeout: the peer took none of our bytes for ${this.sduWriteMs} ms`),
+        this.sduWriteMs,
+      );
+    } else if (n < 0) this.#writeTimer.refresh(); // progress: the wait starts again
+  }
+
+  #wakeFlushed(): void {
+    const w = this.#flushed;
+    this.#flushed = [];
+    for (const f of w) f();
   }
 
   /** Register the channel for one side of a mini-protocol. */
@@ -279,7 +190,12 @@ export class Mux {
     this.#closeReason = this.#closing ?? reason;
     reason = this.#closeReason;
     clearTimeout(this.#sduTimer);
+    clearTimeout(this.#writeTimer);
     this.socket.destroy();
+    for (const ch of this.#order) ch.dropEgress();
+    this.budget.add(-this.#heldBytes);
+    this.#heldBytes = 0;
+    this.#wakeFlushed();
     for (const ch of this.#order) ch.wakeAll();
     const listeners = this.#closeListeners;
     this.#closeListeners = [];
@@ -363,8 +279,20 @@ export class Mux {
       }
       const payload = ch.takeEgress(this.sduSize);
       const header = encodeSduHeader(nowMicros(), ch.protocol, ch.side === "responder", payload.length);
-      this.bytesOut += SDU_HEADER_BYTES + payload.length;
-      if (!this.socket.write(Buffer.concat([header, payload]))) this.#waitingDrain = true;
+      const size = SDU_HEADER_BYTES + payload.length;
+      this.bytesOut += size;
+      // Held until the socket hands the frame to the kernel (a write callback; after a close, a no-op). Header and
+      // payload go out corked, as one writev, rather than copied into one buffer.
+      this.hold(size);
+      this.#wrote(size);
+      this.socket.cork();
+      this.socket.write(header);
+      const written = this.socket.write(payload, () => {
+        this.hold(-size);
+        this.#wrote(-size);
+      });
+      this.socket.uncork();
+      if (!written) this.#waitingDrain = true;
     }
   }
 }

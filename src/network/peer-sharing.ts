@@ -5,7 +5,7 @@
 // four words in host order, each the big-endian value of four address bytes, so 2001:db8::1 is
 // (0x20010db8, 0, 0, 1). States: StIdle (client), StBusy (server), StDone.
 import { isIPv4, isIPv6 } from "node:net";
-import { encodeCbor } from "../formats/cbor.ts";
+import { encodeCbor } from "../codec/cbor.ts";
 import { type NetworkTimeouts, SMALL_BYTE_LIMIT } from "./limits.ts";
 import { ConnectionClosedError } from "./mux.ts";
 import { Driver, type ProtocolSpec } from "./protocol.ts";

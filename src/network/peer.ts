@@ -9,6 +9,7 @@ import { ChainSyncClient, chainSyncSpec, chainSyncTimeLimit, serveChainSync } fr
 import { answerHandshake, N2N_VERSIONS, type Negotiated, proposeHandshake, type VersionData } from "./handshake.ts";
 import { KeepAliveClient, keepAliveSpec, keepAliveTimeLimit, serveKeepAlive } from "./keep-alive.ts";
 import { INGRESS_LIMITS, type NetworkTimeouts, PROTOCOL, timeoutsWith } from "./limits.ts";
+import type { EgressBudget } from "./egress-budget.ts";
 import { ConnectionClosedError, Mux, type NetLog, type Side, silentLog } from "./mux.ts";
 import {
   type PeerAddress,
@@ -48,6 +49,8 @@ interface CommonOptions {
   readonly log?: NetLog;
   /** Handshake versions to offer or accept (default 14 and 15). */
   readonly versions?: readonly number[];
+  /** What all connections may queue for sending together (default: the process-wide budget, 64 MiB). */
+  readonly egressBudget?: EgressBudget;
 }
 
 function driverFor<S extends string, M extends Message>(
@@ -168,7 +171,13 @@ export async function connectPeer(host: string, port: number, options: ConnectOp
       reject(new ConnectionClosedError(`connect to ${host}:${port} failed: ${error.message}`));
     });
   });
-  const mux = new Mux(socket, { log, label: `${host}:${port}`, sduReadMs: t.handshakeMs });
+  const mux = new Mux(socket, {
+    log,
+    label: `${host}:${port}`,
+    sduReadMs: t.handshakeMs,
+    sduWriteMs: t.sduWriteMs,
+    egressBudget: options.egressBudget,
+  });
   mux.onClose((reason) => log.info({ peer: mux.label, reason }, "peer connection closed"));
   const mode = options.diffusionMode ?? "InitiatorOnly";
   const duplex = mode === "InitiatorAndResponder" && options.serve !== undefined;
@@ -278,7 +287,12 @@ export async function listen(options: ListenOptions): Promise<NodeServer> {
   const server = createServer();
   const node = new NodeServer(server);
   server.on("connection", (socket) => {
-    const mux = new Mux(socket, { log, sduReadMs: t.handshakeMs });
+    const mux = new Mux(socket, {
+      log,
+      sduReadMs: t.handshakeMs,
+      sduWriteMs: t.sduWriteMs,
+      egressBudget: options.egressBudget,
+    });
     if (node.connections.size >= maxConnections) {
       const reason = `over the limit of ${maxConnections} connections`;
       mux.close(reason);

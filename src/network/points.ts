@@ -1,7 +1,7 @@
 // Points and tips as chain-sync and block-fetch carry them: a point is [] (origin) or [slot, hash]; a tip is
 // [point, blockNo] (an empty chain's tip is [[], 0]).
 import { bytesToHex } from "../crypto/bytes.ts";
-import { encodeCbor } from "../formats/cbor.ts";
+import { encodeCbor } from "../codec/cbor.ts";
 import { arrayOf, asBytes, asUint, decodeRaw, WireError, wire } from "./wire.ts";
 
 export interface BlockPoint {

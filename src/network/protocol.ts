@@ -90,6 +90,14 @@ export class Driver<S extends string, M extends Message> {
     }
     if (this.#receiving) throw new Error(`${name}: two receives at once`);
     this.#receiving = true;
+    if (this.role === "server") {
+      // A server takes the peer's next request only once its answers so far are on their way (a peer that
+      // pipelines requests and reads nothing must not grow our egress: its requests wait in ingress, bounded
+      // there), and only on a later turn of the event loop: requests piled up in ingress are answered one per
+      // turn, so the slot loop's timers and the other connections get their turns in between.
+      await this.channel.whenWritable();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const state = this.#state;
     const limit = this.#timeLimit(state);
     const timer =

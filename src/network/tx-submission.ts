@@ -5,7 +5,7 @@
 //   [2, [txid]] MsgRequestTxs   [3, [tx]] MsgReplyTxs   [4] MsgDone
 // States: StInit (client), StIdle (server), StTxIdsBlocking / StTxIdsNonBlocking / StTxs (client), StDone.
 import { concatBytes } from "../crypto/bytes.ts";
-import { encodeCbor } from "../formats/cbor.ts";
+import { encodeCbor } from "../codec/cbor.ts";
 import { LARGE_BYTE_LIMIT, type NetworkTimeouts, SMALL_BYTE_LIMIT } from "./limits.ts";
 import { ConnectionClosedError } from "./mux.ts";
 import { Driver, type ProtocolSpec } from "./protocol.ts";

@@ -1,9 +1,9 @@
 // Wire helpers shared by the mini-protocol codecs: messages are CBOR arrays whose first item is the message tag.
 // Values are read with cbor-x, but items that must travel as their original bytes (headers, blocks, transactions)
 // are sliced out with cbor-raw and re-emitted unchanged; tag 24 ("embedded CBOR") wraps them where Cardano does.
-import { cborArrayItems, cborItemEnd } from "../chain/cbor-raw.ts";
+import { cborArrayItems, cborItemEnd } from "../codec/cbor-raw.ts";
 import { concatBytes } from "../crypto/bytes.ts";
-import { asArray, asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../formats/cbor.ts";
+import { asArray, asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 
 /** A message a peer sent that does not decode: the text says what is wrong (callers add protocol and state). */
 export class WireError extends Error {

@@ -15,7 +15,7 @@ export interface ApiSources {
    * The pools' leader slots in the next `minutes` (a producer; a relay answers with none); `pool`: one pool by
    * display name (a multi-pool node), an InputError when the node holds no such pool.
    */
-  leaderSchedule(minutes: number, pool?: string): unknown;
+  leaderSchedule(minutes: number, pool?: string): unknown | Promise<unknown>;
   /** Largest request body accepted by the submit endpoint. */
   readonly maxTxBytes: number;
   submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string };
@@ -50,13 +50,18 @@ export function startApi(host: string, port: number, sources: ApiSources): Promi
       const minutes = Number(query.get("minutes") ?? "10");
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 120)
         return send(400, "application/json", json("minutes must be a whole number from 1 to 120"));
-      try {
-        return send(200, "application/json", json(sources.leaderSchedule(minutes, query.get("pool") ?? undefined)));
-      } catch (error) {
-        // An unknown ?pool= name: the caller's mistake, said as such.
-        if (error instanceof InputError) return send(404, "application/json", json(error.message));
-        throw error;
-      }
+      // Computed off the slot path (leader-schedule.ts): the answer comes on a later turn of the event loop.
+      Promise.resolve()
+        .then(() => sources.leaderSchedule(minutes, query.get("pool") ?? undefined))
+        .then(
+          (schedule) => send(200, "application/json", json(schedule)),
+          (error: unknown) =>
+            // An unknown ?pool= name is the caller's mistake, said as such.
+            error instanceof InputError
+              ? send(404, "application/json", json(error.message))
+              : send(500, "application/json", json(`leader schedule failed: ${(error as Error).message}`)),
+        );
+      return;
     }
     send(404, "text/plain", "not found: try /api/ledger, /api/peers, /api/leader-schedule or POST /api/submit/tx\n");
   });

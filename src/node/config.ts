@@ -11,8 +11,14 @@ import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
 import { SlotClock } from "../formats/slot-clock.ts";
 import { blake2b256 } from "../crypto/hash.ts";
-import { coinsPerUTxOByteFromAlonzoGenesis, type LedgerParams, ledgerParamsFromGenesis } from "../ledger/params.ts";
+import {
+  coinsPerUTxOByteFromAlonzoGenesis,
+  type LedgerParams,
+  ledgerParamsFromGenesis,
+  maxValueSizeFromAlonzoGenesis,
+} from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
+import { DEFAULT_MAX_CAUGHT_UP_AGE_S } from "./readiness.ts";
 
 export const NODE_FLAGS = [
   "config",
@@ -32,6 +38,7 @@ export const NODE_FLAGS = [
   "pool-lease-seconds",
   "metrics-port",
   "metrics-host",
+  "max-caught-up-age",
   "api-port",
   "api-host",
 ] as const;
@@ -50,6 +57,8 @@ export interface NodeOptions {
   readonly port: number;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  /** Seconds a tip may be old and the node still count as caught up (readiness.ts). */
+  readonly maxCaughtUpAgeS: number;
   /**
    * The API listener (/api/*: leader schedule, transaction submission, ledger, peers), kept off the metrics port so
    * that whoever may scrape metrics cannot read a producer's coming leader slots or push transactions. Closed
@@ -81,6 +90,9 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InputError(`--${f}`, `"${v}" is not a port number (0-65535)`);
     return Number(v);
   };
+  const age = get("max-caught-up-age");
+  if (age !== undefined && (!/^\d+$/.test(age) || Number(age) < 1))
+    throw new InputError("--max-caught-up-age", `"${age}" is not a whole number of seconds (1 or more)`);
   const keyFlags = ["shelley-kes-key", "shelley-vrf-key", "shelley-operational-certificate"] as const;
   const given = keyFlags.filter((f) => get(f));
   if (given.length > 0 && given.length < 3) {
@@ -139,6 +151,7 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     port: port("port", 3001),
     metricsHost: get("metrics-host") ?? "127.0.0.1",
     metricsPort: port("metrics-port", 12798),
+    maxCaughtUpAgeS: age === undefined ? DEFAULT_MAX_CAUGHT_UP_AGE_S : Number(age),
     ...(apiPort !== undefined ? { api: { host: get("api-host") ?? "127.0.0.1", port: apiPort } } : {}),
     keys:
       given.length === 3
@@ -160,8 +173,11 @@ export interface Network {
   readonly summary: Record<string, unknown>;
 }
 
-/** `coinsPerUTxOByte` from the Alonzo genesis config.json names (checked against its stated hash), or null. */
-function readCoinsPerUTxOByte(configPath: string, config: Record<string, unknown>): bigint | null {
+/** `coinsPerUTxOByte` and `maxValueSize` from the Alonzo genesis config.json names (hash-checked), or null. */
+function readAlonzoParams(
+  configPath: string,
+  config: Record<string, unknown>,
+): { coinsPerUTxOByte: bigint; maxValueSize: number } | null {
   const file = config.AlonzoGenesisFile;
   if (file === undefined) return null;
   if (typeof file !== "string") throw new InputError(configPath, '"AlonzoGenesisFile" must be a file name');
@@ -177,14 +193,23 @@ function readCoinsPerUTxOByte(configPath: string, config: Record<string, unknown
   } catch {
     throw new InputError(path, "is not valid JSON (expected an Alonzo genesis)");
   }
-  return coinsPerUTxOByteFromAlonzoGenesis(document, path);
+  return {
+    coinsPerUTxOByte: coinsPerUTxOByteFromAlonzoGenesis(document, path),
+    maxValueSize: maxValueSizeFromAlonzoGenesis(document, path),
+  };
 }
 
 /** Read config.json and the Shelley genesis it names (formats/config-json.ts checks the genesis hash). */
 export function loadNetwork(configPath: string): Network {
   const { genesis, genesisPath, conwayFromEpoch, document: config } = readNodeConfig(configPath);
   const clock = new SlotClock(genesis);
-  const ledgerParams = ledgerParamsFromGenesis(genesis, genesisPath, readCoinsPerUTxOByte(configPath, config));
+  const alonzo = readAlonzoParams(configPath, config);
+  const ledgerParams = ledgerParamsFromGenesis(
+    genesis,
+    genesisPath,
+    alonzo?.coinsPerUTxOByte ?? null,
+    alonzo?.maxValueSize ?? null,
+  );
   const rules: ChainRules = {
     params: {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,

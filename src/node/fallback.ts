@@ -6,7 +6,10 @@
 // pool's lease (fencing/lease.ts), which the old forger must have let lapse.
 //
 // Pure: the caller says which slots the pool led and, once a slot is `graceSlots` old, which pool's block (if
-// any) the chain holds in it.
+// any) the chain holds in it. Only an EMPTY slot is a miss: a block of another pool in it means the slot had two
+// leaders and the other block won (a slot battle, or the main forging another pool of its group in that slot,
+// which it must: two blocks of one node in one slot would fork its own chain) — the forger is alive, so such a slot
+// neither counts as missed nor resets the count.
 
 export interface StandbyOptions {
   /** 0: the main (forges from the start); L > 0: take over after L·k missed leader slots in a row. */
@@ -19,6 +22,8 @@ export interface StandbyOptions {
 
 export interface MissDecision {
   readonly slot: bigint;
+  /** "missed": no block in the slot; "forged": the pool's block; "other": another pool's block (neutral). */
+  readonly outcome: "missed" | "forged" | "other";
   readonly missed: boolean;
 }
 
@@ -66,9 +71,11 @@ export class PoolStandby {
     const decided: MissDecision[] = [];
     while (this.#pending.length > 0 && this.#pending[0]! + this.#grace <= now) {
       const slot = this.#pending.shift()!;
-      const missed = issuerAt(slot) !== poolId;
-      this.#misses = missed ? this.#misses + 1 : 0;
-      decided.push({ slot, missed });
+      const issuer = issuerAt(slot);
+      const outcome = issuer === undefined ? "missed" : issuer === poolId ? "forged" : "other";
+      if (outcome === "missed") this.#misses++;
+      else if (outcome === "forged") this.#misses = 0;
+      decided.push({ slot, outcome, missed: outcome === "missed" });
     }
     const tookOver = !this.#active && this.#misses >= this.threshold;
     if (tookOver) {

@@ -1,5 +1,5 @@
-// The forger: the producer's pools, each with keys that passed the gate on their own, checked every slot; when
-// one leads, a block is forged, validated and stored before it counts. One node may hold many pools (a key
+// The forger: the producer's pools (producer-pools.ts: each with keys that passed the gate on their own), checked
+// every slot; when one leads, a block is forged, validated and stored before it counts. One node may hold many pools (a key
 // bundle, seeds/002): a pool whose keys fail is refused alone and the others forge; when two of the node's pools
 // lead the same slot it forges ONE block (two would be a fork of our own making) for the first of them in bundle
 // order, and counts the slot as lost to the group for the others. The clock is injected so the MultikeyGroup
@@ -8,7 +8,6 @@ import type { Logger } from "pino";
 import { decodeBlock } from "../chain/block.ts";
 import type { Header } from "../chain/header.ts";
 import type { PoolView } from "../consensus/header-validation.ts";
-import { wipeVrfSecretKey } from "../crypto/vrf.ts";
 import { onScratch } from "../ledger/block-body.ts";
 import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
 import type { Mempool } from "../ledger/mempool.ts";
@@ -17,26 +16,14 @@ import type { Tx } from "../ledger/tx.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ChainStore } from "./chain-store.ts";
 import type { Network } from "./config.ts";
-import { forgeForSlot, leaderCheck, leaderSlots } from "./forge.ts";
-import { type BundlePool, readKeyBundle } from "./key-bundle.ts";
-import type { NodeMetrics } from "./metrics.ts";
-import { type GateOutcome, loadProducerKeys } from "./producer-keys.ts";
+import { forgeForSlot, leaderCheck } from "./forge.ts";
+import { LeaderSchedule } from "./leader-schedule.ts";
+import type { MissedReason, NodeMetrics } from "./metrics.ts";
+import { lateLeaderSlots, MAX_LATE_CHECKS } from "./missed-slots.ts";
+import { type ForgingPool, ProducerPools } from "./producer-pools.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { poolIdOf } from "../formats/opcert.ts";
 import type { PoolGuards } from "./pool-guard.ts";
-
-/** Where the producer's keys come from: the three single-pool files, or a bundle directory. */
-export type KeySource =
-  | { readonly kind: "single"; readonly paths: BundlePool["paths"]; readonly nodeName: string }
-  | { readonly kind: "bundle"; readonly dir: string; readonly nodeName: string };
-
-export interface ForgingPool {
-  /** Stable name (the bundle sub-directory; "" for single-pool keys). */
-  readonly dir: string;
-  readonly displayName: string;
-  readonly identity?: string;
-  gate: GateOutcome;
-}
 
 export interface ForgerDeps {
   readonly network: Network;
@@ -54,149 +41,34 @@ export interface ForgerDeps {
 
 export class Forger {
   readonly #d: ForgerDeps;
-  #source: KeySource | undefined;
-  #pools: ForgingPool[] = [];
+  /** The node's pools and their gated keys (producer-pools.ts). */
+  readonly keys: ProducerPools;
   #noStakeEpoch = new Map<string, number>();
   #forecast: { mark: StakeSnapshot; distr: ReadonlyMap<string, PoolView> } | undefined;
+  /** Per pool: its leader schedule, computed in chunks and cached per epoch. */
+  readonly #schedules = new Map<string, LeaderSchedule>();
 
   constructor(deps: ForgerDeps) {
     this.#d = deps;
+    this.keys = new ProducerPools(deps);
   }
 
-  /** Whether keys were configured (a producer), whatever the gate said. */
-  get configured(): boolean {
-    return this.#source !== undefined;
-  }
-
-  get pools(): readonly ForgingPool[] {
-    return this.#pools;
+  get #pools(): readonly ForgingPool[] {
+    return this.keys.list;
   }
 
   /**
-   * (Re)load the keys and gate every pool on its own (start and SIGHUP). Pools added, removed or re-keyed take
-   * effect at once; keys no longer used are erased from memory. A bundle that cannot be read at all keeps the
-   * pools in use and throws the reason.
+   * Check every forging pool for `slot` and forge at most one block. A producer that is not caught up
+   * (readiness.ts) forges nothing: a block on a stale tip would be a fork; its leader slots count as missed.
    */
-  load(source: KeySource | undefined): void {
-    const { metrics, log, network } = this.#d;
-    this.#source = source;
-    if (!source) {
-      this.#replace([]);
-      metrics.forgingEnabled.set(0);
-      metrics.keysValid.set(0);
-      log.info("no producer keys configured: running as a relay");
-      return;
-    }
-    const entries: BundlePool[] =
-      source.kind === "single"
-        ? [{ dir: "", displayName: source.nodeName, paths: source.paths }]
-        : readKeyBundle(source.dir, source.nodeName);
-    const chain = this.#d.store().chain;
-    const seenPoolIds = new Map<string, string>();
-    const next: ForgingPool[] = entries.map((entry) => {
-      let gate: GateOutcome = entry.problem
-        ? { forging: false, reason: entry.problem, checks: [] }
-        : loadProducerKeys(
-            entry.paths,
-            network.clock,
-            (id) => chain.registeredVrfKeyHash(id),
-            (id) => chain.state.counters.get(id),
-            new Date(this.#d.now()),
-          );
-      const poolId = gate.forging ? gate.keys.poolId : gate.poolId;
-      const twin = poolId ? seenPoolIds.get(poolId) : undefined;
-      if (gate.forging && twin !== undefined) {
-        // Two key sets of one pool in one bundle would make the node forge twice for it in a slot.
-        wipe(gate);
-        gate = { forging: false, reason: `pool ${poolId} is already in this bundle as ${twin}`, checks: [], poolId };
-      }
-      if (poolId && twin === undefined) seenPoolIds.set(poolId, entry.displayName);
-      return {
-        dir: entry.dir,
-        displayName: entry.displayName,
-        ...(entry.identity ? { identity: entry.identity } : {}),
-        gate,
-      };
-    });
-    this.#replace(next);
-    for (const p of next) this.#logGate(p);
-    this.#setKeyMetrics();
-    void this.#d.guards.sync(this.#gatedPools());
-  }
-
-  /** Erase every key (stop). */
-  wipe(): void {
-    this.#replace([]);
-  }
-
-  #gatedPools(): { poolId: string; displayName: string }[] {
-    return this.#pools.flatMap((p) =>
-      p.gate.forging ? [{ poolId: p.gate.keys.poolId, displayName: p.displayName }] : [],
-    );
-  }
-
-  #replace(next: ForgingPool[]): void {
-    const kept = new Set(next.map((p) => (p.gate.forging ? p.gate.keys : undefined)));
-    for (const old of this.#pools) if (old.gate.forging && !kept.has(old.gate.keys)) wipe(old.gate);
-    const names = new Set(next.map((p) => p.displayName));
-    for (const old of this.#pools) if (!names.has(old.displayName)) this.#d.metrics.removePool(old.displayName);
-    this.#pools = next;
-  }
-
-  #logGate(p: ForgingPool): void {
-    const who = { pool: p.displayName };
-    if (p.gate.forging) {
-      const { opcert, poolId } = p.gate.keys;
-      this.#d.log.info(
-        { ...who, poolId, opcertIssueNumber: opcert.sequenceNumber, opcertKesPeriod: opcert.kesPeriod },
-        "producer keys pass the consistency gate: forging enabled",
-      );
-    } else {
-      this.#d.log.error(
-        {
-          ...who,
-          poolId: p.gate.poolId,
-          reason: p.gate.reason,
-          checks: p.gate.checks.map((c) => ({ check: c.check, status: c.status })),
-        },
-        "producer keys refused by the consistency gate: NOT forging",
-      );
-    }
-  }
-
-  #setKeyMetrics(): void {
-    const { metrics, network } = this.#d;
-    const g = network.genesis;
-    const forging = this.#pools.filter((p) => p.gate.forging);
-    metrics.forgingEnabled.set(forging.length > 0 ? 1 : 0);
-    metrics.keysValid.set(this.#pools.length > 0 && forging.length === this.#pools.length ? 1 : 0);
-    for (const p of this.#pools) {
-      const pool = p.displayName;
-      metrics.poolKeysValid.set({ pool }, p.gate.forging ? 1 : 0);
-      if (!p.gate.forging) continue;
-      const { opcert } = p.gate.keys;
-      const expiry = network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000;
-      metrics.poolOpcertCounter.set({ pool }, opcert.sequenceNumber);
-      metrics.poolKesExpiry.set({ pool }, expiry);
-    }
-    // The unlabelled series describe the node's first forging pool: what a single-pool producer always had.
-    const first = forging[0];
-    if (first?.gate.forging) {
-      const { opcert } = first.gate.keys;
-      metrics.opcertCounter.set(opcert.sequenceNumber);
-      metrics.kesExpiry.set(network.clock.timeOfKesPeriod(opcert.kesPeriod + g.maxKESEvolutions) / 1000);
-    }
-  }
-
-  /** Check every forging pool for `slot` and forge at most one block. */
-  leadSlot(slot: bigint): void {
+  leadSlot(slot: bigint, caughtUp = true): boolean {
     const { network: net, metrics, log } = this.#d;
     const store = this.#d.store();
     const chain = store.chain;
     const kesPeriod = net.clock.kesPeriodOfSlot(Number(slot));
     metrics.kesCurrentPeriod.set(kesPeriod);
     const forging = this.#pools.filter((p) => p.gate.forging);
-    if (forging.length === 0) return;
+    if (forging.length === 0) return false;
     let fewestLeft = Infinity;
     for (const p of forging) {
       if (!p.gate.forging) continue;
@@ -209,7 +81,11 @@ export class Forger {
     const idOf = (p: ForgingPool) => (p.gate.forging ? p.gate.keys.poolId : "");
     // A standby decides its pools' watched slots, and may take some over (it then wants their leases at once).
     if (guards.decide(slot, (s) => issuerAt(store, s)).length > 0) void guards.maintain();
-    if (chain.tip && slot <= chain.tip.slot) return;
+    if (chain.tip && slot <= chain.tip.slot) return false;
+    if (!caughtUp) {
+      this.missIfLed(slot, "not-caught-up");
+      return false;
+    }
     metrics.leaderChecks.inc();
     const at = this.#ledgerAt(slot);
     // Most slots are not led: decide that on the distribution forecast for the slot's epoch, without ticking the
@@ -222,7 +98,7 @@ export class Forger {
     if (forecast) for (const p of forging) if (guards.watching(idOf(p)) && leads(p)) guards.led(idOf(p), slot);
     for (const p of forging) metrics.poolForgingNow.set({ pool: p.displayName }, guards.mayForge(idOf(p)) ? 1 : 0);
     const candidates = forging.filter((p) => guards.mayForge(idOf(p)) && leads(p));
-    if (candidates.length === 0) return;
+    if (candidates.length === 0) return true;
     // The pool distribution for the slot's epoch, and the block's transactions, are worked out on the ledger
     // ticked to that epoch; the ticking is undone, and done again for real when the block is applied.
     const decided = onScratch((journal) => {
@@ -251,20 +127,10 @@ export class Forger {
         this.#noStakeEpoch.set(r.pool.displayName, at.epoch);
         continue;
       }
-      const g = r.pool.gate;
-      r.pool.gate = {
-        forging: false,
-        reason: r.reason,
-        checks: g.checks,
-        poolId: g.forging ? g.keys.poolId : g.poolId,
-      };
-      if (g.forging) wipe(g);
-      metrics.poolKeysValid.set({ pool: r.pool.displayName }, 0);
-      log.error({ pool: r.pool.displayName, reason: r.reason }, "forging stopped");
-      this.#setKeyMetrics();
+      this.keys.disable(r.pool, r.reason);
     }
     const { chosen, forged, leaders } = decided;
-    if (!chosen || !forged) return;
+    if (!chosen || !forged) return true;
     for (const p of leaders) {
       metrics.poolSlotsLed.inc({ pool: p.displayName });
       if (p === chosen) continue;
@@ -274,15 +140,16 @@ export class Forger {
         "two of this node's pools lead the slot: one block forged, this pool's slot lost to the group",
       );
     }
-    if (forged.kind !== "forged") return;
+    if (forged.kind !== "forged") return true;
     metrics.slotsLed.inc();
     // The lease is checked again right before the block is stored and announced: a node frozen while forging
     // may have lost the pool meanwhile.
     if (!guards.mayForge(idOf(chosen))) {
       log.error({ pool: chosen.displayName, slot: `${slot}` }, "the pool's lease ran out while forging: block dropped");
-      return;
+      return true;
     }
     this.#store(slot, chosen, forged.header, forged.block);
+    return true;
   }
 
   #store(slot: bigint, pool: ForgingPool, h: Header, block: Uint8Array): void {
@@ -297,6 +164,8 @@ export class Forger {
         { pool: pool.displayName, slot: `${slot}`, blockNo: `${h.body.blockNumber}`, error: result.message },
         what,
       );
+      metrics.blocksNotAdopted.inc();
+      metrics.leaderSlotsMissed.inc({ reason: store.storage.healthy ? "not-adopted" : "storage" });
       return;
     }
     metrics.blocksForged.inc();
@@ -317,36 +186,93 @@ export class Forger {
     );
   }
 
+  /** The pools this node would forge now (keys valid, active at its level, lease held when fenced). */
+  #forgeable(): ForgingPool[] {
+    return this.#pools.filter((p) => p.gate.forging && this.#d.guards.mayForge(p.gate.keys.poolId));
+  }
+
+  /** Whether the pool leads `slot`, on the stake forecast (undefined: the epoch's stake is not known yet). */
+  #leads(p: ForgingPool, slot: bigint): boolean | undefined {
+    if (!p.gate.forging) return undefined;
+    const stake = this.#stakeForecast(this.#d.network.clock.epochOfSlot(Number(slot)));
+    if (!stake) return undefined;
+    const chain = this.#d.store().chain;
+    return leaderCheck(slot, chain.state, this.#d.network.rules, stake, p.gate.keys).kind === "leader";
+  }
+
+  /** A leader slot that went without a block, for `reason`. */
+  #missed(p: ForgingPool, slot: bigint, reason: MissedReason): void {
+    this.#d.metrics.slotsLed.inc();
+    this.#d.metrics.poolSlotsLed.inc({ pool: p.displayName });
+    this.#d.metrics.leaderSlotsMissed.inc({ reason });
+    this.#d.log.warn({ pool: p.displayName, slot: `${slot}`, reason }, "missed a leader slot");
+  }
+
+  /** The slot cannot be forged in (storage failed, not caught up): every pool that leads it misses it. */
+  missIfLed(slot: bigint, reason: MissedReason): void {
+    for (const p of this.#forgeable()) if (this.#leads(p, slot)) this.#missed(p, slot, reason);
+  }
+
+  /**
+   * Slots [from, to) passed while the slot loop did not run: their leader slots are missed (missed-slots.ts). The
+   * bound on late checks is shared by the node's pools.
+   */
+  missedWhileStalled(from: bigint, to: bigint): void {
+    const pools = this.#forgeable();
+    if (pools.length === 0 || to <= from) return;
+    const budget = BigInt(Math.max(1, Math.floor(MAX_LATE_CHECKS / pools.length)));
+    const start = to - from > budget ? to - budget : from;
+    let led = 0;
+    let unchecked = Number(start - from) * pools.length;
+    for (const p of pools) {
+      const late = lateLeaderSlots(start, to, (s) => this.#leads(p, s));
+      for (const slot of late.led) this.#missed(p, slot, "stalled");
+      led += late.led.length;
+      unchecked += late.unchecked;
+    }
+    this.#d.log.warn(
+      { from: `${from}`, to: `${to - 1n}`, slots: Number(to - from), leaderSlots: led, unchecked },
+      "the slot loop stalled: slots passed unchecked",
+    );
+  }
+
   /**
    * Coming leader slots from the next slot for `minutes`: of one pool (by display name) or of all. Only forging
-   * pools have a schedule.
+   * pools have a schedule. Computed off the slot path (leader-schedule.ts: chunks, one per event-loop turn, cached
+   * per epoch and pool), so queries never hold up a leader check.
    */
-  leaderSchedule(minutes: number, poolName?: string) {
+  async leaderSchedule(minutes: number, poolName?: string, again = false): Promise<unknown> {
     const { network } = this.#d;
     const clock = network.clock;
-    const chain = this.#d.store().chain;
     const from = BigInt(clock.slotAt(this.#d.now()) + 1);
     const count = Math.ceil((minutes * 60_000) / (clock.timeOfSlot(1) - clock.timeOfSlot(0)));
     if (poolName !== undefined && !this.#pools.some((p) => p.displayName === poolName))
       throw new InputError("pool", `no pool named "${poolName}" on this node`);
     const chosen = this.#pools.filter((p) => p.gate.forging && (poolName === undefined || p.displayName === poolName));
-    const pools = chosen.map((p) => {
-      if (!p.gate.forging) throw new Error("unreachable");
-      const { slots, complete } = leaderSlots(
-        from,
-        count,
-        chain.state,
-        network.rules,
-        (e) => this.#stakeForecast(e),
-        p.gate.keys,
-      );
-      return {
-        pool: p.displayName,
-        poolId: p.gate.keys.poolId,
-        complete,
-        slots: slots.map((s) => ({ slot: `${s}`, at: new Date(clock.timeOfSlot(Number(s))).toISOString() })),
-      };
-    });
+    const pools = await Promise.all(
+      chosen.map(async (p) => {
+        const gate = p.gate;
+        if (!gate.forging) throw new Error("unreachable");
+        let schedule = this.#schedules.get(gate.keys.poolId);
+        if (!schedule) this.#schedules.set(gate.keys.poolId, (schedule = new LeaderSchedule()));
+        const chain = this.#d.store().chain;
+        const { slots, complete } = await schedule.slots(from, count, {
+          state: chain.state,
+          rules: network.rules,
+          stakeFor: (e) => this.#stakeForecast(e),
+          keys: gate.keys,
+        });
+        return {
+          stale: p.gate !== gate,
+          pool: p.displayName,
+          poolId: gate.keys.poolId,
+          complete,
+          slots: slots.map((s) => ({ slot: `${s}`, at: new Date(clock.timeOfSlot(Number(s))).toISOString() })),
+        };
+      }),
+    );
+    // Keys swapped meanwhile (SIGHUP erases the old ones): what was computed with them is not the pool's schedule.
+    if (pools.some((p) => p.stale) && !again) return this.leaderSchedule(minutes, poolName, true);
     if (pools.length === 0) return { forging: false, slots: [], complete: true, pools: [] };
     const slots = pools
       .flatMap((p) => p.slots.map((s) => ({ ...s, pool: p.pool })))
@@ -359,47 +285,8 @@ export class Forger {
       slotsExamined: count,
       complete: pools.every((p) => p.complete),
       slots,
-      pools,
+      pools: pools.map(({ stale: _stale, ...p }) => p),
     };
-  }
-
-  /** The forging state for /health and /config: the first pool's at the top (single-pool shape), then every pool. */
-  state() {
-    if (!this.#source) return { enabled: false, role: "relay" as const };
-    const pools = this.#pools.map((p) =>
-      p.gate.forging
-        ? {
-            pool: p.displayName,
-            enabled: true,
-            poolId: p.gate.keys.poolId,
-            role: this.#d.guards.role(p.gate.keys.poolId),
-            forgingNow: this.#d.guards.mayForge(p.gate.keys.poolId),
-            missedInARow: this.#d.guards.misses(p.gate.keys.poolId),
-          }
-        : { pool: p.displayName, enabled: false, poolId: p.gate.poolId, reason: p.gate.reason },
-    );
-    const enabled = pools.some((p) => p.enabled);
-    const top = pools.find((p) => p.enabled) ?? pools[0];
-    return {
-      enabled,
-      role: "producer" as const,
-      poolId: top?.poolId,
-      ...(top && !top.enabled ? { reason: top.reason } : {}),
-      ...(this.#source.kind === "bundle" ? { pools } : {}),
-    };
-  }
-
-  /** Every configured pool passed the gate (a producer with a refused pool is degraded). */
-  get allForging(): boolean {
-    return this.#pools.length > 0 && this.#pools.every((p) => p.gate.forging);
-  }
-
-  /** Pool ids of the node's pools, for the chain's opcert counter series. */
-  poolIds(): string[] {
-    return this.#pools.flatMap((p) => {
-      const id = p.gate.forging ? p.gate.keys.poolId : p.gate.poolId;
-      return id ? [id] : [];
-    });
   }
 
   #ledgerAt(slot: bigint) {
@@ -432,10 +319,4 @@ function issuerAt(store: ChainStore, slot: bigint): string | undefined {
   const i = store.db.indexOfSlot(slot);
   if (i < 0) return undefined;
   return bytesToHex(poolIdOf(decodeBlock(store.db.readBlock(i)).header.body.issuerVkey));
-}
-
-function wipe(gate: GateOutcome): void {
-  if (!gate.forging) return;
-  gate.keys.kes.wipe();
-  wipeVrfSecretKey(gate.keys.vrf);
 }

@@ -9,7 +9,8 @@ export interface HttpSources {
   readonly registry: Registry;
   /** "unhealthy" (storage failed) answers 503, so a liveness probe fails; "degraded" is still 200. */
   health(): { status: "ok" | "degraded" | "unhealthy"; [k: string]: unknown };
-  ready(): boolean;
+  /** Not ready answers 503 with the reason (readiness.ts). */
+  ready(): { readonly ready: boolean; readonly reason?: string };
   config(): unknown;
 }
 
@@ -64,8 +65,10 @@ export function startHttp(host: string, port: number, sources: HttpSources): Pro
       const health = sources.health();
       return send(health.status === "unhealthy" ? 503 : 200, "application/json", json(health));
     }
-    if (path === "/ready")
-      return sources.ready() ? send(200, "text/plain", "ready\n") : send(503, "text/plain", "not ready\n");
+    if (path === "/ready") {
+      const ready = sources.ready();
+      return send(ready.ready ? 200 : 503, "application/json", json(ready));
+    }
     if (path === "/config") return send(200, "application/json", json(sources.config()));
     if (path === "/api" || path.startsWith("/api/"))
       return send(

@@ -20,13 +20,16 @@ Many pools in one node: --shelley-key-bundle DIR instead of the three key flags;
 per pool (at most 32) with kes.skey, vrf.skey and node.cert, and optionally identities.json (display names).
 Each pool is gated on its own; a refused pool does not stop the others. --node-name names the node's pools
 (<name>-<index>) in logs and metrics. A backup: --redundancy-level 1 (2, ...) takes a pool over after
-level x --takeover-after-missed-slots (default 3) of its leader slots went without its block; the group's nodes
+level x --takeover-after-missed-slots (default 3) of its leader slots went empty; the group's nodes
 share --pool-lease-dir, and a node forges a pool only while it holds its lease (--pool-lease-seconds, default 30).
 
 Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
-/ready (503 until usable, and while storage is failed), /config.
+/ready (503 with the reason until caught up — tip within --max-caught-up-age seconds, default 1200 — and,
+for a relay, a peer connected; and while storage is failed), /config.
 On the API port (closed unless --api-port is given; --api-host defaults to 127.0.0.1): /api/leader-schedule,
 POST /api/submit/tx, /api/ledger, /api/peers. It tells when a producer leads: open it only to the operator and relays.
+--socket-path PATH serves node-to-client on a Unix socket (mode 0660): handshake V_16..V_22, local chain-sync,
+local tx-submission; a stale socket file is replaced, one another process listens on fails the start.
 Start-up fails (exit 1, one line naming the file and field, or the host:port) on a bad config.json or genesis,
 a missing or mismatching ShelleyGenesisHash, or a port that cannot be bound.
 Storage: a block is adopted, announced and logged durable only once fully written and fsynced; a failed write

@@ -1,5 +1,19 @@
-// Prometheus metrics of the node (prom-client), one registry per node.
+// Prometheus metrics of the node (prom-client), one registry per node. The node's KES series are
+// poolfleet_node_kes_*: the operator exports poolfleet_kes_* per KesRotation, and one Prometheus scraping both must
+// not see two meanings under one name. cardano-node's own names (cardano_node_metrics_*) are derived from these in
+// cardano-metrics.ts.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { processEgress } from "../network/egress-budget.ts";
+
+/** Why a leader slot went without an adopted block (poolfleet_leader_slots_missed_total{reason}). */
+export const MISSED_REASONS = ["stalled", "not-caught-up", "storage", "not-adopted"] as const;
+export type MissedReason = (typeof MISSED_REASONS)[number];
+
+/** Drop an unlabelled gauge's sample, so the scrape leaves it out until it is set (prom-client would show 0). */
+export function unset(gauge: Gauge): Gauge {
+  (gauge as unknown as { hashMap: Record<string, unknown> }).hashMap = {};
+  return gauge;
+}
 
 export function createMetrics() {
   const registry = new Registry();
@@ -40,18 +54,54 @@ export function createMetrics() {
     blocksForged: c("blocks_forged_total", "blocks this node forged"),
     blocksAdopted: c("blocks_adopted_total", "blocks adopted onto the chain (durable)"),
     leaderChecks: c("leader_checks_total", "slots checked for leadership"),
-    slotsLed: c("slots_led_total", "slots this node's pool led"),
+    leaderChecksLate: c(
+      "leader_checks_late_total",
+      "leader checks that finished after their slot had ended (the event loop was held up)",
+    ),
+    leaderChecksMissed: c(
+      "leader_checks_missed_total",
+      "slots a forging node never checked because the slot loop ran late (skipped after a stall)",
+    ),
+    slotsLed: c("slots_led_total", "slots this node's pool led (checked on time, or late after a stall)"),
+    leaderSlotsMissed: (() => {
+      const m = new Counter({
+        name: "poolfleet_leader_slots_missed_total",
+        help: "leader slots of this node's pool without a block adopted, by reason (stalled: the slot loop did not run in the slot)",
+        labelNames: ["reason"],
+        registers: [registry],
+      });
+      for (const reason of MISSED_REASONS) m.inc({ reason }, 0);
+      return m;
+    })(),
+    blocksNotAdopted: c("blocks_not_adopted_total", "blocks this node forged that failed validation or storing"),
+    blockDelay: unset(
+      g(
+        "block_delay_seconds",
+        "how long after its slot began the latest block adopted from a peer arrived (while following the tip)",
+      ),
+    ),
+    caughtUp: g("caught_up", "1 when the chain tip is recent (or every upstream peer says we are at its tip)"),
     peersConnected: g("peers_connected", "node-to-node connections open"),
+    egressBuffered: new Gauge({
+      name: "poolfleet_network_egress_buffered_bytes",
+      help: "bytes held for sending to peers, not yet taken by the kernel (bounded: 64 MiB in all connections)",
+      registers: [registry],
+      collect() {
+        this.set(processEgress.buffered);
+      },
+    }),
     mempoolTxs: g("mempool_txs", "transactions in the mempool"),
     mempoolBytes: g("mempool_bytes", "bytes of transactions in the mempool"),
     txsSubmitted: c("txs_submitted_total", "transactions accepted into the mempool"),
     txsRejected: c("txs_rejected_total", "transactions refused by the mempool"),
     txsInBlocks: c("txs_in_blocks_total", "transactions in blocks adopted"),
-    kesCurrentPeriod: g("kes_current_period", "current KES period"),
-    kesPeriodsRemaining: g("kes_periods_remaining", "KES periods left on the operational certificate"),
-    kesExpiry: g(
-      "kes_expiration_timestamp_seconds",
-      "when the operational certificate's KES window ends (unix seconds)",
+    kesCurrentPeriod: g("node_kes_current_period", "current KES period"),
+    // A producer's only: left out of the scrape until producer keys pass the gate.
+    kesPeriodsRemaining: unset(g("node_kes_periods_remaining", "KES periods left on the operational certificate")),
+    kesStartPeriod: unset(g("node_kes_start_period", "first KES period of the operational certificate")),
+    kesEndPeriod: unset(g("node_kes_end_period", "first KES period the operational certificate no longer covers")),
+    kesExpiry: unset(
+      g("node_kes_expiration_timestamp_seconds", "when the operational certificate's KES window ends (unix seconds)"),
     ),
     opcertCounter: g("opcert_counter", "issue number of the operational certificate in use"),
     chainOpcertCounter: g(

@@ -7,19 +7,23 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { InputError } from "../formats/errors.ts";
+import type { LedgerFailure } from "../ledger/apply-tx.ts";
 import type { EpochReport } from "../ledger/epoch.ts";
 import { Mempool } from "../ledger/mempool.ts";
 import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
 import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
+import type { LocalServer } from "../network/n2c.ts";
+import { startLocalSocket } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
-import { Forger, type KeySource } from "./forger.ts";
-import { FileLeaseStore } from "./fencing/file-store.ts";
-import { PoolGuards } from "./pool-guard.ts";
-import { randomBytes } from "node:crypto";
+import { Forger } from "./forger.ts";
+import { keySourceOf } from "./producer-pools.ts";
+import { type PoolGuards, poolGuardsFor } from "./pool-guard.ts";
 import { startApi } from "./api-http.ts";
 import { ListenError, startHttp } from "./http.ts";
 import { createMetrics, type NodeMetrics } from "./metrics.ts";
+import { chainDensity, registerCardanoMetrics } from "./cardano-metrics.ts";
+import { readiness } from "./readiness.ts";
 import { decodeEraTx } from "../network/tx-submission.ts";
 import type { NodeChain } from "./chain.ts";
 import { type AdoptResult, ChainStore } from "./chain-store.ts";
@@ -43,9 +47,14 @@ export class PoolfleetNode {
   #http: Server | null = null;
   #api: Server | null = null;
   #server: NodeServer | null = null;
+  #local: LocalServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
+  /** The last slot the slot loop ran in (a jump over slots means the event loop was held up). */
+  #lastTick = -1n;
   #ready = false;
+  /** Caught up at the last slot (readiness.ts); a producer that is not does not forge. */
+  #caughtUp: boolean | undefined;
   #stopping = false;
   #countStorageFailures: () => void = () => {};
 
@@ -53,6 +62,16 @@ export class PoolfleetNode {
     this.options = options;
     this.log = log;
     this.metrics = createMetrics();
+    registerCardanoMetrics(this.metrics.registry, this.metrics, {
+      startedAt: Date.now(),
+      slotInEpoch: () => {
+        const tip = this.#store?.chain.tip;
+        return tip
+          ? Number(tip.slot) - this.#network.clock.firstSlotOfEpoch(this.#network.clock.epochOfSlot(Number(tip.slot)))
+          : undefined;
+      },
+      density: () => (this.#store ? chainDensity(this.#store.db, this.#store.k) : undefined),
+    });
   }
 
   async start(): Promise<void> {
@@ -67,7 +86,7 @@ export class PoolfleetNode {
     this.#updateTipMetrics();
     this.log.info({ tip: this.#tipLog(), ...this.#store.restored }, "chain restored");
     this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
-    this.#guards = this.#poolGuards();
+    this.#guards = poolGuardsFor(this.options, this.#network, this.log);
     this.#forger = new Forger({
       guards: this.#guards,
       network: this.#network,
@@ -82,7 +101,7 @@ export class PoolfleetNode {
     this.#http = await startHttp(this.options.metricsHost, this.options.metricsPort, {
       registry: this.metrics.registry,
       health: () => this.#health(),
-      ready: () => this.#ready && this.#store.storage.healthy,
+      ready: () => this.#readiness(),
       config: () => this.#config(),
     });
     this.log.info({ metrics: this.#http.address() }, "http endpoints listening");
@@ -109,6 +128,11 @@ export class PoolfleetNode {
       throw new ListenError("--port, node-to-node", this.options.hostAddr, this.options.port, error);
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
+    if (this.options.socketPath) {
+      const { networkMagic: magic } = this.#network.genesis;
+      const local = { magic, source: this.#store.source, log: this.log, submit: (tx: Uint8Array) => this.submitTx(tx) };
+      this.#local = await startLocalSocket(this.options.socketPath, local);
+    }
     this.#peering = new Peering(
       {
         magic: this.#network.genesis.networkMagic,
@@ -141,41 +165,11 @@ export class PoolfleetNode {
    */
   reloadKeys(): void {
     try {
-      this.#forger.load(this.#keySource());
+      this.#forger.keys.load(keySourceOf(this.options));
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       this.log.error({ reason: error.message }, "key bundle unreadable: keeping the pools in use");
     }
-  }
-
-  #poolGuards(): PoolGuards {
-    const o = this.options;
-    const slotMs = this.#network.clock.timeOfSlot(1) - this.#network.clock.timeOfSlot(0);
-    // A block may take this long to reach us before its slot counts as missed.
-    const graceSlots = Math.max(1, Math.ceil(5_000 / slotMs));
-    return new PoolGuards(
-      {
-        standby: { ...o.redundancy, graceSlots },
-        ...(o.poolLease
-          ? {
-              leases: {
-                store: new FileLeaseStore(o.poolLease.dir),
-                durationMs: o.poolLease.durationMs,
-                marginMs: o.poolLease.marginMs,
-                identity: `${o.nodeName}-${randomBytes(4).toString("hex")}`,
-              },
-            }
-          : {}),
-      },
-      this.log,
-    );
-  }
-
-  #keySource(): KeySource | undefined {
-    const o = this.options;
-    if (o.keyBundle) return { kind: "bundle", dir: o.keyBundle, nodeName: o.nodeName };
-    if (o.keys) return { kind: "single", paths: o.keys, nodeName: o.nodeName };
-    return undefined;
   }
 
   /**
@@ -199,11 +193,12 @@ export class PoolfleetNode {
     };
     const peering = this.#peering?.stop();
     await step("closing the node-to-node server", () => this.#server?.close());
+    await step("closing the node-to-client socket", () => this.#local?.close());
     await step("closing peer connections", () => peering);
     await step("writing the final snapshot and closing the chain database", () => this.#store?.close());
     // Leases go back first, so a standby may take over at once.
     await step("releasing the pool leases", () => this.#guards?.releaseAll());
-    this.#forger?.wipe();
+    this.#forger?.keys.wipe();
     for (const server of [this.#api, this.#http])
       await step(
         "closing the HTTP endpoints",
@@ -262,6 +257,9 @@ export class PoolfleetNode {
       this.log.info({ event: "switched", peer, rolledBack: result.rolledBack, tip }, "switched to a better fork");
     // Hashes of small batches (following at the tip) are logged; an initial sync's batches of 100 only by tip.
     const hashes = result.results.length <= 10 ? result.hashes.map(bytesToHex) : undefined;
+    const tipSlot = this.#chain.tip?.slot;
+    if (hashes && tipSlot !== undefined)
+      this.metrics.blockDelay.set(Math.max(0, Date.now() - this.#network.clock.timeOfSlot(Number(tipSlot))) / 1000);
     this.log.info({ event: "adopted", peer, blocks: result.results.length, hashes, tip }, "adopted blocks from peer");
   }
 
@@ -280,7 +278,9 @@ export class PoolfleetNode {
   }
 
   /** Submit a whole CBOR transaction to the mempool. Never throws on bad input. */
-  submitTx(bytes: Uint8Array): { accepted: true; id: string } | { accepted: false; error: string } {
+  submitTx(
+    bytes: Uint8Array,
+  ): { accepted: true; id: string } | { accepted: false; error: string; failures?: LedgerFailure[] } {
     let tx;
     try {
       tx = decodeTx(bytes);
@@ -294,7 +294,7 @@ export class PoolfleetNode {
     if (!r.ok) {
       this.metrics.txsRejected.inc();
       this.log.info({ tx: r.id, reason: r.reason, error: r.message }, "transaction refused");
-      return { accepted: false, error: r.message };
+      return { accepted: false, error: r.message, ...(r.failures ? { failures: r.failures } : {}) };
     }
     this.metrics.txsSubmitted.inc();
     this.log.info({ tx: r.id, mempool: this.#mempool.size }, "transaction accepted into the mempool");
@@ -342,20 +342,69 @@ export class PoolfleetNode {
 
   #onSlot(): void {
     try {
-      const slot = BigInt(this.#network.clock.slotAt(Date.now()));
+      const clock = this.#network.clock;
+      const slot = BigInt(clock.slotAt(Date.now()));
+      // The loop runs once a slot; a slot it jumped over (the event loop was held up) was never checked.
+      const skipped = this.#lastTick >= 0n ? slot - this.#lastTick - 1n : 0n;
+      if (skipped > 0n && this.#forger.keys.configured) {
+        this.metrics.leaderChecksMissed.inc(Number(skipped));
+        const lateMs = Date.now() - clock.timeOfSlot(Number(this.#lastTick) + 1);
+        this.log.warn({ skipped: Number(skipped), slot: `${slot}`, lateMs }, "slot loop ran late: slots not checked");
+      }
+      if (slot > this.#lastTick) this.#lastTick = slot;
       // A failed store is retried only once a block's worth can be written again: no forging until then.
       const storable = this.#store.storage.healthy || this.#store.probeStorage();
       this.#countStorageFailures();
-      if (slot > this.#lastSlot && storable) {
+      if (slot > this.#lastSlot) {
+        if (this.#lastSlot >= 0n) this.#forger.missedWhileStalled(this.#lastSlot + 1n, slot);
         this.#lastSlot = slot;
-        this.#forger.leadSlot(slot);
-        this.#countStorageFailures();
+        this.#watchCaughtUp();
+        if (storable) {
+          const checked = this.#forger.leadSlot(slot, this.#caughtUp === true);
+          this.#countStorageFailures();
+          const overMs = Date.now() - clock.timeOfSlot(Number(slot) + 1);
+          if (checked && overMs >= 0) {
+            this.metrics.leaderChecksLate.inc();
+            this.log.warn({ slot: `${slot}`, overMs }, "leader check finished after its slot");
+          }
+        } else this.#forger.missIfLed(slot, "storage");
       }
     } catch (error) {
       this.log.error({ err: (error as Error).message }, "slot processing failed");
     }
     this.metrics.peersConnected.set((this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0));
     this.#schedule();
+  }
+
+  #readiness() {
+    const tip = this.#chain?.tip;
+    const net = this.#network;
+    return readiness({
+      now: Date.now(),
+      tipTime: tip ? net.clock.timeOfSlot(Number(tip.slot)) : undefined,
+      systemStart: net.genesis.systemStart.getTime(),
+      maxCaughtUpAgeMs: this.options.maxCaughtUpAgeS * 1000,
+      role: this.#forger?.keys.configured ? "producer" : "relay",
+      upstream: this.#peering?.upstream ?? { configured: 0, connected: 0, atTip: 0 },
+      peers: (this.#server?.connections.size ?? 0) + (this.#peering?.connections.length ?? 0),
+      storageHealthy: this.#store.storage.healthy,
+      running: this.#ready,
+    });
+  }
+
+  /** Caught up or not, in the log once per change and in poolfleet_caught_up; a producer forges only when it is. */
+  #watchCaughtUp(): void {
+    const r = this.#readiness();
+    this.metrics.caughtUp.set(r.caughtUp ? 1 : 0);
+    if (r.caughtUp === this.#caughtUp) return;
+    this.#caughtUp = r.caughtUp;
+    const producer = this.#forger.keys.configured;
+    if (r.caughtUp) this.log.info({ tipAgeSeconds: r.tipAgeSeconds }, producer ? "caught up: forging" : "caught up");
+    else
+      this.log.warn(
+        { tipAgeSeconds: r.tipAgeSeconds, reason: r.reason },
+        producer ? "not caught up: NOT forging until the chain is caught up" : "not caught up",
+      );
   }
 
   #logEpochs(epochs: readonly EpochReport[]): void {
@@ -367,7 +416,7 @@ export class PoolfleetNode {
   }
 
   #updateTipMetrics(): void {
-    const poolId = this.#forger?.poolIds()[0];
+    const poolId = this.#forger?.keys.poolIds()[0];
     const onChain = poolId ? this.#chain.state.counters.get(poolId) : undefined;
     if (onChain !== undefined) this.metrics.chainOpcertCounter.set(Number(onChain));
     const tip = this.#chain.tip;
@@ -389,15 +438,15 @@ export class PoolfleetNode {
   }
 
   #health() {
-    const forging = this.#forger.state();
+    const forging = this.#forger.keys.state();
     // A producer with any pool refused is degraded (the others may forge on).
-    const degraded = this.#forger.configured && !this.#forger.allForging;
+    const degraded = this.#forger.keys.configured && !this.#forger.keys.allForging;
     const storage = this.#store.storage;
     const status = !storage.healthy ? "unhealthy" : degraded ? "degraded" : "ok";
     return {
       status: status as "ok" | "degraded" | "unhealthy",
       ...(storage.healthy ? {} : { reason: `storage failed: ${storage.failure!.reason}` }),
-      ready: this.#ready && storage.healthy,
+      ready: this.#readiness().ready,
       tip: this.#tipLog(),
       forging,
       storage: storage.toJSON(),
@@ -418,7 +467,7 @@ export class PoolfleetNode {
       keyBundle: o.keyBundle ?? null,
       nodeName: o.nodeName,
       network: this.#network.summary,
-      forging: this.#forger.state(),
+      forging: this.#forger.keys.state(),
     };
   }
 }

@@ -26,6 +26,9 @@ export class Peering {
   readonly #outbound: OutboundPeers;
   /** Adoptions from peers run one at a time (a promise chain). */
   #adopting: Promise<unknown> = Promise.resolve();
+  /** Connections whose peer has said (chain-sync MsgAwaitReply) that we are at its tip. */
+  readonly #atTip = new WeakSet<PeerConnection>();
+  #configured = 0;
 
   constructor(host: PeeringHost, self: { host: string; port: number }) {
     this.#host = host;
@@ -41,6 +44,16 @@ export class Peering {
     return this.#outbound.connections;
   }
 
+  /** Upstream peers for readiness: access points in the topology, connected, and connected at their tip. */
+  get upstream(): { configured: number; connected: number; atTip: number } {
+    const conns = this.connections;
+    return {
+      configured: this.#configured,
+      connected: conns.length,
+      atTip: conns.filter((c) => this.#atTip.has(c)).length,
+    };
+  }
+
   /**
    * Dial the peers of the topology file (at start and on SIGHUP). A producer dials only its local roots; without
    * a topology the node dials nobody and only serves. A file that does not parse keeps the current peers.
@@ -51,6 +64,7 @@ export class Peering {
     try {
       const groups = peerGroups(readTopology(path), producer);
       this.#outbound.update(groups);
+      this.#configured = groups.reduce((n, g) => n + g.accessPoints.length, 0);
       log.info(
         { topology: path, groups: groups.map((g) => ({ kind: g.kind, hot: g.hotValency, peers: g.accessPoints })) },
         "topology loaded",
@@ -69,6 +83,7 @@ export class Peering {
   #use(conn: PeerConnection): Promise<string> {
     const host = this.#host;
     conn.keepAlive.start(KEEP_ALIVE_MS);
+    conn.chainSync.onAwait = () => this.#atTip.add(conn);
     void conn.offerTransactions(mempoolOffer(host.feed, conn.closed));
     return followPeer(conn, {
       store: host.store(),

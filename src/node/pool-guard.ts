@@ -3,7 +3,10 @@
 // (fencing/lease.ts). One guard per pool, keyed by pool id. Without a lease store the node is a lone forger (as
 // a single producer always was); with one, it forges a pool only inside a lease window it won, and releases the
 // leases it holds when it stops, so a standby can take over at once.
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
+import type { Network, NodeOptions } from "./config.ts";
+import { FileLeaseStore } from "./fencing/file-store.ts";
 import { PoolStandby, type StandbyOptions } from "./fallback.ts";
 import { type LeaseStore, PoolLease } from "./fencing/lease.ts";
 
@@ -172,4 +175,28 @@ export class PoolGuards {
       this.#log.error({ pool: g.displayName, err: (error as Error).message }, "could not release the pool lease");
     }
   }
+}
+
+/** The guards a node's flags ask for: its redundancy level and, with --pool-lease-dir, file leases. */
+export function poolGuardsFor(o: NodeOptions, network: Network, log: Logger): PoolGuards {
+  const slotMs = network.clock.timeOfSlot(1) - network.clock.timeOfSlot(0);
+  // A block may take this long to reach us before its slot counts as missed.
+  const graceSlots = Math.max(1, Math.ceil(5_000 / slotMs));
+  return new PoolGuards(
+    {
+      standby: { ...o.redundancy, graceSlots },
+      ...(o.poolLease
+        ? {
+            leases: {
+              store: new FileLeaseStore(o.poolLease.dir),
+              durationMs: o.poolLease.durationMs,
+              marginMs: o.poolLease.marginMs,
+              // Unique per process: a restarted node waits out its own old lease like any other taker.
+              identity: `${o.nodeName}-${randomBytes(4).toString("hex")}`,
+            },
+          }
+        : {}),
+    },
+    log,
+  );
 }

@@ -1,13 +1,12 @@
 // The producer's keys, loaded and put through the consistency gate before the node forges anything. A node
 // whose keys fail runs as a relay, says why in its log, /health and /metrics, and never forges silently
 // (seeds/003). Only public facts (hashes, periods, counters) leave this module.
-import { bytesToHex, equalBytes } from "../crypto/bytes.ts";
-import { blake2b256 } from "../crypto/hash.ts";
+import { bytesToHex } from "../crypto/bytes.ts";
 import { KesSigningKey } from "../crypto/kes.ts";
 import { type VrfSecretKey, vrfSecretKeyFromBytes, wipeVrfSecretKey } from "../crypto/vrf.ts";
 import { InputError } from "../formats/errors.ts";
 import { KEY_KINDS, readKeyFile } from "../formats/keys.ts";
-import { checkKeySet, type CheckResult } from "../formats/keyset-check.ts";
+import { chainCounterProblem, checkKeySet, type CheckResult, registeredVrfProblem } from "../keys/consistency.ts";
 import { type OperationalCertificate, poolIdOf, readOperationalCertificate } from "../formats/opcert.ts";
 import type { SlotClock } from "../formats/slot-clock.ts";
 
@@ -56,12 +55,9 @@ export function loadProducerKeys(
   }
   const vrf = vrfSecretKeyFromBytes(vrfBytes);
   vrfBytes.fill(0);
-  const registered = registeredVrfKeyHash(poolId);
-  const extra: string | undefined = !registered
-    ? `pool ${poolId} (the certificate's cold key) is not registered on the ledger: it cannot lead`
-    : !equalBytes(registered, blake2b256(vrf.publicKey))
-      ? `VRF key ${paths.vrf} (hash ${bytesToHex(blake2b256(vrf.publicKey))}) is not the one pool ${poolId} registered (${bytesToHex(registered)}): its blocks would be rejected`
-      : counterProblem(poolId, BigInt(opcert.sequenceNumber), lastCounterOnChain(poolId), paths.opcert);
+  const extra =
+    registeredVrfProblem(poolId, vrf.publicKey, registeredVrfKeyHash(poolId), paths.vrf) ??
+    chainCounterProblem(poolId, BigInt(opcert.sequenceNumber), lastCounterOnChain(poolId), paths.opcert);
   if (extra) {
     kesBytes.fill(0);
     wipeVrfSecretKey(vrf);
@@ -70,13 +66,4 @@ export function loadProducerKeys(
   const kes = KesSigningKey.fromBytes(kesBytes);
   kesBytes.fill(0);
   return { forging: true, keys: { poolId, kes, vrf, opcert }, checks };
-}
-
-function counterProblem(poolId: string, n: bigint, lastSeen: bigint | undefined, name: string): string | undefined {
-  const m = lastSeen ?? 0n;
-  if (n < m)
-    return `${name} carries issue number ${n}, below ${m} already seen on chain for pool ${poolId}: deploy the newest certificate`;
-  if (n > m + 1n)
-    return `${name} carries issue number ${n}, more than one above ${m} seen on chain for pool ${poolId}: its blocks would be rejected`;
-  return undefined;
 }

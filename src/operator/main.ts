@@ -7,6 +7,7 @@ import pino, { type Logger } from "pino";
 import type { Registry } from "prom-client";
 import { controllers as registered } from "./controllers/index.ts";
 import { kesMetricsRegistry } from "./controllers/kesrotation.ts";
+import { poolKesMetricsRegistry } from "./kes/pool-metrics.ts";
 import type { Controller } from "./manager/context.ts";
 import { Manager } from "./manager/manager.ts";
 import { SecretRedactor } from "./manager/redact.ts";
@@ -171,7 +172,7 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv, contro
     });
     // The KesRotation gauges live in their own registry (the Controller contract has no metrics hook yet);
     // serve them on the manager's /metrics. prom-client's getMetricsAsArray returns the metric instances.
-    for (const m of kesMetricsRegistry.getMetricsAsArray())
+    for (const m of [...kesMetricsRegistry.getMetricsAsArray(), ...poolKesMetricsRegistry.getMetricsAsArray()])
       manager.metrics.registry.registerMetric(m as unknown as Parameters<Registry["registerMetric"]>[0]);
     await manager.start();
   } catch (e) {

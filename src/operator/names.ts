@@ -1,15 +1,10 @@
 // Names and labels of the objects the operator derives from a StakePool. Selector labels never change after
 // creation (a StatefulSet's selector is immutable), so they hold only what identifies the workload.
-export const MANAGER = "poolfleet-operator";
-export const NODE_UID = 10001;
+import { MANAGER, type Owner } from "../api/owner.ts";
 
-export interface Owner {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace: string;
-  uid: string;
-}
+// Owner and MANAGER are shared with the KesRotation Jobs' command (api/owner.ts); re-exported for the operator.
+export { MANAGER, type Owner };
+export const NODE_UID = 10001;
 
 export const names = {
   producer: (pool: string) => `${pool}-producer`,

@@ -20,6 +20,9 @@ import { Registry } from "prom-client";
 import { parse } from "yaml";
 import { KES_JOB_RULES } from "../../src/operator/builders/kes-jobs.ts";
 import { registerKesMetrics } from "../../src/operator/kes/metrics.ts";
+import { registerPoolKesMetrics } from "../../src/operator/kes/pool-metrics.ts";
+import { commonLabels } from "../../src/operator/names.ts";
+import { createMetrics } from "../../src/node/metrics.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { crdFiles } from "../../scripts/generate-crds.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";
@@ -51,6 +54,7 @@ describe("helm lint", () => {
     "namespaced RBAC": { watchNamespaces: ["pools-a", "pools-b"] },
     "ServiceMonitor on": { "metrics.serviceMonitor.enabled": true, "metrics.serviceMonitor.labels": { release: "kp" } },
     "alerts and dashboard on": { "metrics.prometheusRule.enabled": true, "metrics.grafanaDashboard.enabled": true },
+    "PodMonitor on, some namespaces": { "metrics.podMonitor.enabled": true, watchNamespaces: ["pools-a"] },
     "no leader election, one replica": { "leaderElection.enabled": false },
     "two replicas with leader election": { replicaCount: 2 },
     "own ServiceAccount and RBAC": {
@@ -302,23 +306,62 @@ describe("helm template", () => {
     assert.deepEqual(sm.spec.namespaceSelector, { matchNames: [NS] });
   });
 
-  test("PrometheusRule and dashboard: they query series the operator really exports, by its metrics job", async () => {
+  test("PodMonitor: selects the pods the operator runs, on their metrics port, labelled by pool and role", async () => {
+    const objs = await renderChart(bin, {
+      values: { "metrics.podMonitor.enabled": true, "metrics.podMonitor.labels": { release: "kp" } },
+    });
+    const pm = one<KubernetesObject & { spec: Record<string, unknown> }>(objs, "PodMonitor");
+    assert.equal(pm.apiVersion, "monitoring.coreos.com/v1");
+    assert.equal(pm.metadata?.labels?.release, "kp");
+    assert.deepEqual(pm.spec.namespaceSelector, { any: true });
+    // The labels the operator's builders put on a producer's and a relay's pods.
+    const selector = (pm.spec.selector as { matchLabels: Record<string, string> }).matchLabels;
+    for (const role of ["producer", "relay"] as const) {
+      const labels = commonLabels(role, "pool-a", "pool-a");
+      for (const [k, v] of Object.entries(selector)) assert.equal(labels[k], v, `${role} pod label ${k}`);
+    }
+    const [endpoint] = pm.spec.podMetricsEndpoints as {
+      port: string;
+      path: string;
+      relabelings: { sourceLabels?: string[]; targetLabel: string; replacement?: string }[];
+    }[];
+    assert.equal(endpoint!.port, "metrics");
+    assert.equal(endpoint!.path, "/metrics");
+    const target = (t: string) => endpoint!.relabelings.find((r) => r.targetLabel === t);
+    assert.deepEqual(target("pool")?.sourceLabels, ["__meta_kubernetes_pod_label_poolfleet_io_pool"]);
+    assert.deepEqual(target("role")?.sourceLabels, ["__meta_kubernetes_pod_label_app_kubernetes_io_component"]);
+    assert.equal(target("job")?.replacement, "poolfleet-node");
+    const some = await renderChart(bin, {
+      values: { "metrics.podMonitor.enabled": true, watchNamespaces: ["pools-a"] },
+    });
+    assert.deepEqual(
+      one<KubernetesObject & { spec: Record<string, unknown> }>(some, "PodMonitor").spec.namespaceSelector,
+      {
+        matchNames: ["pools-a"],
+      },
+    );
+    assert.equal(byKind(await renderChart(bin, {}), "PodMonitor").length, 0, "off by default");
+  });
+
+  test("PrometheusRule and dashboard: they query series the operator and the node really export, by job", async () => {
     const objs = await renderChart(bin, {
       values: { "metrics.prometheusRule.enabled": true, "metrics.grafanaDashboard.enabled": true },
     });
     // The names the operator registers: a renamed metric fails here rather than in someone's silent alert.
     const registry = new Registry();
     registerKesMetrics(registry);
-    const exported = new Set([
+    registerPoolKesMetrics(registry);
+    const operatorExports = new Set([
       ...(await registry.getMetricsAsJSON()).map((m) => m.name),
       ...(await new ManagerMetrics().registry.getMetricsAsJSON()).map((m) => m.name),
       "up",
     ]);
+    const nodeExports = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
+    const exported = new Set([...operatorExports, ...nodeExports]);
     const metricsIn = (expr: string) => [...expr.matchAll(/\b(poolfleet_[a-z_]+|up)\b/g)].map((m) => m[1]!);
-    const rule = one<KubernetesObject & { spec: { groups: { rules: { alert: string; expr: string }[] }[] } }>(
-      objs,
-      "PrometheusRule",
-    );
+    const rule = one<
+      KubernetesObject & { spec: { groups: { name: string; rules: { alert: string; expr: string }[] }[] } }
+    >(objs, "PrometheusRule");
     const svc = one<KubernetesObject>(objs, "Service");
     const rules = rule.spec.groups.flatMap((g) => g.rules);
     assert.deepEqual(rules.map((r) => r.alert).sort(), [
@@ -326,27 +369,68 @@ describe("helm template", () => {
       "PoolfleetKesExpiringSoon",
       "PoolfleetKesRenewalOverdue",
       "PoolfleetKesRotationNotReady",
+      "PoolfleetMissedLeaderSlots",
+      "PoolfleetNodeKesExpiringCritical",
+      "PoolfleetNodeKesExpiringSoon",
+      "PoolfleetNodeNoPeers",
       "PoolfleetOperatorDown",
+      "PoolfleetPoolKesExpiringCritical",
+      "PoolfleetPoolKesExpiringSoon",
+      "PoolfleetProducerNotForging",
       "PoolfleetReconcileErrors",
+      "PoolfleetTipStalled",
     ]);
+    const nodeRules = new Set(rule.spec.groups.find((g) => g.name === "poolfleet-nodes")!.rules.map((r) => r.alert));
     for (const r of rules) {
-      assert.ok(r.expr.includes(`job="${svc.metadata!.name}"`), `${r.alert} selects the metrics Service's job`);
-      for (const m of metricsIn(r.expr)) assert.ok(exported.has(m), `${r.alert}: ${m} is exported`);
+      // Each rule queries only one side's series, by that side's job: the operator's Service, or the PodMonitor's.
+      const [job, side] = nodeRules.has(r.alert)
+        ? ["poolfleet-node", nodeExports]
+        : [svc.metadata!.name!, operatorExports];
+      const jobs = [...r.expr.matchAll(/job="([^"]*)"/g)].map((m) => m[1]);
+      assert.ok(jobs.length > 0 && jobs.every((j) => j === job), `${r.alert} selects job ${job}: ${r.expr}`);
+      for (const m of metricsIn(r.expr)) assert.ok(side.has(m), `${r.alert}: ${m} is exported there`);
     }
+    // The issue's five: a producer not forging, missed leader slots, a stalled tip, no peers, KES expiry everywhere.
+    const expr = (a: string) => rules.find((r) => r.alert === a)!.expr;
+    assert.match(expr("PoolfleetProducerNotForging"), /poolfleet_forging_enabled\{[^}]*role="producer"\} == 0/);
+    assert.match(expr("PoolfleetMissedLeaderSlots"), /increase\(poolfleet_leader_slots_missed_total/);
+    assert.match(expr("PoolfleetTipStalled"), /changes\(poolfleet_tip_slot\{[^}]*\}\[30m\]\) == 0/);
+    assert.match(expr("PoolfleetNodeNoPeers"), /poolfleet_peers_connected\{[^}]*\} == 0/);
+    assert.match(
+      expr("PoolfleetNodeKesExpiringSoon"),
+      /poolfleet_node_kes_expiration_timestamp_seconds.*< 7 \* 86400$/,
+    );
+    assert.match(
+      expr("PoolfleetPoolKesExpiringSoon"),
+      /poolfleet_stakepool_kes_expiration_timestamp_seconds.*< 7 \* 86400$/,
+    );
     assert.match(rules.find((r) => r.alert === "PoolfleetKesExpiringSoon")!.expr, /< 7 \* 86400$/);
     const cm = one<KubernetesObject & { data: Record<string, string> }>(objs, "ConfigMap");
     assert.equal(cm.metadata?.labels?.grafana_dashboard, "1");
     const dashboard = JSON.parse(cm.data["poolfleet-kes.json"]!) as {
       uid: string;
-      panels: { title: string; targets: { expr: string }[] }[];
+      panels: { title: string; type: string; targets?: { expr: string }[] }[];
     };
     assert.equal(dashboard.uid, "poolfleet-kes");
-    const queried = dashboard.panels.flatMap((p) => p.targets.flatMap((t) => metricsIn(t.expr)));
+    const targets = dashboard.panels.flatMap((p) => p.targets ?? []);
+    const queried = targets.flatMap((t) => metricsIn(t.expr));
+    // Each query reads one side's series by that side's job variable.
+    for (const { expr } of targets) {
+      const node = metricsIn(expr).every((m) => nodeExports.has(m) && !operatorExports.has(m));
+      assert.ok(expr.includes(node ? 'job=~"$node_job"' : 'job=~"$job"'), `dashboard: ${expr} selects its job`);
+    }
     for (const m of [
       "poolfleet_kes_expiration_timestamp_seconds",
       "poolfleet_kes_renewal_timestamp_seconds",
       "poolfleet_kes_periods_remaining",
       "poolfleet_kes_ready_status",
+      "poolfleet_stakepool_kes_expiration_timestamp_seconds",
+      "poolfleet_node_kes_periods_remaining",
+      "poolfleet_tip_block",
+      "poolfleet_caught_up",
+      "poolfleet_blocks_forged_total",
+      "poolfleet_leader_slots_missed_total",
+      "poolfleet_peers_connected",
     ])
       assert.ok(queried.includes(m), `the dashboard shows ${m}`);
     for (const m of queried) assert.ok(exported.has(m), `dashboard: ${m} is exported`);
@@ -375,6 +459,7 @@ describe("the rendered chart on a real API server (server-side apply)", () => {
         { apiVersion: "v1", kind: "Namespace", metadata: { name: "pools-a" } },
         prometheusOperatorStandIn("ServiceMonitor"),
         prometheusOperatorStandIn("PrometheusRule"),
+        prometheusOperatorStandIn("PodMonitor"),
       ]);
     },
     { timeout: 55 * 60_000 }, // a cold machine builds the binaries first
@@ -388,12 +473,14 @@ describe("the rendered chart on a real API server (server-side apply)", () => {
       includeCrds: true,
       values: {
         "metrics.serviceMonitor.enabled": true,
+        "metrics.podMonitor.enabled": true,
         "metrics.prometheusRule.enabled": true,
         "metrics.grafanaDashboard.enabled": true,
       },
     });
     const live = await applyManifests(cp.kc, objs);
     assert.ok(live.some((o) => o.kind === "PrometheusRule") && live.some((o) => o.kind === "ConfigMap"));
+    assert.ok(live.some((o) => o.kind === "PodMonitor"));
     assert.equal(live.length, objs.length);
     const client = KubernetesObjectApi.makeApiClient(cp.kc);
     const d = (await client.read({

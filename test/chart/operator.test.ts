@@ -20,7 +20,7 @@ import {
   NetworkingV1Api,
   type V1Deployment,
 } from "@kubernetes/client-node";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { renderEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate } from "../../src/formats/opcert.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { renderEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate, type OperationalCertificate } from "../../src/formats/opcert.ts";

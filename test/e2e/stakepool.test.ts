@@ -23,7 +23,7 @@ import {
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import { parseEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, keyFromEnvelope } from "../../src/formats/keys.ts";
-import { poolIdBech32 } from "../../src/operator/keys/gate.ts";
+import { poolIdBech32 } from "../../src/keys/secret-gate.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
 import { relayController } from "../../src/operator/controllers/relay.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";

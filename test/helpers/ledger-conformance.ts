@@ -1,14 +1,15 @@
 // Reads the Haskell ledger's conformance vectors (test/fixtures/ledger-conformance, format in its README) and
 // replays what poolfleet's ledger can judge: each vector's initial UTxO and protocol parameters, then its
-// events in order while every transaction uses only what the ledger implements (ada, vkey witnesses, metadata,
-// stake and pool certificates, withdrawals). The vectors start with no registered stake keys or pools (the
+// events in order while every transaction uses only what the ledger implements (multi-asset values, mints under
+// native scripts, datum hashes in outputs, donations, vkey witnesses, metadata, stake and pool certificates,
+// withdrawals). The vectors start with no registered stake keys or pools (the
 // reader checks that), so certificates apply from the same empty state as in Haskell. A vector stops being
 // replayed at the first event it cannot follow, because the Haskell state after it is no longer known.
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { cborArrayItems, cborMapEntries } from "../../src/chain/cbor-raw.ts";
+import { cborArrayItems, cborMapEntries } from "../../src/codec/cbor-raw.ts";
 import { rational, type Rational } from "../../src/crypto/rational.ts";
-import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/formats/cbor.ts";
+import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { decodeCertificate, rewardAccountKeyHash } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
@@ -74,6 +75,7 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
     tau: tagged(pp[11], "tau"),
     minPoolCost: n(13),
     coinsPerUTxOByte: n(14),
+    maxValueSize: Number(n(19)),
     maxLovelaceSupply: asUint(config[9], "config maxLovelaceSupply"),
     epochLength: Number(asUint(config[2], "config epoch length")),
     activeSlotsCoeff: tagged(config[10], "config active slot coefficient"),
@@ -86,13 +88,8 @@ function utxoOf(map: Uint8Array): Map<string, TxOutput> {
   const utxo = new Map<string, TxOutput>();
   for (const [k, v] of cborMapEntries(map)) {
     const [txId, index] = decodeCbor(k) as [CborValue, CborValue];
-    const { address, coin, multiAsset, datumOrScript } = decodeTxOutput(v, utxo.size);
-    utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), {
-      address,
-      coin,
-      multiAsset,
-      datumOrScript,
-    });
+    const { bytes: _, ...output } = decodeTxOutput(v, utxo.size);
+    utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), output);
   }
   return utxo;
 }
@@ -173,7 +170,7 @@ function outOfScope(tx: ReturnType<typeof decodeTx>): string | null {
     if (cert.kind === "Unsupported") return cert.name;
   }
   if ([...tx.body.withdrawals.keys()].some((a) => rewardAccountKeyHash(a) === null)) return "script withdrawals";
-  if (tx.body.outputs.some((o) => o.multiAsset || o.datumOrScript)) return "multi-assets, datums or scripts";
+  if (tx.body.outputs.some((o) => o.datumOrScript)) return "inline datums or reference scripts in outputs";
   return null;
 }
 
@@ -187,7 +184,7 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     utxo: new Map(vector.utxo),
     accounts: new Map(),
     pools: new Map(),
-    pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n },
+    pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n, donations: 0n },
   });
   const judged: JudgedTx[] = [];
   for (const [index, event] of vector.events.entries()) {

@@ -14,6 +14,7 @@ import {
   coinsPerUTxOByteFromAlonzoGenesis,
   ledgerParamsFromGenesis,
   type LedgerParams,
+  maxValueSizeFromAlonzoGenesis,
 } from "../../src/ledger/params.ts";
 import { genesisLedgerState, type LedgerState } from "../../src/ledger/state.ts";
 import { buildTx, type TxPlan } from "../../src/ledger/tx-build.ts";
@@ -56,6 +57,7 @@ export function devnetLedger(pools = 1, overrides: Partial<typeof DEVNET_DEFAULT
     genesis,
     "test genesis",
     coinsPerUTxOByteFromAlonzoGenesis(JSON.parse(devnet.alonzoGenesis)),
+    maxValueSizeFromAlonzoGenesis(JSON.parse(devnet.alonzoGenesis)),
   );
   return {
     state: genesisLedgerState(genesis, params),

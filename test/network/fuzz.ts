@@ -4,7 +4,7 @@
 import type { Socket } from "node:net";
 import type { Header } from "../../src/chain/header.ts";
 import { concatBytes } from "../../src/crypto/bytes.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { encodeSduHeader } from "../../src/network/mux.ts";
 import { MAGIC, proposeSdu, rawSocket, sdu, socketClosed } from "./helpers.ts";
 

@@ -6,7 +6,7 @@ import { encodeSduHeader } from "../../src/network/mux.ts";
 import { listen, type ListenOptions, type NodeServer } from "../../src/network/peer.ts";
 import { message } from "../../src/network/wire.ts";
 import { concatBytes } from "../../src/crypto/bytes.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { forgeChain } from "../helpers/forge.ts";
 
 export const MAGIC = 42;

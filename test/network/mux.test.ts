@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createServer, connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import {
   decodeSduHeader,
   encodeSduHeader,

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { decodeHeader } from "../../src/chain/header.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { MemoryChainSource } from "../../src/network/chain-source.ts";
 import { encodeSduHeader } from "../../src/network/mux.ts";
 import { connectPeer, type NodeServer, type PeerConnection } from "../../src/network/peer.ts";

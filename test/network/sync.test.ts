@@ -10,7 +10,7 @@ import { encodeEraBlock } from "../../src/network/era.ts";
 import { connectPeer, type NodeServer, type PeerConnection } from "../../src/network/peer.ts";
 import { encodeEraTx, encodeEraTxId, type OutboundTx } from "../../src/network/tx-submission.ts";
 import { decodePeerAddress, encodePeerAddress } from "../../src/network/peer-sharing.ts";
-import { decodeCbor, encodeCbor } from "../../src/formats/cbor.ts";
+import { decodeCbor, encodeCbor } from "../../src/codec/cbor.ts";
 import { forgeChain } from "../helpers/forge.ts";
 import { chain, MAGIC, startServer } from "./helpers.ts";
 

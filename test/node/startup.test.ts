@@ -193,7 +193,8 @@ describe("the API is on --api-port only", () => {
   test("without --api-port there is no API listener", async () => {
     const node = await startNode(["--config", config, "--database-path", db()], { POOLFLEET_API_PORT: undefined });
     running.push(node);
-    await waitFor("the node ready", async () => (await node.get("/ready")).status === 200, 30_000);
+    // A relay with no peer is never ready (readiness.ts): wait for it to be up and healthy instead.
+    await waitFor("the node up", async () => (await node.get("/health")).status === 200, 30_000);
     const cfg = JSON.parse((await node.get("/config")).body) as { api: unknown };
     assert.equal(cfg.api, null);
     assert.equal((await node.get("/api/ledger")).status, 404);

@@ -13,7 +13,7 @@ import {
 } from "../../src/operator/builders/group-producer.ts";
 import { multikeyGroupStatus } from "../../src/operator/controllers/multikeygroup-status.ts";
 import { type Claimant, compareClaims } from "../../src/operator/controllers/pool-claims.ts";
-import type { GateResult } from "../../src/operator/keys/gate.ts";
+import type { GateResult } from "../../src/keys/secret-gate.ts";
 import { buildKeyRevisionSecret } from "../../src/operator/keys/revision.ts";
 import type { Owner } from "../../src/operator/names.ts";
 import { poolFigures } from "../../src/operator/status/node-metrics.ts";

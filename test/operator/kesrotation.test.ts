@@ -28,15 +28,15 @@ import {
 import type { KesRotationStatus } from "../../src/api/kesrotation.ts";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { parseEnvelope, renderEnvelope } from "../../src/formats/envelope.ts";
 import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate, type OperationalCertificate } from "../../src/formats/opcert.ts";
 import { DEFAULT_KES_JOB_CLUSTERROLE, KES_JOB_RULES } from "../../src/operator/builders/kes-jobs.ts";
 import { kesRotationController } from "../../src/operator/controllers/kesrotation.ts";
-import { gateKeys } from "../../src/operator/keys/gate.ts";
+import { gateKeys } from "../../src/keys/secret-gate.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
-import { DAY_MS } from "../../src/operator/kes/schedule.ts";
+import { DAY_MS } from "../../src/keys/kes-schedule.ts";
 import { type KubeApi, KubeClient } from "../../src/operator/manager/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";

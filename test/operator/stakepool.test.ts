@@ -36,6 +36,7 @@ import { freePort } from "../helpers/node-process.ts";
 import { currentKesPeriod, poolKeys, registerKeyFile, secretSpellings } from "./fixtures/pool-keys.ts";
 import { poolObjects } from "./fixtures/pool-objects.ts";
 import { waitWithin } from "../helpers/wait.ts";
+import { poolKesMetricsRegistry } from "../../src/operator/kes/pool-metrics.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
@@ -164,6 +165,13 @@ after(async () => {
   await cp?.stop();
 });
 
+/** A sample of the StakePool controller's KES gauges (its default registry, which the operator serves). */
+async function poolKesSample(name: string, namespace: string, pool: string): Promise<number | undefined> {
+  const text = await poolKesMetricsRegistry.metrics();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{namespace="${namespace}",pool="${pool}"} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
 describe("StakePool controller", () => {
   const ns = "pool-a";
   const keys = poolKeys();
@@ -243,6 +251,10 @@ describe("StakePool controller", () => {
     assert.equal(st.kes!.startPeriod, currentKesPeriod());
     assert.equal(st.kes!.periodsLeft, st.kes!.endPeriod! - st.kes!.currentPeriod!);
     assert.equal(st.kes!.counter, 0);
+    // KES expiry as a metric for every StakePool, this one without a KesRotation: what the chart's alerts read.
+    const kesSample = await poolKesSample("poolfleet_stakepool_kes_expiration_timestamp_seconds", ns, "a");
+    assert.equal(Math.floor(kesSample!), Date.parse(st.kes!.expiresAt!) / 1000);
+    assert.equal(await poolKesSample("poolfleet_stakepool_kes_periods_remaining", ns, "a"), st.kes!.periodsLeft);
     for (const c of st.conditions!) {
       assert.equal(c.observedGeneration, pool.metadata!.generation);
       assert.ok(c.lastTransitionTime);
@@ -318,6 +330,7 @@ describe("StakePool controller", () => {
     assert.equal(condition(pool, "Ready")?.reason, "WaitingForKeys");
     assert.equal(pool.status?.phase, "KeysInvalid");
     assert.equal(await readSts(nsB, "b-producer"), undefined);
+    assert.equal(await poolKesSample("poolfleet_stakepool_kes_expiration_timestamp_seconds", nsB, "b"), undefined);
     const nps = await cp.kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: nsB });
     assert.deepEqual(
       nps.items.map((n) => n.metadata!.name),

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseShelleyGenesis } from "../../src/formats/genesis.ts";
-import { kesWindow } from "../../src/formats/keyset-check.ts";
+import { kesWindow } from "../../src/keys/kes-schedule.ts";
 import { readOperationalCertificate } from "../../src/formats/opcert.ts";
 import { networkClock, PRESETS, presetGenesis } from "../../src/operator/networks.ts";
 import { kesStatus } from "../../src/operator/status/kes.ts";
@@ -100,7 +100,7 @@ describe("Prometheus text", () => {
       "poolfleet_tip_slot 1234",
       'poolfleet_node_http{code="200"} 9',
       "poolfleet_tip_block 56 1700000000000",
-      "poolfleet_kes_periods_remaining NaN",
+      "poolfleet_node_kes_periods_remaining NaN",
       "poolfleet_peers_connected +Inf",
       "garbage line here",
       "poolfleet_blocks_forged_total 3e1",
@@ -109,7 +109,7 @@ describe("Prometheus text", () => {
     assert.equal(samples.get("poolfleet_tip_slot"), 1234);
     assert.equal(samples.get("poolfleet_tip_block"), 56);
     assert.equal(samples.has("poolfleet_node_http"), false);
-    assert.ok(Number.isNaN(samples.get("poolfleet_kes_periods_remaining")));
+    assert.ok(Number.isNaN(samples.get("poolfleet_node_kes_periods_remaining")));
     assert.deepEqual(nodeFigures(text), { tipSlot: 1234, tipBlock: 56, blocksForged: 30 });
     assert.deepEqual(tipOf(nodeFigures(text)), { slot: 1234, blockNo: 56 });
     assert.equal(tipOf({}), undefined);

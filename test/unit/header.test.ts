@@ -13,7 +13,7 @@ import { KesSigningKey } from "../../src/crypto/kes.ts";
 import { activeSlotCoeff, checkLeaderNatValue } from "../../src/crypto/leader.ts";
 import { parseRational } from "../../src/crypto/rational.ts";
 import { vrfProve, vrfSecretKeyFromSeed } from "../../src/crypto/vrf.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { issueOperationalCertificate } from "../../src/formats/opcert.ts";
 import { ed25519PublicKey } from "../../src/crypto/ed25519.ts";
 import { loadRealHeaders } from "../helpers/real-headers.ts";

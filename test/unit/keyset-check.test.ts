@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { parseShelleyGenesis } from "../../src/formats/genesis.ts";
-import { checkKeySet, keyHash, keySetPasses, type KeySet } from "../../src/formats/keyset-check.ts";
+import { checkKeySet, keyHash, keySetPasses, type KeySet } from "../../src/keys/consistency.ts";
 import { SlotClock } from "../../src/formats/slot-clock.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
 

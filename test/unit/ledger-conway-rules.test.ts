@@ -4,10 +4,10 @@
 // hash commits to the auxiliary data's bytes as they appear.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cborArrayOfRaw, cborMapOfRaw } from "../../src/chain/cbor-raw.ts";
+import { cborArrayOfRaw, cborMapOfRaw } from "../../src/codec/cbor-raw.ts";
 import { concatBytes } from "../../src/crypto/bytes.ts";
 import { blake2b256 } from "../../src/crypto/hash.ts";
-import { encodeCbor } from "../../src/formats/cbor.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { rewardAccount } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
@@ -255,7 +255,7 @@ describe("inputs locked by scripts or Byron keys need witnesses poolfleet cannot
     journal.set(state.utxo, outRef(ref.txId, ref.index), {
       address,
       coin: 10_000_000n,
-      multiAsset: false,
+      assets: new Map(),
       datumOrScript: false,
     });
     const plan = payPlan(5_000_000n);

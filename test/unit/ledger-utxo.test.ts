@@ -78,7 +78,7 @@ describe("UTxO rules", () => {
       failures.map((f) => f.kind),
       ["ValueNotConservedUTxO"],
     );
-    assert.match(failures[0]!.message, new RegExp(`give ${funds} lovelace but .* take ${funds + 200_000n}`));
+    assert.match(failures[0]!.message, new RegExp(`give ${funds} lovelace, but .* take ${funds + 200_000n} lovelace`));
   });
 
   it("the fee must cover a*size+b", () => assert.deepEqual(check(pay(5_000_000n, 1000n)), ["FeeTooSmallUTxO"]));

@@ -42,7 +42,7 @@ describe("mempool", () => {
     assert.equal(!dup.ok && dup.reason, "duplicate");
     const doubleSpend = pool.add(split(genesisInput(alice), funds, 300_000n), at);
     assert.equal(!doubleSpend.ok && doubleSpend.reason, "invalid");
-    assert.match(!doubleSpend.ok ? doubleSpend.message : "", /not in the UTxO/);
+    assert.match(!doubleSpend.ok ? doubleSpend.message : "", /^BadInputsUTxO: inputs not in the UTxO/);
     // A child spending the change of `a`, which only exists in the mempool.
     const child = split({ txId: a.body.id, index: 1 }, funds - 10_000_000n - 200_000n, 200_000n);
     assert.ok(pool.add(child, at).ok, "validated on top of the transactions before it");

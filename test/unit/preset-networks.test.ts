@@ -25,6 +25,10 @@ describe("preset networks in node-image/networks", () => {
       const network = loadNetwork(`${networks}${name}/config.json`);
       assert.equal(network.summary.shelleyGenesisHash, constants.shelley_genesis_files[name]!.blake2b256_of_file_bytes);
       assert.equal(network.genesis.networkMagic, constants.fields_read_from_genesis[name]!.networkMagic);
+      // The Alonzo genesis (the official file, hash-checked by loadNetwork against the official config's
+      // AlonzoGenesisHash) gives the output minimum: lovelacePerUTxOWord 34482 / 8 (cardano-ledger's conversion).
+      assert.equal(network.ledgerParams.coinsPerUTxOByte, 4310n);
+      assert.equal(network.ledgerParams.maxValueSize, 5000);
     });
   }
 });

@@ -19,6 +19,7 @@ const params: LedgerParams = {
   minFeeA: 44n,
   minFeeB: 155381n,
   coinsPerUTxOByte: 4310n,
+  maxValueSize: 5000,
   maxTxSize: 16384,
   maxBlockBodySize: 65536,
   keyDeposit: 2_000_000n,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createDevnet, DEVNET_DEFAULTS } from "../../src/formats/devnet-genesis.ts";
 import { InputError } from "../../src/formats/errors.ts";
-import { coinsPerUTxOByteFromAlonzoGenesis } from "../../src/ledger/params.ts";
+import { coinsPerUTxOByteFromAlonzoGenesis, maxValueSizeFromAlonzoGenesis } from "../../src/ledger/params.ts";
 import { loadNetwork } from "../../src/node/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pf-utxo-cost-"));
@@ -33,6 +33,13 @@ describe("coinsPerUTxOByte", () => {
     const net = loadNetwork(writeConfig(config));
     assert.equal(net.ledgerParams.coinsPerUTxOByte, 4310n);
     assert.equal(net.summary.coinsPerUTxOByte, 4310);
+    assert.equal(net.ledgerParams.maxValueSize, 5000, "and maxValueSize, which bounds an output's value");
+  });
+
+  it("maxValueSize is the Alonzo genesis's, a whole number", () => {
+    assert.equal(maxValueSizeFromAlonzoGenesis({ maxValueSize: 5000 }), 5000);
+    assert.throws(() => maxValueSizeFromAlonzoGenesis({}), /maxValueSize must be a whole number/);
+    assert.throws(() => maxValueSizeFromAlonzoGenesis({ maxValueSize: 1.5 }), InputError);
   });
 
   it("an Alonzo genesis that does not match its stated hash is refused, saying which file", () => {
@@ -52,5 +59,6 @@ describe("coinsPerUTxOByte", () => {
   it("is null when config.json names no Alonzo genesis", () => {
     const { AlonzoGenesisFile: _file, AlonzoGenesisHash: _hash, ...rest } = config;
     assert.equal(loadNetwork(writeConfig(rest)).ledgerParams.coinsPerUTxOByte, null);
+    assert.equal(loadNetwork(writeConfig(rest)).ledgerParams.maxValueSize, null);
   });
 });

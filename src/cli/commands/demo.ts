@@ -34,7 +34,11 @@ function devnetGenesis(start: Date): string {
   )}\n`;
 }
 
-export const demo: Command = {
+/** The CLI's dispatcher (main.ts main): the demo runs its steps through it. */
+export type Dispatch = (argv: readonly string[], io: Output) => Promise<number>;
+
+/** main.ts lists the demo among its commands and passes its dispatcher in, so the demo never imports main.ts. */
+export const demo = (main: Dispatch): Command => ({
   path: ["demo"],
   summary: "walk through a pool's keys on a throwaway devnet genesis (what npm start runs)",
   flags: {
@@ -42,7 +46,6 @@ export const demo: Command = {
   },
   example: "poolfleet-cli demo --dir ./demo-pool",
   async run(flags, io) {
-    const { main } = await import("../main.ts");
     const dirFlag = flags.optionalString("dir");
     const dir = dirFlag ?? mkdtempSync(join(tmpdir(), "poolfleet-demo-"));
     mkdirSync(dir, { recursive: true });
@@ -159,7 +162,7 @@ export const demo: Command = {
     io.out(`\nDone. The files are in ${dir}; the cold signing keys there are for this demo only.`);
     return 0;
   },
-};
+});
 
 /** Create a 1-pool devnet and run poolfleet-node as a producer for a few seconds, showing what it forges. */
 async function forgeOnDevnet(
@@ -218,7 +221,7 @@ async function forgeOnDevnet(
       await new Promise((r) => setTimeout(r, 1000));
       try {
         io.out(
-          `  ${second} s: tip block ${await metric("poolfleet_tip_block")}, blocks forged ${await metric("poolfleet_blocks_forged_total")}, KES periods left ${await metric("poolfleet_kes_periods_remaining")}`,
+          `  ${second} s: tip block ${await metric("poolfleet_tip_block")}, blocks forged ${await metric("poolfleet_blocks_forged_total")}, KES periods left ${await metric("poolfleet_node_kes_periods_remaining")}`,
         );
       } catch {
         io.out(`  ${second} s: node starting…`);

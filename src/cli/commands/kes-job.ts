@@ -4,6 +4,7 @@
 // exists: a retried pod, or a Job started again after an operator restart, makes no second key and signs nothing
 // twice. Their ServiceAccount may only create Secrets, so "it exists" is learned from the 409, not from a read.
 // Nothing here prints key bytes: stderr becomes the pod's termination message, which the operator shows.
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { ApiException, CoreV1Api, KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import { API_VERSION } from "../../api/common.ts";
@@ -11,10 +12,11 @@ import { parseEnvelope, renderEnvelope } from "../../formats/envelope.ts";
 import { InputError } from "../../formats/errors.ts";
 import { ENVELOPE_LIMIT, readInputFile } from "../../formats/files.ts";
 import { KEY_KINDS, keyFromEnvelope, OPCERT_TYPE } from "../../formats/keys.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import { encodeOperationalCertificate, issueOperationalCertificate } from "../../formats/opcert.ts";
-import { buildSignedSecret, buildStagedKesSecret, STAGED_FILES } from "../../operator/builders/kes-rotation.ts";
-import type { Owner } from "../../operator/names.ts";
+import { STAGED_FILES } from "../../api/kesrotation-objects.ts";
+import type { Owner } from "../../api/owner.ts";
+import { buildSignedSecret, buildStagedKesSecret } from "../kes-job-secrets.ts";
 import { parseNatural, type Command, type Flags } from "../command.ts";
 
 /**
@@ -87,7 +89,13 @@ export const kesStage: Command = {
     "poolfleet-cli kes stage --namespace pools --rotation pool1-kes --rotation-uid 0b1c... --pool pool1 --counter 4",
   async run(flags, io) {
     const owner = ownerOf(flags);
-    const secret = buildStagedKesSecret(owner, flags.string("pool"), flags.natural("counter"));
+    const seed = Uint8Array.from(randomBytes(32));
+    let secret: V1Secret;
+    try {
+      secret = buildStagedKesSecret(owner, flags.string("pool"), flags.natural("counter"), seed);
+    } finally {
+      seed.fill(0);
+    }
     const name = `${owner.namespace}/${secret.metadata!.name}`;
     const vkeyText = Buffer.from(secret.data![STAGED_FILES.kesVkey]!, "base64").toString("utf8");
     const hash = keyHash(keyFromEnvelope(parseEnvelope(vkeyText, "kes.vkey"), "kes.vkey", KEY_KINDS.kesVerification));

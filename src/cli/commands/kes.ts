@@ -10,7 +10,7 @@ import { InputError } from "../../formats/errors.ts";
 import { ENVELOPE_LIMIT, readInputFile } from "../../formats/files.ts";
 import { KEY_KINDS, keyFromEnvelope } from "../../formats/keys.ts";
 import { opcertFromEnvelope } from "../../formats/opcert.ts";
-import { rotationNames, SIGNED_FILE } from "../../operator/builders/kes-rotation.ts";
+import { rotationNames, SIGNED_FILE } from "../../api/kesrotation-objects.ts";
 import type { Command } from "../command.ts";
 
 interface RotationObject {

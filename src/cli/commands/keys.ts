@@ -1,7 +1,7 @@
 // `keys check`: the consistency gate over a producer's key files, one line per check, exit 0 only if all pass.
 import { readShelleyGenesis } from "../../formats/genesis.ts";
 import { KEY_KINDS, readKeyFile } from "../../formats/keys.ts";
-import { checkKeySet, keySetPasses, type CheckResult } from "../../formats/keyset-check.ts";
+import { checkKeySet, keySetPasses, type CheckResult } from "../../keys/consistency.ts";
 import { readIssueCounter, readOperationalCertificate } from "../../formats/opcert.ts";
 import { SlotClock } from "../../formats/slot-clock.ts";
 import type { Command } from "../command.ts";

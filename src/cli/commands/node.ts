@@ -9,7 +9,7 @@ import { InputError } from "../../formats/errors.ts";
 import { KEY_KINDS, readKeyFile } from "../../formats/keys.ts";
 import { issueOperationalCertificate, MAX_ISSUE_NUMBER, poolIdOf, readIssueCounter } from "../../formats/opcert.ts";
 import { counterOutput, keyOutput, opcertOutput, writeEnvelopes } from "../../formats/outputs.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import type { Command } from "../command.ts";
 
 const file = (description: string) => ({ type: "string", required: true, value: "FILE", description }) as const;

@@ -7,7 +7,7 @@ import { type Rational, compareRational, formatRational, parseRational } from ".
 import { InputError } from "../../formats/errors.ts";
 import { readShelleyGenesis, type ShelleyGenesis } from "../../formats/genesis.ts";
 import { KEY_KINDS, readKeyFile } from "../../formats/keys.ts";
-import { formatDuration, kesWindow } from "../../formats/keyset-check.ts";
+import { formatDuration, kesWindow } from "../../keys/kes-schedule.ts";
 import { poolIdOf, readOperationalCertificate } from "../../formats/opcert.ts";
 import { SlotClock } from "../../formats/slot-clock.ts";
 import { vrfSecretKeyFromBytes } from "../../crypto/vrf.ts";

@@ -1,6 +1,7 @@
 // Devnet node processes: started in their own process group with output to a log file and a pid file, so they
 // outlive a detached `devnet up` and `devnet down` can find them; stopped with SIGTERM (the node's clean
-// shutdown) and, if one does not exit in time, SIGKILL.
+// shutdown) and, if one does not exit in time, SIGKILL. `devnet stop-node --freeze` stops one with SIGSTOP instead
+// (a frozen main, to watch a backup take its pools over); a frozen node is woken (SIGCONT) before it is stopped.
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -60,10 +61,23 @@ export function runningPid(pidFile: string): number | null {
   return pid !== null && isAlive(pid) ? pid : null;
 }
 
+/** Whether the process is stopped by a signal (SIGSTOP): state "T" in /proc/PID/stat; false where unknown. */
+export function isFrozen(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) S ...": the command may hold spaces and parentheses, the state follows the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "T";
+  } catch {
+    return false;
+  }
+}
+
 /** SIGTERM, wait up to `graceMs` for exit, then SIGKILL. Resolves true when it exited on SIGTERM. */
 export async function stopProcess(pid: number, graceMs = 10_000): Promise<boolean> {
   try {
     process.kill(pid, "SIGTERM");
+    // A frozen node would hold the SIGTERM until woken, and be SIGKILLed without its clean stop.
+    process.kill(pid, "SIGCONT");
   } catch {
     return true;
   }

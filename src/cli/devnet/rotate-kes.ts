@@ -12,7 +12,7 @@ import { KesSigningKey } from "../../crypto/kes.ts";
 import { InputError } from "../../formats/errors.ts";
 import { readShelleyGenesis } from "../../formats/genesis.ts";
 import { KEY_KINDS, readKeyFile } from "../../formats/keys.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import {
   issueOperationalCertificate,
   type OperationalCertificate,
@@ -22,7 +22,7 @@ import {
 } from "../../formats/opcert.ts";
 import { counterOutput, keyOutput, opcertOutput, writeEnvelopes } from "../../formats/outputs.ts";
 import { SlotClock } from "../../formats/slot-clock.ts";
-import { checkRotation, lastCounter } from "../../operator/kes/gate.ts";
+import { checkRotation, lastCounter } from "../../keys/rotation-gate.ts";
 import type { Output } from "../command.ts";
 import { KeySetDir } from "./keyset-swap.ts";
 import { type DevnetNode, type DevnetPlan, devnetPaths } from "./plan.ts";

@@ -1,7 +1,7 @@
 // What each devnet node is doing, read from its pid file and its /metrics endpoint, as rows for a table or JSON.
 import type { DevnetNode, DevnetPlan } from "./plan.ts";
 import { devnetPaths } from "./plan.ts";
-import { isAlive, readPid } from "./processes.ts";
+import { isAlive, isFrozen, readPid } from "./processes.ts";
 
 export interface NodeStatus {
   readonly name: string;
@@ -9,6 +9,8 @@ export interface NodeStatus {
   readonly pool: string;
   readonly pid: number | null;
   readonly running: boolean;
+  /** Running but stopped by SIGSTOP (`devnet stop-node --freeze`): it answers nothing until woken. */
+  readonly frozen: boolean;
   readonly port: number;
   readonly metricsPort: number;
   readonly apiPort: number | null;
@@ -30,8 +32,9 @@ export function sample(text: string, name: string): number | null {
 export async function nodeStatus(dir: string, plan: DevnetPlan, node: DevnetNode): Promise<NodeStatus> {
   const pid = readPid(devnetPaths(dir).pid(node.name));
   const running = pid !== null && isAlive(pid);
+  const frozen = running && isFrozen(pid);
   let text = "";
-  if (running) {
+  if (running && !frozen) {
     try {
       const res = await fetch(`http://${plan.host}:${node.metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) });
       text = await res.text();
@@ -46,6 +49,7 @@ export async function nodeStatus(dir: string, plan: DevnetPlan, node: DevnetNode
     pool: node.pool,
     pid,
     running,
+    frozen,
     port: node.port,
     metricsPort: node.metricsPort,
     apiPort: node.apiPort ?? null,
@@ -55,7 +59,7 @@ export async function nodeStatus(dir: string, plan: DevnetPlan, node: DevnetNode
     blocksForged: producer ? sample(text, "poolfleet_blocks_forged_total") : null,
     forging: producer && text ? sample(text, "poolfleet_forging_enabled") === 1 : null,
     opcertCounter: producer ? sample(text, "poolfleet_opcert_counter") : null,
-    kesPeriodsLeft: producer ? sample(text, "poolfleet_kes_periods_remaining") : null,
+    kesPeriodsLeft: producer ? sample(text, "poolfleet_node_kes_periods_remaining") : null,
   };
 }
 
@@ -69,7 +73,7 @@ export function statusTable(rows: readonly NodeStatus[]): string[] {
   const body = rows.map((r) => [
     r.name,
     r.role === "producer" ? (r.forging === false ? "producer (NOT forging)" : "producer") : "relay",
-    r.running ? String(r.pid) : "stopped",
+    r.running ? `${r.pid}${r.frozen ? " (frozen)" : ""}` : "stopped",
     String(r.port),
     dash(r.tipSlot),
     dash(r.tipBlock),

@@ -2,9 +2,9 @@
 // type]), crc32]: its 28-byte root, which is the key hash a bootstrap witness must match (`bootstrapKeyHash`),
 // and whether its attributes carry a network magic (key 2), which makes it a testnet address
 // (`bootstrapAddressNetwork`). The checksum is not verified here.
-import { cborArrayItems, cborMapEntries } from "../../chain/cbor-raw.ts";
+import { cborArrayItems, cborMapEntries } from "../../codec/cbor-raw.ts";
 import { bytesToHex } from "../../crypto/bytes.ts";
-import { decodeCbor } from "../../formats/cbor.ts";
+import { decodeCbor } from "../../codec/cbor.ts";
 
 export interface ByronAddress {
   readonly root: string;

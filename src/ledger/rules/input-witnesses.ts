@@ -1,13 +1,10 @@
 // cardano-ledger UTXOW rule, the witnesses an input needs (`getShelleyWitsVKeyNeeded`, `getScriptsNeeded`): a
 // key-locked Shelley address needs its payment key's signature; a Byron address needs a bootstrap witness for
 // its root, which is the key hash Haskell asks for (`bootstrapKeyHash`); a script-locked address needs its
-// script (`MissingScriptWitnessesUTXOW`). poolfleet's ledger runs no scripts and reads no bootstrap witnesses,
-// so such inputs are refused by those names rather than spent unwitnessed.
+// script (scripts.ts checks those). poolfleet's ledger reads no bootstrap witnesses, so a Byron input is refused
+// as missing its key's witness rather than spent unwitnessed.
 import { bytesToHex } from "../../crypto/bytes.ts";
 import { byronAddress } from "./byron-address.ts";
-import type { F } from "./failure.ts";
-
-export type InputWitnessFailure = F<"MissingScriptWitnessesUTXOW", { scriptHashes: string[] }>;
 
 export type InputWitness =
   | { readonly kind: "key"; readonly hash: string }
@@ -23,16 +20,4 @@ export function inputWitness(address: Uint8Array): InputWitness {
   if (type > 7 || address.length < 29) return { kind: "none" };
   const hash = bytesToHex(address.subarray(1, 29));
   return type % 2 === 0 ? { kind: "key", hash } : { kind: "script", hash };
-}
-
-export function missingScripts(scriptHashes: Set<string>): InputWitnessFailure[] {
-  if (scriptHashes.size === 0) return [];
-  const hashes = [...scriptHashes];
-  return [
-    {
-      kind: "MissingScriptWitnessesUTXOW",
-      scriptHashes: hashes,
-      message: `inputs locked by scripts ${hashes.join(", ")}, and poolfleet's ledger runs no scripts`,
-    },
-  ];
 }

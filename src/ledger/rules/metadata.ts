@@ -2,7 +2,7 @@
 // present and `InvalidMetadata` when it fails): every byte string and text string in the metadata is at most 64
 // bytes long (a chunked string counts all its chunks), at any depth of lists and maps. The metadata is found in
 // the auxiliary data's three forms: a plain map (Shelley), [metadata, scripts] (Allegra), tag 259 {0: metadata}.
-import { cborArrayItems, cborItemEnd, cborMapEntries } from "../../chain/cbor-raw.ts";
+import { cborArrayItems, cborItemEnd, cborMapEntries } from "../../codec/cbor-raw.ts";
 
 const MAX_STRING = 64;
 const MAX_DEPTH = 64;

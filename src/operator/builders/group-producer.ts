@@ -9,7 +9,8 @@
 import { createHash } from "node:crypto";
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import type { MultikeyGroupSpec } from "../../api/multikeygroup.ts";
-import { KEY_FILES, KEYS_HASH_ANNOTATION } from "../keys/revision.ts";
+import { KEY_FILES } from "../../keys/secret-gate.ts";
+import { KEYS_HASH_ANNOTATION } from "../keys/revision.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
 import {
   baseVolumes,

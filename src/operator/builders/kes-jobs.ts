@@ -21,7 +21,7 @@ import type {
   V1VolumeMount,
 } from "@kubernetes/client-node";
 import { type Owner, ownerReference } from "../names.ts";
-import { rotationLabels, rotationNames } from "./kes-rotation.ts";
+import { rotationLabels, rotationNames } from "../../api/kesrotation-objects.ts";
 import { containerSecurityContext, imageRef, type NodeRuntimeSpec, podSecurityContext } from "./node-pod.ts";
 
 export const KES_JOB_PATHS = {

@@ -8,7 +8,7 @@
 // non-root, read-only root filesystem, no capabilities, no service-account token.
 import type { V1PodDisruptionBudget, V1Service, V1StatefulSet } from "@kubernetes/client-node";
 import type { StakePoolSpec } from "../../api/stakepool.ts";
-import { KEY_FILES } from "../keys/revision.ts";
+import { KEY_FILES } from "../../keys/secret-gate.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
 import {
   baseVolumes,

@@ -11,11 +11,11 @@
 // to roll back. The rotation does complete (its staged copies are deleted, the next renewal can start): nothing
 // more can be done automatically, and a rotation left open forever would block the next one. If the producer
 // reports the new certificate later, ForgingConfirmed turns True by itself.
-import { parseRenewBefore } from "../kes/schedule.ts";
+import { parseRenewBefore } from "../../keys/kes-schedule.ts";
 import { keyRevisionName } from "../keys/revision.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import type { Rotation } from "./kesrotation-status.ts";
-import type { StakePoolObject, Tracked } from "./kesrotation-steps.ts";
+import type { StakePoolObject, Tracked } from "./kesrotation-tracked.ts";
 
 /** What the producer reports, in words, for conditions. */
 function report(pool: StakePoolObject): string {

@@ -7,7 +7,7 @@ import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { KES_JOB_LABEL, kesJobRoleBinding, kesJobServiceAccount } from "../builders/kes-jobs.ts";
 import { KIND } from "../kinds.ts";
 import type { ReconcileContext } from "../manager/context.ts";
-import { Stop, type Tracked } from "./kesrotation-steps.ts";
+import { Stop, type Tracked } from "./kesrotation-tracked.ts";
 
 /** The job controller labels a Job's pods with its name (Kubernetes 1.27+; the older `job-name` too). */
 export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";

@@ -9,7 +9,7 @@
 //   KeysValid    the last certificate handed back passed the rotation gate, and the StakePool took the new set
 //   ForgingConfirmed  the producer reported forging with the last rotation's certificate (its counter)
 import type { KesRotationStatus } from "../../api/kesrotation.ts";
-import type { KesSchedule } from "../kes/schedule.ts";
+import type { KesSchedule } from "../../keys/kes-schedule.ts";
 import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
 
 export type Rotation = NonNullable<KesRotationStatus["rotation"]>;

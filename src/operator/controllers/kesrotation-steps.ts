@@ -4,47 +4,27 @@
 // the Auto signing Job the signed certificate; the operator reads the staged Secret (its public kes.vkey for the
 // request, kes.skey at the swap) and never the cold key.
 import { createHash } from "node:crypto";
-import type { KubernetesObject, V1ConfigMap, V1Secret } from "@kubernetes/client-node";
-import type { KesRotationSpec, KesRotationStatus } from "../../api/kesrotation.ts";
-import type { StakePoolSpec, StakePoolStatus } from "../../api/stakepool.ts";
+import type { V1ConfigMap, V1Secret } from "@kubernetes/client-node";
+import type { StakePoolSpec } from "../../api/stakepool.ts";
+import { rotationNames, SIGNED_FILE, STAGED_FILES } from "../../api/kesrotation-objects.ts";
 import { parseEnvelope } from "../../formats/envelope.ts";
 import { KEY_KINDS, keyFromEnvelope } from "../../formats/keys.ts";
-import { keyHash } from "../../formats/keyset-check.ts";
+import { keyHash } from "../../keys/consistency.ts";
 import { type OperationalCertificate, opcertFromEnvelope } from "../../formats/opcert.ts";
-import type { SlotClock } from "../../formats/slot-clock.ts";
 import { kesJobNames, signJob, stageJob } from "../builders/kes-jobs.ts";
-import { buildRequestConfigMap, rotationNames, SIGNED_FILE, STAGED_FILES } from "../builders/kes-rotation.ts";
-import { checkRotation } from "../kes/gate.ts";
-import { gateKeys } from "../keys/gate.ts";
-import { KEY_FILES, keyRevisionName } from "../keys/revision.ts";
+import { buildRequestConfigMap } from "../builders/kes-rotation.ts";
+import { checkRotation } from "../../keys/rotation-gate.ts";
+import { gateKeys, KEY_FILES } from "../../keys/secret-gate.ts";
+import { keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import type { ReconcileContext } from "../manager/context.ts";
-import type { Owner } from "../names.ts";
 import { awaitForging, lateConfirmation, notConfirmedMessage } from "./kesrotation-confirm.ts";
 import { runKesJob } from "./kesrotation-jobs.ts";
-import type { RotationObservation } from "./kesrotation-status.ts";
-
-export interface KesRotationObject extends KubernetesObject {
-  spec: unknown;
-  status?: KesRotationStatus;
-}
-export interface StakePoolObject extends KubernetesObject {
-  spec: unknown;
-  status?: StakePoolStatus;
-}
+import { type KesRotationObject, Stop, type Tracked } from "./kesrotation-tracked.ts";
 
 export const b64 = (s: string) => Buffer.from(s).toString("base64");
 export const unb64 = (s: string) => Buffer.from(s, "base64").toString("utf8");
 export const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-
-/** A problem that stops this reconcile's progress, with a condition reason. Messages carry no secret bytes. */
-export class Stop extends Error {
-  readonly reason: string;
-  constructor(reason: string, message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
 
 export function certIn(data: Record<string, string> | undefined, where: string): OperationalCertificate {
   const b = data?.[SIGNED_FILE];
@@ -77,26 +57,6 @@ export function coldKeyOf(ctx: ReconcileContext, ns: string, spec: StakePoolSpec
   } catch (e) {
     throw new Stop("ColdKeyUnreadable", (e as Error).message);
   }
-}
-
-export interface Tracked {
-  ns: string;
-  owner: Owner;
-  rot: KesRotationObject;
-  spec: KesRotationSpec;
-  poolSpec: StakePoolSpec;
-  pool: StakePoolObject;
-  clock: SlotClock;
-  running: OperationalCertificate;
-  runningHash: string;
-  obs: RotationObservation;
-  persist: () => Promise<void>;
-  /** The last issue counter used (on chain when known): the new certificate carries the next one. */
-  lastCounter: number;
-  /** The producer's first leader slot within `minutes`, if it reports one. */
-  nextLeaderSlot: (minutes: number) => Promise<{ slot: string; at: string } | undefined>;
-  /** The ClusterRole the Jobs' ServiceAccount is bound to (the chart's <release>-kes-job). */
-  jobClusterRole: string;
 }
 
 /** One pass over the rotation's steps; each step's record is persisted before the next step begins. */

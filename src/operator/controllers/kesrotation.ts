@@ -20,10 +20,10 @@ import { Registry } from "prom-client";
 import { kesRotationSpec, type KesRotationStatus } from "../../api/kesrotation.ts";
 import { stakePoolSpec } from "../../api/stakepool.ts";
 import { DEFAULT_KES_JOB_CLUSTERROLE } from "../builders/kes-jobs.ts";
-import { SIGNED_FILE } from "../builders/kes-rotation.ts";
+import { SIGNED_FILE } from "../../api/kesrotation-objects.ts";
 import { type KesMetrics, type KesSeries, registerKesMetrics } from "../kes/metrics.ts";
-import { lastCounter } from "../kes/gate.ts";
-import { kesSchedule, parseRenewBefore, reminderToSend } from "../kes/schedule.ts";
+import { lastCounter } from "../../keys/rotation-gate.ts";
+import { kesSchedule, parseRenewBefore, reminderToSend } from "../../keys/kes-schedule.ts";
 import { keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import { rvNotNewer } from "../manager/apply.ts";
@@ -32,15 +32,8 @@ import { names, type Owner } from "../names.ts";
 import { apiPortOf, type Fetch, nextLeaderSlot } from "../status/node-metrics.ts";
 import { rotationOfJobPod } from "./kesrotation-jobs.ts";
 import { kesRotationStatus, type RotationObservation } from "./kesrotation-status.ts";
-import {
-  certIn,
-  type KesRotationObject,
-  rotate,
-  type StakePoolObject,
-  Stop,
-  type Tracked,
-  unb64,
-} from "./kesrotation-steps.ts";
+import { certIn, rotate, unb64 } from "./kesrotation-steps.ts";
+import { type KesRotationObject, type StakePoolObject, Stop, type Tracked } from "./kesrotation-tracked.ts";
 import { postWebhook } from "./kesrotation-webhook.ts";
 import { clockFor } from "./stakepool.ts";
 

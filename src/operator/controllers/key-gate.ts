@@ -1,10 +1,10 @@
 // The key gate as a controller runs it: a pool's key Secret data, its cold verification key (from the ConfigMap
-// its keys name) and the network's slot clock, through keys/gate.ts. Shared by the StakePool controller (one pool)
+// its keys name) and the network's slot clock, through keys/secret-gate.ts. Shared by the StakePool controller (one pool)
 // and the MultikeyGroup controller (each pool of a group on its own), so both refuse exactly the same key sets.
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { StakePoolSpec } from "../../api/stakepool.ts";
 import type { SlotClock } from "../../formats/slot-clock.ts";
-import { gateKeys, type GateResult } from "../keys/gate.ts";
+import { gateKeys, type GateResult } from "../../keys/secret-gate.ts";
 import { KIND } from "../kinds.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import { networkClock, SHELLEY_GENESIS_KEY } from "../networks.ts";

@@ -7,7 +7,7 @@
 // poolfleet_pool_forging_now says). Phase: KeysInvalid (no pool can run), Pending (no producer yet), Progressing,
 // Degraded (ready, but a pool is refused or does not forge), Forging.
 import type { MultikeyGroupStatus } from "../../api/multikeygroup.ts";
-import type { GateResult } from "../keys/gate.ts";
+import type { GateResult } from "../../keys/secret-gate.ts";
 import { type PoolFigures, type ScrapeResult, tipOf } from "../status/node-metrics.ts";
 import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
 import { POOL_CLAIMED } from "./pool-claims.ts";

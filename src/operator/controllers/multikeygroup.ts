@@ -29,7 +29,7 @@ import {
 import { buildProducerNetworkPolicy, relayName } from "../builders/network-policy.ts";
 import { buildPoolRelay } from "../builders/pool-relay.ts";
 import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
-import { type GateResult, poolIdHex } from "../keys/gate.ts";
+import { type GateResult, poolIdHex } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, groupKeyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";

@@ -7,8 +7,8 @@
 // group's status.pools[].poolId). Every namespace the manager watches is searched; the loser re-checks on its poll,
 // so deleting the winner lets it through.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { GateResult } from "../keys/gate.ts";
-import { poolIdHex } from "../keys/gate.ts";
+import type { GateResult } from "../../keys/secret-gate.ts";
+import { poolIdHex } from "../../keys/secret-gate.ts";
 import { KIND } from "../kinds.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 

@@ -6,7 +6,7 @@
 // says it forges). Phase: KeysInvalid, Paused, Pending (no producer yet), Progressing (not ready, or forging not
 // confirmed), Degraded (ready but the node says it does not forge), Forging.
 import type { StakePoolStatus } from "../../api/stakepool.ts";
-import type { GateResult } from "../keys/gate.ts";
+import type { GateResult } from "../../keys/secret-gate.ts";
 import { kesStatus } from "../status/kes.ts";
 import { type ScrapeResult, tipOf } from "../status/node-metrics.ts";
 import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";

@@ -15,7 +15,7 @@ import { buildProducerNetworkPolicy, relayName } from "../builders/network-polic
 import { buildPoolRelay, type PoolRelay } from "../builders/pool-relay.ts";
 import { buildProducer } from "../builders/producer.ts";
 import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
-import type { GateResult } from "../keys/gate.ts";
+import type { GateResult } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, KEYS_HASH_ANNOTATION, keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
@@ -25,6 +25,8 @@ import { type Condition, nextConditions } from "./conditions.ts";
 import { clockFor, gatePool as gate } from "./key-gate.ts";
 import { claimantOf, refuseIfClaimed } from "./pool-claims.ts";
 import { stakePoolStatus } from "./stakepool-status.ts";
+import { type PoolKesMetrics, poolKesMetricsRegistry, registerPoolKesMetrics } from "../kes/pool-metrics.ts";
+import type { Registry } from "prom-client";
 
 export { clockFor };
 
@@ -50,6 +52,8 @@ export interface StakePoolControllerOptions {
   fetch?: Fetch;
   /** The operator's pods, admitted to the producer's API port (and metrics port, when it scrapes) by its NetworkPolicy. */
   operatorPeer?: V1NetworkPolicyPeer;
+  /** Registry for poolfleet_stakepool_kes_* (default: poolKesMetricsRegistry, served on the operator's /metrics). */
+  registry?: Registry;
 }
 
 function relaySetOf(ctx: ReconcileContext, owner: Owner, spec: StakePoolSpec) {
@@ -66,10 +70,13 @@ function relaySetOf(ctx: ReconcileContext, owner: Owner, spec: StakePoolSpec) {
 async function reconcile(
   ctx: ReconcileContext,
   key: ObjectKey,
-  opts: StakePoolControllerOptions & { pollMs: number },
+  opts: StakePoolControllerOptions & { pollMs: number; poolKes: PoolKesMetrics },
 ): Promise<ReconcileResult> {
   const pool = ctx.get<StakePool>(KIND.StakePool, key);
-  if (!pool || pool.metadata?.deletionTimestamp) return {};
+  if (!pool || pool.metadata?.deletionTimestamp) {
+    opts.poolKes.forget(key.namespace ?? "", key.name);
+    return {};
+  }
   const md = pool.metadata!;
   const owner: Owner = {
     apiVersion: pool.apiVersion!,
@@ -178,6 +185,8 @@ async function reconcile(
     if (r.keysHash === acceptedHash) facts = r;
   }
 
+  opts.poolKes.observe(ns, owner.name, facts?.kes);
+
   const ready = (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
   let scrape: ScrapeResult | undefined;
   if (ready && opts.scrape !== false) {
@@ -208,6 +217,7 @@ async function reconcile(
 
 export function stakePoolController(opts: StakePoolControllerOptions = {}): Controller {
   const pollMs = opts.pollMs ?? 60_000;
+  const poolKes = registerPoolKesMetrics(opts.registry ?? poolKesMetricsRegistry);
   return {
     name: STAKEPOOL_CONTROLLER,
     primary: KIND.StakePool,
@@ -224,6 +234,6 @@ export function stakePoolController(opts: StakePoolControllerOptions = {}): Cont
       // Pool id claims (pool-claims.ts) read every group; a pool refused for a claim re-checks on its poll.
       { kind: KIND.MultikeyGroup, map: () => [] },
     ],
-    reconcile: (ctx, key) => reconcile(ctx, key, { ...opts, pollMs }),
+    reconcile: (ctx, key) => reconcile(ctx, key, { ...opts, pollMs, poolKes }),
   };
 }

@@ -5,7 +5,7 @@
 // in its registry and forgets a rotation's series when the object is deleted. Figures only: nothing here can
 // carry key material.
 import { Gauge, type Registry } from "prom-client";
-import type { KesSchedule } from "./schedule.ts";
+import type { KesSchedule } from "../../keys/kes-schedule.ts";
 
 export interface KesSeries {
   readonly namespace: string;

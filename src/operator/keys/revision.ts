@@ -1,13 +1,11 @@
 // The key revision Secret: the operator's immutable copy of a user's key Secret, made only after the copy passed
-// the consistency gate (gate.ts). The producer mounts the revision, never the user's Secret, so editing the user's
+// the consistency gate (keys/secret-gate.ts). The producer mounts the revision, never the user's Secret, so editing the user's
 // Secret into a bad state cannot reach a running pod: the gate refuses it and the pod keeps its revision. The name
 // carries the first 8 hex digits of keysHash, so a new key set is a new Secret and rolls the pod, and an
 // unchanged one is the same Secret and writes nothing.
 import type { V1Secret } from "@kubernetes/client-node";
+import { KEY_FILES } from "../../keys/secret-gate.ts";
 import { commonLabels, names, type Owner, ownerReference } from "../names.ts";
-
-/** The files the producer reads, as keys of the user's Secret and of the revision. */
-export const KEY_FILES = { kes: "kes.skey", vrf: "vrf.skey", opcert: "node.cert" } as const;
 
 export const KEYS_HASH_ANNOTATION = "poolfleet.io/keys-hash";
 /** Label on every revision Secret, so the controller can list its pool's revisions and delete superseded ones. */
@@ -20,7 +18,7 @@ export interface KeyRevisionInput {
   owner: Owner;
   /** For a MultikeyGroup: the pool's name in the group; the revision is `<group>-<pool>-keys-<hash8>`. */
   pool?: string;
-  /** sha256 of the key set's public parts (gate.ts), 64 hex digits. */
+  /** sha256 of the key set's public parts (keys/secret-gate.ts), 64 hex digits. */
   keysHash: string;
   /** The user's Secret's `data` (base64 values, as the API server returns them): only the three files are copied. */
   data: Record<string, string>;

@@ -1,7 +1,7 @@
-// The StakePool's status.kes from the gate's KES window (formats/keyset-check.ts kesWindow) and the certificate's
+// The StakePool's status.kes from the gate's KES window (keys/kes-schedule.ts kesWindow) and the certificate's
 // counter: the figures `kubectl get` shows and KES reminders are computed from. Pure.
 import type { StakePoolStatus } from "../../api/stakepool.ts";
-import type { KesWindow } from "../../formats/keyset-check.ts";
+import type { KesWindow } from "../../keys/kes-schedule.ts";
 
 export type KesStatus = NonNullable<StakePoolStatus["kes"]>;
 

@@ -11,10 +11,15 @@ import { after, before, describe, it } from "node:test";
 import { testClock } from "./test-genesis.ts";
 import { main } from "../../../src/cli/main.ts";
 import { bytesToHex } from "../../../src/crypto/bytes.ts";
-import { keyHash } from "../../../src/formats/keyset-check.ts";
+import { keyHash } from "../../../src/keys/consistency.ts";
 import { KEY_KINDS, readKeyFile } from "../../../src/formats/keys.ts";
 import { type OperationalCertificate, readOperationalCertificate } from "../../../src/formats/opcert.ts";
-import { checkRotation, GATE_CHECKS, lastCounter, type RotationCandidate } from "../../../src/operator/kes/gate.ts";
+import {
+  checkRotation,
+  ROTATION_CHECKS,
+  lastCounter,
+  type RotationCandidate,
+} from "../../../src/keys/rotation-gate.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
 
 const SET = (name: string) => fixturePath("keys", "cardano-cli-set", name);
@@ -120,7 +125,7 @@ describe("the rotation gate", () => {
     assert.equal(v.refusal, undefined);
     assert.deepEqual(
       v.checks.map((c) => [c.check, c.status]),
-      GATE_CHECKS.map((c) => [c, "pass"]),
+      ROTATION_CHECKS.map((c) => [c, "pass"]),
     );
     assert.match(check(v, "counter").message, /issue number 1, the next after 0 \(last used, in the previous/);
     // The operator has the staged verification key only; the verdict is the same.

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { testClock } from "./test-genesis.ts";
 import { Registry } from "prom-client";
 import { registerKesMetrics } from "../../../src/operator/kes/metrics.ts";
-import { DAY_MS, kesSchedule } from "../../../src/operator/kes/schedule.ts";
+import { DAY_MS, kesSchedule } from "../../../src/keys/kes-schedule.ts";
 
 const clock = testClock();
 const START_S = Date.parse("2026-01-01T00:00:00Z") / 1000;

@@ -12,7 +12,7 @@ import {
   parseRenewBefore,
   parseReminderDays,
   reminderToSend,
-} from "../../../src/operator/kes/schedule.ts";
+} from "../../../src/keys/kes-schedule.ts";
 import { fixturePath } from "../../helpers/fixtures.ts";
 
 const START = Date.parse("2026-01-01T00:00:00Z");

@@ -1,14 +1,17 @@
 // The key-consistency gate: the checks that would have caught seeds/003 (a new opcert deployed beside the
 // old KES key). Pure: takes loaded key material and returns one result per check, each naming the keys by
-// hash and saying what to do. Used by `poolfleet-cli keys check`, the node before it forges, and the operator
-// before it mounts a key Secret. Secret bytes never enter a message; only public keys' hashes do.
+// hash and saying what to do. The one home of "is this key set consistent": `poolfleet-cli keys check`, the
+// node before it forges (with the two chain checks below), the operator before it mounts a key Secret
+// (secret-gate.ts) and every KES rotation (rotation-gate.ts) run these checks. Secret bytes never enter a
+// message; only public keys' hashes do.
 import { bytesToHex, equalBytes } from "../crypto/bytes.ts";
 import { blake2b224, blake2b256 } from "../crypto/hash.ts";
 import { KesSigningKey } from "../crypto/kes.ts";
 import { vrfSecretKeyFromSeed } from "../crypto/vrf.ts";
-import type { IssueCounter, OperationalCertificate } from "./opcert.ts";
-import { verifyOperationalCertificate } from "./opcert.ts";
-import type { SlotClock } from "./slot-clock.ts";
+import type { IssueCounter, OperationalCertificate } from "../formats/opcert.ts";
+import { verifyOperationalCertificate } from "../formats/opcert.ts";
+import type { SlotClock } from "../formats/slot-clock.ts";
+import { formatDuration, kesWindow } from "./kes-schedule.ts";
 
 export type CheckStatus = "pass" | "fail" | "skip";
 
@@ -216,43 +219,36 @@ function checkKesWindow(keys: KeySet): CheckResult {
   };
 }
 
-export interface KesWindow {
-  readonly current: number;
-  readonly currentSlot: number;
-  readonly start: number;
-  /** First period the certificate no longer covers. */
-  readonly end: number;
-  readonly periodsLeft: number;
-  readonly expiresAt: Date;
-  readonly msLeft: number;
+/**
+ * The ledger's rule for the certificate's issue number against the last one seen on chain for the pool (none
+ * seen counts as 0): the same number or one above. Undefined when it holds, else what is wrong.
+ */
+export function chainCounterProblem(
+  poolId: string,
+  n: bigint,
+  lastSeen: bigint | undefined,
+  name: string,
+): string | undefined {
+  const m = lastSeen ?? 0n;
+  if (n < m)
+    return `${name} carries issue number ${n}, below ${m} already seen on chain for pool ${poolId}: deploy the newest certificate`;
+  if (n > m + 1n)
+    return `${name} carries issue number ${n}, more than one above ${m} seen on chain for pool ${poolId}: its blocks would be rejected`;
+  return undefined;
 }
 
-export function kesWindow(cert: Pick<OperationalCertificate, "kesPeriod">, clock: SlotClock, at: Date): KesWindow {
-  const currentSlot = clock.slotAt(at.getTime());
-  const current = clock.kesPeriodOfSlot(currentSlot);
-  const start = cert.kesPeriod;
-  const end = start + clock.genesis.maxKESEvolutions;
-  const expiresAt = new Date(clock.timeOfKesPeriod(end));
-  return {
-    current,
-    currentSlot,
-    start,
-    end,
-    periodsLeft: Math.max(0, end - current),
-    expiresAt,
-    msLeft: expiresAt.getTime() - at.getTime(),
-  };
-}
-
-export function formatDuration(ms: number): string {
-  const sign = ms < 0 ? "-" : "";
-  let s = Math.floor(Math.abs(ms) / 1000);
-  const days = Math.floor(s / 86400);
-  s -= days * 86400;
-  const hours = Math.floor(s / 3600);
-  s -= hours * 3600;
-  const minutes = Math.floor(s / 60);
-  if (days > 0) return `${sign}${days}d ${hours}h`;
-  if (hours > 0) return `${sign}${hours}h ${minutes}m`;
-  return `${sign}${minutes}m ${s - minutes * 60}s`;
+/**
+ * The pool must be registered on the ledger, with the VRF key the node holds (hash of its public half).
+ * Undefined when it is, else what is wrong.
+ */
+export function registeredVrfProblem(
+  poolId: string,
+  vrfVkey: Uint8Array,
+  registered: Uint8Array | undefined,
+  name: string,
+): string | undefined {
+  if (!registered) return `pool ${poolId} (the certificate's cold key) is not registered on the ledger: it cannot lead`;
+  const held = blake2b256(vrfVkey);
+  if (equalBytes(registered, held)) return undefined;
+  return `VRF key ${name} (hash ${bytesToHex(held)}) is not the one pool ${poolId} registered (${bytesToHex(registered)}): its blocks would be rejected`;
 }

@@ -1,8 +1,8 @@
 // Byte ranges of CBOR items. cbor-x decodes values but not where they sit; Cardano hashes and signs the bytes
 // exactly as received (header body, block body parts), so the chain codecs need each item's original slice.
 // This walks item heads only (no value decoding) and rejects truncated or absurdly nested input.
-
-import { concatBytes } from "../crypto/bytes.ts";
+//
+// The codec stands on nothing else in src/ (as pallas-codec does), so it joins byte arrays itself.
 
 const MAX_DEPTH = 256;
 
@@ -140,4 +140,14 @@ export function cborArrayOfRaw(items: readonly Uint8Array[]): Uint8Array {
 /** A definite-length CBOR map of key/value pairs already encoded. */
 export function cborMapOfRaw(entries: readonly [Uint8Array, Uint8Array][]): Uint8Array {
   return concatBytes(cborHead(5, entries.length), ...entries.flat());
+}
+
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }

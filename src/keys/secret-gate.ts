@@ -1,28 +1,31 @@
-// The operator's key gate: before a producer pod may see a key set, the user's key Secret (kes.skey, vrf.skey,
-// node.cert, optionally kes.vkey) and the pool's cold verification key (from a ConfigMap) go through the same
-// consistency checks as `poolfleet-cli keys check` (formats/keyset-check.ts). The answer names the failing check and
-// what to do, and carries only public facts: the pool id, the certificate's counter and KES period, the KES window
-// and keysHash, the sha256 of the public parts (what a revision Secret is named after).
+// The consistency gate over a key Secret's files, run by the operator: before a producer pod may see a key set,
+// the user's key Secret (kes.skey, vrf.skey, node.cert, optionally kes.vkey) and the pool's cold verification key
+// (from a ConfigMap) go through the same consistency checks as `poolfleet-cli keys check` (consistency.ts). The
+// answer names the failing check and what to do, and carries only public facts: the pool id, the certificate's
+// counter and KES period, the KES window and keysHash, the sha256 of the public parts (what a revision Secret is
+// named after).
 //
 // Secret bytes never reach a message: envelope errors are about the envelope's shape, and a secret file whose CBOR
 // is broken gets a fixed sentence rather than the CBOR decoder's own words.
 import { createHash } from "node:crypto";
 import { bech32 } from "@scure/base";
-import { bytesToHex } from "../../crypto/bytes.ts";
-import { encodeCbor } from "../../formats/cbor.ts";
-import { parseEnvelope, type TextEnvelope } from "../../formats/envelope.ts";
-import { InputError } from "../../formats/errors.ts";
-import { envelopeCbor, KEY_KINDS, keyFromEnvelope, type KeyKind } from "../../formats/keys.ts";
-import { checkKeySet, type CheckResult, type KesWindow, kesWindow, type KeySet } from "../../formats/keyset-check.ts";
+import { bytesToHex } from "../crypto/bytes.ts";
+import { encodeCbor } from "../codec/cbor.ts";
+import { parseEnvelope, type TextEnvelope } from "../formats/envelope.ts";
+import { InputError } from "../formats/errors.ts";
+import { envelopeCbor, KEY_KINDS, keyFromEnvelope, type KeyKind } from "../formats/keys.ts";
+import { checkKeySet, type CheckResult, type KeySet } from "./consistency.ts";
+import { type KesWindow, kesWindow } from "./kes-schedule.ts";
 import {
   encodeOperationalCertificate,
   type OperationalCertificate,
   opcertFromEnvelope,
   poolIdOf,
-} from "../../formats/opcert.ts";
-import type { SlotClock } from "../../formats/slot-clock.ts";
-import { KEY_FILES } from "./revision.ts";
+} from "../formats/opcert.ts";
+import type { SlotClock } from "../formats/slot-clock.ts";
 
+/** The files a producer reads, as keys of the user's key Secret (and of the operator's revision copy of it). */
+export const KEY_FILES = { kes: "kes.skey", vrf: "vrf.skey", opcert: "node.cert" } as const;
 export const KES_VKEY_FILE = "kes.vkey";
 
 export type GateCheck = "secret" | "key-file" | "pool-id" | CheckResult["check"];

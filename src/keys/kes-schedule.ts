@@ -1,14 +1,55 @@
 // When a KES key expires and when to renew it, on cert-manager's model (notBefore / notAfter / renewalTime):
 // the certificate's window comes from the network's genesis (maxKESEvolutions periods of slotsPerKESPeriod
 // slots from the opcert's start period), never from a user setting. Pure: the clock is an argument, so tests
-// and the controller's requeue timer see the same figures. The window arithmetic is kesWindow's (the one the
-// key gate and `query kes-period-info` use); this adds renew-before and the reminder thresholds.
-import { InputError } from "../../formats/errors.ts";
-import { kesWindow } from "../../formats/keyset-check.ts";
-import type { OperationalCertificate } from "../../formats/opcert.ts";
-import type { SlotClock } from "../../formats/slot-clock.ts";
+// and the controller's requeue timer see the same figures. kesWindow is the one window arithmetic (the
+// consistency gate's kes-window check, the operator's status and `query kes-period-info` use it); kesSchedule
+// adds renew-before and the reminder thresholds.
+import { InputError } from "../formats/errors.ts";
+import type { OperationalCertificate } from "../formats/opcert.ts";
+import type { SlotClock } from "../formats/slot-clock.ts";
 
 export const DAY_MS = 86_400_000;
+
+export interface KesWindow {
+  readonly current: number;
+  readonly currentSlot: number;
+  readonly start: number;
+  /** First period the certificate no longer covers. */
+  readonly end: number;
+  readonly periodsLeft: number;
+  readonly expiresAt: Date;
+  readonly msLeft: number;
+}
+
+export function kesWindow(cert: Pick<OperationalCertificate, "kesPeriod">, clock: SlotClock, at: Date): KesWindow {
+  const currentSlot = clock.slotAt(at.getTime());
+  const current = clock.kesPeriodOfSlot(currentSlot);
+  const start = cert.kesPeriod;
+  const end = start + clock.genesis.maxKESEvolutions;
+  const expiresAt = new Date(clock.timeOfKesPeriod(end));
+  return {
+    current,
+    currentSlot,
+    start,
+    end,
+    periodsLeft: Math.max(0, end - current),
+    expiresAt,
+    msLeft: expiresAt.getTime() - at.getTime(),
+  };
+}
+
+export function formatDuration(ms: number): string {
+  const sign = ms < 0 ? "-" : "";
+  let s = Math.floor(Math.abs(ms) / 1000);
+  const days = Math.floor(s / 86400);
+  s -= days * 86400;
+  const hours = Math.floor(s / 3600);
+  s -= hours * 3600;
+  const minutes = Math.floor(s / 60);
+  if (days > 0) return `${sign}${days}d ${hours}h`;
+  if (hours > 0) return `${sign}${hours}h ${minutes}m`;
+  return `${sign}${minutes}m ${s - minutes * 60}s`;
+}
 
 /** How long before expiry to renew: a number of KES periods, or a duration. */
 export type RenewBefore = { readonly periods: number } | { readonly ms: number };

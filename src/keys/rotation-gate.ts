@@ -1,18 +1,19 @@
 // The rotation gate: a new KES key and its operational certificate (returned by a person in Assisted mode,
 // signed by a Job in Auto mode, or made by `devnet rotate-kes`) must pass every check before any producer sees
-// them. The pairing, signature and window checks are the key-consistency gate's own (formats/keyset-check.ts);
-// this adds the rotation's counter rule, which is stricter than the ledger's: exactly one above the last counter
+// them. The pairing, signature and window checks are the key-consistency gate's own (consistency.ts);
+// this adds the rotation's counter rule, which is stricter than the ledger's (consistency.ts
+// chainCounterProblem, what the node checks before it forges): exactly one above the last counter
 // used, never the same (a reused number keeps the old KES key able to sign) and never two above (the chain rejects
 // every block, which is how seeds/003's pool lost its blocks without a word).
 // Pure; only public keys' hashes and numbers reach messages, never key bytes.
-import { checkKeySet, type CheckResult, type KeySet } from "../../formats/keyset-check.ts";
-import type { OperationalCertificate } from "../../formats/opcert.ts";
-import type { SlotClock } from "../../formats/slot-clock.ts";
+import { checkKeySet, type CheckResult, type KeySet } from "./consistency.ts";
+import type { OperationalCertificate } from "../formats/opcert.ts";
+import type { SlotClock } from "../formats/slot-clock.ts";
 
-export type GateCheck = "kes-key" | "opcert-signature" | "counter" | "kes-window";
+export type RotationCheck = "kes-key" | "opcert-signature" | "counter" | "kes-window";
 
 /** The order the checks run and are reported in. */
-export const GATE_CHECKS: readonly GateCheck[] = ["kes-key", "opcert-signature", "counter", "kes-window"];
+export const ROTATION_CHECKS: readonly RotationCheck[] = ["kes-key", "opcert-signature", "counter", "kes-window"];
 
 /** The last issue number used for the pool, and where it was seen (for messages). */
 export interface LastCounter {
@@ -46,15 +47,15 @@ export interface RotationCandidate {
   readonly now: Date;
 }
 
-export interface GateVerdict {
+export interface RotationVerdict {
   readonly accepted: boolean;
-  /** One result per check in GATE_CHECKS order; each says what is wrong and what to do. */
-  readonly checks: readonly (CheckResult & { readonly check: GateCheck })[];
+  /** One result per check in ROTATION_CHECKS order; each says what is wrong and what to do. */
+  readonly checks: readonly (CheckResult & { readonly check: RotationCheck })[];
   /** For an Event, a condition or a CLI error: the failed checks, or undefined when accepted. */
   readonly refusal?: string;
 }
 
-export function checkRotation(c: RotationCandidate): GateVerdict {
+export function checkRotation(c: RotationCandidate): RotationVerdict {
   const keys: KeySet = {
     ...("signingKey" in c.stagedKes
       ? { kesSigningKey: { bytes: c.stagedKes.signingKey, name: c.stagedKes.name } }
@@ -65,14 +66,14 @@ export function checkRotation(c: RotationCandidate): GateVerdict {
     at: c.now,
   };
   const shared = checkKeySet(keys);
-  const byName = (check: GateCheck): CheckResult & { check: GateCheck } => {
+  const byName = (check: RotationCheck): CheckResult & { check: RotationCheck } => {
     if (check === "counter") return checkNextCounter(c.opcert, c.last);
     const r = shared.find((x) => x.check === check);
     // checkKeySet runs every check it is given material for; the candidate always gives it all three.
     if (!r || r.status === "skip") throw new Error(`the key gate did not run its ${check} check`);
     return { ...r, check };
   };
-  const checks = GATE_CHECKS.map(byName);
+  const checks = ROTATION_CHECKS.map(byName);
   const failed = checks.filter((r) => r.status === "fail");
   if (failed.length === 0) return { accepted: true, checks };
   return {

@@ -1,0 +1,46 @@
+// The node's --socket-path: the node-to-client server (src/network/n2c.ts) over the node's chain and mempool.
+// Local tx-submission goes into the node's submitTx (the same path as POST /api/submit/tx): a Conway transaction
+// goes to the mempool; a refusal becomes MsgRejectTx's ApplyTxErr (ledger failures as cardano-node encodes them,
+// any other refusal as a mempool failure with our message). A transaction of another era is refused.
+import type { LedgerFailure } from "../ledger/apply-tx.ts";
+import { CONWAY_HFC_INDEX, encodeApplyTxErr, encodeMempoolRefusal } from "../network/apply-tx-err.ts";
+import type { ChainSource } from "../network/chain-source.ts";
+import type { LocalSubmitResult } from "../network/local-tx-submission.ts";
+import type { NetLog } from "../network/mux.ts";
+import { type LocalServer, listenLocal } from "../network/n2c.ts";
+
+type Submit = (
+  tx: Uint8Array,
+) => { accepted: true; id: string } | { accepted: false; error: string; failures?: LedgerFailure[] };
+
+export function localSubmit(submit: Submit): (hfcIndex: number, tx: Uint8Array) => LocalSubmitResult {
+  return (hfcIndex, tx) => {
+    if (hfcIndex !== CONWAY_HFC_INDEX) {
+      const reason = encodeMempoolRefusal(`era ${hfcIndex} transactions are not accepted; Conway (6) only`);
+      return { accepted: false, reason };
+    }
+    const r = submit(tx);
+    if (r.accepted) return { accepted: true };
+    const failures = r.failures ?? [];
+    return {
+      accepted: false,
+      reason: failures.length > 0 ? encodeApplyTxErr(failures) : encodeMempoolRefusal(r.error),
+    };
+  };
+}
+
+/** Serve the local socket at `path`; a socket that cannot be taken fails the start with one line naming it. */
+export async function startLocalSocket(
+  path: string,
+  node: { magic: number; source: ChainSource; log: NetLog; submit: Submit },
+): Promise<LocalServer> {
+  try {
+    const local = await listenLocal(path, { ...node, submitTx: localSubmit(node.submit) });
+    node.log.info({ socket: path }, "serving node-to-client on the local socket");
+    return local;
+  } catch (error) {
+    throw new Error(`cannot serve node-to-client on --socket-path ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
