@@ -124,21 +124,23 @@ export const MULTIKEY_GROUP: KindDefinition = {
   shortNames: ["mkg"],
   description:
     "Several pools forging from one shared block producer, each with its own keys, behind one set of relays; " +
-    "optionally the hot standby of another group.",
+    "optionally a backup of a main group that takes over one pool at a time.",
   spec: multikeyGroupSpec,
   status: multikeyGroupStatus,
   rootRules: [
     nameRule("MultikeyGroup"),
     {
-      rule: "!has(self.spec.standby) || self.spec.standby.groupRef.name != self.metadata.name",
-      message: "a MultikeyGroup cannot be its own standby: standby.groupRef must name another group",
+      rule:
+        "!has(self.spec.redundancy) || !has(self.spec.redundancy.mainGroupRef) || " +
+        "self.spec.redundancy.mainGroupRef.name != self.metadata.name",
+      message: "a MultikeyGroup cannot be its own backup: redundancy.mainGroupRef must name another group",
     },
   ],
   printerColumns: [
     networkColumn,
     { name: "Pools", type: "integer", jsonPath: ".status.poolCount", description: "Pools in the group." },
     { name: "Forging", type: "integer", jsonPath: ".status.forgingPools", description: "Pools forging." },
-    { name: "Role", type: "string", jsonPath: ".status.role", description: "Primary or Standby." },
+    { name: "Role", type: "string", jsonPath: ".status.role", description: "Main or Backup." },
     phase,
     tipColumn,
     age,

@@ -45,7 +45,7 @@ export const GOOD: Record<KindName, Spec> = {
       { name: "alpha", keys: { secretRef: { name: "alpha-keys" } } },
       { name: "beta", keys: { secretRef: { name: "beta-keys" } } },
     ],
-    standby: { groupRef: { name: "primary" } },
+    redundancy: { level: 1, mainGroupRef: { name: "main" } },
   },
 };
 
@@ -280,22 +280,34 @@ export const BAD: BadCase[] = [
     message: ["spec.pools[1]", "Duplicate value"],
   },
   {
-    why: "more than 50 pools",
+    why: "33 pools, one more than seeds/002's cap",
     kind: "MultikeyGroup",
-    spec: group({ pools: Array.from({ length: 51 }, (_, i) => ({ name: `p${i}`, keys: keys(`k${i}`) })) }),
-    message: ["spec.pools", "must have at most 50 items"],
+    spec: group({ pools: Array.from({ length: 33 }, (_, i) => ({ name: `p${i}`, keys: keys(`k${i}`) })) }),
+    message: ["spec.pools", "at most 32 pools", "seeds/002"],
   },
   {
-    why: "a group standing by for itself",
+    why: "a group backing itself up",
     kind: "MultikeyGroup",
-    name: "self-standby",
-    spec: group({ standby: { groupRef: { name: "self-standby" } } }),
-    message: ["a MultikeyGroup cannot be its own standby"],
+    name: "self-backup",
+    spec: group({ redundancy: { level: 1, mainGroupRef: { name: "self-backup" } } }),
+    message: ["a MultikeyGroup cannot be its own backup"],
   },
   {
-    why: "a takeover faster than a pod restart",
+    why: "a backup level without its main group",
     kind: "MultikeyGroup",
-    spec: group({ standby: { groupRef: { name: "primary" }, takeoverAfterSeconds: 5 } }),
-    message: ["spec.standby.takeoverAfterSeconds", "greater than or equal to 30"],
+    spec: group({ redundancy: { level: 1 } }),
+    message: ["spec.redundancy", "mainGroupRef", "required when level > 0"],
+  },
+  {
+    why: "a main group naming a main group",
+    kind: "MultikeyGroup",
+    spec: group({ redundancy: { level: 0, mainGroupRef: { name: "other" } } }),
+    message: ["spec.redundancy", "and only then"],
+  },
+  {
+    why: "a takeover after zero missed slots",
+    kind: "MultikeyGroup",
+    spec: group({ redundancy: { level: 1, mainGroupRef: { name: "main" }, takeoverAfterMissedSlots: 0 } }),
+    message: ["spec.redundancy.takeoverAfterMissedSlots", "greater than or equal to 1"],
   },
 ];

@@ -97,7 +97,7 @@ describe("good objects are stored with the server's defaults, which are Zod's de
     assert.equal(kes.renewBefore, "14d");
     assert.deepEqual(kes.reminderDays, [14, 7, 3, 1]);
     const group = (await got("MultikeyGroup")).spec;
-    assert.equal((group.standby as { takeoverAfterSeconds: number }).takeoverAfterSeconds, 120);
+    assert.deepEqual(group.redundancy, { level: 1, mainGroupRef: { name: "main" }, takeoverAfterMissedSlots: 3 });
     const relay = (await got("Relay")).spec;
     assert.deepEqual(relay.publicPeers, [{ address: "preprod-node.play.dev.cardano.org", port: 3001 }]);
   });

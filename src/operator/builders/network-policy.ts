@@ -15,9 +15,13 @@ import type { StakePoolSpec } from "../../api/stakepool.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
 import { NODE_API_PORT } from "./node-pod.ts";
 
+/** What a producer's policy is built from: a StakePool's spec, or a MultikeyGroup's (the same fields). */
+export type ProducerPolicySpec = Pick<StakePoolSpec, "relays" | "port" | "metrics">;
+
 export interface NetworkPolicyInput {
+  /** The StakePool or MultikeyGroup. */
   owner: Owner;
-  spec: StakePoolSpec;
+  spec: ProducerPolicySpec;
   /** Node-to-node port of the pool's relays (the Relay's spec.port). */
   relayPort: number;
   /**
@@ -41,7 +45,7 @@ export type WireNetworkPolicySpec = Omit<V1NetworkPolicySpec, "ingress"> & { ing
 export type WireNetworkPolicy = Omit<V1NetworkPolicy, "spec"> & { spec: WireNetworkPolicySpec };
 
 /** The Relay whose pods may talk to the producer. */
-export function relayName(owner: Owner, spec: StakePoolSpec): string {
+export function relayName(owner: Owner, spec: Pick<StakePoolSpec, "relays">): string {
   return spec.relays.relayRef?.name ?? names.relay(owner.name);
 }
 

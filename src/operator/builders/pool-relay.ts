@@ -16,8 +16,11 @@ export interface PoolRelay extends KubernetesObject {
   };
 }
 
-/** The pool's own Relay, or undefined when the pool names an existing one (spec.relays.relayRef). */
-export function buildPoolRelay(owner: Owner, spec: StakePoolSpec): PoolRelay | undefined {
+/** The pool's (or group's) own Relay, or undefined when the pool names an existing one (spec.relays.relayRef). */
+export function buildPoolRelay(
+  owner: Owner,
+  spec: Pick<StakePoolSpec, "relays" | "network" | "image" | "metrics">,
+): PoolRelay | undefined {
   const replicas = spec.relays.replicas;
   if (replicas === undefined) return undefined;
   const name = names.relay(owner.name);

@@ -2,6 +2,7 @@
 // own work queue, workers and field manager.
 import type { Controller } from "../manager/context.ts";
 import { kesRotationController } from "./kesrotation.ts";
+import { multikeyGroupController } from "./multikeygroup.ts";
 import { relayController } from "./relay.ts";
 import { stakePoolController } from "./stakepool.ts";
 
@@ -24,6 +25,7 @@ const options = operatorPeer ? { operatorPeer } : {};
 export const controllers: Controller[] = [
   stakePoolController(options),
   relayController(options),
+  multikeyGroupController(options),
   // The chart names its ClusterRole for the rotation Jobs after the release (templates/kes-job-rbac.yaml).
   kesRotationController(
     process.env.POOLFLEET_KES_JOB_CLUSTERROLE ? { jobClusterRole: process.env.POOLFLEET_KES_JOB_CLUSTERROLE } : {},

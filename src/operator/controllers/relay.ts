@@ -53,16 +53,26 @@ function relayOfPod(pod: KubernetesObject): ObjectKey[] {
   return [{ namespace: pod.metadata.namespace, name: instance }];
 }
 
-/** The pool's producer, when spec.poolRef names a StakePool that in turn names this Relay. */
+/**
+ * The pool's producer, when spec.poolRef names a StakePool (or else a MultikeyGroup, whose producer holds many
+ * pools) that in turn names this Relay.
+ */
 function producerOf(ctx: ReconcileContext, key: ObjectKey, spec: RelaySpec) {
   if (!spec.poolRef) return { linked: true as const, producer: undefined };
-  const pool = ctx.get<PoolObject>(KIND.StakePool, { namespace: key.namespace, name: spec.poolRef.name });
-  if (!pool) return { linked: false as const, why: `StakePool ${spec.poolRef.name} does not exist (yet)` };
+  const ref = { namespace: key.namespace, name: spec.poolRef.name };
+  const pool = ctx.get<PoolObject>(KIND.StakePool, ref) ?? ctx.get<PoolObject>(KIND.MultikeyGroup, ref);
+  if (!pool) {
+    return { linked: false as const, why: `StakePool or MultikeyGroup ${spec.poolRef.name} does not exist (yet)` };
+  }
   const named = relayOfPool(pool)[0]?.name;
   if (named !== key.name) {
-    return { linked: false as const, why: `StakePool ${spec.poolRef.name} uses Relay ${named}, not this one` };
+    return { linked: false as const, why: `${pool.kind} ${spec.poolRef.name} uses Relay ${named}, not this one` };
   }
-  return { linked: true as const, producer: { pool: spec.poolRef.name, port: pool.spec?.port ?? 3001 } };
+  return {
+    linked: true as const,
+    producer: { pool: spec.poolRef.name, port: pool.spec?.port ?? 3001 },
+    owner: pool.kind ?? "StakePool",
+  };
 }
 
 const podReady = (pod: V1Pod | undefined) =>
@@ -180,7 +190,7 @@ export function relayController(opts: RelayControllerOptions = {}): Controller {
               status: "True",
               reason: producer ? "ProducerIsLocalRoot" : "NoPool",
               message: producer
-                ? `the producer of StakePool ${producer.pool} is a local root of every relay`
+                ? `the producer of ${link.linked ? link.owner : "StakePool"} ${producer.pool} is a local root of every relay`
                 : "no spec.poolRef: these relays serve no producer",
             }
           : { type: "PoolLinked", status: "False", reason: "PoolNotFound", message: link.why },
@@ -215,6 +225,7 @@ export function relayController(opts: RelayControllerOptions = {}): Controller {
     owns: [KIND.ConfigMap, KIND.StatefulSet, KIND.Service, KIND.NetworkPolicy],
     watches: [
       { kind: KIND.StakePool, map: (obj) => relayOfPool(obj as PoolObject) },
+      { kind: KIND.MultikeyGroup, map: (obj) => relayOfPool(obj as PoolObject) },
       { kind: KIND.Pod, map: relayOfPod },
     ],
     reconcile,

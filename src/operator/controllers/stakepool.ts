@@ -9,31 +9,26 @@
 //
 // Everything else (topology ConfigMap, NetworkPolicy, the pool's own Relay) follows the spec whatever the keys.
 // Status carries only public facts: pool id, opcert counter, KES window, the revision's hash.
-import type {
-  KubernetesObject,
-  V1ConfigMap,
-  V1NetworkPolicyPeer,
-  V1Pod,
-  V1Secret,
-  V1StatefulSet,
-} from "@kubernetes/client-node";
+import type { KubernetesObject, V1NetworkPolicyPeer, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
 import { stakePoolSpec, type StakePoolSpec, type StakePoolStatus } from "../../api/stakepool.ts";
-import type { SlotClock } from "../../formats/slot-clock.ts";
 import { buildProducerNetworkPolicy, relayName } from "../builders/network-policy.ts";
 import { buildPoolRelay, type PoolRelay } from "../builders/pool-relay.ts";
 import { buildProducer } from "../builders/producer.ts";
 import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
-import { gateKeys, type GateResult } from "../../keys/secret-gate.ts";
+import type { GateResult } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, KEYS_HASH_ANNOTATION, keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { names, type Owner } from "../names.ts";
-import { networkClock, SHELLEY_GENESIS_KEY } from "../networks.ts";
 import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status/node-metrics.ts";
 import { type Condition, nextConditions } from "./conditions.ts";
+import { clockFor, gatePool as gate } from "./key-gate.ts";
+import { claimantOf, refuseIfClaimed } from "./pool-claims.ts";
 import { stakePoolStatus } from "./stakepool-status.ts";
 import { type PoolKesMetrics, poolKesMetricsRegistry, registerPoolKesMetrics } from "../kes/pool-metrics.ts";
 import type { Registry } from "prom-client";
+
+export { clockFor };
 
 export const STAKEPOOL_CONTROLLER = "poolfleet-stakepool";
 const DEFAULT_RELAY_PORT = 3001;
@@ -59,59 +54,6 @@ export interface StakePoolControllerOptions {
   operatorPeer?: V1NetworkPolicyPeer;
   /** Registry for poolfleet_stakepool_kes_* (default: poolKesMetricsRegistry, served on the operator's /metrics). */
   registry?: Registry;
-}
-
-/** The network's slot clock, or undefined when a custom network's genesis is not (yet) readable. */
-export function clockFor(ctx: ReconcileContext, ns: string, spec: StakePoolSpec): SlotClock | undefined {
-  try {
-    if (spec.network.name !== "custom") return networkClock(spec.network);
-    const ref = spec.network.configMapRef?.name;
-    const cm = ref ? ctx.get<V1ConfigMap>(KIND.ConfigMap, { namespace: ns, name: ref }) : undefined;
-    const text = cm?.data?.[SHELLEY_GENESIS_KEY];
-    if (!text) return undefined;
-    return networkClock(spec.network, { text, where: `ConfigMap ${ref}, key ${SHELLEY_GENESIS_KEY}` });
-  } catch (e) {
-    ctx.log.warn({ err: (e as Error).message }, "cannot read the network's genesis: KES window not checked");
-    return undefined;
-  }
-}
-
-/** The gate over a Secret's data, with the pool's cold key and clock. */
-function gate(
-  ctx: ReconcileContext,
-  ns: string,
-  spec: StakePoolSpec,
-  secretName: string,
-  data: Record<string, string> | undefined,
-  clock: SlotClock | undefined,
-): GateResult {
-  const coldRef = spec.keys.coldVerificationKeyRef;
-  let coldVerificationKey: { text: string; name: string } | undefined;
-  if (coldRef) {
-    const cm = ctx.get<V1ConfigMap>(KIND.ConfigMap, { namespace: ns, name: coldRef.name });
-    const text = cm?.data?.[coldRef.key];
-    const where = `ConfigMap ${coldRef.name}, key ${coldRef.key}`;
-    if (text === undefined) {
-      return {
-        passed: false,
-        checks: [],
-        failure: {
-          check: "key-file",
-          reason: "ColdKeyNotFound",
-          message: `${where} does not exist; it holds the pool's cold verification key (cold.vkey), which the gate checks the certificate against`,
-        },
-      };
-    }
-    coldVerificationKey = { text, name: where };
-  }
-  return gateKeys({
-    secretName,
-    data,
-    ...(coldVerificationKey ? { coldVerificationKey } : {}),
-    ...(spec.poolId ? { expectedPoolId: spec.poolId } : {}),
-    ...(clock ? { clock } : {}),
-    at: ctx.now(),
-  });
 }
 
 function relaySetOf(ctx: ReconcileContext, owner: Owner, spec: StakePoolSpec) {
@@ -178,7 +120,12 @@ async function reconcile(
   const secretName = spec.keys.secretRef.name;
   const secret = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: secretName });
   const clock = clockFor(ctx, ns, spec);
-  const result = gate(ctx, ns, spec, secretName, secret?.data, clock);
+  // A key set that passes is still refused when an older StakePool or main MultikeyGroup claims its pool id.
+  const result = refuseIfClaimed(
+    ctx,
+    claimantOf("StakePool", pool),
+    gate(ctx, ns, spec, secretName, secret?.data, clock),
+  );
 
   const producerName = names.producer(owner.name);
   const liveSts = ctx.get<V1StatefulSet>(KIND.StatefulSet, { namespace: ns, name: producerName });
@@ -284,6 +231,8 @@ export function stakePoolController(opts: StakePoolControllerOptions = {}): Cont
           return pool && obj.metadata?.namespace ? [{ namespace: obj.metadata.namespace, name: pool }] : [];
         },
       },
+      // Pool id claims (pool-claims.ts) read every group; a pool refused for a claim re-checks on its poll.
+      { kind: KIND.MultikeyGroup, map: () => [] },
     ],
     reconcile: (ctx, key) => reconcile(ctx, key, { ...opts, pollMs, poolKes }),
   };

@@ -10,10 +10,14 @@ import { commonLabels, names, type Owner, ownerReference } from "../names.ts";
 export const KEYS_HASH_ANNOTATION = "poolfleet.io/keys-hash";
 /** Label on every revision Secret, so the controller can list its pool's revisions and delete superseded ones. */
 export const KEY_REVISION_LABEL = "poolfleet.io/key-revision";
+/** On a MultikeyGroup pool's revision: the pool's name in the group. */
+export const GROUP_POOL_LABEL = "poolfleet.io/group-pool";
 
 export interface KeyRevisionInput {
-  /** The StakePool. */
+  /** The StakePool, or the MultikeyGroup whose pool this is. */
   owner: Owner;
+  /** For a MultikeyGroup: the pool's name in the group; the revision is `<group>-<pool>-keys-<hash8>`. */
+  pool?: string;
   /** sha256 of the key set's public parts (keys/secret-gate.ts), 64 hex digits. */
   keysHash: string;
   /** The user's Secret's `data` (base64 values, as the API server returns them): only the three files are copied. */
@@ -22,6 +26,11 @@ export interface KeyRevisionInput {
 
 export function keyRevisionName(pool: string, keysHash: string): string {
   return names.keyRevision(pool, keysHash);
+}
+
+/** A group pool's revision: named from group, pool and hash, so two pools of a group never share one. */
+export function groupKeyRevisionName(group: string, pool: string, keysHash: string): string {
+  return names.keyRevision(`${group}-${pool}`, keysHash);
 }
 
 export function buildKeyRevisionSecret(input: KeyRevisionInput): V1Secret {
@@ -37,9 +46,13 @@ export function buildKeyRevisionSecret(input: KeyRevisionInput): V1Secret {
     apiVersion: "v1",
     kind: "Secret",
     metadata: {
-      name: keyRevisionName(owner.name, keysHash),
+      name: input.pool ? groupKeyRevisionName(owner.name, input.pool, keysHash) : keyRevisionName(owner.name, keysHash),
       namespace: owner.namespace,
-      labels: { ...commonLabels("producer", owner.name, owner.name), [KEY_REVISION_LABEL]: keysHash.slice(0, 8) },
+      labels: {
+        ...commonLabels("producer", owner.name, owner.name),
+        [KEY_REVISION_LABEL]: keysHash.slice(0, 8),
+        ...(input.pool ? { [GROUP_POOL_LABEL]: input.pool } : {}),
+      },
       annotations: { [KEYS_HASH_ANNOTATION]: keysHash },
       ownerReferences: [ownerReference(owner)],
     },

@@ -32,8 +32,11 @@ export interface ReconcileContext {
   now(): Date;
   /** The object from the informer cache, or undefined when it does not exist. */
   get<T extends KubernetesObject>(kind: KindRef, key: ObjectKey): T | undefined;
-  /** Objects of a kind from the cache, in a namespace, optionally filtered by labels. */
-  list<T extends KubernetesObject>(kind: KindRef, namespace: string, labels?: Record<string, string>): T[];
+  /**
+   * Objects of a kind from the cache, in a namespace (undefined: every namespace the manager watches), optionally
+   * filtered by labels.
+   */
+  list<T extends KubernetesObject>(kind: KindRef, namespace: string | undefined, labels?: Record<string, string>): T[];
   /**
    * Reads an object the manager does not cache (a Secret named by a spec: the operator may `get` Secrets but not
    * list or watch them). Undefined when it does not exist.

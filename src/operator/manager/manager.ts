@@ -101,6 +101,8 @@ export class Manager {
       now: opts.now ?? (() => new Date()),
       informerFor: (kind, namespace) =>
         this.informers.get(`${kindId(kind)}@${namespace}`) ?? this.informers.get(`${kindId(kind)}@*`),
+      informersOf: (kind) =>
+        [...this.informers.entries()].filter(([k]) => k.startsWith(`${kindId(kind)}@`)).map(([, i]) => i),
       resolveKind: (apiVersion, kind) => this.resolveKind(apiVersion, kind),
     };
   }

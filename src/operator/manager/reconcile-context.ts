@@ -24,6 +24,8 @@ export interface SharedState {
   now: () => Date;
   /** The informer holding objects of a kind in a namespace (a namespace informer or the cluster-wide one). */
   informerFor(kind: { apiVersion?: string; kind?: string }, namespace: string): Informer | undefined;
+  /** Every informer of a kind (one per watched namespace, or the cluster-wide one). */
+  informersOf(kind: { apiVersion?: string; kind?: string }): Informer[];
   /** The REST description of a kind (plural, namespaced), from the controllers' KindRefs or discovery. */
   resolveKind(apiVersion: string, kind: string): Promise<KindRef>;
 }
@@ -120,7 +122,17 @@ export function makeContext(
         throw new Error(`${manager}: ${kindId(kind)} is not cached; list it in the controller's owns or watches`);
       return inf.get(key.namespace, key.name) as T | undefined;
     },
-    list<T extends KubernetesObject>(kind: KindRef, namespace: string, labels?: Record<string, string>): T[] {
+    list<T extends KubernetesObject>(
+      kind: KindRef,
+      namespace: string | undefined,
+      labels?: Record<string, string>,
+    ): T[] {
+      if (namespace === undefined) {
+        const all = shared.informersOf(kind);
+        if (!all.length)
+          throw new Error(`${manager}: ${kindId(kind)} is not cached; list it in the controller's owns or watches`);
+        return all.flatMap((i) => i.list()).filter((o) => matchesLabels(o, labels)) as T[];
+      }
       const inf = cached(kind, namespace);
       if (!inf)
         throw new Error(`${manager}: ${kindId(kind)} is not cached; list it in the controller's owns or watches`);

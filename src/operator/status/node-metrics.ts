@@ -22,6 +22,41 @@ export const NODE_METRICS = {
 
 export type NodeFigures = { -readonly [K in keyof typeof NODE_METRICS]?: number };
 
+/** Per-pool series of a node holding a key bundle (src/node/metrics.ts), labelled pool="<node name>-<index>". */
+export const POOL_METRICS = {
+  keysValid: "poolfleet_pool_keys_valid",
+  forgingNow: "poolfleet_pool_forging_now",
+  blocksForged: "poolfleet_pool_blocks_forged_total",
+  kesPeriodsRemaining: "poolfleet_pool_kes_periods_remaining",
+  opcertCounter: "poolfleet_pool_opcert_counter",
+} as const;
+
+export type PoolFigures = { -readonly [K in keyof typeof POOL_METRICS]?: number };
+
+const POOL_LABEL = /(?:^|,)\s*pool="((?:[^"\\]|\\.)*)"/;
+
+/** Each pool's figures from a node's metrics text: display name -> figures. Other labelled series are skipped. */
+export function poolFigures(text: string): Map<string, PoolFigures> {
+  const byName = new Map<string, keyof typeof POOL_METRICS>(
+    (Object.entries(POOL_METRICS) as [keyof typeof POOL_METRICS, string][]).map(([k, v]) => [v, k]),
+  );
+  const out = new Map<string, PoolFigures>();
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line.startsWith("poolfleet_pool_")) continue;
+    const m = SAMPLE.exec(line);
+    const field = m ? byName.get(m[1]!) : undefined;
+    if (!m || !field || m[2] === undefined) continue;
+    const pool = POOL_LABEL.exec(m[2].slice(1, -1))?.[1];
+    const value = Number(m[3]);
+    if (pool === undefined || !Number.isFinite(value)) continue;
+    const figures = out.get(pool) ?? {};
+    figures[field] = value;
+    out.set(pool, figures);
+  }
+  return out;
+}
+
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?[ \t]+(\S+)(?:[ \t]+-?\d+)?$/;
 
 /**
@@ -56,7 +91,8 @@ export function nodeFigures(text: string): NodeFigures {
 
 export type Fetch = (url: string, init: { signal: AbortSignal }) => Promise<Response>;
 
-export type ScrapeResult = { ok: true; figures: NodeFigures } | { ok: false; error: string };
+export type ScrapeResult =
+  { ok: true; figures: NodeFigures; pools?: Map<string, PoolFigures> } | { ok: false; error: string };
 
 const MAX_BYTES = 4 * 1024 * 1024;
 
@@ -118,7 +154,7 @@ export async function scrapeNode(
     if (length > MAX_BYTES) return { ok: false, error: `${url} sent ${length} bytes, more than ${MAX_BYTES}` };
     const text = await res.text();
     if (text.length > MAX_BYTES) return { ok: false, error: `${url} sent more than ${MAX_BYTES} bytes` };
-    return { ok: true, figures: nodeFigures(text) };
+    return { ok: true, figures: nodeFigures(text), pools: poolFigures(text) };
   } catch (error) {
     const e = error as Error;
     const why = e.name === "TimeoutError" || signal.aborted ? "timed out" : e.message;

@@ -1,0 +1,126 @@
+// MultikeyGroup -> the group's producer: one StatefulSet (one replica: one forger per pool), its headless Service
+// and PodDisruptionBudget, the same pod as a StakePool's producer (node-pod.ts) but holding a key bundle. Pure.
+//
+// The bundle (poolfleet-node --shelley-key-bundle, docs/multikey.md) is one projected volume at /keys: each pool's
+// immutable revision Secret (keys/revision.ts, made only after that pool's keys passed the gate) projected into
+// `<pool name>/kes.skey`, `vrf.skey`, `node.cert`, read-only, mode 0400. A pool that never passed is not in it, so
+// no pod ever sees its keys. The node names the pools `<group>-<index>`, index in sorted directory order
+// (src/node/key-bundle.ts); bundleDisplayNames says which name is which pool, for status.
+import { createHash } from "node:crypto";
+import type { V1StatefulSet } from "@kubernetes/client-node";
+import type { MultikeyGroupSpec } from "../../api/multikeygroup.ts";
+import { KEY_FILES } from "../../keys/secret-gate.ts";
+import { KEYS_HASH_ANNOTATION } from "../keys/revision.ts";
+import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
+import {
+  baseVolumes,
+  dataClaimTemplate,
+  headlessService,
+  nodeArgs,
+  nodeContainer,
+  nodePodSpec,
+  PATHS,
+} from "./node-pod.ts";
+import type { ProducerObjects } from "./producer.ts";
+
+export interface BundlePool {
+  /** The pool's name in the group (its sub-directory in the bundle). */
+  name: string;
+  /** Its revision Secret (`<group>-<pool>-keys-<hash8>`). */
+  secretName: string;
+}
+
+export interface GroupProducerInput {
+  /** The MultikeyGroup. */
+  owner: Owner;
+  spec: MultikeyGroupSpec;
+  /** The pools whose keys the producer holds (at least one); order does not matter. */
+  pools: readonly BundlePool[];
+}
+
+const TOPOLOGY_FILE = "topology.json";
+
+/** The pools in the node's bundle order (sorted by name, as it reads the directory). */
+export function bundleOrder<T extends { name: string }>(pools: readonly T[]): T[] {
+  return [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Pool name -> the display name the node gives it (`<group>-<index>`, its poolfleet_pool_* label). */
+export function bundleDisplayNames(group: string, pools: readonly { name: string }[]): Map<string, string> {
+  return new Map(bundleOrder(pools).map((p, i) => [p.name, `${group}-${i}`]));
+}
+
+/** One digest of the bundle's revisions, for the pod annotation `kubectl describe` shows. */
+export function bundleHash(pools: readonly BundlePool[]): string {
+  const h = createHash("sha256").update("poolfleet-bundle-v1\n");
+  for (const p of bundleOrder(pools)) h.update(`${p.name}=${p.secretName}\n`);
+  return h.digest("hex");
+}
+
+/** The node's command line: the bundle instead of the three key flags, pools named after the group. */
+export function groupProducerArgs(owner: Owner, spec: MultikeyGroupSpec): string[] {
+  return nodeArgs(spec, TOPOLOGY_FILE, ["--shelley-key-bundle", PATHS.keys, "--node-name", owner.name]);
+}
+
+export function buildGroupProducer(input: GroupProducerInput): ProducerObjects {
+  const { owner, spec } = input;
+  if (!input.pools.length) throw new Error("a group producer needs at least one pool whose keys passed the gate");
+  const name = names.producer(owner.name);
+  const selector = selectorLabels("producer", owner.name);
+  const labels = commonLabels("producer", owner.name, owner.name);
+  const metadata = { name, namespace: owner.namespace, labels, ownerReferences: [ownerReference(owner)] };
+  const { volumes, mounts } = baseVolumes(spec, names.topology(owner.name));
+  volumes.unshift({
+    name: "keys",
+    projected: {
+      defaultMode: 0o400,
+      sources: bundleOrder(input.pools).map((p) => ({
+        secret: {
+          name: p.secretName,
+          items: Object.values(KEY_FILES).map((f) => ({ key: f, path: `${p.name}/${f}` })),
+        },
+      })),
+    },
+  });
+  mounts.splice(1, 0, { name: "keys", mountPath: PATHS.keys, readOnly: true });
+
+  const statefulSet: V1StatefulSet = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata,
+    spec: {
+      replicas: 1,
+      serviceName: name,
+      selector: { matchLabels: selector },
+      podManagementPolicy: "OrderedReady",
+      updateStrategy: { type: "RollingUpdate" },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+      template: {
+        metadata: { labels, annotations: { [KEYS_HASH_ANNOTATION]: bundleHash(input.pools) } },
+        spec: nodePodSpec(nodeContainer(spec, groupProducerArgs(owner, spec), mounts), volumes),
+      },
+      volumeClaimTemplates: [dataClaimTemplate(spec, labels)],
+    },
+  };
+  return {
+    statefulSet,
+    service: headlessService(metadata, selector, spec.port),
+    podDisruptionBudget: {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata,
+      spec: { minAvailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow", selector: { matchLabels: selector } },
+    },
+  };
+}
+
+/** The revision Secret each pool of a live group StatefulSet mounts (pool name -> Secret name). */
+export function mountedRevisions(sts: V1StatefulSet | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const keys = sts?.spec?.template?.spec?.volumes?.find((v) => v.name === "keys");
+  for (const src of keys?.projected?.sources ?? []) {
+    const pool = src.secret?.items?.[0]?.path?.split("/")[0];
+    if (pool && src.secret?.name) out.set(pool, src.secret.name);
+  }
+  return out;
+}

@@ -1,0 +1,294 @@
+// The MultikeyGroup controller: group -> each pool's keys through the gate on its own -> one producer holding the
+// bundle of the pools that passed, behind relays exactly like a StakePool's -> status per pool.
+//
+// Keys: each pool's Secret is read (never cached) and gated like a StakePool's (key-gate.ts). A pool that passes
+// gets its own immutable revision Secret `<group>-<pool>-keys-<hash8>` and a place in the producer's bundle (a
+// projected volume, builders/group-producer.ts); a pool that fails is refused alone — a Warning Event naming the
+// pool and its reason, KeysValid False — and keeps the revision the producer already holds for it, if any, while
+// the others run. A pool whose id an older StakePool or main MultikeyGroup claims (pool-claims.ts), or that
+// repeats another pool of the group, is left out of the bundle entirely: two forgers for one pool is the one thing
+// never allowed.
+//
+// Backups (redundancy.level > 0) are refused with StandbyNotSupported: the node's per-pool leases need a store
+// shared by the main's and the backup's pods, and poolfleet-node cannot yet be pointed at coordination.k8s.io
+// Leases from its flags (only --pool-lease-dir, a local directory).
+import type { KubernetesObject, V1NetworkPolicyPeer, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
+import {
+  MAX_POOLS_MESSAGE,
+  MAX_POOLS_PER_GROUP,
+  multikeyGroupSpec,
+  type MultikeyGroupSpec,
+  type MultikeyGroupStatus,
+} from "../../api/multikeygroup.ts";
+import {
+  type BundlePool,
+  bundleDisplayNames,
+  buildGroupProducer,
+  mountedRevisions,
+} from "../builders/group-producer.ts";
+import { buildProducerNetworkPolicy, relayName } from "../builders/network-policy.ts";
+import { buildPoolRelay } from "../builders/pool-relay.ts";
+import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
+import { type GateResult, poolIdHex } from "../../keys/secret-gate.ts";
+import { buildKeyRevisionSecret, groupKeyRevisionName } from "../keys/revision.ts";
+import { KIND } from "../kinds.ts";
+import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
+import { names, type Owner } from "../names.ts";
+import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status/node-metrics.ts";
+import { type Condition, nextConditions } from "./conditions.ts";
+import { clockFor, gatePool } from "./key-gate.ts";
+import { type GroupPoolObservation, multikeyGroupStatus } from "./multikeygroup-status.ts";
+import { claimantName, claimantOf, earlierClaimant, POOL_CLAIMED, refuseIfClaimed } from "./pool-claims.ts";
+
+export const MULTIKEYGROUP_CONTROLLER = "poolfleet-multikeygroup";
+const DEFAULT_RELAY_PORT = 3001;
+
+export const STANDBY_NOT_SUPPORTED =
+  "backup groups (redundancy.level > 0) are not run yet: a backup and its main must share each pool's lease " +
+  "(coordination.k8s.io Leases in a cluster), and poolfleet-node has no flag yet to use Leases (only " +
+  "--pool-lease-dir, a directory on one machine); no producer is started for this group";
+
+interface Group extends KubernetesObject {
+  spec: unknown;
+  status?: MultikeyGroupStatus;
+}
+
+interface RelayObject extends KubernetesObject {
+  spec?: { replicas?: number; port?: number };
+  status?: { readyReplicas?: number };
+}
+
+export interface MultikeyGroupControllerOptions {
+  /** How often a group is reconciled without a change (its key Secrets are not watched; KES and forging move). */
+  pollMs?: number;
+  /** Read a ready producer's /metrics for per-pool status (default true). */
+  scrape?: boolean;
+  fetch?: Fetch;
+  /** The operator's pods, admitted to the producer's API and metrics ports by its NetworkPolicy. */
+  operatorPeer?: V1NetworkPolicyPeer;
+}
+
+type Spec = MultikeyGroupSpec;
+
+/** The pools' verdicts: the gate, then one pool id per group, then the cluster's claims. */
+async function gatePools(ctx: ReconcileContext, group: Group, owner: Owner, spec: Spec) {
+  const ns = owner.namespace;
+  const clock = clockFor(ctx, ns, spec);
+  const self = claimantOf("MultikeyGroup", group);
+  const seen = new Map<string, string>();
+  const out: {
+    pool: Spec["pools"][number];
+    result: GateResult;
+    keysPassed: boolean;
+    claimedBy?: string;
+    data?: Record<string, string>;
+  }[] = [];
+  for (const pool of spec.pools) {
+    const secretName = pool.keys.secretRef.name;
+    const secret = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: secretName });
+    const gated = gatePool(ctx, ns, pool, secretName, secret?.data, clock);
+    let result = gated;
+    let claimedBy: string | undefined;
+    const hex = gated.poolId ? poolIdHex(gated.poolId) : undefined;
+    if (gated.passed && hex && seen.has(hex)) {
+      result = {
+        ...gated,
+        passed: false,
+        failure: {
+          check: "pool-id",
+          reason: "DuplicatePool",
+          message: `Secret ${secretName} holds keys of pool ${gated.poolId}, which pool ${seen.get(hex)} of this group already holds; one node forges a pool once`,
+        },
+      };
+    } else if (gated.passed) {
+      result = refuseIfClaimed(ctx, self, gated);
+      if (result.failure?.reason === POOL_CLAIMED) {
+        const first = earlierClaimant(ctx, self, gated.poolId!);
+        if (first) claimedBy = claimantName(first);
+      }
+    }
+    if (hex && !seen.has(hex)) seen.set(hex, pool.name);
+    out.push({
+      pool,
+      result,
+      keysPassed: gated.passed,
+      ...(claimedBy ? { claimedBy } : {}),
+      ...(secret?.data ? { data: secret.data } : {}),
+    });
+  }
+  return out;
+}
+
+async function reconcile(
+  ctx: ReconcileContext,
+  key: ObjectKey,
+  opts: MultikeyGroupControllerOptions & { pollMs: number },
+): Promise<ReconcileResult> {
+  const group = ctx.get<Group>(KIND.MultikeyGroup, key);
+  if (!group || group.metadata?.deletionTimestamp) return {};
+  const md = group.metadata!;
+  const owner: Owner = {
+    apiVersion: group.apiVersion!,
+    kind: "MultikeyGroup",
+    name: md.name!,
+    namespace: md.namespace!,
+    uid: md.uid!,
+  };
+  const generation = md.generation;
+  const previous = group.status?.conditions as Condition[] | undefined;
+  const writeStatus = (status: MultikeyGroupStatus) =>
+    ctx.applyStatus({
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      metadata: { name: owner.name, namespace: owner.namespace },
+      status,
+    } as KubernetesObject);
+  const refuse = async (reason: string, message: string, extra: Partial<MultikeyGroupStatus> = {}) => {
+    await ctx.event(group, "Warning", reason, message);
+    await writeStatus({
+      observedGeneration: generation,
+      phase: "Degraded",
+      conditions: nextConditions(
+        previous,
+        [{ type: "Ready", status: "False", reason, message }],
+        generation,
+        ctx.now(),
+      ),
+      ...extra,
+    });
+  };
+
+  const parsed = multikeyGroupSpec.safeParse(group.spec);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    await refuse("SpecInvalid", `spec is not valid: ${why}`);
+    return {};
+  }
+  const spec = parsed.data;
+  // Admission refuses a 33rd pool (a CEL rule); an object stored before the rule is refused here the same way.
+  if (spec.pools.length > MAX_POOLS_PER_GROUP) {
+    await refuse("SpecInvalid", `spec is not valid: spec.pools: ${MAX_POOLS_MESSAGE}`);
+    return {};
+  }
+  if (spec.paused) {
+    await writeStatus({ ...group.status, observedGeneration: generation, phase: "Paused" });
+    return {};
+  }
+  if (spec.redundancy.level > 0) {
+    await refuse("StandbyNotSupported", STANDBY_NOT_SUPPORTED, { role: "Backup", poolCount: spec.pools.length });
+    return { requeueAfterMs: opts.pollMs };
+  }
+
+  const ns = owner.namespace;
+  const producerName = names.producer(owner.name);
+  const liveSts = ctx.get<V1StatefulSet>(KIND.StatefulSet, { namespace: ns, name: producerName });
+  const mounted = mountedRevisions(liveSts);
+  const verdicts = await gatePools(ctx, group, owner, spec);
+
+  const bundle: BundlePool[] = [];
+  for (const v of verdicts) {
+    const pool = v.pool.name;
+    const running = mounted.get(pool);
+    if (v.result.passed) {
+      const hash = v.result.keysHash!;
+      const secretName = groupKeyRevisionName(owner.name, pool, hash);
+      await ctx.apply(buildKeyRevisionSecret({ owner, pool, keysHash: hash, data: v.data! }));
+      bundle.push({ name: pool, secretName });
+      if (running !== secretName) {
+        await ctx.event(
+          group,
+          "Normal",
+          "KeysAccepted",
+          `Pool ${pool}: key set ${hash.slice(0, 8)} from Secret ${v.pool.keys.secretRef.name} passed the consistency gate; the producer holds it as revision ${secretName}`,
+        );
+      }
+      continue;
+    }
+    // A pool claimed elsewhere or repeated in the group leaves the bundle; one whose new keys fail keeps its revision.
+    const keep = running !== undefined && v.keysPassed === false;
+    if (keep) bundle.push({ name: pool, secretName: running });
+    const f = v.result.failure!;
+    await ctx.event(
+      group,
+      "Warning",
+      f.reason,
+      `Pool ${pool} refused (${f.reason}): ${f.message}${keep ? ` The producer keeps this pool on key revision ${running}.` : " The producer runs without this pool; the group's other pools are not affected."}`,
+    );
+  }
+
+  const relayObjName = relayName(owner, spec);
+  const liveRelay = ctx.get<RelayObject>(KIND.Relay, { namespace: ns, name: relayObjName });
+  const relays: RelaySet = {
+    name: relayObjName,
+    replicas: spec.relays.replicas ?? liveRelay?.spec?.replicas ?? 0,
+    port: liveRelay?.spec?.port ?? DEFAULT_RELAY_PORT,
+  };
+  const ownRelay = buildPoolRelay(owner, spec);
+  if (ownRelay) await ctx.apply(ownRelay);
+  await ctx.apply(buildProducerTopology({ owner, relays }));
+  await ctx.apply(
+    buildProducerNetworkPolicy({
+      owner,
+      spec,
+      relayPort: relays.port,
+      ...(opts.operatorPeer ? { operatorPeer: opts.operatorPeer, operatorScrapes: opts.scrape !== false } : {}),
+    }),
+  );
+
+  let sts = liveSts;
+  if (bundle.length) {
+    const objs = buildGroupProducer({ owner, spec, pools: bundle });
+    sts = await ctx.apply(objs.statefulSet);
+    await ctx.apply(objs.service);
+    await ctx.apply(objs.podDisruptionBudget);
+  } else if (liveSts) {
+    // Every pool it held is now claimed elsewhere or gone from the group: a producer with no pools forges nothing.
+    await ctx.delete(KIND.StatefulSet, { namespace: ns, name: producerName });
+    sts = undefined;
+  }
+
+  const ready = (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
+  let scrape: ScrapeResult | undefined;
+  if (ready && opts.scrape !== false) {
+    const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` });
+    const ip = pod?.status?.podIP;
+    scrape = ip
+      ? await scrapeNode(metricsUrl(ip, spec.metrics.port), opts.fetch ? { fetch: opts.fetch } : {})
+      : { ok: false, error: `pod ${producerName}-0 has no IP yet` };
+  }
+  const display = bundleDisplayNames(owner.name, bundle);
+  const inBundle = new Set(bundle.map((b) => b.name));
+  const pools: GroupPoolObservation[] = verdicts.map((v) => ({
+    name: v.pool.name,
+    gate: v.result,
+    keysPassed: v.keysPassed,
+    ...(v.claimedBy ? { claimedBy: v.claimedBy } : {}),
+    inBundle: inBundle.has(v.pool.name),
+    ...(display.has(v.pool.name) ? { displayName: display.get(v.pool.name)! } : {}),
+  }));
+  await writeStatus(
+    multikeyGroupStatus({
+      generation,
+      previous,
+      now: ctx.now(),
+      pools,
+      producerName,
+      statefulSetExists: sts !== undefined,
+      ready,
+      scrape,
+    }),
+  );
+  return { requeueAfterMs: opts.pollMs };
+}
+
+export function multikeyGroupController(opts: MultikeyGroupControllerOptions = {}): Controller {
+  const pollMs = opts.pollMs ?? 60_000;
+  return {
+    name: MULTIKEYGROUP_CONTROLLER,
+    primary: KIND.MultikeyGroup,
+    owns: [KIND.StatefulSet, KIND.Service, KIND.PodDisruptionBudget, KIND.NetworkPolicy, KIND.ConfigMap, KIND.Relay],
+    // Pool id claims (pool-claims.ts) read every StakePool; a pool refused for a claim re-checks on the poll.
+    watches: [{ kind: KIND.StakePool, map: () => [] }],
+    reconcile: (ctx, key) => reconcile(ctx, key, { ...opts, pollMs }),
+  };
+}

@@ -1,0 +1,242 @@
+// The MultikeyGroup's pure parts: the group producer's bundle volume and command line, the node's display names,
+// the revision names, the per-pool series read from the node's own metrics registry, the claim order, and the
+// status a set of observations gives.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { multikeyGroupSpec } from "../../src/api/multikeygroup.ts";
+import { createMetrics } from "../../src/node/metrics.ts";
+import {
+  bundleDisplayNames,
+  bundleHash,
+  buildGroupProducer,
+  mountedRevisions,
+} from "../../src/operator/builders/group-producer.ts";
+import { multikeyGroupStatus } from "../../src/operator/controllers/multikeygroup-status.ts";
+import { type Claimant, compareClaims } from "../../src/operator/controllers/pool-claims.ts";
+import type { GateResult } from "../../src/keys/secret-gate.ts";
+import { buildKeyRevisionSecret } from "../../src/operator/keys/revision.ts";
+import type { Owner } from "../../src/operator/names.ts";
+import { poolFigures } from "../../src/operator/status/node-metrics.ts";
+
+const owner: Owner = {
+  apiVersion: "poolfleet.io/v1alpha1",
+  kind: "MultikeyGroup",
+  name: "gw",
+  namespace: "default",
+  uid: "0b0e3b0c-6c1b-4f0e-9c57-2a116c1b7f0e",
+};
+const spec = multikeyGroupSpec.parse({
+  network: { name: "preprod" },
+  pools: [
+    { name: "zeta", keys: { secretRef: { name: "z" } } },
+    { name: "alpha", keys: { secretRef: { name: "a" } } },
+  ],
+});
+const pools = [
+  { name: "zeta", secretName: "gw-zeta-keys-22222222" },
+  { name: "alpha", secretName: "gw-alpha-keys-11111111" },
+];
+
+describe("group producer", () => {
+  test("one replica mounting every pool's revision as <pool>/<file>, read-only 0400, in the node's bundle order", () => {
+    const { statefulSet, service, podDisruptionBudget } = buildGroupProducer({ owner, spec, pools });
+    assert.equal(statefulSet.metadata!.name, "gw-producer");
+    assert.equal(statefulSet.spec!.replicas, 1);
+    const vol = statefulSet.spec!.template.spec!.volumes!.find((v) => v.name === "keys")!;
+    assert.equal(vol.secret, undefined, "never a single Secret");
+    assert.equal(vol.projected!.defaultMode, 0o400);
+    assert.deepEqual(vol.projected!.sources, [
+      {
+        secret: {
+          name: "gw-alpha-keys-11111111",
+          items: [
+            { key: "kes.skey", path: "alpha/kes.skey" },
+            { key: "vrf.skey", path: "alpha/vrf.skey" },
+            { key: "node.cert", path: "alpha/node.cert" },
+          ],
+        },
+      },
+      {
+        secret: {
+          name: "gw-zeta-keys-22222222",
+          items: [
+            { key: "kes.skey", path: "zeta/kes.skey" },
+            { key: "vrf.skey", path: "zeta/vrf.skey" },
+            { key: "node.cert", path: "zeta/node.cert" },
+          ],
+        },
+      },
+    ]);
+    const c = statefulSet.spec!.template.spec!.containers[0]!;
+    assert.deepEqual(
+      c.volumeMounts!.find((m) => m.name === "keys"),
+      { name: "keys", mountPath: "/keys", readOnly: true },
+    );
+    const i = c.args!.indexOf("--shelley-key-bundle");
+    assert.deepEqual(c.args!.slice(i, i + 4), ["--shelley-key-bundle", "/keys", "--node-name", "gw"]);
+    assert.ok(!c.args!.includes("--shelley-kes-key"));
+    assert.equal(statefulSet.spec!.template.spec!.automountServiceAccountToken, false);
+    assert.equal(service.metadata!.name, "gw-producer");
+    assert.equal(podDisruptionBudget.spec!.minAvailable, 1);
+    assert.equal(statefulSet.metadata!.ownerReferences![0]!.kind, "MultikeyGroup");
+  });
+
+  test("the pod template changes when a pool's revision changes, and not when the list is reordered", () => {
+    const a = buildGroupProducer({ owner, spec, pools });
+    const b = buildGroupProducer({ owner, spec, pools: [...pools].reverse() });
+    assert.deepEqual(a, b);
+    const c = buildGroupProducer({
+      owner,
+      spec,
+      pools: [pools[0]!, { name: "alpha", secretName: "gw-alpha-keys-33333333" }],
+    });
+    assert.notEqual(
+      bundleHash(pools),
+      bundleHash([pools[0]!, { name: "alpha", secretName: "gw-alpha-keys-33333333" }]),
+    );
+    assert.notDeepEqual(a.statefulSet.spec!.template, c.statefulSet.spec!.template);
+  });
+
+  test("refuses an empty bundle rather than start a producer with no pools", () => {
+    assert.throws(() => buildGroupProducer({ owner, spec, pools: [] }), /at least one pool/);
+  });
+
+  test("the live StatefulSet says which revision each pool runs on", () => {
+    const { statefulSet } = buildGroupProducer({ owner, spec, pools });
+    assert.deepEqual(
+      [...mountedRevisions(statefulSet)],
+      [
+        ["alpha", "gw-alpha-keys-11111111"],
+        ["zeta", "gw-zeta-keys-22222222"],
+      ],
+    );
+    assert.equal(mountedRevisions(undefined).size, 0);
+  });
+
+  test("display names follow the node's sorted directory order", () => {
+    assert.deepEqual(
+      [...bundleDisplayNames("gw", pools)],
+      [
+        ["alpha", "gw-0"],
+        ["zeta", "gw-1"],
+      ],
+    );
+  });
+
+  test("a group pool's revision is named from group, pool and hash, and labelled with the pool", () => {
+    const hash = "ab".repeat(32);
+    const data = { "kes.skey": "a2Vz", "vrf.skey": "dnJm", "node.cert": "Y2VydA==" };
+    const s = buildKeyRevisionSecret({ owner, pool: "alpha", keysHash: hash, data });
+    assert.equal(s.metadata!.name, "gw-alpha-keys-abababab");
+    assert.equal(s.metadata!.labels!["poolfleet.io/group-pool"], "alpha");
+    assert.equal(s.immutable, true);
+    assert.equal(buildKeyRevisionSecret({ owner, keysHash: hash, data }).metadata!.name, "gw-keys-abababab");
+  });
+});
+
+describe("per-pool metrics", () => {
+  test("read from the node's own registry, by display name", async () => {
+    const m = createMetrics();
+    m.poolKeysValid.set({ pool: "gw-0" }, 1);
+    m.poolForgingNow.set({ pool: "gw-0" }, 1);
+    m.poolBlocksForged.inc({ pool: "gw-0" }, 3);
+    m.poolKesPeriodsRemaining.set({ pool: "gw-0" }, 55);
+    m.poolKeysValid.set({ pool: "gw-1" }, 0);
+    m.blocksForged.inc(9);
+    const figures = poolFigures(await m.registry.metrics());
+    assert.deepEqual(figures.get("gw-0"), { keysValid: 1, forgingNow: 1, blocksForged: 3, kesPeriodsRemaining: 55 });
+    assert.deepEqual(figures.get("gw-1"), { keysValid: 0 });
+    assert.equal(figures.size, 2, "unlabelled series are not pools");
+  });
+
+  test("other labels, escapes and garbage values", () => {
+    const text = [
+      'poolfleet_pool_blocks_forged_total{instance="x",pool="a\\"b"} 4',
+      'poolfleet_pool_keys_valid{pool="c"} NaN',
+      'poolfleet_pool_unknown{pool="c"} 1',
+      "poolfleet_pool_keys_valid 1",
+    ].join("\n");
+    assert.deepEqual([...poolFigures(text)], [['a\\"b', { blocksForged: 4 }]]);
+  });
+});
+
+describe("claim order", () => {
+  const c = (kind: Claimant["kind"], namespace: string, name: string, created: string): Claimant => ({
+    kind,
+    namespace,
+    name,
+    created,
+  });
+  test("older first; in one second, namespace/name; then kind", () => {
+    const older = c("MultikeyGroup", "z", "z", "2026-01-01T00:00:00Z");
+    const newer = c("StakePool", "a", "a", "2026-01-01T00:00:01Z");
+    assert.ok(compareClaims(older, newer) < 0);
+    assert.ok(compareClaims(newer, older) > 0);
+    const t = "2026-01-01T00:00:05Z";
+    assert.ok(compareClaims(c("StakePool", "a", "x", t), c("MultikeyGroup", "b", "x", t)) < 0);
+    assert.ok(compareClaims(c("MultikeyGroup", "a", "x", t), c("StakePool", "a", "x", t)) < 0);
+    assert.equal(compareClaims(c("StakePool", "a", "x", t), c("StakePool", "a", "x", t)), 0);
+  });
+});
+
+describe("group status", () => {
+  const passed = (poolId: string): GateResult => ({ passed: true, checks: [], poolId, keysHash: "ab".repeat(32) });
+  const failed: GateResult = {
+    passed: false,
+    checks: [],
+    failure: { check: "key-file", reason: "KeySecretNotFound", message: "Secret b does not exist" },
+  };
+  const base = {
+    generation: 1,
+    previous: undefined,
+    now: new Date("2026-01-01T00:00:00Z"),
+    producerName: "gw-producer",
+    statefulSetExists: true,
+    ready: true,
+  };
+  test("a refused pool makes a ready, fully forging group Degraded, with the pool named", () => {
+    const s = multikeyGroupStatus({
+      ...base,
+      pools: [
+        { name: "a", gate: passed("pool1a"), keysPassed: true, inBundle: true, displayName: "gw-0" },
+        { name: "b", gate: failed, keysPassed: false, inBundle: false },
+      ],
+      scrape: { ok: true, figures: {}, pools: new Map([["gw-0", { forgingNow: 1, keysValid: 1 }]]) },
+    });
+    assert.equal(s.phase, "Degraded");
+    assert.equal(s.forgingPools, 1);
+    assert.equal(s.pools![0]!.forgedBy, "gw-producer-0 (gw-0)");
+    assert.equal(s.pools![1]!.reason, "KeySecretNotFound");
+    const kv = s.conditions!.find((x) => x.type === "KeysValid")!;
+    assert.equal(kv.reason, "KeySecretNotFound");
+    assert.match(kv.message, /1 of 2 pools refused .*pool b: KeySecretNotFound: Secret b does not exist/);
+  });
+  test("every pool forging is Forging; a pool the node itself refuses is not keysValid", () => {
+    const pools = [{ name: "a", gate: passed("pool1a"), keysPassed: true, inBundle: true, displayName: "gw-0" }];
+    const ok = multikeyGroupStatus({
+      ...base,
+      pools,
+      scrape: { ok: true, figures: {}, pools: new Map([["gw-0", { forgingNow: 1, keysValid: 1 }]]) },
+    });
+    assert.equal(ok.phase, "Forging");
+    const refused = multikeyGroupStatus({
+      ...base,
+      pools,
+      scrape: { ok: true, figures: {}, pools: new Map([["gw-0", { forgingNow: 0, keysValid: 0 }]]) },
+    });
+    assert.equal(refused.pools![0]!.keysValid, false);
+    assert.equal(refused.pools![0]!.reason, "RefusedByNode");
+    assert.equal(refused.phase, "Degraded");
+  });
+  test("no pool that can run: KeysInvalid, and Ready says why", () => {
+    const s = multikeyGroupStatus({
+      ...base,
+      statefulSetExists: false,
+      ready: false,
+      pools: [{ name: "b", gate: failed, keysPassed: false, inBundle: false }],
+      scrape: undefined,
+    });
+    assert.equal(s.phase, "KeysInvalid");
+    assert.equal(s.conditions!.find((x) => x.type === "Ready")!.reason, "WaitingForKeys");
+  });
+});
