@@ -5,12 +5,11 @@
 // decodes our ApplyTxErr). The Go harness in test/interop/gouroboros-n2c is built from the Go module proxy into
 // .cache/go, like the node-to-node harness; without a Go toolchain the test is skipped.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
@@ -23,27 +22,9 @@ import { runCli } from "../helpers/cli.ts";
 import { wallet } from "../helpers/ledger.ts";
 import { startNode, type RunningNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { goHarness, haveGo } from "../helpers/go-harness.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const harness = join(root, "test/interop/gouroboros-n2c");
-const cache = join(root, ".cache/go");
-const binary = join(cache, "bin/gouroboros-n2c");
-const go = existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : "go";
-const haveGo = spawnSync(go, ["version"]).status === 0;
-
-function build(): string | undefined {
-  const newest = Math.max(...["main.go", "go.mod", "go.sum"].map((f) => statSync(join(harness, f)).mtimeMs));
-  if (existsSync(binary) && statSync(binary).mtimeMs >= newest) return undefined;
-  const env = {
-    ...process.env,
-    GOMODCACHE: join(cache, "mod"),
-    GOCACHE: join(cache, "build"),
-    GOPATH: join(cache, "path"),
-    GOFLAGS: "-mod=mod",
-  };
-  const r = spawnSync(go, ["build", "-o", binary, "."], { cwd: harness, env, encoding: "utf8", timeout: 540_000 });
-  return r.status === 0 ? undefined : `go build failed: ${r.stderr || r.error?.message}`;
-}
+const { binary, build } = goHarness("gouroboros-n2c", "gouroboros-n2c");
 
 type Event = Record<string, unknown> & { event: string };
 

@@ -4,39 +4,20 @@
 // test/interop/gouroboros is built from the Go module proxy into .cache/go on first use; without a Go
 // toolchain the test is skipped.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { before, describe, it } from "node:test";
 import { decodeHeader } from "../../src/chain/header.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { MemoryChainSource } from "../../src/network/chain-source.ts";
 import { connectPeer } from "../../src/network/peer.ts";
+import { goHarness, haveGo } from "../helpers/go-harness.ts";
 import { chain, MAGIC, startServer } from "./helpers.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const harness = join(root, "test/interop/gouroboros");
-const cache = join(root, ".cache/go");
-const binary = join(cache, "bin/gouroboros-interop");
-const go = existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : "go";
-const haveGo = spawnSync(go, ["version"]).status === 0;
-
-function build(): string | undefined {
-  const newest = Math.max(...["main.go", "go.mod", "go.sum"].map((f) => statSync(join(harness, f)).mtimeMs));
-  if (existsSync(binary) && statSync(binary).mtimeMs >= newest) return undefined;
-  const env = {
-    ...process.env,
-    GOMODCACHE: join(cache, "mod"),
-    GOCACHE: join(cache, "build"),
-    GOPATH: join(cache, "path"),
-    GOFLAGS: "-mod=mod",
-  };
-  const r = spawnSync(go, ["build", "-o", binary, "."], { cwd: harness, env, encoding: "utf8", timeout: 540_000 });
-  return r.status === 0 ? undefined : `go build failed: ${r.stderr || r.error?.message}`;
-}
+const { binary, build } = goHarness("gouroboros", "gouroboros-interop");
 
 type Event = Record<string, unknown> & { event: string };
 
