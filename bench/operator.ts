@@ -13,7 +13,7 @@ import { encodeCbor } from "../src/codec/cbor.ts";
 import { renderEnvelope } from "../src/formats/envelope.ts";
 import { KEY_KINDS, OPCERT_TYPE } from "../src/formats/keys.ts";
 import { encodeOperationalCertificate } from "../src/formats/opcert.ts";
-import { KubeClient } from "../src/operator/manager/client.ts";
+import { KubeClient } from "../src/kube/client.ts";
 import { networkClock } from "../src/operator/networks.ts";
 import { installProjectCrds, startControlPlane } from "../test/helpers/envtest.ts";
 import { issue, newKes, newPool, newVrf } from "../test/helpers/keyset.ts";

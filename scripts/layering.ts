@@ -11,8 +11,8 @@ import ts from "typescript";
 /**
  * Each layer (a directory under src/) and the layers it stands on directly; it may use those and, transitively,
  * whatever they may use. From DESIGN.md: crypto, codec <- formats <- keys, chain <- consensus/ledger <-
- * storage/network <- node; api <- operator (which may also use keys, formats, codec and crypto); cli may use api,
- * keys and anything below node.
+ * storage/network <- node; kube (the API server's client and credentials) <- node and operator; api <- operator
+ * (which may also use keys, formats, codec and crypto); cli may use api, kube, keys and anything below node.
  */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   crypto: [],
@@ -24,10 +24,11 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   ledger: ["keys", "chain"],
   storage: ["consensus", "ledger"],
   network: ["consensus", "ledger"],
-  node: ["storage", "network"],
+  kube: [],
+  node: ["storage", "network", "kube"],
   api: [],
-  operator: ["api", "keys"],
-  cli: ["api", "keys", "storage", "network"],
+  operator: ["api", "keys", "kube"],
+  cli: ["api", "keys", "kube", "storage", "network"],
 };
 
 export type Rule = Readonly<Record<string, readonly string[]>>;

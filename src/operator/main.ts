@@ -11,7 +11,7 @@ import { poolKesMetricsRegistry } from "./kes/pool-metrics.ts";
 import type { Controller } from "./manager/context.ts";
 import { Manager } from "./manager/manager.ts";
 import { SecretRedactor } from "./manager/redact.ts";
-import { loadCredentials } from "./manager/credentials.ts";
+import { loadCredentials } from "../kube/credentials.ts";
 
 const FLAGS = {
   kubeconfig: {

@@ -4,7 +4,7 @@
 // the node's ServiceAccount gets) can run the whole protocol. Clocks are injected to keep it short.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import { KubeLeaseStore } from "../../src/node/fencing/kube-store.ts";
 import { type LeaseClock, PoolLease } from "../../src/node/fencing/lease.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";

@@ -8,7 +8,7 @@ import { buildProducerNetworkPolicy, DNS_PEER } from "../../src/operator/builder
 import { buildProducer, KEY_FILES, producerArgs } from "../../src/operator/builders/producer.ts";
 import { keyRevisionName } from "../../src/operator/keys/revision.ts";
 import { toWire } from "../../src/operator/manager/apply.ts";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import type { Owner } from "../../src/operator/names.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";
 

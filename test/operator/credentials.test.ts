@@ -1,4 +1,4 @@
-// The operator's own credential loader (src/operator/manager/credentials.ts) against a real kube-apiserver: each
+// The operator's own credential loader (src/kube/credentials.ts) against a real kube-apiserver: each
 // way a kubeconfig or a pod can say who the operator is must reach the server as that identity, and each broken
 // kubeconfig must fail with a message naming the file and the field, never echoing a token.
 import assert from "node:assert/strict";
@@ -8,14 +8,14 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import {
   CredentialsError,
   inClusterCredentials,
   type KubeCredentials,
   kubeconfigCredentials,
   loadCredentials,
-} from "../../src/operator/manager/credentials.ts";
+} from "../../src/kube/credentials.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";
 
 let cp: ControlPlane;

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ApiException, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import { type ControlPlane, startEnvtest } from "../helpers/envtest.ts";
 import {
   banner,

@@ -24,7 +24,7 @@ import type { KesRotationStatus } from "../../src/api/kesrotation.ts";
 import { DEFAULT_KES_JOB_CLUSTERROLE, KES_JOB_RULES } from "../../src/operator/builders/kes-jobs.ts";
 import { kesRotationController } from "../../src/operator/controllers/kesrotation.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";

@@ -37,7 +37,7 @@ import { kesRotationController } from "../../src/operator/controllers/kesrotatio
 import { gateKeys } from "../../src/keys/secret-gate.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { DAY_MS } from "../../src/keys/kes-schedule.ts";
-import { type KubeApi, KubeClient } from "../../src/operator/manager/client.ts";
+import { type KubeApi, KubeClient } from "../../src/kube/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject } from "@kubernetes/client-node";
 import pino from "pino";
 import { GROUP, VERSION } from "../../src/api/common.ts";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import { Manager, type ManagerOptions } from "../../src/operator/manager/manager.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { GOOD } from "./crd-cases.ts";

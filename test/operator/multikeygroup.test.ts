@@ -21,7 +21,7 @@ import type { StakePoolStatus } from "../../src/api/stakepool.ts";
 import { multikeyGroupController } from "../../src/operator/controllers/multikeygroup.ts";
 import { relayController } from "../../src/operator/controllers/relay.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";

@@ -15,7 +15,7 @@ import {
 } from "../../src/operator/builders/topology.ts";
 import { stakePoolSpec } from "../../src/api/stakepool.ts";
 import { toWire } from "../../src/operator/manager/apply.ts";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import type { Owner } from "../../src/operator/names.ts";
 import { type ControlPlane, startControlPlane } from "../helpers/envtest.ts";
 

@@ -24,7 +24,7 @@ import {
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
 import { STAKEPOOL_CONTROLLER, stakePoolController } from "../../src/operator/controllers/stakepool.ts";
-import { KubeClient } from "../../src/operator/manager/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";

@@ -45,7 +45,7 @@ describe("src/ layering", () => {
     assert.ok(readme.includes(renderRule()), `README.md should contain, verbatim:\n${renderRule()}`);
   });
 
-  test("the rule is DESIGN's: cli may use api and keys, the operator keys but not chain, network not storage", () => {
+  test("the rule is DESIGN's: cli may use api and keys, the operator keys and kube but not chain, network not storage", () => {
     assert.ok(allowedLayers(LAYERS, "cli").has("api"));
     assert.ok(allowedLayers(LAYERS, "cli").has("keys"));
     assert.ok(!allowedLayers(LAYERS, "cli").has("operator"));
@@ -56,8 +56,12 @@ describe("src/ layering", () => {
       "crypto",
       "formats",
       "keys",
+      "kube",
       "operator",
     ]);
+    // The API client is shared by the node (pool leases) and the operator, and stands on nothing of theirs.
+    assert.ok(allowedLayers(LAYERS, "node").has("kube"));
+    assert.deepEqual([...allowedLayers(LAYERS, "kube")], ["kube"]);
     assert.ok(!allowedLayers(LAYERS, "network").has("storage"));
     assert.ok(!allowedLayers(LAYERS, "storage").has("network"));
     assert.deepEqual([...allowedLayers(LAYERS, "codec")], ["codec"]);

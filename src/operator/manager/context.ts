@@ -3,7 +3,8 @@
 // election, metrics). Controllers never talk to the API server except through ReconcileContext, so every write is
 // server-side apply under the controller's own field manager and every read comes from the informers' caches.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { KubeCredentials } from "./credentials.ts";
+import type { KindRef } from "../../kube/client.ts";
+import type { KubeCredentials } from "../../kube/credentials.ts";
 import type { Logger } from "pino";
 
 export interface ObjectKey {
@@ -11,13 +12,8 @@ export interface ObjectKey {
   name: string;
 }
 
-/** A kind the manager watches: group/version, kind, and the REST plural. */
-export interface KindRef {
-  apiVersion: string;
-  kind: string;
-  plural: string;
-  namespaced?: boolean;
-}
+/** A kind the manager watches: group/version, kind, and the REST plural (defined beside the REST paths). */
+export type { KindRef };
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long even if nothing changes (status polling, timers). */

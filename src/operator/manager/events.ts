@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { CONTENT, isNotFound, type KubeApi } from "./client.ts";
+import { CONTENT, isNotFound, type KubeApi } from "../../kube/client.ts";
 import type { SecretRedactor } from "./redact.ts";
 
 const EVENTS_PATH = (ns: string) => `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/events`;

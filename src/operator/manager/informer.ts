@@ -4,7 +4,7 @@
 // object changed; controllers read the cache, so a missed or repeated notification is harmless.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { isGone, type KubeApi, type ObjectList, resourcePath, type WatchEvent } from "./client.ts";
+import { isGone, type KubeApi, type ObjectList, resourcePath, type WatchEvent } from "../../kube/client.ts";
 import type { KindRef } from "./context.ts";
 
 export type ChangeHandler = (obj: KubernetesObject, kind: "add" | "update" | "delete") => void;

@@ -5,7 +5,7 @@
 // does, so a partitioned leader never keeps writing). Writes use the Lease's resourceVersion: two candidates
 // cannot both win. A graceful stop releases the lease so a standby takes over at once.
 import type { Logger } from "pino";
-import { ApiError, isConflict, isNotFound, type KubeApi } from "./client.ts";
+import { ApiError, isConflict, isNotFound, type KubeApi } from "../../kube/client.ts";
 
 export interface LeaderOptions {
   namespace: string;

@@ -6,10 +6,10 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { KubeCredentials } from "./credentials.ts";
+import type { KubeCredentials } from "../../kube/credentials.ts";
 import type { Logger } from "pino";
 import { ApplyMemo } from "./apply.ts";
-import { type KubeApi, KubeClient, type Method } from "./client.ts";
+import { type KubeApi, KubeClient, type Method } from "../../kube/client.ts";
 import type { Controller, KindRef, ObjectKey } from "./context.ts";
 import { EventRecorder } from "./events.ts";
 import { Informer, type InformerOptions } from "./informer.ts";

@@ -2,10 +2,10 @@
 // apply that sends nothing when nothing would change, and Events. Everything written for people or into
 // status passes the secret redactor; every write is counted.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { KubeCredentials } from "./credentials.ts";
+import type { KubeCredentials } from "../../kube/credentials.ts";
 import type { Logger } from "pino";
 import { ApplyMemo, applyIsNoop, digest, toWire } from "./apply.ts";
-import { CONTENT, isNotFound, type KubeApi, resourcePath } from "./client.ts";
+import { CONTENT, isNotFound, type KubeApi, resourcePath } from "../../kube/client.ts";
 import type { Controller, KindRef, ObjectKey, ReconcileContext } from "./context.ts";
 import type { EventRecorder } from "./events.ts";
 import type { Informer } from "./informer.ts";

@@ -7,7 +7,6 @@ import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } fro
 import { createInterface } from "node:readline";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { KubeCredentials } from "./credentials.ts";
-import type { KindRef } from "./context.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -64,6 +63,14 @@ export class ApiError extends Error {
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
 export const isGone = (e: unknown): boolean => e instanceof ApiError && e.code === 410;
+
+/** A kind as the REST paths need it (the operator's controllers name their kinds with it too). */
+export interface KindRef {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  namespaced?: boolean;
+}
 
 /** REST path of a kind's collection or of one object (optionally a subresource). */
 export function resourcePath(kind: KindRef, namespace?: string, name?: string, subresource?: string): string {
