@@ -35,6 +35,7 @@ export const NODE_FLAGS = [
   "redundancy-level",
   "takeover-after-missed-slots",
   "pool-lease-dir",
+  "pool-lease-namespace",
   "pool-lease-seconds",
   "metrics-port",
   "metrics-host",
@@ -72,9 +73,17 @@ export interface NodeOptions {
   readonly nodeName: string;
   /** 0: the main; L > 0: a backup that takes a pool over after L·k of its leader slots went without its block. */
   readonly redundancy: { readonly level: number; readonly missesPerLevel: number };
-  /** The pool leases (the fence against two forgers for one pool): a directory shared by the group's nodes. */
-  readonly poolLease?: { readonly dir: string; readonly durationMs: number; readonly marginMs: number };
+  /**
+   * The pool leases (the fence against two forgers for one pool): a directory shared by the group's nodes, or
+   * coordination.k8s.io Leases in a namespace of the cluster the node runs in.
+   */
+  readonly poolLease?: PoolLeaseOptions;
 }
+
+export type PoolLeaseOptions = ({ readonly dir: string } | { readonly namespace: string }) & {
+  readonly durationMs: number;
+  readonly marginMs: number;
+};
 
 /** Merge flags over environment variables; validate. */
 export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: NodeJS.ProcessEnv): NodeOptions {
@@ -125,13 +134,30 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     missesPerLevel: whole("takeover-after-missed-slots", 3, 1, 1000),
   };
   const leaseDir = get("pool-lease-dir");
+  const leaseNamespace = get("pool-lease-namespace");
+  if (leaseDir !== undefined && leaseNamespace !== undefined)
+    throw new InputError(
+      "--pool-lease-namespace",
+      "is given with --pool-lease-dir: the group's nodes share one lease store, a directory or a namespace's Leases",
+    );
+  if (leaseNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(leaseNamespace))
+    throw new InputError(
+      "--pool-lease-namespace",
+      `"${leaseNamespace}" is not a namespace name (1-63 lower-case letters, digits or "-", a letter or digit at each end)`,
+    );
+  const leaseStore =
+    leaseDir !== undefined
+      ? { dir: leaseDir }
+      : leaseNamespace !== undefined
+        ? { namespace: leaseNamespace }
+        : undefined;
   const leaseSeconds = get("pool-lease-seconds") ?? "30";
   if (!/^\d+(\.\d+)?$/.test(leaseSeconds) || Number(leaseSeconds) < 0.1 || Number(leaseSeconds) > 3600)
     throw new InputError("--pool-lease-seconds", `"${leaseSeconds}" must be a number of seconds from 0.1 to 3600`);
-  if (redundancy.level > 0 && !leaseDir)
+  if (redundancy.level > 0 && !leaseStore)
     throw new InputError(
       "--redundancy-level",
-      "a backup (level 1 or more) needs --pool-lease-dir, shared with the main: without a lease it could forge beside it",
+      "a backup (level 1 or more) needs --pool-lease-dir or --pool-lease-namespace, shared with the main: without a lease it could forge beside it",
     );
   const durationMs = Math.round(Number(leaseSeconds) * 1000);
   const apiPort = get("api-port") === undefined ? undefined : port("api-port", 0);
@@ -142,7 +168,7 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     keyBundle,
     redundancy,
     // The margin a taker waits beyond the lease: a third of it covers clocks running at rates up to 33% apart.
-    ...(leaseDir ? { poolLease: { dir: leaseDir, durationMs, marginMs: Math.ceil(durationMs / 3) } } : {}),
+    ...(leaseStore ? { poolLease: { ...leaseStore, durationMs, marginMs: Math.ceil(durationMs / 3) } } : {}),
     nodeName,
     topologyPath: get("topology"),
     databasePath: need("database-path"),

@@ -86,7 +86,7 @@ export class PoolfleetNode {
     this.#updateTipMetrics();
     this.log.info({ tip: this.#tipLog(), ...this.#store.restored }, "chain restored");
     this.#mempool = new Mempool(MEMPOOL_BLOCKS * this.#network.ledgerParams.maxBlockBodySize);
-    this.#guards = poolGuardsFor(this.options, this.#network, this.log);
+    this.#guards = await poolGuardsFor(this.options, this.#network, this.log);
     this.#forger = new Forger({
       guards: this.#guards,
       network: this.#network,

@@ -6,9 +6,9 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Network, NodeOptions } from "./config.ts";
-import { FileLeaseStore } from "./fencing/file-store.ts";
 import { PoolStandby, type StandbyOptions } from "./fallback.ts";
 import { type LeaseStore, PoolLease } from "./fencing/lease.ts";
+import { openLeaseStore } from "./fencing/open-store.ts";
 
 export interface LeaseSettings {
   readonly store: LeaseStore;
@@ -16,6 +16,8 @@ export interface LeaseSettings {
   readonly marginMs: number;
   /** Unique per process: a restarted node is a new holder and waits out its own old lease like anyone else. */
   readonly identity: string;
+  /** Frees the store's connections once the leases are given back. */
+  readonly close?: () => void;
 }
 
 export interface GuardSettings {
@@ -166,6 +168,7 @@ export class PoolGuards {
   async releaseAll(): Promise<void> {
     await this.#maintaining;
     for (const g of this.#guards.values()) await this.#release(g);
+    this.#s.leases?.close?.();
   }
 
   async #release(g: Guard): Promise<void> {
@@ -177,18 +180,23 @@ export class PoolGuards {
   }
 }
 
-/** The guards a node's flags ask for: its redundancy level and, with --pool-lease-dir, file leases. */
-export function poolGuardsFor(o: NodeOptions, network: Network, log: Logger): PoolGuards {
+/**
+ * The guards a node's flags ask for: its redundancy level and, with --pool-lease-dir, file leases or, with
+ * --pool-lease-namespace, Leases on the API server.
+ */
+export async function poolGuardsFor(o: NodeOptions, network: Network, log: Logger): Promise<PoolGuards> {
   const slotMs = network.clock.timeOfSlot(1) - network.clock.timeOfSlot(0);
   // A block may take this long to reach us before its slot counts as missed.
   const graceSlots = Math.max(1, Math.ceil(5_000 / slotMs));
+  const opened = o.poolLease ? await openLeaseStore(o.poolLease) : undefined;
   return new PoolGuards(
     {
       standby: { ...o.redundancy, graceSlots },
-      ...(o.poolLease
+      ...(o.poolLease && opened
         ? {
             leases: {
-              store: new FileLeaseStore(o.poolLease.dir),
+              store: opened.store,
+              close: opened.close,
               durationMs: o.poolLease.durationMs,
               marginMs: o.poolLease.marginMs,
               // Unique per process: a restarted node waits out its own old lease like any other taker.
