@@ -21,7 +21,10 @@ per pool (at most 32) with kes.skey, vrf.skey and node.cert, and optionally iden
 Each pool is gated on its own; a refused pool does not stop the others. --node-name names the node's pools
 (<name>-<index>) in logs and metrics. A backup: --redundancy-level 1 (2, ...) takes a pool over after
 level x --takeover-after-missed-slots (default 3) of its leader slots went empty; the group's nodes
-share --pool-lease-dir, and a node forges a pool only while it holds its lease (--pool-lease-seconds, default 30).
+share the pool leases and a node forges a pool only while it holds its lease (--pool-lease-seconds, default 30):
+--pool-lease-dir DIR (a shared directory) or, in a cluster, --pool-lease-namespace NS (a coordination.k8s.io
+Lease per pool in NS, with the pod's service account, or KUBECONFIG / ~/.kube/config outside a pod; the
+account needs get, create and update on Leases). Give one of the two, not both.
 
 Endpoints on the metrics port: /metrics, /health (503 "unhealthy" when the chain database cannot be written),
 /ready (503 with the reason until caught up — tip within --max-caught-up-age seconds, default 1200 — and,
