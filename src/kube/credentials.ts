@@ -1,8 +1,9 @@
 // Where the API server is and how to authenticate to it (the operator's, and a node's for its pool Leases),
 // without @kubernetes/client-node's KubeConfig: importing that module loads every generated API model (~85 MB
-// resident), and an operator or node in a pod needs only its service account, or, run from a workstation, a kubeconfig with certificates or a token. Kubeconfigs that
-// need more (exec plugins, auth providers, several files in KUBECONFIG) are handed to client-node, loaded only
-// then. The order is client-node's loadFromDefault: KUBECONFIG, ~/.kube/config, then the in-cluster account.
+// resident), and an operator or node in a pod needs only its service account, or, run from a workstation, a
+// kubeconfig with certificates or a token. Kubeconfigs that need more (exec plugins, auth providers, several
+// files in KUBECONFIG) are handed to client-node, loaded only then. The order is client-node's loadFromDefault:
+// KUBECONFIG, ~/.kube/config, then the in-cluster account.
 import { existsSync, readFileSync } from "node:fs";
 import type { RequestOptions } from "node:https";
 import { homedir } from "node:os";
