@@ -93,8 +93,8 @@ export const multikeyGroupStatus = z
   .object({
     observedGeneration: observedGeneration.optional(),
     phase: z
-      .enum(["Pending", "Progressing", "Forging", "Degraded", "KeysInvalid", "Paused"])
-      .describe("One-word summary of the group's state.")
+      .enum(["Pending", "Progressing", "Forging", "Standby", "Degraded", "KeysInvalid", "Paused"])
+      .describe("One-word summary of the group's state (Standby: a backup whose producer forges no pool now).")
       .optional(),
     conditions: conditions.optional(),
     role: z.enum(["Main", "Backup"]).describe("Whether this group is a main group or a backup.").optional(),

@@ -256,15 +256,24 @@ describe("helm template", () => {
       all.filter((g) => g.startsWith("core/secrets")),
       ["core/secrets:get", "core/secrets:create", "core/secrets:patch", "core/secrets:delete"],
     );
-    // RBAC: only the KES Jobs' RoleBindings, and bind on the one ClusterRole they reference, by name.
+    // RBAC: RoleBindings (the KES Jobs', the group producers'), Roles (the group producers' lease-only Role), and
+    // bind on the one ClusterRole the KES Jobs' bindings reference, by name. No escalate.
     assert.deepEqual(
       all.filter((g) => g.startsWith("rbac.authorization.k8s.io/")),
       [
         "rbac.authorization.k8s.io/rolebindings:get",
         "rbac.authorization.k8s.io/rolebindings:create",
         "rbac.authorization.k8s.io/rolebindings:patch",
+        "rbac.authorization.k8s.io/roles:get",
+        "rbac.authorization.k8s.io/roles:create",
+        "rbac.authorization.k8s.io/roles:patch",
         "rbac.authorization.k8s.io/clusterroles:bind",
       ],
+    );
+    // Leases: exactly the verbs a producer's Role grants (the API server's escalation check), no list/watch/delete.
+    assert.deepEqual(
+      all.filter((g) => g.startsWith("coordination.k8s.io/")),
+      ["coordination.k8s.io/leases:get", "coordination.k8s.io/leases:create", "coordination.k8s.io/leases:update"],
     );
     const bind = rules.find((r) => r.verbs.includes("bind"))!;
     assert.deepEqual(bind.resourceNames, ["poolfleet-kes-job"]);

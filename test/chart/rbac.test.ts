@@ -187,6 +187,21 @@ const MUST: Access[] = [
   { verb: "bind", resource: "clusterroles", group: "rbac.authorization.k8s.io", namespace: OTHER, name: KES_JOB_ROLE },
   { verb: "get", resource: "leases", group: "coordination.k8s.io", namespace: OP_NS, name: LEASE },
   { verb: "update", resource: "leases", group: "coordination.k8s.io", namespace: OP_NS, name: LEASE },
+  // A MultikeyGroup producer's Role (get/create/update Leases) and its RoleBinding: the API server lets the
+  // operator write them only because it holds those Lease verbs itself.
+  ...["get", "create", "patch"].map((verb) => ({
+    verb,
+    resource: "roles",
+    group: "rbac.authorization.k8s.io",
+    namespace: OTHER,
+  })),
+  ...["get", "create", "update"].map((verb) => ({
+    verb,
+    resource: "leases",
+    group: "coordination.k8s.io",
+    namespace: OTHER,
+    name: "pool-lease-0123",
+  })),
 ];
 
 /** What it must never be able to do. */
@@ -206,10 +221,11 @@ const MUST_NOT: Access[] = [
   { verb: "get", resource: "pods", subresource: "log", namespace: OTHER },
   { verb: "create", resource: "pods", namespace: OTHER },
   { verb: "delete", resource: "pods", namespace: OTHER },
-  // RBAC and identities: nothing but the KES Jobs' RoleBindings (get, create, patch) and bind on their one role.
+  // RBAC and identities: nothing but RoleBindings and Roles (get, create, patch: the KES Jobs' and the group
+  // producers') and bind on the KES Jobs' one role. Never escalate or bind a Role.
   ...["roles", "rolebindings", "clusterroles", "clusterrolebindings"].flatMap((resource) =>
     ["get", "list", "create", "update", "patch", "bind", "escalate"]
-      .filter((verb) => resource !== "rolebindings" || !["get", "create", "patch"].includes(verb))
+      .filter((verb) => resource.startsWith("cluster") || !["get", "create", "patch"].includes(verb))
       .map((verb) => ({
         verb,
         resource,
@@ -243,11 +259,15 @@ const MUST_NOT: Access[] = [
   { verb: "create", resource: "namespaces" },
   { verb: "create", resource: "deployments", group: "apps", namespace: OTHER },
   { verb: "create", resource: "daemonsets", group: "apps", namespace: OTHER },
-  // Other Leases, and the Lease anywhere but its own namespace.
-  { verb: "get", resource: "leases", group: "coordination.k8s.io", namespace: OP_NS, name: "kube-scheduler" },
-  { verb: "update", resource: "leases", group: "coordination.k8s.io", namespace: OP_NS, name: "someone-else" },
-  { verb: "list", resource: "leases", group: "coordination.k8s.io", namespace: OP_NS },
-  { verb: "create", resource: "leases", group: "coordination.k8s.io", namespace: "kube-system" },
+  // Leases: get, create and update only (a producer Role grants those, so the operator must hold them); never
+  // enumerate, stream, patch or delete them.
+  ...["list", "watch", "patch", "delete"].map((verb) => ({
+    verb,
+    resource: "leases",
+    group: "coordination.k8s.io",
+    namespace: OP_NS,
+  })),
+  { verb: "list", resource: "leases", group: "coordination.k8s.io" },
   // Legacy core Events are not used (events.k8s.io only).
   { verb: "create", resource: "events", namespace: OTHER },
 ];

@@ -100,6 +100,16 @@ RBAC objects beyond the KES Jobs' RoleBindings, or pods/exec, pods/attach, pods/
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["rolebindings"]
   verbs: ["get", "create", "patch"]
+# A MultikeyGroup producer's identity: its ServiceAccount (above), a Role allowing only get/create/update on Leases
+# in the group's namespace (the node's per-pool fence), and the RoleBinding. The API server lets the operator write
+# a Role or bind it only if the operator holds every right it grants, hence the Lease verbs below; no list, watch,
+# patch or delete on Leases, and no escalate or bind on Roles.
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles"]
+  verbs: ["get", "create", "patch"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "create", "update"]
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["clusterroles"]
   verbs: ["bind"]

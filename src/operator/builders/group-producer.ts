@@ -6,6 +6,10 @@
 // `<pool name>/kes.skey`, `vrf.skey`, `node.cert`, read-only, mode 0400. A pool that never passed is not in it, so
 // no pod ever sees its keys. The node names the pools `<group>-<index>`, index in sorted directory order
 // (src/node/key-bundle.ts); bundleDisplayNames says which name is which pool, for status.
+//
+// Main and backups alike fence every pool with a Lease in the group's namespace (--pool-lease-namespace): a fence
+// only one side holds means nothing. So the pod runs as the group's producer ServiceAccount (producer-rbac.ts) with
+// its token mounted, the one kind of node pod that has one.
 import { createHash } from "node:crypto";
 import type { V1StatefulSet } from "@kubernetes/client-node";
 import type { MultikeyGroupSpec } from "../../api/multikeygroup.ts";
@@ -22,6 +26,7 @@ import {
   PATHS,
 } from "./node-pod.ts";
 import type { ProducerObjects } from "./producer.ts";
+import { producerServiceAccountName } from "./producer-rbac.ts";
 
 export interface BundlePool {
   /** The pool's name in the group (its sub-directory in the bundle). */
@@ -57,9 +62,23 @@ export function bundleHash(pools: readonly BundlePool[]): string {
   return h.digest("hex");
 }
 
-/** The node's command line: the bundle instead of the three key flags, pools named after the group. */
+/**
+ * The node's command line: the bundle instead of the three key flags, pools named after the group, its level and
+ * k, and the pools' Leases in the group's namespace.
+ */
 export function groupProducerArgs(owner: Owner, spec: MultikeyGroupSpec): string[] {
-  return nodeArgs(spec, TOPOLOGY_FILE, ["--shelley-key-bundle", PATHS.keys, "--node-name", owner.name]);
+  return nodeArgs(spec, TOPOLOGY_FILE, [
+    "--shelley-key-bundle",
+    PATHS.keys,
+    "--node-name",
+    owner.name,
+    "--redundancy-level",
+    String(spec.redundancy.level),
+    "--takeover-after-missed-slots",
+    String(spec.redundancy.takeoverAfterMissedSlots),
+    "--pool-lease-namespace",
+    owner.namespace,
+  ]);
 }
 
 export function buildGroupProducer(input: GroupProducerInput): ProducerObjects {
@@ -97,7 +116,11 @@ export function buildGroupProducer(input: GroupProducerInput): ProducerObjects {
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       template: {
         metadata: { labels, annotations: { [KEYS_HASH_ANNOTATION]: bundleHash(input.pools) } },
-        spec: nodePodSpec(nodeContainer(spec, groupProducerArgs(owner, spec), mounts), volumes),
+        spec: {
+          ...nodePodSpec(nodeContainer(spec, groupProducerArgs(owner, spec), mounts), volumes),
+          serviceAccountName: producerServiceAccountName(owner.name),
+          automountServiceAccountToken: true,
+        },
       },
       volumeClaimTemplates: [dataClaimTemplate(spec, labels)],
     },

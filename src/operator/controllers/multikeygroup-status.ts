@@ -5,7 +5,9 @@
 // Conditions: KeysValid (every pool's keys passed the gate), PoolClaims (no pool id is claimed first by another
 // StakePool or main group), Ready (the producer pod is ready), Forging (every pool in the bundle forges, as its
 // poolfleet_pool_forging_now says). Phase: KeysInvalid (no pool can run), Pending (no producer yet), Progressing,
-// Degraded (ready, but a pool is refused or does not forge), Forging.
+// Degraded (ready, but a pool is refused or does not forge), Forging. A backup (role Backup) is meant not to forge:
+// Forging False with reason Standby and phase Standby while its producer forges no pool; once it has taken a pool
+// over, Forging True (reason TookOver) and phase Forging. Its pools that do not forge are not "NotForging".
 import type { MultikeyGroupStatus } from "../../api/multikeygroup.ts";
 import type { GateResult } from "../../keys/secret-gate.ts";
 import { type PoolFigures, type ScrapeResult, tipOf } from "../status/node-metrics.ts";
@@ -35,13 +37,20 @@ export interface GroupObservation {
   statefulSetExists: boolean;
   ready: boolean;
   scrape: ScrapeResult | undefined;
+  /** Main (redundancy.level 0, the default) or Backup. */
+  role?: "Main" | "Backup";
 }
 
 type PoolStatus = NonNullable<MultikeyGroupStatus["pools"]>[number];
 
 const whole = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? Math.floor(v) : undefined);
 
-function poolStatus(p: GroupPoolObservation, figures: PoolFigures | undefined, producerPod: string): PoolStatus {
+function poolStatus(
+  p: GroupPoolObservation,
+  figures: PoolFigures | undefined,
+  producerPod: string,
+  backup: boolean,
+): PoolStatus {
   const forgingNow = figures?.forgingNow !== undefined ? figures.forgingNow > 0 : undefined;
   const kesLeft = whole(figures?.kesPeriodsRemaining) ?? (p.gate.kes ? p.gate.kes.periodsLeft : undefined);
   const blocks = whole(figures?.blocksForged);
@@ -51,7 +60,7 @@ function poolStatus(p: GroupPoolObservation, figures: PoolFigures | undefined, p
       ? "NotMounted"
       : figures?.keysValid === 0
         ? "RefusedByNode"
-        : forgingNow === false
+        : forgingNow === false && !backup
           ? "NotForging"
           : undefined;
   return {
@@ -74,7 +83,10 @@ export function multikeyGroupStatus(o: GroupObservation): MultikeyGroupStatus {
   const figures = o.scrape?.ok ? o.scrape.figures : undefined;
   const perPool = o.scrape?.ok ? o.scrape.pools : undefined;
   const producerPod = `${o.producerName}-0`;
-  const pools = o.pools.map((p) => poolStatus(p, p.displayName ? perPool?.get(p.displayName) : undefined, producerPod));
+  const backup = o.role === "Backup";
+  const pools = o.pools.map((p) =>
+    poolStatus(p, p.displayName ? perPool?.get(p.displayName) : undefined, producerPod, backup),
+  );
   const badKeys = o.pools.filter((p) => !p.gate.passed && p.gate.failure?.reason !== POOL_CLAIMED);
   const claimed = o.pools.filter((p) => p.gate.failure?.reason === POOL_CLAIMED);
   const mounted = o.pools.filter((p) => p.inBundle);
@@ -125,36 +137,52 @@ export function multikeyGroupStatus(o: GroupObservation): MultikeyGroupStatus {
           reason: "MetricsUnavailable",
           message: o.scrape && !o.scrape.ok ? o.scrape.error : "The producer's /metrics have not been read",
         }
-      : forging === mounted.length
-        ? {
-            type: "Forging",
-            status: "True",
-            reason: "Forging",
-            message: `the producer forges for all ${forging} pools it holds`,
-          }
-        : {
-            type: "Forging",
-            status: "False",
-            reason: "NotForging",
-            message: `the producer forges for ${forging} of the ${mounted.length} pools it holds`,
-          };
+      : backup
+        ? forging === 0
+          ? {
+              type: "Forging",
+              status: "False",
+              reason: "Standby",
+              message: `a backup: the producer follows the chain and forges none of the ${mounted.length} pools it holds`,
+            }
+          : {
+              type: "Forging",
+              status: "True",
+              reason: "TookOver",
+              message: `a backup: the producer has taken over ${forging} of the ${mounted.length} pools it holds`,
+            }
+        : forging === mounted.length
+          ? {
+              type: "Forging",
+              status: "True",
+              reason: "Forging",
+              message: `the producer forges for all ${forging} pools it holds`,
+            }
+          : {
+              type: "Forging",
+              status: "False",
+              reason: "NotForging",
+              message: `the producer forges for ${forging} of the ${mounted.length} pools it holds`,
+            };
   const phase: MultikeyGroupStatus["phase"] = !mounted.length
     ? "KeysInvalid"
     : !o.statefulSetExists
       ? "Pending"
       : !o.ready
         ? "Progressing"
-        : forgingCond.status === "True" && !badKeys.length && !claimed.length
-          ? "Forging"
-          : forgingCond.status === "Unknown"
-            ? "Progressing"
-            : "Degraded";
+        : backup && forgingCond.reason === "Standby"
+          ? "Standby"
+          : forgingCond.status === "True" && !badKeys.length && !claimed.length
+            ? "Forging"
+            : forgingCond.status === "Unknown"
+              ? "Progressing"
+              : "Degraded";
   const tip = figures ? tipOf(figures) : undefined;
   return {
     observedGeneration: o.generation,
     phase,
     conditions: nextConditions(o.previous, [keysValid, claims, ready, forgingCond], o.generation, o.now),
-    role: "Main",
+    role: o.role ?? "Main",
     poolCount: o.pools.length,
     forgingPools: forging,
     ...(tip ? { tip } : {}),

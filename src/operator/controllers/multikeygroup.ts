@@ -9,9 +9,11 @@
 // repeats another pool of the group, is left out of the bundle entirely: two forgers for one pool is the one thing
 // never allowed.
 //
-// Backups (redundancy.level > 0) are refused with StandbyNotSupported: the node's per-pool leases need a store
-// shared by the main's and the backup's pods, and poolfleet-node cannot yet be pointed at coordination.k8s.io
-// Leases from its flags (only --pool-lease-dir, a local directory).
+// Backups (redundancy.level > 0) run like a main: the same objects, role Backup, phase Standby while the producer
+// forges nothing. Main and backup producers alike fence each pool with a coordination.k8s.io Lease in the group's
+// namespace, under the group's own ServiceAccount and lease-only Role (builders/producer-rbac.ts). A backup names
+// its main (mainGroupRef, same namespace; refused with MainGroupNotFound / MainGroupNotMain until that resolves)
+// and claims no pool itself: a pool it holds is exempt from the claim rule when its main claims it.
 import type { KubernetesObject, V1NetworkPolicyPeer, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
 import {
   MAX_POOLS_MESSAGE,
@@ -28,6 +30,7 @@ import {
 } from "../builders/group-producer.ts";
 import { buildProducerNetworkPolicy, relayName } from "../builders/network-policy.ts";
 import { buildPoolRelay } from "../builders/pool-relay.ts";
+import { buildProducerRbac } from "../builders/producer-rbac.ts";
 import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
 import { type GateResult, poolIdHex } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, groupKeyRevisionName } from "../keys/revision.ts";
@@ -38,15 +41,17 @@ import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status
 import { type Condition, nextConditions } from "./conditions.ts";
 import { clockFor, gatePool } from "./key-gate.ts";
 import { type GroupPoolObservation, multikeyGroupStatus } from "./multikeygroup-status.ts";
-import { claimantName, claimantOf, earlierClaimant, POOL_CLAIMED, refuseIfClaimed } from "./pool-claims.ts";
+import {
+  claimantName,
+  claimantOf,
+  claimedIds,
+  earlierClaimant,
+  POOL_CLAIMED,
+  refuseIfClaimed,
+} from "./pool-claims.ts";
 
 export const MULTIKEYGROUP_CONTROLLER = "poolfleet-multikeygroup";
 const DEFAULT_RELAY_PORT = 3001;
-
-export const STANDBY_NOT_SUPPORTED =
-  "backup groups (redundancy.level > 0) are not run yet: a backup and its main must share each pool's lease " +
-  "(coordination.k8s.io Leases in a cluster), and poolfleet-node has no flag yet to use Leases (only " +
-  "--pool-lease-dir, a directory on one machine); no producer is started for this group";
 
 interface Group extends KubernetesObject {
   spec: unknown;
@@ -70,8 +75,17 @@ export interface MultikeyGroupControllerOptions {
 
 type Spec = MultikeyGroupSpec;
 
+/**
+ * Whether a backup may hold `hex` though an older claimant claims it: its main group claims it, and the main itself
+ * is not refused for it (no claimant older than the main).
+ */
+function mainClaims(ctx: ReconcileContext, main: Group | undefined, hex: string): boolean {
+  if (!main || !claimedIds("MultikeyGroup", main as Parameters<typeof claimedIds>[1]).has(hex)) return false;
+  return earlierClaimant(ctx, claimantOf("MultikeyGroup", main), hex) === undefined;
+}
+
 /** The pools' verdicts: the gate, then one pool id per group, then the cluster's claims. */
-async function gatePools(ctx: ReconcileContext, group: Group, owner: Owner, spec: Spec) {
+async function gatePools(ctx: ReconcileContext, group: Group, owner: Owner, spec: Spec, main?: Group) {
   const ns = owner.namespace;
   const clock = clockFor(ctx, ns, spec);
   const self = claimantOf("MultikeyGroup", group);
@@ -100,7 +114,7 @@ async function gatePools(ctx: ReconcileContext, group: Group, owner: Owner, spec
           message: `Secret ${secretName} holds keys of pool ${gated.poolId}, which pool ${seen.get(hex)} of this group already holds; one node forges a pool once`,
         },
       };
-    } else if (gated.passed) {
+    } else if (gated.passed && !(hex && mainClaims(ctx, main, hex))) {
       result = refuseIfClaimed(ctx, self, gated);
       if (result.failure?.reason === POOL_CLAIMED) {
         const first = earlierClaimant(ctx, self, gated.poolId!);
@@ -174,16 +188,38 @@ async function reconcile(
     await writeStatus({ ...group.status, observedGeneration: generation, phase: "Paused" });
     return {};
   }
-  if (spec.redundancy.level > 0) {
-    await refuse("StandbyNotSupported", STANDBY_NOT_SUPPORTED, { role: "Backup", poolCount: spec.pools.length });
-    return { requeueAfterMs: opts.pollMs };
+  const ns = owner.namespace;
+  const role = spec.redundancy.level > 0 ? "Backup" : "Main";
+  let main: Group | undefined;
+  if (role === "Backup") {
+    const mainName = spec.redundancy.mainGroupRef!.name;
+    main = ctx.get<Group>(KIND.MultikeyGroup, { namespace: ns, name: mainName });
+    const extra = { role, poolCount: spec.pools.length } as const;
+    if (!main || main.metadata?.deletionTimestamp) {
+      await refuse(
+        "MainGroupNotFound",
+        `redundancy.mainGroupRef names MultikeyGroup ${ns}/${mainName}, which does not exist: a backup stands by ` +
+          "for a main group in its own namespace; no producer is started until it exists",
+        extra,
+      );
+      return { requeueAfterMs: opts.pollMs };
+    }
+    const mainLevel = (main.spec as Spec | undefined)?.redundancy?.level ?? 0;
+    if (mainLevel > 0) {
+      await refuse(
+        "MainGroupNotMain",
+        `redundancy.mainGroupRef names MultikeyGroup ${ns}/${mainName}, which is itself a backup (level ` +
+          `${mainLevel}): a backup's mainGroupRef must name a main group (level 0); no producer is started`,
+        extra,
+      );
+      return { requeueAfterMs: opts.pollMs };
+    }
   }
 
-  const ns = owner.namespace;
   const producerName = names.producer(owner.name);
   const liveSts = ctx.get<V1StatefulSet>(KIND.StatefulSet, { namespace: ns, name: producerName });
   const mounted = mountedRevisions(liveSts);
-  const verdicts = await gatePools(ctx, group, owner, spec);
+  const verdicts = await gatePools(ctx, group, owner, spec, main);
 
   const bundle: BundlePool[] = [];
   for (const v of verdicts) {
@@ -237,6 +273,8 @@ async function reconcile(
 
   let sts = liveSts;
   if (bundle.length) {
+    // The producer's identity first, so its pod starts with the right to its pools' Leases.
+    for (const obj of buildProducerRbac(owner)) await ctx.apply(obj);
     const objs = buildGroupProducer({ owner, spec, pools: bundle });
     sts = await ctx.apply(objs.statefulSet);
     await ctx.apply(objs.service);
@@ -276,6 +314,7 @@ async function reconcile(
       statefulSetExists: sts !== undefined,
       ready,
       scrape,
+      role,
     }),
   );
   return { requeueAfterMs: opts.pollMs };
