@@ -11,6 +11,11 @@ import {
   buildGroupProducer,
   mountedRevisions,
 } from "../../src/operator/builders/group-producer.ts";
+import {
+  buildProducerRbac,
+  PRODUCER_LEASE_RULES,
+  producerServiceAccountName,
+} from "../../src/operator/builders/producer-rbac.ts";
 import { multikeyGroupStatus } from "../../src/operator/controllers/multikeygroup-status.ts";
 import { type Claimant, compareClaims } from "../../src/operator/controllers/pool-claims.ts";
 import type { GateResult } from "../../src/keys/secret-gate.ts";
@@ -75,7 +80,18 @@ describe("group producer", () => {
     const i = c.args!.indexOf("--shelley-key-bundle");
     assert.deepEqual(c.args!.slice(i, i + 4), ["--shelley-key-bundle", "/keys", "--node-name", "gw"]);
     assert.ok(!c.args!.includes("--shelley-kes-key"));
-    assert.equal(statefulSet.spec!.template.spec!.automountServiceAccountToken, false);
+    // The node fences its pools with Leases: the pod runs as the group's producer account, token mounted.
+    assert.equal(statefulSet.spec!.template.spec!.serviceAccountName, "gw-producer");
+    assert.equal(statefulSet.spec!.template.spec!.automountServiceAccountToken, true);
+    const r = c.args!.indexOf("--redundancy-level");
+    assert.deepEqual(c.args!.slice(r, r + 6), [
+      "--redundancy-level",
+      "0",
+      "--takeover-after-missed-slots",
+      "3",
+      "--pool-lease-namespace",
+      "default",
+    ]);
     assert.equal(service.metadata!.name, "gw-producer");
     assert.equal(podDisruptionBudget.spec!.minAvailable, 1);
     assert.equal(statefulSet.metadata!.ownerReferences![0]!.kind, "MultikeyGroup");
@@ -131,6 +147,48 @@ describe("group producer", () => {
     assert.equal(s.metadata!.labels!["poolfleet.io/group-pool"], "alpha");
     assert.equal(s.immutable, true);
     assert.equal(buildKeyRevisionSecret({ owner, keysHash: hash, data }).metadata!.name, "gw-keys-abababab");
+  });
+});
+
+describe("group producer identity", () => {
+  test("a ServiceAccount, a Role with get/create/update on Leases only, and the binding, all owned by the group", () => {
+    const [sa, role, binding] = buildProducerRbac(owner);
+    for (const o of [sa, role, binding]) {
+      assert.equal(o.metadata!.name, "gw-producer");
+      assert.equal(o.metadata!.namespace, "default");
+      assert.deepEqual(
+        o.metadata!.ownerReferences!.map((r) => [r.kind, r.name, r.uid, r.controller]),
+        [["MultikeyGroup", "gw", owner.uid, true]],
+      );
+    }
+    assert.equal(producerServiceAccountName("gw"), "gw-producer");
+    assert.equal(sa.kind, "ServiceAccount");
+    assert.equal(sa.automountServiceAccountToken, false, "only the producer pod asks for the token");
+    assert.equal(role.kind, "Role");
+    assert.deepEqual(role.rules, [
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+    ]);
+    assert.equal(role.rules, PRODUCER_LEASE_RULES);
+    assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "gw-producer" });
+    assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "gw-producer", namespace: "default" }]);
+  });
+
+  test("a backup's producer gets its level, k and the group's namespace for the Leases", () => {
+    const backup = multikeyGroupSpec.parse({
+      ...spec,
+      redundancy: { level: 2, mainGroupRef: { name: "main" }, takeoverAfterMissedSlots: 5 },
+    });
+    const args = buildGroupProducer({ owner: { ...owner, namespace: "pools" }, spec: backup, pools }).statefulSet.spec!
+      .template.spec!.containers[0]!.args!;
+    const r = args.indexOf("--redundancy-level");
+    assert.deepEqual(args.slice(r, r + 6), [
+      "--redundancy-level",
+      "2",
+      "--takeover-after-missed-slots",
+      "5",
+      "--pool-lease-namespace",
+      "pools",
+    ]);
   });
 });
 
@@ -238,5 +296,47 @@ describe("group status", () => {
     });
     assert.equal(s.phase, "KeysInvalid");
     assert.equal(s.conditions!.find((x) => x.type === "Ready")!.reason, "WaitingForKeys");
+  });
+  test("a backup forging nothing is Standby, not Degraded; once it took a pool over, Forging", () => {
+    const pools = [
+      { name: "a", gate: passed("pool1a"), keysPassed: true, inBundle: true, displayName: "gw-0" },
+      { name: "b", gate: passed("pool1b"), keysPassed: true, inBundle: true, displayName: "gw-1" },
+    ];
+    const figures = (a: number, b: number) =>
+      new Map([
+        ["gw-0", { forgingNow: a, keysValid: 1 }],
+        ["gw-1", { forgingNow: b, keysValid: 1 }],
+      ]);
+    const standby = multikeyGroupStatus({
+      ...base,
+      role: "Backup",
+      pools,
+      scrape: { ok: true, figures: {}, pools: figures(0, 0) },
+    });
+    assert.equal(standby.role, "Backup");
+    assert.equal(standby.phase, "Standby");
+    assert.equal(standby.forgingPools, 0);
+    assert.deepEqual(
+      standby.pools!.map((p) => [p.forgingNow, p.reason]),
+      [
+        [false, undefined],
+        [false, undefined],
+      ],
+    );
+    const forging = standby.conditions!.find((x) => x.type === "Forging")!;
+    assert.deepEqual([forging.status, forging.reason], ["False", "Standby"]);
+    const tookOver = multikeyGroupStatus({
+      ...base,
+      role: "Backup",
+      pools,
+      scrape: { ok: true, figures: {}, pools: figures(0, 1) },
+    });
+    assert.equal(tookOver.phase, "Forging");
+    assert.equal(tookOver.pools![1]!.forgedBy, "gw-producer-0 (gw-1)");
+    assert.equal(tookOver.conditions!.find((x) => x.type === "Forging")!.reason, "TookOver");
+    // The same figures on a main group: a pool that does not forge is Degraded.
+    const main = multikeyGroupStatus({ ...base, pools, scrape: { ok: true, figures: {}, pools: figures(0, 0) } });
+    assert.equal(main.role, "Main");
+    assert.equal(main.phase, "Degraded");
   });
 });

@@ -2,8 +2,9 @@
 // group gets exactly its objects (one producer mounting each pool's own immutable revision, relays, a relay-only
 // NetworkPolicy) and per-pool status, read from the real node metrics registry once the producer is "ready"; a
 // pool with a bad key set is refused alone; a 33rd pool is refused at admission; one pool id claimed by two main
-// groups, or by a StakePool and a group, is refused for the later claimant with a message naming the first; a
-// backup group is refused with StandbyNotSupported.
+// groups, or by a StakePool and a group, is refused for the later claimant with a message naming the first. A main
+// and a backup group sharing pools: each gets a producer ServiceAccount with a lease-only Role (checked as that
+// identity), no PoolClaimed, the backup is Standby while it forges nothing; a backup naming no main is refused.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
@@ -14,6 +15,7 @@ import {
   type KubernetesObject,
   NetworkingV1Api,
   PolicyV1Api,
+  RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { MultikeyGroupStatus } from "../../src/api/multikeygroup.ts";
@@ -439,26 +441,185 @@ describe("refusals", () => {
     assert.equal(await readSts("claims-3", "s2-producer"), undefined);
     assert.equal(condition(await getPool("claims-4", "sp2"), "KeysValid")?.status, "True", "the StakePool keeps it");
   });
+});
 
-  test("a backup group is refused with StandbyNotSupported, saying what is missing", async () => {
-    const ns = "mkg-d";
+describe("a main and a backup group", () => {
+  const ns = "mkg-d";
+  let backupMetrics = 0;
+
+  test("both get a lease-only producer identity and the fence flags; they share pools without a PoolClaimed", async () => {
+    backupMetrics = await freePort();
     await namespace(ns);
+    const alpha = poolKeys().keySet(0);
+    const beta = poolKeys().keySet(0);
+    await createGroup(ns, "m", { alpha, beta });
+    await waitFor("m to publish its pool ids", async () => {
+      const g = await getGroup(ns, "m");
+      return g.status?.pools?.filter((p) => p.poolId).length === 2 ? g : undefined;
+    });
+    // seeds/002: a backup holds a superset of its main's keys.
     await createGroup(
       ns,
-      "b",
-      { alpha: poolKeys().keySet(0) },
-      { redundancy: { level: 1, mainGroupRef: { name: "g" } } },
+      "bk",
+      { alpha, beta, gamma: poolKeys().keySet(0) },
+      {
+        redundancy: { level: 1, mainGroupRef: { name: "m" }, takeoverAfterMissedSlots: 4 },
+        metrics: { port: backupMetrics },
+      },
     );
-    const group = await waitFor("StandbyNotSupported", async () => {
-      const g = await getGroup(ns, "b");
-      return condition(g, "Ready")?.reason === "StandbyNotSupported" ? g : undefined;
+    const bk = await waitFor("bk with 3 valid pools and a producer", async () => {
+      const g = await getGroup(ns, "bk");
+      return g.status?.pools?.filter((p) => p.keysValid).length === 3 && (await readSts(ns, "bk-producer"))
+        ? g
+        : undefined;
     });
-    assert.equal(condition(group, "Ready")?.status, "False");
-    assert.match(condition(group, "Ready")!.message, /Leases/);
-    assert.match(condition(group, "Ready")!.message, /no producer is started/);
-    assert.equal(group.status?.role, "Backup");
-    assert.equal(group.status?.phase, "Degraded");
-    assert.equal(await readSts(ns, "b-producer"), undefined);
-    assert.ok((await events(ns)).some((e) => e.type === "Warning" && e.reason === "StandbyNotSupported"));
+    assert.equal(bk.status?.role, "Backup");
+    assert.equal(condition(bk, "PoolClaims")?.status, "True", "the main's pools are the backup's to hold");
+    assert.deepEqual(
+      bundleOf(await readSts(ns, "bk-producer")).map((b) => b.paths[0]),
+      ["alpha/kes.skey", "beta/kes.skey", "gamma/kes.skey"],
+    );
+    assert.ok(!(await events(ns)).some((e) => e.reason === "PoolClaimed" || e.reason === "StandbyNotSupported"));
+    const m = await getGroup(ns, "m");
+    assert.equal(m.status?.role, "Main");
+    assert.equal(condition(m, "PoolClaims")?.status, "True");
+
+    const rbac = cp.kc.makeApiClient(RbacAuthorizationV1Api);
+    for (const [group, level, k] of [
+      ["m", "0", "3"],
+      ["bk", "1", "4"],
+    ] as const) {
+      const name = `${group}-producer`;
+      const uid = (await getGroup(ns, group)).metadata!.uid;
+      const sa = await core.readNamespacedServiceAccount({ namespace: ns, name });
+      const role = await rbac.readNamespacedRole({ namespace: ns, name });
+      const binding = await rbac.readNamespacedRoleBinding({ namespace: ns, name });
+      for (const o of [sa, role, binding]) assert.equal(o.metadata!.ownerReferences![0]!.uid, uid, `${name} owner`);
+      assert.deepEqual(JSON.parse(JSON.stringify(role.rules)), [
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+      ]);
+      assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name });
+      assert.deepEqual(JSON.parse(JSON.stringify(binding.subjects)), [{ kind: "ServiceAccount", name, namespace: ns }]);
+      const pod = (await readSts(ns, name))!.spec!.template.spec!;
+      assert.equal(pod.serviceAccountName, name);
+      assert.equal(pod.automountServiceAccountToken, true);
+      const args = pod.containers[0]!.args!;
+      const r = args.indexOf("--redundancy-level");
+      assert.deepEqual(args.slice(r, r + 6), [
+        "--redundancy-level",
+        level,
+        "--takeover-after-missed-slots",
+        k,
+        "--pool-lease-namespace",
+        ns,
+      ]);
+    }
+  });
+
+  test("the producer's ServiceAccount may update a Lease in its namespace, and cannot read Secrets", async () => {
+    // The API server authorizes a ServiceAccount by its user name; a client certificate with that name and the
+    // ServiceAccount groups is that identity to RBAC.
+    const as = await cp.userConfig(`system:serviceaccount:${ns}:bk-producer`, [
+      "system:serviceaccounts",
+      `system:serviceaccounts:${ns}`,
+    ]);
+    const leases = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`;
+    const client = new KubeClient(as);
+    try {
+      const body = {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: "pool-lease-test", namespace: ns },
+        spec: { holderIdentity: "bk-1", leaseDurationSeconds: 30 },
+      };
+      await client.request("POST", leases, { body });
+      const lease = await client.request<typeof body & { metadata: { resourceVersion: string } }>(
+        "GET",
+        `${leases}/pool-lease-test`,
+      );
+      const updated = await client.request<typeof body>("PUT", `${leases}/pool-lease-test`, {
+        body: { ...lease, spec: { ...lease.spec, holderIdentity: "bk-2" } },
+      });
+      assert.equal(updated.spec.holderIdentity, "bk-2");
+      const refused = async (method: "GET" | "DELETE", path: string) =>
+        assert.rejects(client.request(method, path), (e: Error & { code?: number }) => {
+          assert.equal(e.code, 403, `${method} ${path}: ${e.message}`);
+          return true;
+        });
+      await secret(ns, "not-yours", { x: "eA==" });
+      await refused("GET", `/api/v1/namespaces/${ns}/secrets/not-yours`);
+      await refused("GET", `/api/v1/namespaces/${ns}/secrets`);
+      await refused("DELETE", `${leases}/pool-lease-test`);
+      await refused("GET", `/apis/coordination.k8s.io/v1/namespaces/mkg-a/leases/pool-lease-test`);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("the backup is Standby while its producer forges nothing", async () => {
+    // No kubelet here: the test plays it, as for the main group above, and the node's own registry says no pool forges.
+    const m = createMetrics();
+    for (let i = 0; i < 3; i++) {
+      m.poolKeysValid.set({ pool: `bk-${i}` }, 1);
+      m.poolForgingNow.set({ pool: `bk-${i}` }, 0);
+    }
+    const node = createServer((_req, res) => void m.registry.metrics().then((t) => res.end(t)));
+    await new Promise<void>((r) => node.listen(backupMetrics, "127.0.0.1", r));
+    try {
+      const sts = (await readSts(ns, "bk-producer"))!;
+      await core.createNamespacedPod({
+        namespace: ns,
+        body: {
+          metadata: { name: "bk-producer-0", labels: sts.spec!.selector.matchLabels },
+          spec: { containers: [{ name: "node", image: "poolfleet/poolfleet-node:0.1.0" }] },
+        },
+      });
+      await raw.request("PATCH", `/api/v1/namespaces/${ns}/pods/bk-producer-0/status`, {
+        contentType: "application/merge-patch+json",
+        body: { status: { phase: "Running", podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }] } },
+      });
+      await raw.request("PATCH", `/apis/apps/v1/namespaces/${ns}/statefulsets/bk-producer/status`, {
+        contentType: "application/merge-patch+json",
+        body: { status: { replicas: 1, readyReplicas: 1, observedGeneration: sts.metadata!.generation } },
+      });
+      const bk = await waitFor("bk Standby", async () => {
+        const g = await getGroup(ns, "bk");
+        return g.status?.phase === "Standby" ? g : undefined;
+      });
+      assert.deepEqual(
+        bk.status!.pools!.map((p) => [p.name, p.forgingNow, p.reason]),
+        [
+          ["alpha", false, undefined],
+          ["beta", false, undefined],
+          ["gamma", false, undefined],
+        ],
+      );
+      assert.equal(condition(bk, "Forging")?.reason, "Standby");
+      assert.equal(bk.status!.forgingPools, 0);
+    } finally {
+      node.close();
+    }
+  });
+
+  test("a backup whose mainGroupRef names no group is refused, saying so, and runs no producer", async () => {
+    await namespace("mkg-e");
+    await createGroup(
+      "mkg-e",
+      "orphan",
+      { alpha: poolKeys().keySet(0) },
+      { redundancy: { level: 1, mainGroupRef: { name: "nowhere" } } },
+    );
+    const g = await waitFor("MainGroupNotFound", async () => {
+      const o = await getGroup("mkg-e", "orphan");
+      return condition(o, "Ready")?.reason === "MainGroupNotFound" ? o : undefined;
+    });
+    assert.equal(condition(g, "Ready")?.status, "False");
+    assert.match(
+      condition(g, "Ready")!.message,
+      /mainGroupRef names MultikeyGroup mkg-e\/nowhere, which does not exist/,
+    );
+    assert.equal(g.status?.role, "Backup");
+    assert.equal(await readSts("mkg-e", "orphan-producer"), undefined);
+    assert.ok((await events("mkg-e")).some((e) => e.type === "Warning" && e.reason === "MainGroupNotFound"));
   });
 });
