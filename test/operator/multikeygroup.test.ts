@@ -498,7 +498,11 @@ describe("a main and a backup group", () => {
       assert.deepEqual(JSON.parse(JSON.stringify(role.rules)), [
         { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
       ]);
-      assert.deepEqual(binding.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name });
+      assert.deepEqual(JSON.parse(JSON.stringify(binding.roleRef)), {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name,
+      });
       assert.deepEqual(JSON.parse(JSON.stringify(binding.subjects)), [{ kind: "ServiceAccount", name, namespace: ns }]);
       const pod = (await readSts(ns, name))!.spec!.template.spec!;
       assert.equal(pod.serviceAccountName, name);
