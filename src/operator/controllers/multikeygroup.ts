@@ -41,14 +41,7 @@ import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status
 import { type Condition, nextConditions } from "./conditions.ts";
 import { clockFor, gatePool } from "./key-gate.ts";
 import { type GroupPoolObservation, multikeyGroupStatus } from "./multikeygroup-status.ts";
-import {
-  claimantName,
-  claimantOf,
-  claimedIds,
-  earlierClaimant,
-  POOL_CLAIMED,
-  refuseIfClaimed,
-} from "./pool-claims.ts";
+import { claimantName, claimantOf, claimedIds, earlierClaimant, POOL_CLAIMED, refuseIfClaimed } from "./pool-claims.ts";
 
 export const MULTIKEYGROUP_CONTROLLER = "poolfleet-multikeygroup";
 const DEFAULT_RELAY_PORT = 3001;
