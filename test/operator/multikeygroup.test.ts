@@ -504,6 +504,14 @@ describe("a main and a backup group", () => {
         name,
       });
       assert.deepEqual(JSON.parse(JSON.stringify(binding.subjects)), [{ kind: "ServiceAccount", name, namespace: ns }]);
+      // The node reaches the API server for its Leases through the group's otherwise closed egress.
+      const np = await cp.kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ namespace: ns, name });
+      const egress = np.spec!.egress!.map((e) => [e.to?.length ?? 0, e.ports!.map((p) => `${p.protocol}/${p.port}`)]);
+      assert.deepEqual(
+        egress.find(([to]) => to === 0),
+        [0, ["TCP/443", "TCP/6443"]],
+        `${name}: egress to the API server (${JSON.stringify(egress)})`,
+      );
       const pod = (await readSts(ns, name))!.spec!.template.spec!;
       assert.equal(pod.serviceAccountName, name);
       assert.equal(pod.automountServiceAccountToken, true);

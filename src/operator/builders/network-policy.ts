@@ -2,7 +2,8 @@
 //   ingress  node-to-node from the pool's relays, metrics scraping from spec.metrics.scrapeFrom, and the API
 //            (leader schedule, transaction submission) from the pool's relays and the operator only — never from
 //            the scrape source: a producer's coming leader slots are a map of when to attack it;
-//   egress   node-to-node to the pool's relays, and DNS to kube-dns.
+//   egress   node-to-node to the pool's relays, and DNS to kube-dns; a MultikeyGroup's producer also reaches the
+//            Kubernetes API (its pools' Leases, --pool-lease-namespace) on API_SERVER_PORTS.
 // A podSelector alone in scrapeFrom means pods in the pool's own namespace (NetworkPolicy semantics).
 import type {
   V1LabelSelector,
@@ -34,7 +35,16 @@ export interface NetworkPolicyInput {
    * KES rotation controller asks the producer for its leader schedule there.
    */
   operatorScrapes?: boolean;
+  /**
+   * Egress to the Kubernetes API on API_SERVER_PORTS, for a group producer that fences its pools with Leases. No
+   * destination is named: the API server is not a pod and its address differs per cluster (the Service's 443, or the
+   * endpoint's 6443 where the policy is enforced after kube-proxy's translation).
+   */
+  apiServerEgress?: boolean;
 }
+
+/** The API server's Service port and its usual endpoint port. */
+export const API_SERVER_PORTS = [443, 6443] as const;
 
 /**
  * NetworkPolicy as the API server spells it. client-node's model renames the ingress rule's `from` (a keyword in
@@ -119,6 +129,8 @@ export function buildProducerNetworkPolicy(input: NetworkPolicyInput): WireNetwo
       },
     ],
   };
+  if (input.apiServerEgress)
+    ingress.egress!.push({ ports: API_SERVER_PORTS.map((port) => ({ protocol: "TCP", port })) });
   ingress.ingress!.push(apiIngress([relays], input.operatorPeer));
   ingress.ingress!.push(
     ...metricsIngress(spec.metrics, input.operatorScrapes === false ? undefined : input.operatorPeer),

@@ -260,6 +260,7 @@ async function reconcile(
       owner,
       spec,
       relayPort: relays.port,
+      apiServerEgress: true,
       ...(opts.operatorPeer ? { operatorPeer: opts.operatorPeer, operatorScrapes: opts.scrape !== false } : {}),
     }),
   );
