@@ -15,17 +15,9 @@ import type { V1StatefulSet } from "@kubernetes/client-node";
 import type { MultikeyGroupSpec } from "../../api/multikeygroup.ts";
 import { KEY_FILES } from "../../keys/secret-gate.ts";
 import { KEYS_HASH_ANNOTATION } from "../keys/revision.ts";
-import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
-import {
-  baseVolumes,
-  dataClaimTemplate,
-  headlessService,
-  nodeArgs,
-  nodeContainer,
-  nodePodSpec,
-  PATHS,
-} from "./node-pod.ts";
-import type { ProducerObjects } from "./producer.ts";
+import type { Owner } from "../names.ts";
+import { nodeArgs, PATHS } from "./node-pod.ts";
+import { type ProducerObjects, producerObjects } from "./producer.ts";
 import { producerServiceAccountName } from "./producer-rbac.ts";
 
 export interface BundlePool {
@@ -84,57 +76,25 @@ export function groupProducerArgs(owner: Owner, spec: MultikeyGroupSpec): string
 export function buildGroupProducer(input: GroupProducerInput): ProducerObjects {
   const { owner, spec } = input;
   if (!input.pools.length) throw new Error("a group producer needs at least one pool whose keys passed the gate");
-  const name = names.producer(owner.name);
-  const selector = selectorLabels("producer", owner.name);
-  const labels = commonLabels("producer", owner.name, owner.name);
-  const metadata = { name, namespace: owner.namespace, labels, ownerReferences: [ownerReference(owner)] };
-  const { volumes, mounts } = baseVolumes(spec, names.topology(owner.name));
-  volumes.unshift({
-    name: "keys",
-    projected: {
-      defaultMode: 0o400,
-      sources: bundleOrder(input.pools).map((p) => ({
-        secret: {
-          name: p.secretName,
-          items: Object.values(KEY_FILES).map((f) => ({ key: f, path: `${p.name}/${f}` })),
-        },
-      })),
-    },
-  });
-  mounts.splice(1, 0, { name: "keys", mountPath: PATHS.keys, readOnly: true });
-
-  const statefulSet: V1StatefulSet = {
-    apiVersion: "apps/v1",
-    kind: "StatefulSet",
-    metadata,
-    spec: {
-      replicas: 1,
-      serviceName: name,
-      selector: { matchLabels: selector },
-      podManagementPolicy: "OrderedReady",
-      updateStrategy: { type: "RollingUpdate" },
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-      template: {
-        metadata: { labels, annotations: { [KEYS_HASH_ANNOTATION]: bundleHash(input.pools) } },
-        spec: {
-          ...nodePodSpec(nodeContainer(spec, groupProducerArgs(owner, spec), mounts), volumes),
-          serviceAccountName: producerServiceAccountName(owner.name),
-          automountServiceAccountToken: true,
-        },
+  return producerObjects({
+    owner,
+    spec,
+    keysVolume: {
+      name: "keys",
+      projected: {
+        defaultMode: 0o400,
+        sources: bundleOrder(input.pools).map((p) => ({
+          secret: {
+            name: p.secretName,
+            items: Object.values(KEY_FILES).map((f) => ({ key: f, path: `${p.name}/${f}` })),
+          },
+        })),
       },
-      volumeClaimTemplates: [dataClaimTemplate(spec, labels)],
     },
-  };
-  return {
-    statefulSet,
-    service: headlessService(metadata, selector, spec.port),
-    podDisruptionBudget: {
-      apiVersion: "policy/v1",
-      kind: "PodDisruptionBudget",
-      metadata,
-      spec: { minAvailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow", selector: { matchLabels: selector } },
-    },
-  };
+    args: groupProducerArgs(owner, spec),
+    annotations: { [KEYS_HASH_ANNOTATION]: bundleHash(input.pools) },
+    pod: { serviceAccountName: producerServiceAccountName(owner.name), automountServiceAccountToken: true },
+  });
 }
 
 /** The revision Secret each pool of a live group StatefulSet mounts (pool name -> Secret name). */

@@ -1,4 +1,5 @@
-// StakePool -> the producer's StatefulSet, headless Service and PodDisruptionBudget. Pure: same input, same
+// StakePool -> the producer's StatefulSet, headless Service and PodDisruptionBudget (producerObjects, which a
+// MultikeyGroup's producer shares, group-producer.ts). Pure: same input, same
 // objects, so a reconcile of an unchanged pool can compare and write nothing.
 //
 // The pod: one replica (never two forgers for a pool); poolfleet-node with cardano-node's flags; the hot keys
@@ -6,9 +7,10 @@
 // consistency gate, keys/revision.ts), read-only, mode 0400 (with fsGroup the kubelet adds group read, which is how
 // the non-root node user reads them); the chain database on a volume claim; probes on /health and /ready;
 // non-root, read-only root filesystem, no capabilities, no service-account token.
-import type { V1PodDisruptionBudget, V1Service, V1StatefulSet } from "@kubernetes/client-node";
+import type { V1PodDisruptionBudget, V1PodSpec, V1Service, V1StatefulSet, V1Volume } from "@kubernetes/client-node";
 import type { StakePoolSpec } from "../../api/stakepool.ts";
 import { KEY_FILES } from "../../keys/secret-gate.ts";
+import { KEYS_HASH_ANNOTATION } from "../keys/revision.ts";
 import { commonLabels, names, type Owner, ownerReference, selectorLabels } from "../names.ts";
 import {
   baseVolumes,
@@ -18,6 +20,7 @@ import {
   PATHS,
   headlessService,
   nodePodSpec,
+  type NodeRuntimeSpec,
 } from "./node-pod.ts";
 
 export { PATHS, KEY_FILES };
@@ -58,7 +61,38 @@ export function producerArgs(spec: StakePoolSpec): string[] {
 }
 
 export function buildProducer(input: ProducerInput): ProducerObjects {
-  const { owner, spec } = input;
+  const { spec } = input;
+  return producerObjects({
+    owner: input.owner,
+    spec,
+    keysVolume: {
+      name: "keys",
+      secret: {
+        secretName: input.keysSecretName,
+        defaultMode: 0o400,
+        items: Object.values(KEY_FILES).map((f) => ({ key: f, path: f })),
+      },
+    },
+    args: producerArgs(spec),
+    ...(input.keysHash ? { annotations: { [KEYS_HASH_ANNOTATION]: input.keysHash } } : {}),
+  });
+}
+
+/** What a StakePool's producer and a MultikeyGroup's producer differ in; everything else they share. */
+export interface ProducerShape {
+  owner: Owner;
+  spec: NodeRuntimeSpec;
+  /** The volume named "keys", mounted read-only at /keys. */
+  keysVolume: V1Volume;
+  args: string[];
+  annotations?: Record<string, string>;
+  /** Pod spec fields on top of nodePodSpec's (a group producer's ServiceAccount). */
+  pod?: Partial<V1PodSpec>;
+}
+
+/** The producer's StatefulSet, headless Service and PodDisruptionBudget. */
+export function producerObjects(shape: ProducerShape): ProducerObjects {
+  const { owner, spec } = shape;
   const name = names.producer(owner.name);
   const selector = selectorLabels("producer", owner.name);
   const labels = commonLabels("producer", owner.name, owner.name);
@@ -69,17 +103,8 @@ export function buildProducer(input: ProducerInput): ProducerObjects {
     ownerReferences: [ownerReference(owner)],
   };
   const { volumes, mounts } = baseVolumes(spec, names.topology(owner.name));
-  volumes.unshift({
-    name: "keys",
-    secret: {
-      secretName: input.keysSecretName,
-      defaultMode: 0o400,
-      items: Object.values(KEY_FILES).map((f) => ({ key: f, path: f })),
-    },
-  });
+  volumes.unshift(shape.keysVolume);
   mounts.splice(1, 0, { name: "keys", mountPath: PATHS.keys, readOnly: true });
-  const annotations: Record<string, string> = {};
-  if (input.keysHash) annotations["poolfleet.io/keys-hash"] = input.keysHash;
 
   const statefulSet: V1StatefulSet = {
     apiVersion: "apps/v1",
@@ -94,8 +119,8 @@ export function buildProducer(input: ProducerInput): ProducerObjects {
       // The chain database takes hours to resync: deleting the pool keeps its volume.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       template: {
-        metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
-        spec: nodePodSpec(nodeContainer(spec, producerArgs(spec), mounts), volumes),
+        metadata: { labels, ...(shape.annotations ? { annotations: shape.annotations } : {}) },
+        spec: { ...nodePodSpec(nodeContainer(spec, shape.args, mounts), volumes), ...shape.pod },
       },
       volumeClaimTemplates: [dataClaimTemplate(spec, labels)],
     },
