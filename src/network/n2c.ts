@@ -14,7 +14,7 @@ import { INGRESS_LIMITS, N2C_PROTOCOL, type NetworkTimeouts, timeoutsWith } from
 import { localChainSyncSpec, localChainSyncTimeLimit, serveLocalChainSync } from "./local-chain-sync.ts";
 import { type LocalSubmitResult, localTxSubmissionSpec, serveLocalTxSubmission } from "./local-tx-submission.ts";
 import { ConnectionClosedError, Mux, type NetLog, silentLog } from "./mux.ts";
-import type { Disconnect } from "./peer.ts";
+import { DisconnectLog } from "./peer.ts";
 import { Driver } from "./protocol.ts";
 
 export const SOCKET_MODE = 0o660;
@@ -38,29 +38,16 @@ export class SocketPathError extends Error {
 /** sun_path holds 108 bytes with the terminating NUL; libuv silently cuts a longer path, so it is refused. */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
-export class LocalServer {
+export class LocalServer extends DisconnectLog {
   readonly server: Server;
   readonly path: string;
   readonly connections = new Set<Mux>();
-  readonly disconnects: Disconnect[] = [];
-  readonly #listeners = new Set<(d: Disconnect) => void>();
   handshakes = 0;
 
   constructor(server: Server, path: string) {
+    super();
     this.server = server;
     this.path = path;
-  }
-
-  onDisconnect(listener: (d: Disconnect) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  /** @internal */
-  recordDisconnect(d: Disconnect): void {
-    this.disconnects.push(d);
-    if (this.disconnects.length > 100) this.disconnects.shift();
-    for (const f of [...this.#listeners]) f(d);
   }
 
   /** Stop accepting, close every connection, remove the socket file. */

@@ -215,24 +215,10 @@ export interface Disconnect {
   readonly reason: string;
 }
 
-/** A listening node-to-node server. */
-export class NodeServer {
-  readonly server: Server;
-  readonly connections = new Set<Mux>();
-  /** The most recent disconnect reasons (bounded), for status pages and tests. */
+/** Why connections ended, the most recent (bounded), for status pages and tests; node-to-node and -client alike. */
+export class DisconnectLog {
   readonly disconnects: Disconnect[] = [];
   readonly #listeners = new Set<(d: Disconnect) => void>();
-  handshakes = 0;
-
-  constructor(server: Server) {
-    this.server = server;
-  }
-
-  get port(): number {
-    const a = this.server.address();
-    if (a === null || typeof a === "string") throw new Error("the server is not listening on TCP");
-    return a.port;
-  }
 
   onDisconnect(listener: (d: Disconnect) => void): () => void {
     this.#listeners.add(listener);
@@ -244,6 +230,24 @@ export class NodeServer {
     this.disconnects.push(d);
     if (this.disconnects.length > 100) this.disconnects.shift();
     for (const f of [...this.#listeners]) f(d);
+  }
+}
+
+/** A listening node-to-node server. */
+export class NodeServer extends DisconnectLog {
+  readonly server: Server;
+  readonly connections = new Set<Mux>();
+  handshakes = 0;
+
+  constructor(server: Server) {
+    super();
+    this.server = server;
+  }
+
+  get port(): number {
+    const a = this.server.address();
+    if (a === null || typeof a === "string") throw new Error("the server is not listening on TCP");
+    return a.port;
   }
 
   /** Connections refused at the limit, in all. */
