@@ -28,10 +28,10 @@ import {
   buildGroupProducer,
   mountedRevisions,
 } from "../builders/group-producer.ts";
-import { buildProducerNetworkPolicy, relayName } from "../builders/network-policy.ts";
+import { buildProducerNetworkPolicy } from "../builders/network-policy.ts";
 import { buildPoolRelay } from "../builders/pool-relay.ts";
 import { buildProducerRbac } from "../builders/producer-rbac.ts";
-import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
+import { buildProducerTopology } from "../builders/topology.ts";
 import { type GateResult, poolIdHex } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, groupKeyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
@@ -39,21 +39,16 @@ import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from ".
 import { names, type Owner } from "../names.ts";
 import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status/node-metrics.ts";
 import { type Condition, nextConditions } from "./conditions.ts";
+import { relaySetOf } from "./relay-set.ts";
 import { clockFor, gatePool } from "./key-gate.ts";
 import { type GroupPoolObservation, multikeyGroupStatus } from "./multikeygroup-status.ts";
 import { claimantName, claimantOf, claimedIds, earlierClaimant, POOL_CLAIMED, refuseIfClaimed } from "./pool-claims.ts";
 
 export const MULTIKEYGROUP_CONTROLLER = "poolfleet-multikeygroup";
-const DEFAULT_RELAY_PORT = 3001;
 
 interface Group extends KubernetesObject {
   spec: unknown;
   status?: MultikeyGroupStatus;
-}
-
-interface RelayObject extends KubernetesObject {
-  spec?: { replicas?: number; port?: number };
-  status?: { readyReplicas?: number };
 }
 
 export interface MultikeyGroupControllerOptions {
@@ -245,13 +240,7 @@ async function reconcile(
     );
   }
 
-  const relayObjName = relayName(owner, spec);
-  const liveRelay = ctx.get<RelayObject>(KIND.Relay, { namespace: ns, name: relayObjName });
-  const relays: RelaySet = {
-    name: relayObjName,
-    replicas: spec.relays.replicas ?? liveRelay?.spec?.replicas ?? 0,
-    port: liveRelay?.spec?.port ?? DEFAULT_RELAY_PORT,
-  };
+  const { set: relays } = relaySetOf(ctx, owner, spec);
   const ownRelay = buildPoolRelay(owner, spec);
   if (ownRelay) await ctx.apply(ownRelay);
   await ctx.apply(buildProducerTopology({ owner, relays }));

@@ -10,11 +10,11 @@
 // Everything else (topology ConfigMap, NetworkPolicy, the pool's own Relay) follows the spec whatever the keys.
 // Status carries only public facts: pool id, opcert counter, KES window, the revision's hash.
 import type { KubernetesObject, V1NetworkPolicyPeer, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
-import { stakePoolSpec, type StakePoolSpec, type StakePoolStatus } from "../../api/stakepool.ts";
-import { buildProducerNetworkPolicy, relayName } from "../builders/network-policy.ts";
+import { stakePoolSpec, type StakePoolStatus } from "../../api/stakepool.ts";
+import { buildProducerNetworkPolicy } from "../builders/network-policy.ts";
 import { buildPoolRelay, type PoolRelay } from "../builders/pool-relay.ts";
 import { buildProducer } from "../builders/producer.ts";
-import { buildProducerTopology, type RelaySet } from "../builders/topology.ts";
+import { buildProducerTopology } from "../builders/topology.ts";
 import type { GateResult } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, KEYS_HASH_ANNOTATION, keyRevisionName } from "../keys/revision.ts";
 import { KIND } from "../kinds.ts";
@@ -24,6 +24,7 @@ import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status
 import { type Condition, nextConditions } from "./conditions.ts";
 import { clockFor, gatePool as gate } from "./key-gate.ts";
 import { claimantOf, refuseIfClaimed } from "./pool-claims.ts";
+import { type RelayObject, relaySetOf } from "./relay-set.ts";
 import { stakePoolStatus } from "./stakepool-status.ts";
 import { type PoolKesMetrics, poolKesMetricsRegistry, registerPoolKesMetrics } from "../kes/pool-metrics.ts";
 import type { Registry } from "prom-client";
@@ -31,16 +32,10 @@ import type { Registry } from "prom-client";
 export { clockFor };
 
 export const STAKEPOOL_CONTROLLER = "poolfleet-stakepool";
-const DEFAULT_RELAY_PORT = 3001;
 
 interface StakePool extends KubernetesObject {
   spec: unknown;
   status?: StakePoolStatus;
-}
-
-interface RelayObject extends KubernetesObject {
-  spec?: { replicas?: number; port?: number; poolRef?: { name: string } };
-  status?: { readyReplicas?: number };
 }
 
 export interface StakePoolControllerOptions {
@@ -54,17 +49,6 @@ export interface StakePoolControllerOptions {
   operatorPeer?: V1NetworkPolicyPeer;
   /** Registry for poolfleet_stakepool_kes_* (default: poolKesMetricsRegistry, served on the operator's /metrics). */
   registry?: Registry;
-}
-
-function relaySetOf(ctx: ReconcileContext, owner: Owner, spec: StakePoolSpec) {
-  const name = relayName(owner, spec);
-  const live = ctx.get<RelayObject>(KIND.Relay, { namespace: owner.namespace, name });
-  const set: RelaySet = {
-    name,
-    replicas: spec.relays.replicas ?? live?.spec?.replicas ?? 0,
-    port: live?.spec?.port ?? DEFAULT_RELAY_PORT,
-  };
-  return { set, live };
 }
 
 async function reconcile(
