@@ -164,14 +164,14 @@ describe("backup producers and pool leases", () => {
     const mainLinesAtStop = main.logs.length;
     await waitFor("the backup takes over every pool", async () => takeovers(backup).length === 4 || undefined, 120_000);
     // The lease is 1 s (margin 1/3 s): no takeover can come sooner than that after the freeze.
-    const firstForged = forgedBy(backup)[0];
-    assert.ok(firstForged, "the backup forged");
     assert.ok(Date.now() - stoppedAt > 1_333);
+    // Taking a pool over makes the backup want its lease; it forges once it holds it, a moment later.
     await waitFor(
       "the backup forges for all four",
       async () => new Set(forgedBy(backup).map((f) => f.poolId)).size === 4 || undefined,
       60_000,
     );
+    assert.ok(forgedBy(backup)[0], "the backup forged");
     main.child.kill("SIGCONT");
     // The main wakes with its windows closed: it must win a new lease write first, and the backup holds them.
     await waitFor(
