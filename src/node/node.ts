@@ -336,7 +336,11 @@ export class PoolfleetNode {
     const clock = this.#network.clock;
     const now = Date.now();
     const start = this.#network.genesis.systemStart.getTime();
-    const wait = now < start ? start - now : clock.timeOfSlot(clock.slotAt(now) + 1) - now;
+    const current = clock.slotAt(now);
+    // A slot that began while the last one was being processed runs at once; waiting for the next boundary would
+    // skip it unchecked.
+    const behind = this.#lastSlot >= 0n && BigInt(current) > this.#lastSlot;
+    const wait = now < start ? start - now : behind ? 0 : clock.timeOfSlot(current + 1) - now;
     this.#timer = setTimeout(() => this.#onSlot(), Math.max(1, wait));
   }
 
