@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import pino, { type Logger } from "pino";
 import type { Registry } from "prom-client";
-import { controllers as registered } from "./controllers/index.ts";
-import { kesMetricsRegistry } from "./controllers/kesrotation.ts";
-import { poolKesMetricsRegistry } from "./kes/pool-metrics.ts";
+import { operatorControllers } from "./controllers/index.ts";
+import { kesMetricsRegistry } from "./kesrotation/controller.ts";
+import { poolKesMetricsRegistry } from "./controllers/stakepool-kes-metrics.ts";
 import type { Controller } from "./manager/context.ts";
 import { Manager } from "./manager/manager.ts";
 import { SecretRedactor } from "./manager/redact.ts";
@@ -205,5 +205,5 @@ export async function runOperator(argv: string[], env: NodeJS.ProcessEnv, contro
 }
 
 export function main(argv: string[]): Promise<number> {
-  return runOperator(argv, process.env, registered);
+  return runOperator(argv, process.env, operatorControllers(process.env));
 }

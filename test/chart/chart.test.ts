@@ -18,9 +18,9 @@ import {
 } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { parse } from "yaml";
-import { KES_JOB_RULES } from "../../src/operator/builders/kes-jobs.ts";
-import { registerKesMetrics } from "../../src/operator/kes/metrics.ts";
-import { registerPoolKesMetrics } from "../../src/operator/kes/pool-metrics.ts";
+import { KES_JOB_RULES } from "../../src/operator/kesrotation/build-jobs.ts";
+import { registerKesMetrics } from "../../src/operator/kesrotation/metrics.ts";
+import { registerPoolKesMetrics } from "../../src/operator/controllers/stakepool-kes-metrics.ts";
 import { commonLabels } from "../../src/operator/names.ts";
 import { createMetrics } from "../../src/node/metrics.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";

@@ -16,7 +16,7 @@ import {
   kesJobRoleBinding,
   kesJobServiceAccount,
   stageJob,
-} from "../../src/operator/builders/kes-jobs.ts";
+} from "../../src/operator/kesrotation/build-jobs.ts";
 import type { Owner } from "../../src/operator/names.ts";
 import { containerTier } from "../helpers/docker.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";

@@ -21,7 +21,7 @@ import { type Claimant, compareClaims } from "../../src/operator/controllers/poo
 import type { GateResult } from "../../src/keys/secret-gate.ts";
 import { buildKeyRevisionSecret } from "../../src/operator/keys/revision.ts";
 import type { Owner } from "../../src/operator/names.ts";
-import { poolFigures } from "../../src/operator/status/node-metrics.ts";
+import { poolFigures } from "../../src/operator/node-client/node-metrics.ts";
 
 const owner: Owner = {
   apiVersion: "poolfleet.io/v1alpha1",

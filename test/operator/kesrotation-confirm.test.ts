@@ -21,15 +21,15 @@ import {
 } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { KesRotationStatus } from "../../src/api/kesrotation.ts";
-import { DEFAULT_KES_JOB_CLUSTERROLE, KES_JOB_RULES } from "../../src/operator/builders/kes-jobs.ts";
-import { kesRotationController } from "../../src/operator/controllers/kesrotation.ts";
+import { DEFAULT_KES_JOB_CLUSTERROLE, KES_JOB_RULES } from "../../src/operator/kesrotation/build-jobs.ts";
+import { kesRotationController } from "../../src/operator/kesrotation/controller.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { KubeClient } from "../../src/kube/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { ManagerMetrics } from "../../src/operator/manager/metrics.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
-import { nodeFigures } from "../../src/operator/status/node-metrics.ts";
+import { nodeFigures } from "../../src/operator/node-client/node-metrics.ts";
 import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
 import { type JobStandIn, startJobStandIn } from "../helpers/job-standin.ts";

@@ -41,7 +41,7 @@ const SCRAPE_FROM = {
 };
 
 /**
- * The operator's pods, as src/operator/controllers/index.ts describes them to the builders when the chart runs the
+ * The operator's pods, as src/operator/controllers/index.ts (operatorPeerOf) describes them to the builders when the chart runs the
  * operator in poolfleet-system (test/chart/chart.test.ts checks the chart labels its pods so).
  */
 const OPERATOR_PEER: V1NetworkPolicyPeer = {

@@ -36,7 +36,7 @@ import { freePort } from "../helpers/node-process.ts";
 import { currentKesPeriod, poolKeys, registerKeyFile, secretSpellings } from "./fixtures/pool-keys.ts";
 import { poolObjects } from "./fixtures/pool-objects.ts";
 import { waitWithin } from "../helpers/wait.ts";
-import { poolKesMetricsRegistry } from "../../src/operator/kes/pool-metrics.ts";
+import { poolKesMetricsRegistry } from "../../src/operator/controllers/stakepool-kes-metrics.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");

@@ -11,7 +11,7 @@ import { parseShelleyGenesis } from "../../src/formats/genesis.ts";
 import { kesWindow } from "../../src/keys/kes-schedule.ts";
 import { readOperationalCertificate } from "../../src/formats/opcert.ts";
 import { networkClock, PRESETS, presetGenesis } from "../../src/operator/networks.ts";
-import { kesStatus } from "../../src/operator/status/kes.ts";
+import { kesStatus } from "../../src/operator/controllers/kes-status.ts";
 import {
   type Fetch,
   highestTip,
@@ -20,7 +20,7 @@ import {
   parsePrometheusText,
   scrapeNode,
   tipOf,
-} from "../../src/operator/status/node-metrics.ts";
+} from "../../src/operator/node-client/node-metrics.ts";
 import { createDevnet, poolKeyArgs } from "../helpers/cli.ts";
 import { readFixture, readFixtureJson } from "../helpers/fixtures.ts";
 import { startNode, type RunningNode } from "../helpers/node-process.ts";

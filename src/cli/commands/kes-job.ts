@@ -1,4 +1,4 @@
-// `kes stage` and `kes sign`: what a KesRotation's Jobs run in the node image (src/operator/builders/kes-jobs.ts),
+// `kes stage` and `kes sign`: what a KesRotation's Jobs run in the node image (src/operator/kesrotation/build-jobs.ts),
 // so that the new KES key is generated, and the cold key read, in a short-lived pod and never in the operator.
 // Both create their Secret through the API with the pod's service-account credentials and never replace one that
 // exists: a retried pod, or a Job started again after an operator restart, makes no second key and signs nothing

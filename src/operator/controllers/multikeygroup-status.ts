@@ -10,7 +10,7 @@
 // over, Forging True (reason TookOver) and phase Forging. Its pools that do not forge are not "NotForging".
 import type { MultikeyGroupStatus } from "../../api/multikeygroup.ts";
 import type { GateResult } from "../../keys/secret-gate.ts";
-import { type PoolFigures, type ScrapeResult, tipOf } from "../status/node-metrics.ts";
+import { type PoolFigures, type ScrapeResult, tipOf } from "../node-client/node-metrics.ts";
 import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
 import { POOL_CLAIMED } from "./pool-claims.ts";
 

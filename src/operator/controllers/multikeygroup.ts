@@ -34,13 +34,15 @@ import { buildProducerRbac } from "../builders/producer-rbac.ts";
 import { buildProducerTopology } from "../builders/topology.ts";
 import { type GateResult, poolIdHex } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, groupKeyRevisionName } from "../keys/revision.ts";
-import { KIND } from "../kinds.ts";
-import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
+import { KIND } from "../kind-refs.ts";
+import type { Controller, ReconcileContext, ReconcileResult } from "../manager/context.ts";
+import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
 import { names, type Owner } from "../names.ts";
-import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status/node-metrics.ts";
+import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
 import { type Condition, nextConditions } from "./conditions.ts";
 import { relaySetOf } from "./relay-set.ts";
-import { clockFor, gatePool } from "./key-gate.ts";
+import { gatePool } from "../keys/key-gate.ts";
+import { clockFor } from "../network-clock.ts";
 import { type GroupPoolObservation, multikeyGroupStatus } from "./multikeygroup-status.ts";
 import { claimantName, claimantOf, claimedIds, earlierClaimant, POOL_CLAIMED, refuseIfClaimed } from "./pool-claims.ts";
 
@@ -121,55 +123,39 @@ async function gatePools(ctx: ReconcileContext, group: Group, owner: Owner, spec
   return out;
 }
 
+/** Ready=False with a reason, a Warning Event, phase Degraded: nothing else is written. */
+async function refuse(
+  ctx: ReconcileContext,
+  { object: group, generation, writeStatus }: Omit<Primary<MultikeyGroupSpec, MultikeyGroupStatus>, "spec">,
+  reason: string,
+  message: string,
+  extra: Partial<MultikeyGroupStatus> = {},
+  event = true,
+): Promise<void> {
+  if (event) await ctx.event(group, "Warning", reason, message);
+  await writeStatus({
+    observedGeneration: generation,
+    phase: "Degraded",
+    conditions: nextConditions(
+      group.status?.conditions as Condition[] | undefined,
+      [{ type: "Ready", status: "False", reason, message }],
+      generation,
+      ctx.now(),
+    ),
+    ...extra,
+  });
+}
+
 async function reconcile(
   ctx: ReconcileContext,
-  key: ObjectKey,
+  primary: Primary<MultikeyGroupSpec, MultikeyGroupStatus>,
   opts: MultikeyGroupControllerOptions & { pollMs: number },
 ): Promise<ReconcileResult> {
-  const group = ctx.get<Group>(KIND.MultikeyGroup, key);
-  if (!group || group.metadata?.deletionTimestamp) return {};
-  const md = group.metadata!;
-  const owner: Owner = {
-    apiVersion: group.apiVersion!,
-    kind: "MultikeyGroup",
-    name: md.name!,
-    namespace: md.namespace!,
-    uid: md.uid!,
-  };
-  const generation = md.generation;
+  const { object: group, owner, generation, spec, writeStatus } = primary;
   const previous = group.status?.conditions as Condition[] | undefined;
-  const writeStatus = (status: MultikeyGroupStatus) =>
-    ctx.applyStatus({
-      apiVersion: owner.apiVersion,
-      kind: owner.kind,
-      metadata: { name: owner.name, namespace: owner.namespace },
-      status,
-    } as KubernetesObject);
-  const refuse = async (reason: string, message: string, extra: Partial<MultikeyGroupStatus> = {}) => {
-    await ctx.event(group, "Warning", reason, message);
-    await writeStatus({
-      observedGeneration: generation,
-      phase: "Degraded",
-      conditions: nextConditions(
-        previous,
-        [{ type: "Ready", status: "False", reason, message }],
-        generation,
-        ctx.now(),
-      ),
-      ...extra,
-    });
-  };
-
-  const parsed = multikeyGroupSpec.safeParse(group.spec);
-  if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    await refuse("SpecInvalid", `spec is not valid: ${why}`);
-    return {};
-  }
-  const spec = parsed.data;
   // Admission refuses a 33rd pool (a CEL rule); an object stored before the rule is refused here the same way.
   if (spec.pools.length > MAX_POOLS_PER_GROUP) {
-    await refuse("SpecInvalid", `spec is not valid: spec.pools: ${MAX_POOLS_MESSAGE}`);
+    await refuse(ctx, primary, SPEC_INVALID, `spec is not valid: spec.pools: ${MAX_POOLS_MESSAGE}`);
     return {};
   }
   if (spec.paused) {
@@ -185,6 +171,8 @@ async function reconcile(
     const extra = { role, poolCount: spec.pools.length } as const;
     if (!main || main.metadata?.deletionTimestamp) {
       await refuse(
+        ctx,
+        primary,
         "MainGroupNotFound",
         `redundancy.mainGroupRef names MultikeyGroup ${ns}/${mainName}, which does not exist: a backup stands by ` +
           "for a main group in its own namespace; no producer is started until it exists",
@@ -195,6 +183,8 @@ async function reconcile(
     const mainLevel = (main.spec as Spec | undefined)?.redundancy?.level ?? 0;
     if (mainLevel > 0) {
       await refuse(
+        ctx,
+        primary,
         "MainGroupNotMain",
         `redundancy.mainGroupRef names MultikeyGroup ${ns}/${mainName}, which is itself a backup (level ` +
           `${mainLevel}): a backup's mainGroupRef must name a main group (level 0); no producer is started`,
@@ -305,12 +295,15 @@ async function reconcile(
 
 export function multikeyGroupController(opts: MultikeyGroupControllerOptions = {}): Controller {
   const pollMs = opts.pollMs ?? 60_000;
-  return {
+  return typedController<MultikeyGroupSpec, MultikeyGroupStatus>({
     name: MULTIKEYGROUP_CONTROLLER,
     primary: KIND.MultikeyGroup,
     owns: [KIND.StatefulSet, KIND.Service, KIND.PodDisruptionBudget, KIND.NetworkPolicy, KIND.ConfigMap, KIND.Relay],
     // Pool id claims (pool-claims.ts) read every StakePool; a pool refused for a claim re-checks on the poll.
     watches: [{ kind: KIND.StakePool, map: () => [] }],
-    reconcile: (ctx, key) => reconcile(ctx, key, { ...opts, pollMs }),
-  };
+    spec: multikeyGroupSpec,
+    reconcile: (ctx, primary) => reconcile(ctx, primary, { ...opts, pollMs }),
+    // The adapter has recorded the Warning Event already.
+    invalidSpec: async (ctx, primary, message) => (await refuse(ctx, primary, SPEC_INVALID, message, {}, false), {}),
+  });
 }

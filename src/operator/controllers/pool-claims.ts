@@ -9,7 +9,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { GateResult } from "../../keys/secret-gate.ts";
 import { poolIdHex } from "../../keys/secret-gate.ts";
-import { KIND } from "../kinds.ts";
+import { KIND } from "../kind-refs.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 
 export type ClaimantKind = "StakePool" | "MultikeyGroup";

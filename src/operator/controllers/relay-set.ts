@@ -4,7 +4,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { StakePoolSpec } from "../../api/stakepool.ts";
 import { relayName } from "../builders/network-policy.ts";
 import type { RelaySet } from "../builders/topology.ts";
-import { KIND } from "../kinds.ts";
+import { KIND } from "../kind-refs.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import type { Owner } from "../names.ts";
 

@@ -7,11 +7,12 @@ import { type RelaySpec, relaySpec, type RelayStatus } from "../../api/relay.ts"
 import type { StakePoolSpec } from "../../api/stakepool.ts";
 import { buildRelay } from "../builders/relay.ts";
 import { buildRelayTopology } from "../builders/topology.ts";
-import { KIND } from "../kinds.ts";
+import { KIND } from "../kind-refs.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
-import { names, type Owner, selectorLabels } from "../names.ts";
+import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
+import { names, selectorLabels } from "../names.ts";
 import { type Condition, nextConditions } from "./conditions.ts";
-import { type Fetch, highestTip, metricsUrl, scrapeNode, tipOf } from "../status/node-metrics.ts";
+import { type Fetch, highestTip, metricsUrl, scrapeNode, tipOf } from "../node-client/node-metrics.ts";
 
 export const RELAY_CONTROLLER = "poolfleet-relay";
 
@@ -25,11 +26,6 @@ export interface RelayControllerOptions {
   scrapeTimeoutMs?: number;
   /** For tests: the fetch used to read /metrics. */
   fetch?: Fetch;
-}
-
-interface RelayObject extends KubernetesObject {
-  spec?: unknown;
-  status?: RelayStatus;
 }
 
 interface PoolObject extends KubernetesObject {
@@ -94,45 +90,11 @@ function externalAddress(spec: RelaySpec, svc: V1Service | undefined, pod: V1Pod
 export function relayController(opts: RelayControllerOptions = {}): Controller {
   const tipIntervalMs = opts.tipIntervalMs ?? 60_000;
 
-  async function reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
-    const relay = ctx.get<RelayObject>(KIND.Relay, key);
-    if (!relay?.metadata?.uid || relay.metadata.deletionTimestamp) return {};
-    const generation = relay.metadata.generation;
+  async function reconcile(
+    ctx: ReconcileContext,
+    { key, object: relay, spec, owner, generation, writeStatus }: Primary<RelaySpec, RelayStatus>,
+  ): Promise<ReconcileResult> {
     const previous = relay.status?.conditions as Condition[] | undefined;
-    const statusOf = (status: RelayStatus) =>
-      ctx.applyStatus({
-        apiVersion: relay.apiVersion,
-        kind: "Relay",
-        metadata: { name: key.name, namespace: key.namespace },
-        status,
-      } as KubernetesObject);
-
-    const parsed = relaySpec.safeParse(relay.spec);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const message = `spec.${issue.path.join(".")}: ${issue.message}`;
-      if (relay.status?.phase !== "Degraded") await ctx.event(relay, "Warning", "InvalidSpec", message);
-      await statusOf({
-        ...relay.status,
-        observedGeneration: generation,
-        phase: "Degraded",
-        conditions: nextConditions(
-          previous,
-          [{ type: "Ready", status: "False", reason: "InvalidSpec", message }],
-          generation,
-          ctx.now(),
-        ),
-      });
-      return {};
-    }
-    const spec = parsed.data;
-    const owner: Owner = {
-      apiVersion: relay.apiVersion!,
-      kind: "Relay",
-      name: key.name,
-      namespace: key.namespace,
-      uid: relay.metadata.uid,
-    };
     const link = producerOf(ctx, key, spec);
     const producer = link.linked ? link.producer : undefined;
 
@@ -215,11 +177,11 @@ export function relayController(opts: RelayControllerOptions = {}): Controller {
     if (phase === "Ready" && relay.status?.phase !== "Ready") {
       await ctx.event(relay, "Normal", "RelaysReady", `all ${spec.replicas} relays are ready`);
     }
-    await statusOf(status);
+    await writeStatus(status);
     return pods.size > 0 ? { requeueAfterMs: tipIntervalMs } : {};
   }
 
-  return {
+  return typedController<RelaySpec, RelayStatus>({
     name: RELAY_CONTROLLER,
     primary: KIND.Relay,
     owns: [KIND.ConfigMap, KIND.StatefulSet, KIND.Service, KIND.NetworkPolicy],
@@ -228,6 +190,21 @@ export function relayController(opts: RelayControllerOptions = {}): Controller {
       { kind: KIND.MultikeyGroup, map: (obj) => relayOfPool(obj as PoolObject) },
       { kind: KIND.Pod, map: relayOfPod },
     ],
+    spec: relaySpec,
     reconcile,
-  };
+    invalidSpec: async (ctx, { object, generation, writeStatus }, message) => {
+      await writeStatus({
+        ...object.status,
+        observedGeneration: generation,
+        phase: "Degraded",
+        conditions: nextConditions(
+          object.status?.conditions as Condition[] | undefined,
+          [{ type: "Ready", status: "False", reason: SPEC_INVALID, message }],
+          generation,
+          ctx.now(),
+        ),
+      });
+      return {};
+    },
+  });
 }

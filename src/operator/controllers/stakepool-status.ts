@@ -7,8 +7,8 @@
 // confirmed), Degraded (ready but the node says it does not forge), Forging.
 import type { StakePoolStatus } from "../../api/stakepool.ts";
 import type { GateResult } from "../../keys/secret-gate.ts";
-import { kesStatus } from "../status/kes.ts";
-import { type ScrapeResult, tipOf } from "../status/node-metrics.ts";
+import { kesStatus } from "./kes-status.ts";
+import { type ScrapeResult, tipOf } from "../node-client/node-metrics.ts";
 import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
 
 export interface PoolObservation {

@@ -9,34 +9,29 @@
 //
 // Everything else (topology ConfigMap, NetworkPolicy, the pool's own Relay) follows the spec whatever the keys.
 // Status carries only public facts: pool id, opcert counter, KES window, the revision's hash.
-import type { KubernetesObject, V1NetworkPolicyPeer, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
-import { stakePoolSpec, type StakePoolStatus } from "../../api/stakepool.ts";
+import type { V1NetworkPolicyPeer, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
+import { stakePoolSpec, type StakePoolSpec, type StakePoolStatus } from "../../api/stakepool.ts";
 import { buildProducerNetworkPolicy } from "../builders/network-policy.ts";
 import { buildPoolRelay, type PoolRelay } from "../builders/pool-relay.ts";
 import { buildProducer } from "../builders/producer.ts";
 import { buildProducerTopology } from "../builders/topology.ts";
 import type { GateResult } from "../../keys/secret-gate.ts";
 import { buildKeyRevisionSecret, KEYS_HASH_ANNOTATION, keyRevisionName } from "../keys/revision.ts";
-import { KIND } from "../kinds.ts";
-import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
-import { names, type Owner } from "../names.ts";
-import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../status/node-metrics.ts";
+import { KIND } from "../kind-refs.ts";
+import type { Controller, ReconcileContext, ReconcileResult } from "../manager/context.ts";
+import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
+import { names } from "../names.ts";
+import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
 import { type Condition, nextConditions } from "./conditions.ts";
-import { clockFor, gatePool as gate } from "./key-gate.ts";
+import { gatePool as gate } from "../keys/key-gate.ts";
+import { clockFor } from "../network-clock.ts";
 import { claimantOf, refuseIfClaimed } from "./pool-claims.ts";
 import { type RelayObject, relaySetOf } from "./relay-set.ts";
 import { stakePoolStatus } from "./stakepool-status.ts";
-import { type PoolKesMetrics, poolKesMetricsRegistry, registerPoolKesMetrics } from "../kes/pool-metrics.ts";
+import { type PoolKesMetrics, poolKesMetricsRegistry, registerPoolKesMetrics } from "./stakepool-kes-metrics.ts";
 import type { Registry } from "prom-client";
 
-export { clockFor };
-
 export const STAKEPOOL_CONTROLLER = "poolfleet-stakepool";
-
-interface StakePool extends KubernetesObject {
-  spec: unknown;
-  status?: StakePoolStatus;
-}
 
 export interface StakePoolControllerOptions {
   /** How often a pool is reconciled without a change (its key Secret is not watched; tip and KES move). */
@@ -53,48 +48,10 @@ export interface StakePoolControllerOptions {
 
 async function reconcile(
   ctx: ReconcileContext,
-  key: ObjectKey,
+  { object: pool, owner, generation, spec, writeStatus }: Primary<StakePoolSpec, StakePoolStatus>,
   opts: StakePoolControllerOptions & { pollMs: number; poolKes: PoolKesMetrics },
 ): Promise<ReconcileResult> {
-  const pool = ctx.get<StakePool>(KIND.StakePool, key);
-  if (!pool || pool.metadata?.deletionTimestamp) {
-    opts.poolKes.forget(key.namespace ?? "", key.name);
-    return {};
-  }
-  const md = pool.metadata!;
-  const owner: Owner = {
-    apiVersion: pool.apiVersion!,
-    kind: "StakePool",
-    name: md.name!,
-    namespace: md.namespace!,
-    uid: md.uid!,
-  };
-  const generation = md.generation;
-  const writeStatus = (status: StakePoolStatus) =>
-    ctx.applyStatus({
-      apiVersion: owner.apiVersion,
-      kind: owner.kind,
-      metadata: { name: owner.name, namespace: owner.namespace },
-      status,
-    } as KubernetesObject);
   const previous = pool.status?.conditions as Condition[] | undefined;
-
-  const parsed = stakePoolSpec.safeParse(pool.spec);
-  if (!parsed.success) {
-    const message = `spec is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-    await writeStatus({
-      observedGeneration: generation,
-      phase: "Degraded",
-      conditions: nextConditions(
-        previous,
-        [{ type: "Ready", status: "False", reason: "SpecInvalid", message }],
-        generation,
-        ctx.now(),
-      ),
-    });
-    return {};
-  }
-  const spec = parsed.data;
   if (spec.paused) {
     await writeStatus({ ...pool.status, observedGeneration: generation, phase: "Paused" });
     return {};
@@ -202,7 +159,7 @@ async function reconcile(
 export function stakePoolController(opts: StakePoolControllerOptions = {}): Controller {
   const pollMs = opts.pollMs ?? 60_000;
   const poolKes = registerPoolKesMetrics(opts.registry ?? poolKesMetricsRegistry);
-  return {
+  return typedController<StakePoolSpec, StakePoolStatus>({
     name: STAKEPOOL_CONTROLLER,
     primary: KIND.StakePool,
     owns: [KIND.StatefulSet, KIND.Service, KIND.PodDisruptionBudget, KIND.NetworkPolicy, KIND.ConfigMap, KIND.Relay],
@@ -218,6 +175,21 @@ export function stakePoolController(opts: StakePoolControllerOptions = {}): Cont
       // Pool id claims (pool-claims.ts) read every group; a pool refused for a claim re-checks on its poll.
       { kind: KIND.MultikeyGroup, map: () => [] },
     ],
-    reconcile: (ctx, key) => reconcile(ctx, key, { ...opts, pollMs, poolKes }),
-  };
+    spec: stakePoolSpec,
+    reconcile: (ctx, primary) => reconcile(ctx, primary, { ...opts, pollMs, poolKes }),
+    invalidSpec: async (ctx, { object, generation, writeStatus }, message) => {
+      await writeStatus({
+        observedGeneration: generation,
+        phase: "Degraded",
+        conditions: nextConditions(
+          object.status?.conditions as Condition[] | undefined,
+          [{ type: "Ready", status: "False", reason: SPEC_INVALID, message }],
+          generation,
+          ctx.now(),
+        ),
+      });
+      return {};
+    },
+    forget: (key) => poolKes.forget(key.namespace, key.name),
+  });
 }

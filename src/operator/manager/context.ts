@@ -1,5 +1,6 @@
-// The contract between the manager and its controllers. A controller is a reconcile function of one object key
-// plus the kinds it watches; the manager owns everything else (informers, the work queue, retries, leader
+// The contract between the manager and its controllers. A controller is a reconcile function of one object key,
+// an optional error policy, and the kinds it watches (typed-controller.ts builds one from a schema and a typed
+// reconcile); the manager owns everything else (informers, the work queue, retries, leader
 // election, metrics). Controllers never talk to the API server except through ReconcileContext, so every write is
 // server-side apply under the controller's own field manager and every read comes from the informers' caches.
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -66,4 +67,9 @@ export interface Controller {
   /** Other kinds whose changes map to primary keys (a Relay naming a pool, a ConfigMap holding a cold key). */
   readonly watches?: readonly { kind: KindRef; map: WatchMapper }[];
   reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult>;
+  /**
+   * What to do when reconcile throws (kube-rs's error_policy): a result to schedule instead, or undefined for the
+   * default, a per-key exponential backoff (queue.ts). Never called for an error the reconcile handled itself.
+   */
+  errorPolicy?(error: unknown, key: ObjectKey): ReconcileResult | undefined;
 }

@@ -10,10 +10,10 @@ import type { KubeCredentials } from "../../kube/credentials.ts";
 import type { Logger } from "pino";
 import { ApplyMemo } from "./apply.ts";
 import { type KubeApi, KubeClient, type Method } from "../../kube/client.ts";
-import type { Controller, KindRef, ObjectKey } from "./context.ts";
+import type { Controller, KindRef, ObjectKey, ReconcileResult } from "./context.ts";
 import { EventRecorder } from "./events.ts";
 import { Informer, type InformerOptions } from "./informer.ts";
-import { type ElectionEnd, LeaderElector, type LeaderOptions } from "./leader.ts";
+import { type ElectionEnd, LeaderElector, type LeaderOptions } from "./lease-election.ts";
 import { type Endpoint, listen, ManagerMetrics } from "./metrics.ts";
 import { WorkQueue, type QueueOptions } from "./queue.ts";
 import { kindId, makeContext, type SharedState } from "./reconcile-context.ts";
@@ -250,10 +250,22 @@ export class Manager {
           this.metrics.reconciles.inc({ controller: c.name, result: "requeue" });
         } else this.metrics.reconciles.inc({ controller: c.name, result: "success" });
       } catch (e) {
-        const retryInMs = queue.addRateLimited(key);
         this.metrics.reconciles.inc({ controller: c.name, result: "error" });
         this.metrics.errors.inc({ controller: c.name });
-        log.warn({ err: this.redactor.scrub((e as Error).message), retryInMs }, "reconcile failed; retrying");
+        const err = this.redactor.scrub((e as Error).message);
+        let policy: ReconcileResult | undefined;
+        try {
+          policy = c.errorPolicy?.(e, objectKey);
+        } catch (pe) {
+          log.error({ err: this.redactor.scrub((pe as Error).message) }, "error policy failed; backing off");
+        }
+        if (policy?.requeueAfterMs !== undefined && policy.requeueAfterMs >= 0) {
+          queue.addAfter(key, policy.requeueAfterMs);
+          log.warn({ err, retryInMs: policy.requeueAfterMs }, "reconcile failed; retrying as the error policy says");
+        } else {
+          const retryInMs = queue.addRateLimited(key);
+          log.warn({ err, retryInMs }, "reconcile failed; retrying");
+        }
       } finally {
         end();
         queue.done(key);

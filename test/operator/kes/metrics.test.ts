@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { testClock } from "./test-genesis.ts";
 import { Registry } from "prom-client";
-import { registerKesMetrics } from "../../../src/operator/kes/metrics.ts";
+import { registerKesMetrics } from "../../../src/operator/kesrotation/metrics.ts";
 import { DAY_MS, kesSchedule } from "../../../src/keys/kes-schedule.ts";
 
 const clock = testClock();

@@ -14,8 +14,8 @@
 import { parseRenewBefore } from "../../keys/kes-schedule.ts";
 import { keyRevisionName } from "../keys/revision.ts";
 import type { ReconcileContext } from "../manager/context.ts";
-import type { Rotation } from "./kesrotation-status.ts";
-import type { StakePoolObject, Tracked } from "./kesrotation-tracked.ts";
+import type { Rotation } from "./status.ts";
+import type { StakePoolObject, Tracked } from "./tracked.ts";
 
 /** What the producer reports, in words, for conditions. */
 function report(pool: StakePoolObject): string {

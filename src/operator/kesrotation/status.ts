@@ -10,7 +10,7 @@
 //   ForgingConfirmed  the producer reported forging with the last rotation's certificate (its counter)
 import type { KesRotationStatus } from "../../api/kesrotation.ts";
 import type { KesSchedule } from "../../keys/kes-schedule.ts";
-import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
+import { type Condition, type ConditionInput, nextConditions } from "../controllers/conditions.ts";
 
 export type Rotation = NonNullable<KesRotationStatus["rotation"]>;
 
@@ -45,7 +45,7 @@ function issuing(o: RotationObservation): ConditionInput {
       AwaitingSignature: `Waiting for the certificate with issue number ${r.counter} at KES period ${r.kesPeriod ?? "?"}, signed offline (see status.request)`,
       Verified: "The signed certificate passed the rotation gate; writing the new key set",
       Swapped: "The new key set was written to the pool's key Secret; waiting for the StakePool to roll onto it",
-      // (then WaitingForForging, set as blocked by kesrotation-confirm.ts)
+      // (then WaitingForForging, set as blocked by confirm.ts)
     };
     // While blocked (a Job running or failed, a leader slot, a refused set) the reason says why, else the step.
     return {

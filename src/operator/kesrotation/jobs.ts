@@ -1,13 +1,13 @@
-// Running one of a rotation's Jobs (builders/kes-jobs.ts) from the KesRotation controller: start it once, with
+// Running one of a rotation's Jobs (build-jobs.ts) from the KesRotation controller: start it once, with
 // its ServiceAccount and RoleBinding, then follow it. The Job's name is deterministic and the step that needs it is
 // recorded in status before it starts, so a restarted operator finds the Job in its cache and never starts a
 // second one for the same counter. A failed Job stops the rotation with the pod's termination message (the CLI's
 // error line; it never holds key bytes) in the condition and a Warning Event; nothing the producer runs changes.
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
-import { KES_JOB_LABEL, kesJobRoleBinding, kesJobServiceAccount } from "../builders/kes-jobs.ts";
-import { KIND } from "../kinds.ts";
+import { KES_JOB_LABEL, kesJobRoleBinding, kesJobServiceAccount } from "./build-jobs.ts";
+import { KIND } from "../kind-refs.ts";
 import type { ReconcileContext } from "../manager/context.ts";
-import { Stop, type Tracked } from "./kesrotation-tracked.ts";
+import { Stop, type Tracked } from "./tracked.ts";
 
 /** The job controller labels a Job's pods with its name (Kubernetes 1.27+; the older `job-name` too). */
 export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";

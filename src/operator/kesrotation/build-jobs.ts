@@ -22,7 +22,7 @@ import type {
 } from "@kubernetes/client-node";
 import { type Owner, ownerReference } from "../names.ts";
 import { rotationLabels, rotationNames } from "../../api/kesrotation-objects.ts";
-import { containerSecurityContext, imageRef, type NodeRuntimeSpec, podSecurityContext } from "./node-pod.ts";
+import { containerSecurityContext, imageRef, type NodeRuntimeSpec, podSecurityContext } from "../builders/node-pod.ts";
 
 export const KES_JOB_PATHS = {
   /** Where client-node's in-cluster configuration reads token, ca.crt and namespace. */

@@ -1,13 +1,13 @@
-// What the KesRotation controller's parts share about one tracked rotation (kesrotation.ts tracks it,
-// kesrotation-steps.ts runs its steps, kesrotation-confirm.ts and kesrotation-jobs.ts serve the steps): the objects
-// read, the rotation's context, and Stop. Its own module so those parts import it and not each other in a circle.
+// What the KesRotation controller's parts share about one tracked rotation (controller.ts tracks it, rotate.ts and
+// steps/ run its steps, confirm.ts and jobs.ts serve the steps): the objects read, the rotation's context, and
+// Stop. Its own module so those parts import it and not each other in a circle.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { KesRotationSpec, KesRotationStatus } from "../../api/kesrotation.ts";
 import type { StakePoolSpec, StakePoolStatus } from "../../api/stakepool.ts";
 import type { OperationalCertificate } from "../../formats/opcert.ts";
 import type { SlotClock } from "../../formats/slot-clock.ts";
 import type { Owner } from "../names.ts";
-import type { RotationObservation } from "./kesrotation-status.ts";
+import type { RotationObservation } from "./status.ts";
 
 export interface KesRotationObject extends KubernetesObject {
   spec: unknown;
