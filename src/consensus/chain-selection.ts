@@ -1,9 +1,7 @@
 // Praos chain selection, as ouroboros-consensus comparePraos: the longer chain (by block number) wins; at
 // equal length, blocks of the same issuer in the same slot prefer the higher opcert issue number, and otherwise
 // the lower VRF output wins (from Conway only when the two tips are at most `maxDist` slots apart). Never
-// switch to a fork that would roll back more than k blocks.
-import { bytesToHex } from "../crypto/bytes.ts";
-
+// switch to a fork that would roll back more than k blocks (chooseFork, which the node's ChainStore applies).
 export type VrfTiebreaker =
   { readonly kind: "unrestricted" } | { readonly kind: "restricted"; readonly maxDist: bigint };
 
@@ -56,82 +54,35 @@ export function preferCandidate(
   return compareTips(candidate, ours, tiebreaker) > 0;
 }
 
-export interface BlockRef {
-  readonly hash: Uint8Array;
-  readonly prevHash: Uint8Array | null;
-  readonly view: ChainSelectView;
-}
+/** Whether to switch our chain to a fork: the one rule the node's ChainStore.adopt applies. */
+export type ForkDecision =
+  | { readonly switch: true; readonly rollback: number }
+  | { readonly switch: false; readonly reason: "beyond-tip" | "too-deep" | "not-better"; readonly message: string };
 
-export type SelectionResult =
-  | { readonly switched: true; readonly rollback: number; readonly tip: BlockRef }
-  | {
-      readonly switched: false;
-      readonly reason: "not-better" | "fork-too-deep" | "does-not-connect";
-      readonly detail: string;
+/**
+ * A fork that keeps the first `keep` of our `ourLength` blocks and ends at `candidate`: taken only when it rolls
+ * back at most k blocks (ouroboros-consensus never switches deeper) and its tip is strictly preferred over ours
+ * (compareTips). Extending our tip (keep = ourLength) is not a fork and is not decided here.
+ */
+export function chooseFork(input: {
+  ourLength: number;
+  keep: number;
+  k: number;
+  ours: ChainSelectView | undefined;
+  candidate: ChainSelectView;
+  tiebreaker?: VrfTiebreaker;
+}): ForkDecision {
+  const { ourLength, keep, k } = input;
+  if (keep > ourLength)
+    return { switch: false, reason: "beyond-tip", message: `fork point ${keep} is beyond our tip ${ourLength}` };
+  const rollback = ourLength - keep;
+  if (rollback > k)
+    return {
+      switch: false,
+      reason: "too-deep",
+      message: `fork is ${rollback} blocks deep, more than k = ${k} (ForkTooDeep)`,
     };
-
-/** The selected chain (its last k+ blocks suffice) and the rule for switching to a candidate fork. */
-export class ChainSelector {
-  readonly k: number;
-  readonly tiebreaker: VrfTiebreaker;
-  #chain: BlockRef[] = [];
-
-  constructor(k: number, tiebreaker: VrfTiebreaker = CONWAY_TIEBREAKER) {
-    this.k = k;
-    this.tiebreaker = tiebreaker;
-  }
-
-  get chain(): readonly BlockRef[] {
-    return this.#chain;
-  }
-
-  get tip(): BlockRef | undefined {
-    return this.#chain.at(-1);
-  }
-
-  /**
-   * Consider a candidate: blocks from just after an intersection with our chain (or from genesis) to its tip.
-   * Switches when the candidate tip is preferred and the rollback is at most k blocks.
-   */
-  consider(candidate: readonly BlockRef[]): SelectionResult {
-    if (candidate.length === 0) return { switched: false, reason: "not-better", detail: "empty candidate" };
-    const anchor = candidate[0]!.prevHash;
-    const anchorHex = anchor ? bytesToHex(anchor) : null;
-    let keep: number;
-    if (anchorHex === null) keep = 0;
-    else {
-      const i = this.#chain.findLastIndex((b) => bytesToHex(b.hash) === anchorHex);
-      if (i < 0)
-        return { switched: false, reason: "does-not-connect", detail: `intersection ${anchorHex} is not on our chain` };
-      keep = i + 1;
-    }
-    for (let i = 1; i < candidate.length; i++) {
-      if (bytesToHex(candidate[i]!.prevHash ?? new Uint8Array()) !== bytesToHex(candidate[i - 1]!.hash)) {
-        return {
-          switched: false,
-          reason: "does-not-connect",
-          detail: `candidate block ${i} does not extend block ${i - 1}`,
-        };
-      }
-    }
-    const rollback = this.#chain.length - keep;
-    const tip = this.tip;
-    const candidateTip = candidate.at(-1)!;
-    if (tip && !preferCandidate(tip.view, candidateTip.view, this.tiebreaker)) {
-      return {
-        switched: false,
-        reason: "not-better",
-        detail: `candidate tip block ${candidateTip.view.blockNo} is not preferred over ours ${tip.view.blockNo}`,
-      };
-    }
-    if (rollback > this.k) {
-      return {
-        switched: false,
-        reason: "fork-too-deep",
-        detail: `switching would roll back ${rollback} blocks; at most k = ${this.k}`,
-      };
-    }
-    this.#chain = [...this.#chain.slice(0, keep), ...candidate];
-    return { switched: true, rollback, tip: candidateTip };
-  }
+  if (input.ours && !preferCandidate(input.ours, input.candidate, input.tiebreaker))
+    return { switch: false, reason: "not-better", message: "the fork is not better than our chain" };
+  return { switch: true, rollback };
 }

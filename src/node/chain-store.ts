@@ -7,7 +7,7 @@
 // what it held, and storage health says why; while it is failed nothing is adopted.
 import { type Block, decodeBlock } from "../chain/block.ts";
 import type { Header } from "../chain/header.ts";
-import { type ChainSelectView, compareTips } from "../consensus/chain-selection.ts";
+import { type ChainSelectView, chooseFork } from "../consensus/chain-selection.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { ChainDbSource } from "../network/chain-db-source.ts";
 import type { Point } from "../network/points.ts";
@@ -225,18 +225,20 @@ export class ChainStore {
         ? { ok: true, results, hashes, rolledBack: 0 }
         : { ok: false, reason: "invalid", message: failure, results, hashes };
     }
-    const rollback = this.db.length - keep;
-    if (keep > this.db.length)
-      return { ok: false, reason: "invalid", message: `fork point ${keep} is beyond our tip ${this.db.length}` };
-    if (rollback > this.k)
+    const ours = this.tipHeader();
+    const decision = chooseFork({
+      ourLength: this.db.length,
+      keep,
+      k: this.k,
+      ours: ours && selectView(ours),
+      candidate: selectView(blocks[blocks.length - 1]!.header),
+    });
+    if (!decision.switch)
       return {
         ok: false,
-        reason: "too-deep",
-        message: `fork is ${rollback} blocks deep, more than k = ${this.k} (ForkTooDeep)`,
+        reason: decision.reason === "beyond-tip" ? "invalid" : decision.reason,
+        message: decision.message,
       };
-    const ours = this.tipHeader()!;
-    if (compareTips(selectView(blocks[blocks.length - 1]!.header), selectView(ours)) <= 0)
-      return { ok: false, reason: "not-better", message: "the fork is not better than our chain" };
     return this.#switch(keep, blocks);
   }
 

@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  type BlockRef,
-  ChainSelector,
+  type ChainSelectView,
+  chooseFork,
   compareTips,
   CONWAY_TIEBREAKER,
   UNRESTRICTED,
 } from "../../src/consensus/chain-selection.ts";
+
+/** A block as these tests chain them: its hash, its predecessor's, and what chain selection reads of its header. */
+interface BlockRef {
+  readonly hash: Uint8Array;
+  readonly prevHash: Uint8Array | null;
+  readonly view: ChainSelectView;
+}
 
 const ISSUER_A = new Uint8Array(32).fill(1);
 const ISSUER_B = new Uint8Array(32).fill(2);
@@ -58,42 +65,40 @@ describe("Praos tip comparison", () => {
   });
 });
 
-describe("ChainSelector", () => {
-  it("extends, switches to a longer fork within k, and refuses one deeper than k", () => {
-    const sel = new ChainSelector(3);
+describe("chooseFork: the fork-choice rule ChainStore.adopt applies", () => {
+  /** Our chain and a candidate fork from just after `keep` of our blocks, as the node hands them to the rule. */
+  const decide = (ours: BlockRef[], keep: number, fork: BlockRef[], k: number, tiebreaker = CONWAY_TIEBREAKER) =>
+    chooseFork({ ourLength: ours.length, keep, k, ours: ours.at(-1)?.view, candidate: fork.at(-1)!.view, tiebreaker });
+
+  it("switches to a longer fork within k, and refuses one deeper than k even when longer", () => {
     const main = chain(null, 6);
-    assert.ok(sel.consider(main).switched);
-    assert.equal(sel.tip, main[5]);
     // A fork from block 3 (rolls back 2) that is longer: taken.
     const fork = chain(main[3]!, 3, { issuer: ISSUER_B });
-    const r = sel.consider(fork);
-    assert.ok(r.switched);
-    assert.equal(r.switched && r.rollback, 2);
-    assert.equal(sel.tip, fork[2]);
-    assert.equal(sel.chain.length, 7);
-    // A fork from block 1 would roll back 5 > k = 3, even though it is longer: refused.
+    assert.deepEqual(decide(main, 4, fork, 3), { switch: true, rollback: 2 });
+    // A fork from block 1 would roll back 5 > k = 3: refused, and the message says so.
     const deep = chain(main[1]!, 10);
-    const refused = sel.consider(deep);
-    assert.equal(refused.switched, false);
-    assert.equal(!refused.switched && refused.reason, "fork-too-deep");
-    assert.equal(sel.tip, fork[2]);
+    const refused = decide(main, 2, deep, 3);
+    assert.equal(refused.switch, false);
+    assert.equal(!refused.switch && refused.reason, "too-deep");
+    assert.match(!refused.switch ? refused.message : "", /4 blocks deep, more than k = 3/);
+    // ...and exactly k is allowed.
+    assert.deepEqual(decide(main, 3, chain(main[2]!, 5), 3), { switch: true, rollback: 3 });
   });
 
-  it("equal length: keeps ours unless the candidate wins the tiebreak", () => {
-    const sel = new ChainSelector(10, UNRESTRICTED);
+  it("equal length: keeps ours unless the candidate wins the tiebreak; shorter never wins", () => {
     const main = chain(null, 3);
-    sel.consider(main);
     const worse = chain(main[1]!, 1, { issuer: ISSUER_B, vrfOutput: new Uint8Array(64).fill(0xff) });
-    assert.equal(sel.consider(worse).switched, false);
+    assert.equal(decide(main, 2, worse, 10, UNRESTRICTED).switch, false);
     const better = chain(main[1]!, 1, { issuer: ISSUER_B, vrfOutput: new Uint8Array(64).fill(0x00) });
-    assert.ok(sel.consider(better).switched);
-    assert.equal(sel.tip, better[0]);
+    assert.deepEqual(decide(main, 2, better, 10, UNRESTRICTED), { switch: true, rollback: 1 });
+    const shorter = chain(main[0]!, 1, { vrfOutput: new Uint8Array(64).fill(0x00) });
+    const r = decide(main, 1, shorter, 10, UNRESTRICTED);
+    assert.equal(!r.switch && r.reason, "not-better");
   });
 
-  it("refuses candidates that do not connect", () => {
-    const sel = new ChainSelector(5);
-    sel.consider(chain(null, 3));
-    const stray = chain(block(null), 5);
-    assert.equal(sel.consider(stray).switched, false);
+  it("a fork point past our tip is refused", () => {
+    const main = chain(null, 3);
+    const r = decide(main, 5, chain(null, 9), 10);
+    assert.equal(!r.switch && r.reason, "beyond-tip");
   });
 });
