@@ -3,6 +3,9 @@
 // durable. Serves /metrics, /health, /ready, /config, and /api/* on its own port when --api-port is given. A port it
 // cannot bind fails the start (ListenError). Crash-only: any kill leaves a database that reopens. A storage
 // failure (a full disk) stops forging and adoption until a block's worth can be written again (probed each slot).
+// Why one file past ~400 lines: it is the wiring (start, stop, reload) and the one place the parts' events meet
+// (a slot, a block adopted, a peer's transactions); each part's logic lives in its own module (forger.ts,
+// chain-store.ts, peering.ts, readiness.ts, views.ts), and what remains here is the order they are called in.
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { bytesToHex } from "../crypto/bytes.ts";

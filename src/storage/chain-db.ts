@@ -7,6 +7,9 @@
 // to the tip is refused, so the database never holds a gap.
 //   chain.dat: records [u32be length][u32be crc32(block)][block bytes]
 //   chain.idx: records [u64be offset][u64be slot][u64be block number][32-byte hash][u32be crc32 of the 56 before]
+// Why one file past ~400 lines: the two files' formats, their recovery and their cut-back after a failed write are
+// one invariant (the index never names a block the data file does not hold whole); split, each half would have to
+// know the other's layout.
 import {
   closeSync,
   constants,
