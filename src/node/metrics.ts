@@ -2,6 +2,7 @@
 // poolfleet_node_kes_*: the operator exports poolfleet_kes_* per KesRotation, and one Prometheus scraping both must
 // not see two meanings under one name. cardano-node's own names (cardano_node_metrics_*) are derived from these in
 // cardano-metrics.ts.
+import { NODE_METRICS, POOL_METRICS } from "../formats/node-metric-names.ts";
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { processEgress } from "../network/egress-budget.ts";
 
@@ -18,28 +19,37 @@ export function unset(gauge: Gauge): Gauge {
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "poolfleet_node_" });
-  const g = (name: string, help: string) => new Gauge({ name: `poolfleet_${name}`, help, registers: [registry] });
-  const c = (name: string, help: string) => new Counter({ name: `poolfleet_${name}`, help, registers: [registry] });
+  const g = (name: string, help: string) => new Gauge({ name, help, registers: [registry] });
+  const c = (name: string, help: string) => new Counter({ name, help, registers: [registry] });
   // Per-pool series for nodes holding several pools (a key bundle); `pool` is the pool's display name.
   const pg = (name: string, help: string) =>
-    new Gauge({ name: `poolfleet_pool_${name}`, help, labelNames: ["pool"] as const, registers: [registry] });
+    new Gauge({ name, help, labelNames: ["pool"] as const, registers: [registry] });
   const pc = (name: string, help: string) =>
-    new Counter({ name: `poolfleet_pool_${name}`, help, labelNames: ["pool"] as const, registers: [registry] });
+    new Counter({ name, help, labelNames: ["pool"] as const, registers: [registry] });
   const perPool = {
-    poolKeysValid: pg("keys_valid", "1 when the pool's keys pass the consistency gate and it forges"),
+    poolKeysValid: pg(POOL_METRICS.keysValid, "1 when the pool's keys pass the consistency gate and it forges"),
     poolForgingNow: pg(
-      "forging_now",
+      POOL_METRICS.forgingNow,
       "1 while this node may forge the pool (keys valid, active at its redundancy level, lease held when fenced)",
     ),
-    poolSlotsLed: pc("slots_led_total", "slots the pool led (forged for it, or lost to another pool of this node)"),
-    poolBlocksForged: pc("blocks_forged_total", "blocks this node forged for the pool"),
+    poolSlotsLed: pc(
+      "poolfleet_pool_slots_led_total",
+      "slots the pool led (forged for it, or lost to another pool of this node)",
+    ),
+    poolBlocksForged: pc(POOL_METRICS.blocksForged, "blocks this node forged for the pool"),
     poolSlotsLostToGroup: pc(
-      "slots_lost_to_group_total",
+      "poolfleet_pool_slots_lost_to_group_total",
       "slots the pool led in which another pool of this node forged the one block",
     ),
-    poolKesPeriodsRemaining: pg("kes_periods_remaining", "KES periods left on the pool's operational certificate"),
-    poolKesExpiry: pg("kes_expiration_timestamp_seconds", "when the pool's KES window ends (unix seconds)"),
-    poolOpcertCounter: pg("opcert_counter", "issue number of the pool's operational certificate in use"),
+    poolKesPeriodsRemaining: pg(
+      POOL_METRICS.kesPeriodsRemaining,
+      "KES periods left on the pool's operational certificate",
+    ),
+    poolKesExpiry: pg(
+      "poolfleet_pool_kes_expiration_timestamp_seconds",
+      "when the pool's KES window ends (unix seconds)",
+    ),
+    poolOpcertCounter: pg(POOL_METRICS.opcertCounter, "issue number of the pool's operational certificate in use"),
   };
   return {
     registry,
@@ -48,21 +58,21 @@ export function createMetrics() {
     removePool(pool: string): void {
       for (const m of Object.values(perPool)) m.remove({ pool });
     },
-    tipSlot: g("tip_slot", "slot of the chain tip"),
-    tipBlock: g("tip_block", "block number of the chain tip"),
-    tipEpoch: g("tip_epoch", "epoch of the chain tip"),
-    blocksForged: c("blocks_forged_total", "blocks this node forged"),
-    blocksAdopted: c("blocks_adopted_total", "blocks adopted onto the chain (durable)"),
-    leaderChecks: c("leader_checks_total", "slots checked for leadership"),
+    tipSlot: g(NODE_METRICS.tipSlot, "slot of the chain tip"),
+    tipBlock: g(NODE_METRICS.tipBlock, "block number of the chain tip"),
+    tipEpoch: g(NODE_METRICS.tipEpoch, "epoch of the chain tip"),
+    blocksForged: c(NODE_METRICS.blocksForged, "blocks this node forged"),
+    blocksAdopted: c("poolfleet_blocks_adopted_total", "blocks adopted onto the chain (durable)"),
+    leaderChecks: c("poolfleet_leader_checks_total", "slots checked for leadership"),
     leaderChecksLate: c(
-      "leader_checks_late_total",
+      "poolfleet_leader_checks_late_total",
       "leader checks that finished after their slot had ended (the event loop was held up)",
     ),
     leaderChecksMissed: c(
-      "leader_checks_missed_total",
+      "poolfleet_leader_checks_missed_total",
       "slots a forging node never checked because the slot loop ran late (skipped after a stall)",
     ),
-    slotsLed: c("slots_led_total", "slots this node's pool led (checked on time, or late after a stall)"),
+    slotsLed: c("poolfleet_slots_led_total", "slots this node's pool led (checked on time, or late after a stall)"),
     leaderSlotsMissed: (() => {
       const m = new Counter({
         name: "poolfleet_leader_slots_missed_total",
@@ -73,15 +83,21 @@ export function createMetrics() {
       for (const reason of MISSED_REASONS) m.inc({ reason }, 0);
       return m;
     })(),
-    blocksNotAdopted: c("blocks_not_adopted_total", "blocks this node forged that failed validation or storing"),
+    blocksNotAdopted: c(
+      "poolfleet_blocks_not_adopted_total",
+      "blocks this node forged that failed validation or storing",
+    ),
     blockDelay: unset(
       g(
-        "block_delay_seconds",
+        "poolfleet_block_delay_seconds",
         "how long after its slot began the latest block adopted from a peer arrived (while following the tip)",
       ),
     ),
-    caughtUp: g("caught_up", "1 when the chain tip is recent (or every upstream peer says we are at its tip)"),
-    peersConnected: g("peers_connected", "node-to-node connections open"),
+    caughtUp: g(
+      "poolfleet_caught_up",
+      "1 when the chain tip is recent (or every upstream peer says we are at its tip)",
+    ),
+    peersConnected: g(NODE_METRICS.peersConnected, "node-to-node connections open"),
     egressBuffered: new Gauge({
       name: "poolfleet_network_egress_buffered_bytes",
       help: "bytes held for sending to peers, not yet taken by the kernel (bounded: 64 MiB in all connections)",
@@ -90,34 +106,39 @@ export function createMetrics() {
         this.set(processEgress.buffered);
       },
     }),
-    mempoolTxs: g("mempool_txs", "transactions in the mempool"),
-    mempoolBytes: g("mempool_bytes", "bytes of transactions in the mempool"),
-    txsSubmitted: c("txs_submitted_total", "transactions accepted into the mempool"),
-    txsRejected: c("txs_rejected_total", "transactions refused by the mempool"),
-    txsInBlocks: c("txs_in_blocks_total", "transactions in blocks adopted"),
-    kesCurrentPeriod: g("node_kes_current_period", "current KES period"),
+    mempoolTxs: g("poolfleet_mempool_txs", "transactions in the mempool"),
+    mempoolBytes: g("poolfleet_mempool_bytes", "bytes of transactions in the mempool"),
+    txsSubmitted: c("poolfleet_txs_submitted_total", "transactions accepted into the mempool"),
+    txsRejected: c("poolfleet_txs_rejected_total", "transactions refused by the mempool"),
+    txsInBlocks: c("poolfleet_txs_in_blocks_total", "transactions in blocks adopted"),
+    kesCurrentPeriod: g(NODE_METRICS.kesCurrentPeriod, "current KES period"),
     // A producer's only: left out of the scrape until producer keys pass the gate.
-    kesPeriodsRemaining: unset(g("node_kes_periods_remaining", "KES periods left on the operational certificate")),
-    kesStartPeriod: unset(g("node_kes_start_period", "first KES period of the operational certificate")),
-    kesEndPeriod: unset(g("node_kes_end_period", "first KES period the operational certificate no longer covers")),
-    kesExpiry: unset(
-      g("node_kes_expiration_timestamp_seconds", "when the operational certificate's KES window ends (unix seconds)"),
+    kesPeriodsRemaining: unset(g(NODE_METRICS.kesPeriodsRemaining, "KES periods left on the operational certificate")),
+    kesStartPeriod: unset(g("poolfleet_node_kes_start_period", "first KES period of the operational certificate")),
+    kesEndPeriod: unset(
+      g("poolfleet_node_kes_end_period", "first KES period the operational certificate no longer covers"),
     ),
-    opcertCounter: g("opcert_counter", "issue number of the operational certificate in use"),
+    kesExpiry: unset(
+      g(NODE_METRICS.kesExpirySeconds, "when the operational certificate's KES window ends (unix seconds)"),
+    ),
+    opcertCounter: g(NODE_METRICS.opcertCounter, "issue number of the operational certificate in use"),
     chainOpcertCounter: g(
-      "chain_opcert_counter",
+      NODE_METRICS.chainOpcertCounter,
       "the last operational-certificate issue number the chain has seen for this node's pool (a producer's only)",
     ),
-    forgingEnabled: g("forging_enabled", "1 when the node has consistent producer keys and forges"),
+    forgingEnabled: g(NODE_METRICS.forgingEnabled, "1 when the node has consistent producer keys and forges"),
     storageHealthy: g(
-      "storage_healthy",
+      "poolfleet_storage_healthy",
       "1 when the chain database can be written, 0 after a failed write until space returns",
     ),
     storageFailures: c(
-      "storage_failures_total",
+      "poolfleet_storage_failures_total",
       "failed writes to the chain database or its snapshots (probes included)",
     ),
-    keysValid: g("keys_valid", "1 when producer keys are configured and pass the consistency gate, 0 otherwise"),
+    keysValid: g(
+      NODE_METRICS.keysValid,
+      "1 when producer keys are configured and pass the consistency gate, 0 otherwise",
+    ),
   };
 }
 

@@ -2,34 +2,12 @@
 // operator puts in status: tip, blocks forged, KES periods left, peers. The fetch is injectable so tests can point
 // it at a real node on loopback or inject a fault; the scrape is bounded in time and size and never throws.
 import type { V1Pod } from "@kubernetes/client-node";
+import { NODE_METRICS, POOL_METRICS } from "../../formats/node-metric-names.ts";
 import { NODE_API_PORT } from "../builders/node-pod.ts";
 
-/** Metric names poolfleet-node exports (src/node/metrics.ts). */
-export const NODE_METRICS = {
-  tipSlot: "poolfleet_tip_slot",
-  tipBlock: "poolfleet_tip_block",
-  tipEpoch: "poolfleet_tip_epoch",
-  blocksForged: "poolfleet_blocks_forged_total",
-  peersConnected: "poolfleet_peers_connected",
-  kesCurrentPeriod: "poolfleet_node_kes_current_period",
-  kesPeriodsRemaining: "poolfleet_node_kes_periods_remaining",
-  kesExpirySeconds: "poolfleet_node_kes_expiration_timestamp_seconds",
-  opcertCounter: "poolfleet_opcert_counter",
-  chainOpcertCounter: "poolfleet_chain_opcert_counter",
-  forgingEnabled: "poolfleet_forging_enabled",
-  keysValid: "poolfleet_keys_valid",
-} as const;
+export { NODE_METRICS, POOL_METRICS };
 
 export type NodeFigures = { -readonly [K in keyof typeof NODE_METRICS]?: number };
-
-/** Per-pool series of a node holding a key bundle (src/node/metrics.ts), labelled pool="<node name>-<index>". */
-export const POOL_METRICS = {
-  keysValid: "poolfleet_pool_keys_valid",
-  forgingNow: "poolfleet_pool_forging_now",
-  blocksForged: "poolfleet_pool_blocks_forged_total",
-  kesPeriodsRemaining: "poolfleet_pool_kes_periods_remaining",
-  opcertCounter: "poolfleet_pool_opcert_counter",
-} as const;
 
 export type PoolFigures = { -readonly [K in keyof typeof POOL_METRICS]?: number };
 
