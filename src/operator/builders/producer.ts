@@ -38,6 +38,11 @@ export interface ProducerInput {
    * set a pod runs; the pod rolls when the revision Secret (named after it) changes, and on nothing else.
    */
   keysHash?: string;
+  /**
+   * Whether a voluntary eviction (a drain) may take the producer now: only while it leads no slot soon
+   * (controllers/producer-disruption.ts decides). Default false: every eviction waits.
+   */
+  disruptionAllowed?: boolean;
 }
 
 export interface ProducerObjects {
@@ -75,6 +80,7 @@ export function buildProducer(input: ProducerInput): ProducerObjects {
     },
     args: producerArgs(spec),
     ...(input.keysHash ? { annotations: { [KEYS_HASH_ANNOTATION]: input.keysHash } } : {}),
+    disruptionAllowed: input.disruptionAllowed ?? false,
   });
 }
 
@@ -88,6 +94,8 @@ export interface ProducerShape {
   annotations?: Record<string, string>;
   /** Pod spec fields on top of nodePodSpec's (a group producer's ServiceAccount). */
   pod?: Partial<V1PodSpec>;
+  /** The PodDisruptionBudget lets one eviction through (minAvailable 0) instead of none (minAvailable 1). */
+  disruptionAllowed?: boolean;
 }
 
 /** The producer's StatefulSet, headless Service and PodDisruptionBudget. */
@@ -133,8 +141,9 @@ export function producerObjects(shape: ProducerShape): ProducerObjects {
     kind: "PodDisruptionBudget",
     metadata,
     spec: {
-      // A voluntary eviction of the only forger waits for a person; a pod that is already broken may go.
-      minAvailable: 1,
+      // A voluntary eviction of the only forger waits while it may lead a slot soon (the controller opens the budget
+      // only away from leader slots); a pod that is already broken may go.
+      minAvailable: shape.disruptionAllowed ? 0 : 1,
       unhealthyPodEvictionPolicy: "AlwaysAllow",
       selector: { matchLabels: selector },
     },

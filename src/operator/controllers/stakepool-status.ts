@@ -3,13 +3,14 @@
 // and an unchanged pool's status apply is skipped.
 //
 // Conditions: KeysValid (the user's Secret passed the gate), Ready (a producer pod is ready), Forging (the node
-// says it forges). Phase: KeysInvalid, Paused, Pending (no producer yet), Progressing (not ready, or forging not
+// says it forges), DisruptionAllowed (a drain may evict the producer now: producer-disruption.ts). Phase: KeysInvalid, Paused, Pending (no producer yet), Progressing (not ready, or forging not
 // confirmed), Degraded (ready but the node says it does not forge), Forging.
 import type { StakePoolStatus } from "../../api/stakepool.ts";
 import type { GateResult } from "../../keys/secret-gate.ts";
 import { kesStatus } from "./kes-status.ts";
 import { type ScrapeResult, tipOf } from "../node-client/node-metrics.ts";
 import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
+import type { DisruptionDecision } from "./producer-disruption.ts";
 
 export interface PoolObservation {
   generation: number | undefined;
@@ -28,6 +29,8 @@ export interface PoolObservation {
   /** The producer's /metrics, when a ready pod was scraped. */
   scrape: ScrapeResult | undefined;
   relays: { name: string; readyReplicas: number };
+  /** Whether a drain may evict the producer now (producer-disruption.ts); absent while no producer exists. */
+  disruption?: DisruptionDecision | undefined;
 }
 
 function kesOf(facts: GateResult | undefined): StakePoolStatus["kes"] {
@@ -113,7 +116,26 @@ export function stakePoolStatus(o: PoolObservation): StakePoolStatus {
   return {
     observedGeneration: o.generation,
     phase,
-    conditions: nextConditions(o.previous, [keysValid, ready, forging], o.generation, o.now),
+    conditions: nextConditions(
+      o.previous,
+      [
+        keysValid,
+        ready,
+        forging,
+        ...(o.disruption && o.statefulSetExists
+          ? [
+              {
+                type: "DisruptionAllowed",
+                status: o.disruption.allowed ? "True" : "False",
+                reason: o.disruption.reason,
+                message: o.disruption.message,
+              } as const,
+            ]
+          : []),
+      ],
+      o.generation,
+      o.now,
+    ),
     ...(o.facts?.poolId ? { poolId: o.facts.poolId } : {}),
     ...(tip ? { tip } : {}),
     ...(kes ? { kes } : {}),

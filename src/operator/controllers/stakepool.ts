@@ -21,7 +21,16 @@ import { KIND } from "../kind-refs.ts";
 import type { Controller, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
 import { names } from "../names.ts";
-import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
+import {
+  apiPortOf,
+  type Fetch,
+  type LeaderSlotView,
+  leaderSlotView,
+  metricsUrl,
+  type ScrapeResult,
+  scrapeNode,
+} from "../node-client/node-metrics.ts";
+import { type DisruptionDecision, lookaheadMinutes, producerDisruption } from "./producer-disruption.ts";
 import { type Condition, nextConditions } from "./conditions.ts";
 import { gatePool as gate } from "../keys/key-gate.ts";
 import { clockFor } from "../network-clock.ts";
@@ -104,6 +113,8 @@ async function reconcile(
       ...(opts.operatorPeer ? { operatorPeer: opts.operatorPeer, operatorScrapes: opts.scrape !== false } : {}),
     }),
   );
+  // A drain may take the producer only away from its leader slots (producer-disruption.ts).
+  const disruption = await disruptionOf(ctx, owner.namespace, producerName, liveSts, spec, opts);
   let sts = liveSts;
   if (acceptedHash) {
     const objs = buildProducer({
@@ -111,6 +122,7 @@ async function reconcile(
       spec,
       keysSecretName: keyRevisionName(owner.name, acceptedHash),
       keysHash: acceptedHash,
+      disruptionAllowed: disruption.allowed,
     });
     sts = await ctx.apply(objs.statefulSet);
     await ctx.apply(objs.service);
@@ -128,7 +140,7 @@ async function reconcile(
 
   opts.poolKes.observe(ns, owner.name, facts?.kes);
 
-  const ready = (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
+  const ready = stsReady(sts);
   let scrape: ScrapeResult | undefined;
   if (ready && opts.scrape !== false) {
     const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` });
@@ -151,9 +163,40 @@ async function reconcile(
       ready,
       scrape,
       relays: { name: relays.name, readyReplicas: liveRelay?.status?.readyReplicas ?? 0 },
+      disruption,
     }),
   );
-  return { requeueAfterMs: opts.pollMs };
+  return { requeueAfterMs: Math.min(opts.pollMs, disruption.recheckInMs ?? opts.pollMs) };
+}
+
+const stsReady = (sts: V1StatefulSet | undefined) =>
+  (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
+
+/** Asks a ready producer for its next leader slot and decides whether its PodDisruptionBudget may open. */
+async function disruptionOf(
+  ctx: ReconcileContext,
+  ns: string,
+  producerName: string,
+  sts: V1StatefulSet | undefined,
+  spec: StakePoolSpec,
+  opts: StakePoolControllerOptions,
+): Promise<DisruptionDecision> {
+  const ready = stsReady(sts);
+  const margin = spec.disruption.leaderSlotMarginMinutes;
+  let view: LeaderSlotView | undefined;
+  if (ready) {
+    if (opts.scrape === false) view = { known: false, why: "the operator is configured not to read producers" };
+    else {
+      const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` });
+      view = await leaderSlotView(
+        pod?.status?.podIP,
+        apiPortOf(pod),
+        lookaheadMinutes(margin),
+        opts.fetch ? { fetch: opts.fetch } : {},
+      );
+    }
+  }
+  return producerDisruption({ producerReady: ready, view, now: ctx.now(), marginMinutes: margin });
 }
 
 export function stakePoolController(opts: StakePoolControllerOptions = {}): Controller {

@@ -98,24 +98,42 @@ export function apiPortOf(pod: V1Pod | undefined): number {
  * `port`), or undefined when it
  * reports none — or cannot be asked (no pod IP, not answering): a producer that is not running leads nothing.
  */
+/** What a producer says of its leader slots in a window: its first one (if any), or that it could not be asked. */
+export type LeaderSlotView = { known: true; next?: { slot: string; at: string } } | { known: false; why: string };
+
+/** The producer's first leader slot within `minutes` (/api/leader-schedule on its API port). Never throws. */
+export async function leaderSlotView(
+  podIP: string | undefined,
+  port: number,
+  minutes: number,
+  options: { fetch?: Fetch; timeoutMs?: number } = {},
+): Promise<LeaderSlotView> {
+  if (!podIP) return { known: false, why: "the producer pod has no IP" };
+  const doFetch: Fetch = options.fetch ?? ((u, init) => fetch(u, init));
+  const url = nodeUrl(podIP, port, `/api/leader-schedule?minutes=${minutes}`);
+  try {
+    const res = await doFetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 3000) });
+    if (!res.ok) return { known: false, why: `${url} answered HTTP ${res.status}` };
+    const body = (await res.json()) as { slots?: { slot: string; at: string }[] };
+    if (!Array.isArray(body.slots)) return { known: false, why: `${url} sent no slot list` };
+    return body.slots[0] ? { known: true, next: body.slots[0] } : { known: true };
+  } catch (e) {
+    return {
+      known: false,
+      why: `${url}: ${(e as Error).name === "TimeoutError" ? "timed out" : (e as Error).message}`,
+    };
+  }
+}
+
+/** The producer's first leader slot within `minutes`; undefined when it leads none or cannot be asked. */
 export async function nextLeaderSlot(
   podIP: string | undefined,
   port: number,
   minutes: number,
   options: { fetch?: Fetch; timeoutMs?: number } = {},
 ): Promise<{ slot: string; at: string } | undefined> {
-  if (!podIP) return undefined;
-  const doFetch: Fetch = options.fetch ?? ((u, init) => fetch(u, init));
-  try {
-    const res = await doFetch(nodeUrl(podIP, port, `/api/leader-schedule?minutes=${minutes}`), {
-      signal: AbortSignal.timeout(options.timeoutMs ?? 3000),
-    });
-    if (!res.ok) return undefined;
-    const body = (await res.json()) as { slots?: { slot: string; at: string }[] };
-    return body.slots?.[0];
-  } catch {
-    return undefined;
-  }
+  const view = await leaderSlotView(podIP, port, minutes, options);
+  return view.known ? view.next : undefined;
 }
 
 /** GET `url` and read the node's figures. Bounded by `timeoutMs` and 4 MiB; a failure is a result, not a throw. */
