@@ -40,6 +40,7 @@ import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-co
 import { names, type Owner } from "../names.ts";
 import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
 import { type Condition, nextConditions } from "./conditions.ts";
+import { nameTaken } from "./name-collision.ts";
 import { relaySetOf } from "./relay-set.ts";
 import { gatePool } from "../keys/key-gate.ts";
 import { clockFor } from "../network-clock.ts";
@@ -157,6 +158,11 @@ async function reconcile(
   if (spec.pools.length > MAX_POOLS_PER_GROUP) {
     await refuse(ctx, primary, SPEC_INVALID, `spec is not valid: spec.pools: ${MAX_POOLS_MESSAGE}`);
     return {};
+  }
+  const taken = nameTaken(ctx, "MultikeyGroup", group);
+  if (taken) {
+    await refuse(ctx, primary, taken.reason, taken.message);
+    return { requeueAfterMs: opts.pollMs };
   }
   if (spec.paused) {
     await writeStatus({ ...group.status, observedGeneration: generation, phase: "Paused" });
@@ -300,7 +306,10 @@ export function multikeyGroupController(opts: MultikeyGroupControllerOptions = {
     primary: KIND.MultikeyGroup,
     owns: [KIND.StatefulSet, KIND.Service, KIND.PodDisruptionBudget, KIND.NetworkPolicy, KIND.ConfigMap, KIND.Relay],
     // Pool id claims (pool-claims.ts) read every StakePool; a pool refused for a claim re-checks on the poll.
-    watches: [{ kind: KIND.StakePool, map: () => [] }],
+    // A StakePool of the group's own name (name-collision.ts) re-checks it at once.
+    watches: [
+      { kind: KIND.StakePool, map: (obj) => [{ namespace: obj.metadata!.namespace!, name: obj.metadata!.name! }] },
+    ],
     spec: multikeyGroupSpec,
     reconcile: (ctx, primary) => reconcile(ctx, primary, { ...opts, pollMs }),
     // The adapter has recorded the Warning Event already.

@@ -34,6 +34,7 @@ import { type DisruptionDecision, lookaheadMinutes, producerDisruption } from ".
 import { type Condition, nextConditions } from "./conditions.ts";
 import { gatePool as gate } from "../keys/key-gate.ts";
 import { clockFor } from "../network-clock.ts";
+import { nameTaken } from "./name-collision.ts";
 import { claimantOf, refuseIfClaimed } from "./pool-claims.ts";
 import { type RelayObject, relaySetOf } from "./relay-set.ts";
 import { stakePoolStatus } from "./stakepool-status.ts";
@@ -61,6 +62,17 @@ async function reconcile(
   opts: StakePoolControllerOptions & { pollMs: number; poolKes: PoolKesMetrics },
 ): Promise<ReconcileResult> {
   const previous = pool.status?.conditions as Condition[] | undefined;
+  const taken = nameTaken(ctx, "StakePool", pool);
+  if (taken) {
+    await ctx.event(pool, "Warning", taken.reason, taken.message);
+    await writeStatus({
+      ...pool.status,
+      observedGeneration: generation,
+      phase: "Degraded",
+      conditions: nextConditions(previous, [{ type: "Ready", status: "False", ...taken }], generation, ctx.now()),
+    });
+    return { requeueAfterMs: opts.pollMs };
+  }
   if (spec.paused) {
     await writeStatus({ ...pool.status, observedGeneration: generation, phase: "Paused" });
     return {};
@@ -215,8 +227,9 @@ export function stakePoolController(opts: StakePoolControllerOptions = {}): Cont
           return pool && obj.metadata?.namespace ? [{ namespace: obj.metadata.namespace, name: pool }] : [];
         },
       },
-      // Pool id claims (pool-claims.ts) read every group; a pool refused for a claim re-checks on its poll.
-      { kind: KIND.MultikeyGroup, map: () => [] },
+      // Pool id claims (pool-claims.ts) read every group; a pool refused for a claim re-checks on its poll. A group
+      // of the pool's own name (name-collision.ts) re-checks it at once.
+      { kind: KIND.MultikeyGroup, map: (obj) => [{ namespace: obj.metadata!.namespace!, name: obj.metadata!.name! }] },
     ],
     spec: stakePoolSpec,
     reconcile: (ctx, primary) => reconcile(ctx, primary, { ...opts, pollMs, poolKes }),
