@@ -1,0 +1,178 @@
+// Crash-only for the MultikeyGroup controller (issue 16): on a real kube-apiserver, an operator killed right after
+// each of its writes of a 3-pool group's reconcile in turn, then a fresh operator started, always converges to one
+// producer StatefulSet (one replica) whose bundle holds each pool exactly once, every key revision it could have
+// mounted passes the gate, and the converged group is left alone (a further reconcile writes nothing).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject } from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../../src/api/common.ts";
+import type { MultikeyGroupStatus } from "../../src/api/multikeygroup.ts";
+import { type KubeApi, KubeClient } from "../../src/kube/client.ts";
+import { gateKeys } from "../../src/keys/secret-gate.ts";
+import { multikeyGroupController } from "../../src/operator/controllers/multikeygroup.ts";
+import { relayController } from "../../src/operator/controllers/relay.ts";
+import { operatorLogger } from "../../src/operator/main.ts";
+import { Manager } from "../../src/operator/manager/manager.ts";
+import { SecretRedactor } from "../../src/operator/manager/redact.ts";
+import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
+import { waitWithin } from "../helpers/wait.ts";
+import { poolKeys } from "./fixtures/pool-keys.ts";
+
+let cp: ControlPlane;
+let core: CoreV1Api;
+let apps: AppsV1Api;
+let custom: CustomObjectsApi;
+let manager: Manager | undefined;
+const waitFor = waitWithin(60_000);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const POOLS = ["a", "b", "c"];
+
+type Group = KubernetesObject & { status?: MultikeyGroupStatus };
+
+/** The real client, counting this namespace's writes; with `dieAfter`, every write past it fails (see below). */
+function counting(ns: string, dieAfter = Infinity) {
+  const real = new KubeClient(cp.kc);
+  const seen = { writes: 0 };
+  const isWrite = (method: string, path: string) => method !== "GET" && path.includes(`/namespaces/${ns}/`);
+  const api: KubeApi = {
+    async request(method, path, opts) {
+      if (isWrite(method, path)) {
+        // Fault injection (the real API server cannot stop one chosen process at one chosen write): past the chosen
+        // write every request fails, as if the operator had died there.
+        if (seen.writes >= dieAfter) throw new Error("injected fault: the operator died here");
+        const r = await real.request(method, path, opts);
+        seen.writes++;
+        return r as never;
+      }
+      return real.request(method, path, opts) as never;
+    },
+    watch: (path, query, onEvent, signal) => real.watch(path, query, onEvent, signal),
+  };
+  return { api, seen, close: () => real.close() };
+}
+
+async function startManager(api: KubeApi): Promise<void> {
+  const redactor = new SecretRedactor();
+  manager = new Manager({
+    kc: cp.kc,
+    controllers: [multikeyGroupController({ pollMs: 200, scrape: false }), relayController()],
+    log: operatorLogger("warn", redactor),
+    redactor,
+    api,
+    queue: { backoffBaseMs: 50, backoffMaxMs: 500 },
+  });
+  await manager.start();
+}
+
+async function stopManager(): Promise<void> {
+  await manager?.stop();
+  manager = undefined;
+}
+
+async function createGroup(ns: string): Promise<void> {
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  for (const p of POOLS)
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: `g-${p}-src`, namespace: ns }, data: poolKeys().keySet(0) },
+    });
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: "multikeygroups",
+    namespace: ns,
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: "MultikeyGroup",
+      metadata: { name: "g", namespace: ns },
+      spec: {
+        network: { name: "preprod" },
+        pools: POOLS.map((p) => ({ name: p, keys: { secretRef: { name: `g-${p}-src` } } })),
+      },
+    },
+  });
+}
+
+/** The group's producer StatefulSets and the revision Secrets its bundle projects, once all three pools are in. */
+async function converged(ns: string) {
+  const group = (await custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: "multikeygroups",
+    namespace: ns,
+    name: "g",
+  })) as Group;
+  if (group.status?.poolCount !== POOLS.length || !group.status.pools?.every((p) => p.keysValid)) return undefined;
+  const sets = (await apps.listNamespacedStatefulSet({ namespace: ns })).items.filter((s) =>
+    s.metadata!.name!.endsWith("-producer"),
+  );
+  const bundle = sets[0]?.spec?.template.spec?.volumes?.find((v) => v.name === "keys")?.projected?.sources ?? [];
+  return bundle.length === POOLS.length ? { sets, bundle: bundle.map((s) => s.secret!.name!) } : undefined;
+}
+
+before(
+  async () => {
+    cp = await startControlPlane();
+    core = cp.kc.makeApiClient(CoreV1Api);
+    apps = cp.kc.makeApiClient(AppsV1Api);
+    custom = cp.kc.makeApiClient(CustomObjectsApi);
+    await installProjectCrds(cp.kc);
+  },
+  { timeout: 55 * 60_000 },
+);
+
+after(async () => {
+  await stopManager();
+  await cp?.stop();
+});
+
+describe("a MultikeyGroup's operator killed at every write", () => {
+  test("every time: one producer, each pool once in its bundle, every revision passes the gate, then no writes", async (t) => {
+    // A clean run first, counting the writes a 3-pool group takes until it has converged.
+    const clean = counting("mkg-k0");
+    await startManager(clean.api);
+    await createGroup("mkg-k0");
+    await waitFor("the clean group to converge", () => converged("mkg-k0"));
+    await sleep(500);
+    await stopManager();
+    clean.close();
+    const steps = clean.seen.writes;
+    assert.ok(steps >= 10, `a group's reconcile takes many writes (${steps})`);
+
+    const stride = Math.max(1, Math.ceil(steps / 16)); // bounded: at most 16 kill points, spread over the run
+    t.diagnostic(
+      `a clean 3-pool group took ${steps} writes; killing after every ${stride === 1 ? "" : `${stride}th `}one`,
+    );
+    for (let kill = 1; kill < steps; kill += stride) {
+      const ns = `mkg-k${kill}`;
+      const dying = counting(ns, kill);
+      await startManager(dying.api);
+      await createGroup(ns);
+      await waitFor(`the operator to reach write ${kill}`, () => (dying.seen.writes >= kill ? true : undefined));
+      await sleep(200);
+      await stopManager();
+      dying.close();
+
+      const after = counting(ns);
+      await startManager(after.api);
+      const done = await waitFor(`the group in ${ns} to converge`, () => converged(ns));
+      assert.equal(done.sets.length, 1, `killed after write ${kill}: one producer StatefulSet`);
+      assert.equal(done.sets[0]!.spec!.replicas, 1, `killed after write ${kill}: one replica`);
+      assert.deepEqual(
+        done.bundle.map((s) => s.replace(/-keys-[0-9a-f]{8}$/, "")).sort(),
+        POOLS.map((p) => `g-${p}`),
+        `killed after write ${kill}: each pool exactly once in the bundle`,
+      );
+      for (const name of done.bundle) {
+        const rev = await core.readNamespacedSecret({ namespace: ns, name });
+        assert.ok(gateKeys({ secretName: name, data: rev.data, at: new Date() }).passed, `${name} passes the gate`);
+      }
+      // Converged means left alone: a second look writes nothing (the poll runs every 200 ms).
+      const before = after.seen.writes;
+      await sleep(1500);
+      assert.equal(after.seen.writes, before, `killed after write ${kill}: the converged group is not written again`);
+      await stopManager();
+      after.close();
+    }
+  });
+});
