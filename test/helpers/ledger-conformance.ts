@@ -1,8 +1,9 @@
 // Reads the Haskell ledger's conformance vectors (test/fixtures/ledger-conformance, format in its README) and
 // replays what poolfleet's ledger can judge: each vector's initial UTxO and protocol parameters, then its
 // events in order while every transaction uses only what the ledger implements (multi-asset values, mints under
-// native scripts, datum hashes in outputs, donations, vkey witnesses, metadata, stake and pool certificates,
-// withdrawals). The vectors start with no registered stake keys or pools (the
+// native scripts, datums, reference inputs and scripts, collateral, the phase-1 rules of Plutus scripts,
+// donations, vkey witnesses, metadata, stake and pool certificates, withdrawals). A transaction the ledger
+// refuses as UnsupportedFeature is not judged (so one needing a Plutus script run stops the replay). The vectors start with no registered stake keys or pools (the
 // reader checks that), so certificates apply from the same empty state as in Haskell. A vector stops being
 // replayed at the first event it cannot follow, because the Haskell state after it is no longer known.
 import { readdirSync, statSync } from "node:fs";
@@ -80,6 +81,27 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
     epochLength: Number(asUint(config[2], "config epoch length")),
     activeSlotsCoeff: tagged(config[10], "config active slot coefficient"),
     mainnet: false, // the ImpSpec tests run on Testnet
+    plutus: {
+      protocolMajor: Number(asUint((pp[12] as CborValue[])[0], "protocol version")),
+      costModels: new Map(
+        // Keyed by cardano-ledger's language index (0 PlutusV1 .. 2 PlutusV3); poolfleet keys by version.
+        [...(pp[15] as Map<CborValue, CborValue[]>)].map(([k, v]) => [
+          Number(k) + 1,
+          v.map((x) => BigInt(x as number)),
+        ]),
+      ),
+      prices: {
+        mem: tagged((pp[16] as CborValue[])[0], "memory price"),
+        steps: tagged((pp[16] as CborValue[])[1], "step price"),
+      },
+      maxTxExUnits: {
+        mem: asUint((pp[17] as CborValue[])[0], "maxTxExUnits memory"),
+        steps: asUint((pp[17] as CborValue[])[1], "maxTxExUnits steps"),
+      },
+      collateralPercentage: n(20),
+      maxCollateralInputs: Number(n(21)),
+      minFeeRefScriptCostPerByte: tagged(pp[30], "minFeeRefScriptCostPerByte"),
+    },
   };
 }
 
@@ -170,7 +192,6 @@ function outOfScope(tx: ReturnType<typeof decodeTx>): string | null {
     if (cert.kind === "Unsupported") return cert.name;
   }
   if ([...tx.body.withdrawals.keys()].some((a) => rewardAccountKeyHash(a) === null)) return "script withdrawals";
-  if (tx.body.outputs.some((o) => o.datumOrScript)) return "inline datums or reference scripts in outputs";
   return null;
 }
 
@@ -200,7 +221,13 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     const reason = outOfScope(tx);
     if (reason) return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${reason}` };
     const journal = new Journal();
-    const failures = applyTx(state, tx, { slot, params: vector.params }, journal).map((f) => f.kind);
+    const result = applyTx(state, tx, { slot, params: vector.params }, journal);
+    const unsupported = result.find((f) => f.kind === "UnsupportedFeature");
+    if (unsupported) {
+      journal.rollback();
+      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${unsupported.message}` };
+    }
+    const failures = result.map((f) => f.kind);
     if (!event.success) journal.rollback();
     judged.push({ index, success: event.success, failures });
     if (event.success && failures.length > 0)

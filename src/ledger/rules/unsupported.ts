@@ -1,7 +1,7 @@
-// What poolfleet's ledger does not implement yet, by name: body and witness fields (Plutus scripts, datums,
-// redeemers, collateral, governance), certificates it does not model, script withdrawals, and outputs carrying
-// inline datums or reference scripts. A transaction using any of them is refused as UnsupportedFeature rather than
-// judged by rules that would ignore part of it.
+// What poolfleet's ledger does not implement yet, by name: body and witness fields (governance, bootstrap
+// witnesses), certificates it does not model and script withdrawals. A transaction using any of them is refused
+// as UnsupportedFeature rather than judged by rules that would ignore part of it. (Running Plutus scripts is
+// phase 2's to refuse, after every phase-1 rule: rules/phase-two.ts.)
 import { type Certificate, rewardAccountKeyHash } from "../certs.ts";
 import type { TxBody, WitnessSet } from "../tx.ts";
 
@@ -10,5 +10,4 @@ export const unsupportedFeatures = (body: TxBody, witnesses: WitnessSet, certs: 
   ...witnesses.unsupported,
   ...certs.flatMap((c) => (c.kind === "Unsupported" ? [c.name] : [])),
   ...[...body.withdrawals.keys()].filter((a) => rewardAccountKeyHash(a) === null).map(() => "script withdrawals"),
-  ...(body.outputs.some((o) => o.datumOrScript) ? ["inline datums or reference scripts"] : []),
 ];
