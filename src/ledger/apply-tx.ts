@@ -21,7 +21,7 @@ import { type InputWitness, inputWitness } from "./rules/input-witnesses.ts";
 import { type NetworkFailure, networkFailures, poolNetworkFailures } from "./rules/network-id.ts";
 import { type OutputSizeFailure, outputSizeFailures } from "./rules/output-size.ts";
 import { type OutputTooBigFailure, outputTooBigFailures } from "./rules/output-too-big.ts";
-import { type CollateralFailure, collateralFailures } from "./rules/collateral.ts";
+import { collateralBalance, type CollateralFailure, collateralFailures } from "./rules/collateral.ts";
 import { refScriptFee, scriptFee, totalExUnits } from "./rules/min-fee.ts";
 import { type PhaseOneScriptFailure, phaseOneScripts } from "./rules/phase-one-scripts.ts";
 import { type PhaseTwoFailure, phaseTwo } from "./rules/phase-two.ts";
@@ -183,11 +183,12 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   failures.push(...networkFailures(body, params.mainnet));
   failures.push(...poolNetworkFailures(certs, params.mainnet));
 
-  // Keys that must sign: input owners, required signers (body key 14), withdrawal accounts, certificate
-  // subjects (Conway `getConwayWitsVKeyNeeded`). A Byron input needs its root's witness (which cannot be given
-  // here); script-locked inputs and minting policies need their scripts (phase-one-scripts.ts).
+  // Keys that must sign: owners of spent and collateral inputs, required signers (body key 14), withdrawal
+  // accounts, certificate subjects (Conway `getConwayWitsVKeyNeeded`). A Byron input needs its root's witness
+  // (which cannot be given here); script-locked inputs and minting policies need their scripts
+  // (phase-one-scripts.ts).
   const needed = new Set<string>(body.requiredSigners);
-  for (const r of refs) {
+  for (const r of [...refs, ...collateralRefs]) {
     const w: InputWitness = state.utxo.has(r) ? inputWitness(state.utxo.get(r)!.address) : { kind: "none" };
     if (w.kind === "key") needed.add(w.hash);
   }
@@ -252,12 +253,25 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   }
 
   // Phase 2 runs only once every phase-1 rule holds (cardano-ledger UTXOS).
-  const carriesPlutus =
-    witnesses.plutus.scripts.length > 0 || allOutputs.some((o) => (o.referenceScript?.language ?? 0) > 0);
-  if (failures.length === 0) failures.push(...phaseTwo({ isValid: tx.isValid, carriesPlutus }, scripts, plutus));
+  const phase2 = failures.length === 0 ? phaseTwo({ ...tx, utxo: state.utxo }, scripts, plutus) : null;
+  if (phase2) failures.push(...phase2.failures);
   if (failures.length > 0) {
     journal.rollback(start);
     return failures;
+  }
+  if (phase2?.collateralOnly) {
+    // is_valid false and a script did fail: only the collateral is taken, its return comes back as the output
+    // after the transaction's own (cardano-ledger UTXOS `alonzoEvalScriptsTxInvalid`); nothing else applies.
+    journal.rollback(start);
+    const collateral = new Map(collateralRefs.map((r) => [r, state.utxo.get(r)!]));
+    const paid = collateralBalance({ collateral, collateralReturn: body.collateralReturn }).coin;
+    for (const r of collateralRefs) journal.delete(state.utxo, r);
+    if (body.collateralReturn) {
+      const { bytes: _, ...back } = body.collateralReturn;
+      journal.set(state.utxo, outRef(body.id, body.outputs.length), back);
+    }
+    journal.assign(state.pots, "fees", state.pots.fees + paid);
+    return [];
   }
   for (const r of refs) journal.delete(state.utxo, r);
   // The UTxO keeps what the rules read later, not the output's bytes (a view into the whole block).

@@ -2,8 +2,10 @@
 // them (`babbageUtxowTransition`): the scripts provided (witness set, and the reference scripts of spent and
 // reference inputs — `getScriptsProvided`), the scripts needed with their purposes (script-locked inputs, minting
 // policies — `getScriptsNeeded`), then scripts.ts (missing, extraneous, native scripts hold), datums.ts,
-// redeemers.ts and the script integrity hash (script-integrity.ts). What it finds for phase 2 — the purposes
-// that run Plutus scripts and their languages — comes back with the failures.
+// redeemers.ts and the script integrity hash (script-integrity.ts), and every Plutus script the transaction
+// carries — in its witness set or as an output's reference script — deserialises (Babbage
+// `validateScriptsWellFormed`: `MalformedScriptWitnesses`, `MalformedReferenceScripts`). What it finds for
+// phase 2 — the purposes that run Plutus scripts and their languages — comes back with the failures.
 import { decodeCbor } from "../../codec/cbor.ts";
 import { nativeScriptFromCbor, type TimelockContext } from "../native-script.ts";
 import type { PlutusParams } from "../params.ts";
@@ -14,8 +16,16 @@ import { inputWitness } from "./input-witnesses.ts";
 import { type RedeemerFailure, redeemerFailures, type ScriptPurpose, sortedRefs } from "./redeemers.ts";
 import { type IntegrityFailure, integrityFailures, scriptIntegrityHash } from "./script-integrity.ts";
 import { type ProvidedScript, type ScriptFailure, scriptFailures } from "./scripts.ts";
+import type { F } from "./failure.ts";
+import { deserialise } from "../plutus/evaluate.ts";
 
-export type PhaseOneScriptFailure = ScriptFailure | DatumFailure | RedeemerFailure | IntegrityFailure;
+export type PhaseOneScriptFailure =
+  | ScriptFailure
+  | DatumFailure
+  | RedeemerFailure
+  | IntegrityFailure
+  | F<"MalformedScriptWitnesses", { scriptHashes: string[] }>
+  | F<"MalformedReferenceScripts", { scriptHashes: string[] }>;
 
 export interface PhaseOneScripts {
   readonly failures: PhaseOneScriptFailure[];
@@ -92,5 +102,24 @@ export function phaseOneScripts(
   failures.push(...redeemerFailures(purposes, plutusHashes, witnesses.plutus.redeemers, params));
   const expected = scriptIntegrityHash(witnesses.plutus, languages, params?.costModels ?? new Map());
   failures.push(...integrityFailures(body.scriptDataHash, expected));
+  const malformed = (list: readonly { language: number; bytes: Uint8Array; hash: string }[]) =>
+    list
+      .filter((s) => s.language > 0 && typeof deserialise(s.language as 1 | 2 | 3, s.bytes) === "string")
+      .map((s) => s.hash);
+  const badWitnesses = malformed(witnesses.plutus.scripts);
+  if (badWitnesses.length > 0)
+    failures.push({
+      kind: "MalformedScriptWitnesses",
+      scriptHashes: badWitnesses,
+      message: `Plutus scripts ${badWitnesses.join(", ")} in the witness set do not deserialise`,
+    });
+  const outputs = body.collateralReturn ? [...body.outputs, body.collateralReturn] : body.outputs;
+  const badReferences = malformed(outputs.flatMap((o) => (o.referenceScript ? [o.referenceScript] : [])));
+  if (badReferences.length > 0)
+    failures.push({
+      kind: "MalformedReferenceScripts",
+      scriptHashes: badReferences,
+      message: `Plutus reference scripts ${badReferences.join(", ")} in the outputs do not deserialise`,
+    });
   return { failures, provided, plutusPurposes, languages, refScriptBytes };
 }

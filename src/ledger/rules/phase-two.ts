@@ -1,24 +1,34 @@
-// Phase 2, cardano-ledger Alonzo/Conway UTXOS (`collectPlutusScriptsWithContext`, `evalPlutusScripts`): once
-// every phase-1 rule holds, each Plutus script the transaction needs runs, and the outcome must agree with the
-// transaction's is_valid flag (`ValidationTagMismatch`). A script whose language has no cost model in the
-// protocol parameters cannot be collected (`CollectErrors`, NoCostModel). A transaction claiming a failure
-// while running no Plutus script at all passes unexpectedly. Running the scripts is not implemented yet, nor
-// is the phase-1 check that every Plutus script a transaction carries (witness set or an output's reference
-// script) deserialises (`validateScriptsWellFormed`): a transaction that needs either is refused as
-// UnsupportedFeature, never accepted unchecked.
+// Phase 2, cardano-ledger Alonzo/Babbage/Conway UTXOS (`collectPlutusScriptsWithContext`, `evalPlutusScripts`,
+// `alonzoEvalScriptsTxValid`/`alonzoEvalScriptsTxInvalid`): once every phase-1 rule holds, each Plutus script
+// the transaction needs runs on its redeemer (and datum) and the ScriptContext of its language
+// (plutus/context-v3.ts), within the redeemer's execution units (plutus/evaluate.ts). The outcome must agree
+// with the is_valid flag (`ValidationTagMismatch`): all pass and is_valid, the transaction applies; one fails and
+// is_valid false, only the collateral is taken. A script whose language has no cost model, or a transaction the
+// ledger cannot translate for it, is `CollectErrors`. What poolfleet cannot run yet (PlutusV1 and V2 contexts,
+// some V3 context fields) is refused as UnsupportedFeature, never accepted unchecked.
 import type { PlutusParams } from "../params.ts";
+import { type ContextSource, scriptContextV3, txInfoV3 } from "../plutus/context-v3.ts";
+import { ContextError, type Data } from "../plutus/data.ts";
+import { deserialise, runScript } from "../plutus/evaluate.ts";
 import type { TxOutput } from "../tx-output.ts";
 import type { F } from "./failure.ts";
 import type { PhaseOneScripts } from "./phase-one-scripts.ts";
 
 export type PhaseTwoFailure =
-  | F<"CollectErrors", { noCostModel: number[] }>
-  | F<"ValidationTagMismatch", { isValid: boolean }>
+  | F<"CollectErrors", { errors: string[] }>
+  | F<"ValidationTagMismatch", { isValid: boolean; errors: string[] }>
   | F<"UnsupportedFeature", { features: string[] }>;
 
+export interface PhaseTwoOutcome {
+  readonly failures: PhaseTwoFailure[];
+  /** A script failed and the transaction said so: it takes only its collateral. */
+  readonly collateralOnly: boolean;
+}
+
 /**
- * Whether judging `tx` needs what is not implemented yet — running or deserialising Plutus scripts — whatever the
- * UTxO holds: it carries redeemers or Plutus scripts (in its witness set or an output), or claims a script fails.
+ * Whether judging `tx` needs what is not implemented for every transaction — running Plutus scripts — whatever
+ * the UTxO holds: it carries redeemers or Plutus scripts (in its witness set or an output), or claims a script
+ * fails.
  */
 export function needsPlutus(tx: {
   readonly isValid: boolean;
@@ -34,52 +44,80 @@ export function needsPlutus(tx: {
   );
 }
 
+const unsupported = (feature: string, message: string): PhaseTwoOutcome => ({
+  failures: [{ kind: "UnsupportedFeature", features: [feature], message }],
+  collateralOnly: false,
+});
+
+const mismatch = (isValid: boolean, errors: string[]): PhaseTwoOutcome => ({
+  failures: [
+    {
+      kind: "ValidationTagMismatch",
+      isValid,
+      errors,
+      message: isValid
+        ? `the transaction says its scripts pass, and one fails: ${errors.join("; ")}`
+        : "the transaction says a script fails (is_valid false), and every script passes",
+    },
+  ],
+  collateralOnly: false,
+});
+
 export function phaseTwo(
-  tx: { readonly isValid: boolean; readonly carriesPlutus: boolean },
-  scripts: Pick<PhaseOneScripts, "plutusPurposes" | "languages">,
+  src: ContextSource & { readonly isValid: boolean },
+  scripts: Pick<PhaseOneScripts, "plutusPurposes" | "languages" | "provided">,
   plutus: PlutusParams | undefined,
-): PhaseTwoFailure[] {
-  if (scripts.plutusPurposes.length === 0 && tx.carriesPlutus)
-    return [
-      {
-        kind: "UnsupportedFeature",
-        features: ["Plutus script deserialisation"],
-        message: "poolfleet's ledger cannot yet check that the Plutus scripts a transaction carries are well formed",
-      },
-    ];
+): PhaseTwoOutcome {
   if (scripts.plutusPurposes.length === 0)
-    return tx.isValid
-      ? []
-      : [
-          {
-            kind: "ValidationTagMismatch",
-            isValid: false,
-            message: "the transaction is marked invalid (is_valid false), but it runs no Plutus script that could fail",
-          },
-        ];
+    return src.isValid ? { failures: [], collateralOnly: false } : mismatch(false, []);
   if (!plutus)
-    return [
-      {
-        kind: "UnsupportedFeature",
-        features: ["Plutus scripts without the Alonzo and Conway protocol parameters"],
-        message:
-          "the node's configuration gives no cost models, prices or collateral rules, so it cannot run Plutus scripts",
-      },
-    ];
+    return unsupported(
+      "Plutus scripts without the Alonzo and Conway protocol parameters",
+      "the node's configuration gives no cost models, prices or collateral rules, so it cannot run Plutus scripts",
+    );
   const noCostModel = [...scripts.languages].filter((l) => !plutus.costModels.has(l)).sort();
   if (noCostModel.length > 0)
-    return [
-      {
-        kind: "CollectErrors",
-        noCostModel,
-        message: `the protocol parameters hold no cost model for Plutus ${noCostModel.map((l) => `V${l}`).join(", ")}`,
-      },
-    ];
-  return [
-    {
-      kind: "UnsupportedFeature",
-      features: ["Plutus script evaluation"],
-      message: "poolfleet's ledger does not run Plutus scripts yet, so it cannot judge this transaction",
-    },
-  ];
+    return {
+      failures: [
+        {
+          kind: "CollectErrors",
+          errors: noCostModel.map((l) => `NoCostModel PlutusV${l}`),
+          message: `the protocol parameters hold no cost model for Plutus ${noCostModel.map((l) => `V${l}`).join(", ")}`,
+        },
+      ],
+      collateralOnly: false,
+    };
+  const older = [...scripts.languages].filter((l) => l < 3);
+  if (older.length > 0)
+    return unsupported(
+      "PlutusV1 and V2 script contexts",
+      `poolfleet's ledger does not build the script context of Plutus ${older.map((l) => `V${l}`).join(", ")} yet`,
+    );
+  const errors: string[] = [];
+  let txInfo: Data;
+  try {
+    txInfo = txInfoV3(src);
+    for (const p of scripts.plutusPurposes) {
+      const redeemer = src.witnesses.plutus.redeemers.find((r) => r.tag === p.tag && r.index === p.index)!;
+      const script = scripts.provided.get(p.hash)!;
+      if (script.language === 0) continue;
+      const program = deserialise(script.language, script.bytes);
+      if (typeof program === "string") {
+        errors.push(`script ${p.hash}: ${program}`);
+        continue;
+      }
+      const context = scriptContextV3(src, txInfo, redeemer);
+      const run = runScript(script.language, program, [context], plutus.costModels.get(3)!, redeemer.exUnits);
+      if (!run.ok) errors.push(`script ${p.hash} for ${p.tag} ${p.index}: ${run.error}`);
+    }
+  } catch (error) {
+    if (!(error instanceof ContextError)) throw error;
+    if (error.unsupported) return unsupported("Plutus script context", error.message);
+    return {
+      failures: [{ kind: "CollectErrors", errors: [error.message], message: error.message }],
+      collateralOnly: false,
+    };
+  }
+  if (errors.length === 0) return src.isValid ? { failures: [], collateralOnly: false } : mismatch(false, []);
+  return src.isValid ? mismatch(true, errors) : { failures: [], collateralOnly: true };
 }

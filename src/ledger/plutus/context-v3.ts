@@ -1,0 +1,119 @@
+// The ScriptContext a PlutusV3 script sees, built as cardano-ledger's Conway TxInfo.hs does (`transTxInfo`,
+// `transScriptInfo`, `transPlutusPurpose`; PlutusLedgerApi.V3.Contexts for the shapes):
+//   ScriptContext = Constr 0 [TxInfo, redeemer, ScriptInfo]
+//   TxInfo = Constr 0 [inputs, reference inputs, outputs, fee, mint, certificates, withdrawals, validity range,
+//            signatories, redeemers, datums, id, votes, proposals, current treasury, treasury donation]
+// Inputs and reference inputs in set order, each TxInInfo = Constr 0 [TxOutRef, TxOut]; TxOutRef = Constr 0 [B id,
+// I index] (V3's TxId is the bytes themselves); TxOut = Constr 0 [address, value, OutputDatum, Maybe ScriptHash];
+// the fee is plain lovelace and the mint has no ada entry; redeemers are keyed by ScriptPurpose in the ledger's
+// order (tag, then index), datums by hash. What poolfleet cannot yet show a script — certificates, withdrawals, a
+// bounded validity interval (it needs the network's slot-to-time conversion), votes, proposals — is refused as a
+// ContextError naming it, never left out.
+import { outRef } from "../utxo.ts";
+import type { TxBody, TxInput, TxOutput, WitnessSet } from "../tx.ts";
+import { REDEEMER_TAGS, type Redeemer } from "../plutus-witness.ts";
+import { sortedRefs } from "../rules/redeemers.ts";
+import {
+  address,
+  bool,
+  bytes,
+  constr,
+  ContextError,
+  type Data,
+  fromBytes,
+  int,
+  just,
+  list,
+  map,
+  NOTHING,
+  spendingDatum,
+  tokens,
+  value,
+} from "./data.ts";
+
+export interface ContextSource {
+  readonly body: TxBody;
+  readonly witnesses: WitnessSet;
+  readonly utxo: ReadonlyMap<string, TxOutput>;
+}
+
+const txOutRef = (i: TxInput): Data => constr(0, [bytes(i.txId), int(i.index)]);
+
+function txOut(o: TxOutput): Data {
+  const datum = o.inlineDatum
+    ? constr(2, [fromBytes(o.inlineDatum)])
+    : o.datumHash
+      ? constr(1, [bytes(o.datumHash)])
+      : constr(0);
+  const script = o.referenceScript ? just(bytes(o.referenceScript.hash)) : NOTHING;
+  return constr(0, [address(o.address), value(o.coin, o.assets), datum, script]);
+}
+
+function inInfo(src: ContextSource, i: TxInput): Data {
+  const o = src.utxo.get(outRef(i.txId, i.index));
+  if (!o) throw new ContextError(`input ${outRef(i.txId, i.index)} is not in the UTxO`);
+  return constr(0, [txOutRef(i), txOut(o)]);
+}
+
+/** The purpose a redeemer points at (`ScriptPurpose`): Minting 0, Spending 1. */
+function purpose(src: ContextSource, r: Pick<Redeemer, "tag" | "index">): Data {
+  if (r.tag === "spend") {
+    const input = sortedRefs(src.body.inputs)[r.index];
+    if (!input) throw new ContextError(`spending redeemer ${r.index} points at no input`);
+    return constr(1, [txOutRef(input)]);
+  }
+  if (r.tag === "mint") {
+    const policy = [...src.body.mint.keys()].sort()[r.index];
+    if (!policy) throw new ContextError(`minting redeemer ${r.index} points at no policy`);
+    return constr(0, [bytes(policy)]);
+  }
+  throw new ContextError(`scripts for ${r.tag} purposes are not shown to PlutusV3 scripts yet`, true);
+}
+
+/** `transScriptInfo`: MintingScript 0 [policy], SpendingScript 1 [TxOutRef, Maybe datum]. */
+function scriptInfo(src: ContextSource, r: Redeemer): Data {
+  if (r.tag !== "spend") return purpose(src, r);
+  const input = sortedRefs(src.body.inputs)[r.index]!;
+  const datum = spendingDatum(src.utxo.get(outRef(input.txId, input.index))!, src.witnesses.plutus.datums);
+  return constr(1, [txOutRef(input), datum ? just(datum) : NOTHING]);
+}
+
+/** `transTxInfo` for PlutusV3 (the same for every script of the transaction). */
+export function txInfoV3(src: ContextSource): Data {
+  const { body, witnesses } = src;
+  if (body.certificates.length > 0) throw new ContextError("certificates are not shown to PlutusV3 scripts yet", true);
+  if (body.withdrawals.size > 0) throw new ContextError("withdrawals are not shown to PlutusV3 scripts yet", true);
+  if (body.ttl !== undefined || body.validityStart !== undefined)
+    throw new ContextError("a bounded validity interval is not shown to scripts yet (slot-to-time conversion)", true);
+  // Interval (LowerBound NegInf True) (UpperBound PosInf True): `always`.
+  const always = constr(0, [constr(0, [constr(0), bool(true)]), constr(0, [constr(2), bool(true)])]);
+  const redeemers = [...witnesses.plutus.redeemers]
+    .sort((a, b) => REDEEMER_TAGS.indexOf(a.tag) - REDEEMER_TAGS.indexOf(b.tag) || a.index - b.index)
+    .map((r): [Data, Data] => [purpose(src, r), fromBytes(r.data)]);
+  const datums = [...witnesses.plutus.datums]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([h, d]): [Data, Data] => [bytes(h), fromBytes(d)]);
+  return constr(0, [
+    list(sortedRefs(body.inputs).map((i) => inInfo(src, i))),
+    list(sortedRefs(body.referenceInputs).map((i) => inInfo(src, i))),
+    list(body.outputs.map(txOut)),
+    int(body.fee),
+    tokens(body.mint),
+    list([]),
+    map([]),
+    always,
+    list([...body.requiredSigners].sort().map((h) => bytes(h))),
+    map(redeemers),
+    map(datums),
+    bytes(body.id),
+    map([]),
+    list([]),
+    NOTHING,
+    body.donation > 0n ? just(int(body.donation)) : NOTHING,
+  ]);
+}
+
+/** The one argument a PlutusV3 script is applied to: ScriptContext = Constr 0 [TxInfo, redeemer, ScriptInfo]. */
+export function scriptContextV3(src: ContextSource, txInfo: Data, r: Redeemer): Data {
+  return constr(0, [txInfo, fromBytes(r.data), scriptInfo(src, r)]);
+}
