@@ -22,13 +22,16 @@ import { devnetLedger, genesisInput, wallet } from "./ledger.ts";
 export const V3_SUCCEEDS = hexToBytes("450101002499");
 export const V3_FAILS = hexToBytes("450101002601");
 export const V2_SUCCEEDS = hexToBytes("46010000222499");
+/** The same program as V2_SUCCEEDS, as a PlutusV1 script (its hash differs by the language tag). */
+export const V1_SUCCEEDS = V2_SUCCEEDS;
 
-export function plutusFixture(scriptBytes: Uint8Array = V3_SUCCEEDS) {
+export function plutusFixture(scriptBytes: Uint8Array = V3_SUCCEEDS, language: 1 | 2 | 3 = 3) {
   const { state, params: base, owners } = devnetLedger();
   const plutus: PlutusParams = {
     protocolMajor: 10,
     // All-zero cost models, as the Haskell conformance vectors use (only the startup cost is charged, and it is 0).
     costModels: new Map([
+      [1, new Array<bigint>(166).fill(0n)],
       [2, new Array<bigint>(175).fill(0n)],
       [3, new Array<bigint>(231).fill(0n)],
     ]),
@@ -43,8 +46,8 @@ export function plutusFixture(scriptBytes: Uint8Array = V3_SUCCEEDS) {
   const bob = wallet();
   const funds = 1_000_000_000_000n;
   const fee = 2_000_000n;
-  const script = { language: 3 as const, bytes: scriptBytes };
-  const scriptAddress = concatBytes(Uint8Array.of(0x70), hexToBytes(scriptHash(3, script.bytes)));
+  const script = { language, bytes: scriptBytes };
+  const scriptAddress = concatBytes(Uint8Array.of(0x70), hexToBytes(scriptHash(language, script.bytes)));
   const locked = { txId: new Uint8Array(32).fill(0x61), index: 0 };
   const datum = encodeCbor(42);
   // Redeemers point at inputs sorted as a set: where the locked input falls next to alice's genesis input.
@@ -75,7 +78,7 @@ export function plutusFixture(scriptBytes: Uint8Array = V3_SUCCEEDS) {
   });
 
   /** Spend the script-locked output and alice's funds, collateral from alice, the integrity hash as it must be. */
-  function plan(extra: Partial<TxPlan> = {}, languages = new Set([3])): TxPlan {
+  function plan(extra: Partial<TxPlan> = {}, languages = new Set<number>([language])): TxPlan {
     const p: TxPlan = {
       inputs: [locked, genesisInput(alice)],
       outputs: [{ address: alice.address, coin: funds + 10_000_000n - fee }],

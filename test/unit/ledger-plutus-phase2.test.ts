@@ -9,12 +9,13 @@ import { DataB, DataConstr, DataI, DataList, DataMap } from "@harmoniclabs/plutu
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
+import { txInfoV1V2 } from "../../src/ledger/plutus/context-v1v2.ts";
 import { scriptContextV3, txInfoV3 } from "../../src/ledger/plutus/context-v3.ts";
 import { deserialise, runScript } from "../../src/ledger/plutus/evaluate.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
 import { outRef } from "../../src/ledger/utxo.ts";
 import { genesisInput } from "../helpers/ledger.ts";
-import { plutusFixture, V3_FAILS, V3_SUCCEEDS } from "../helpers/plutus-tx.ts";
+import { plutusFixture, V1_SUCCEEDS, V2_SUCCEEDS, V3_FAILS, V3_SUCCEEDS } from "../helpers/plutus-tx.ts";
 
 const fields = (d: unknown) => (d as DataConstr).fields;
 type Map_ = DataMap<DataB | DataI | DataConstr, DataB | DataI | DataConstr | DataMap<DataB, DataI>>;
@@ -47,6 +48,22 @@ describe("Plutus transactions, phase 2", () => {
       assert.deepEqual(f.check(f.plan()), []);
       assert.deepEqual(f.check(f.plan({ isValid: false })), ["ValidationTagMismatch"]);
     });
+  });
+
+  it("PlutusV1 and V2 scripts take datum, redeemer and context; V1 cannot see inline datums, neither a donation", () => {
+    for (const [bytes, language] of [
+      [V1_SUCCEEDS, 1],
+      [V2_SUCCEEDS, 2],
+    ] as const) {
+      const f = plutusFixture(bytes, language);
+      f.withOutputs([[f.locked, f.lockedOutput()]], () => {
+        assert.deepEqual(f.check(f.plan()), [], `V${language}`);
+        const out = { address: f.alice.address, coin: f.funds + 10_000_000n - f.fee - 1n };
+        assert.deepEqual(f.check(f.plan({ donation: 1n, outputs: [out] })), ["CollectErrors"], `V${language}`);
+        const inline = [{ address: f.alice.address, coin: f.funds + 10_000_000n - f.fee, inlineDatum: f.datum }];
+        assert.deepEqual(f.check(f.plan({ outputs: inline })), language === 1 ? ["CollectErrors"] : [], `V${language}`);
+      });
+    }
   });
 
   it("the budget is the redeemer's, with the cost model's startup cost (not the machine's own 100)", () => {
@@ -128,6 +145,37 @@ describe("Plutus transactions, phase 2", () => {
       assert.equal((redeemer as DataI).int, 0n);
       assert.equal((scriptInfo as DataConstr).constr, 1n, "SpendingScript");
       assert.equal((fields(fields(scriptInfo)[1])[0] as DataI).int, 42n, "Just the datum the output's hash names");
+    });
+  });
+
+  it("the V1 and V2 TxInfo: TxId wrapped, the fee a Value, the mint with a zero ada entry, V1's datums a list of pairs", () => {
+    const f = plutusFixture(V2_SUCCEEDS, 2);
+    f.withOutputs([[f.locked, f.lockedOutput()]], () => {
+      const tx = buildTx(f.plan(), [f.alice.paymentSeed]);
+      const src = { body: tx.body, witnesses: tx.witnesses, utxo: f.state.utxo };
+      const v2 = fields(txInfoV1V2(src, 2, 10));
+      assert.equal(v2.length, 12);
+      const v1 = fields(txInfoV1V2(src, 1, 10));
+      assert.equal(v1.length, 10);
+      for (const [info, at] of [
+        [v2, { fee: 3, mint: 4, id: 11 }],
+        [v1, { fee: 2, mint: 3, id: 9 }],
+      ] as const) {
+        const fee = (info[at.fee] as Map_).map[0]!;
+        assert.equal(((fee.snd as Map_).map[0]!.snd as DataI).int, f.fee, "the fee as ada in a Value");
+        const mint = (info[at.mint] as Map_).map;
+        assert.equal(mint.length, 1);
+        assert.equal(((mint[0]!.snd as Map_).map[0]!.snd as DataI).int, 0n, "zero ada in the mint");
+        assert.equal(
+          bytesToHex((fields(info[at.id])[0] as DataB).bytes),
+          bytesToHex(tx.body.id),
+          "TxId = Constr 0 [B]",
+        );
+      }
+      const pair = (v1[8] as DataList).list[0]!;
+      assert.equal((fields(pair)[1] as DataI).int, 42n, "V1 datums: [(hash, datum)]");
+      assert.equal(fields((v1[0] as DataList).list[0]!).length, 2, "V1 TxInInfo [ref, out]");
+      assert.equal(fields(fields((v1[0] as DataList).list[f.spend.index]!)[1]).length, 3, "V1 TxOut has 3 fields");
     });
   });
 });

@@ -39,7 +39,8 @@ export interface ContextSource {
 
 const txOutRef = (i: TxInput): Data => constr(0, [bytes(i.txId), int(i.index)]);
 
-function txOut(o: TxOutput): Data {
+/** TxOut as PlutusV2 and V3 see it: Constr 0 [address, value, OutputDatum, Maybe ScriptHash]. */
+export function txOut(o: TxOutput): Data {
   const datum = o.inlineDatum
     ? constr(2, [fromBytes(o.inlineDatum)])
     : o.datumHash
@@ -78,21 +79,29 @@ function scriptInfo(src: ContextSource, r: Redeemer): Data {
   return constr(1, [txOutRef(input), datum ? just(datum) : NOTHING]);
 }
 
+/** The transaction's redeemers in the ledger's order (tag, then index), with their purposes as `purposeOf` shows them. */
+export function orderedRedeemers(src: ContextSource, purposeOf: (r: Redeemer) => Data): [Data, Data][] {
+  return [...src.witnesses.plutus.redeemers]
+    .sort((a, b) => REDEEMER_TAGS.indexOf(a.tag) - REDEEMER_TAGS.indexOf(b.tag) || a.index - b.index)
+    .map((r): [Data, Data] => [purposeOf(r), fromBytes(r.data)]);
+}
+
+/** The witness datums by hash, in hash order. */
+export const orderedDatums = (src: ContextSource): [Data, Data][] =>
+  [...src.witnesses.plutus.datums]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([h, d]): [Data, Data] => [bytes(h), fromBytes(d)]);
+
+/** Interval (LowerBound NegInf True) (UpperBound PosInf True): `always`, for a transaction without bounds. */
+export const ALWAYS = constr(0, [constr(0, [constr(0), bool(true)]), constr(0, [constr(2), bool(true)])]);
+
 /** `transTxInfo` for PlutusV3 (the same for every script of the transaction). */
 export function txInfoV3(src: ContextSource): Data {
-  const { body, witnesses } = src;
+  const { body } = src;
   if (body.certificates.length > 0) throw new ContextError("certificates are not shown to PlutusV3 scripts yet", true);
   if (body.withdrawals.size > 0) throw new ContextError("withdrawals are not shown to PlutusV3 scripts yet", true);
   if (body.ttl !== undefined || body.validityStart !== undefined)
     throw new ContextError("a bounded validity interval is not shown to scripts yet (slot-to-time conversion)", true);
-  // Interval (LowerBound NegInf True) (UpperBound PosInf True): `always`.
-  const always = constr(0, [constr(0, [constr(0), bool(true)]), constr(0, [constr(2), bool(true)])]);
-  const redeemers = [...witnesses.plutus.redeemers]
-    .sort((a, b) => REDEEMER_TAGS.indexOf(a.tag) - REDEEMER_TAGS.indexOf(b.tag) || a.index - b.index)
-    .map((r): [Data, Data] => [purpose(src, r), fromBytes(r.data)]);
-  const datums = [...witnesses.plutus.datums]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([h, d]): [Data, Data] => [bytes(h), fromBytes(d)]);
   return constr(0, [
     list(sortedRefs(body.inputs).map((i) => inInfo(src, i))),
     list(sortedRefs(body.referenceInputs).map((i) => inInfo(src, i))),
@@ -101,10 +110,10 @@ export function txInfoV3(src: ContextSource): Data {
     tokens(body.mint),
     list([]),
     map([]),
-    always,
+    ALWAYS,
     list([...body.requiredSigners].sort().map((h) => bytes(h))),
-    map(redeemers),
-    map(datums),
+    map(orderedRedeemers(src, (r) => purpose(src, r))),
+    map(orderedDatums(src)),
     bytes(body.id),
     map([]),
     list([]),

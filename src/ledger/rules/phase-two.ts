@@ -1,14 +1,18 @@
 // Phase 2, cardano-ledger Alonzo/Babbage/Conway UTXOS (`collectPlutusScriptsWithContext`, `evalPlutusScripts`,
 // `alonzoEvalScriptsTxValid`/`alonzoEvalScriptsTxInvalid`): once every phase-1 rule holds, each Plutus script
 // the transaction needs runs on its redeemer (and datum) and the ScriptContext of its language
-// (plutus/context-v3.ts), within the redeemer's execution units (plutus/evaluate.ts). The outcome must agree
+// (plutus/context-v1v2.ts, plutus/context-v3.ts), within the redeemer's execution units (plutus/evaluate.ts). The outcome must agree
 // with the is_valid flag (`ValidationTagMismatch`): all pass and is_valid, the transaction applies; one fails and
 // is_valid false, only the collateral is taken. A script whose language has no cost model, or a transaction the
-// ledger cannot translate for it, is `CollectErrors`. What poolfleet cannot run yet (PlutusV1 and V2 contexts,
-// some V3 context fields) is refused as UnsupportedFeature, never accepted unchecked.
+// ledger cannot translate for it, is `CollectErrors`. What poolfleet cannot show a script yet (certificates,
+// withdrawals, validity intervals) is refused as UnsupportedFeature, never accepted unchecked.
 import type { PlutusParams } from "../params.ts";
 import { type ContextSource, scriptContextV3, txInfoV3 } from "../plutus/context-v3.ts";
-import { ContextError, type Data } from "../plutus/data.ts";
+import { scriptContextV1V2, txInfoV1V2 } from "../plutus/context-v1v2.ts";
+import { ContextError, type Data, fromBytes, spendingDatum } from "../plutus/data.ts";
+import type { Redeemer } from "../plutus-witness.ts";
+import { outRef } from "../utxo.ts";
+import { sortedRefs } from "./redeemers.ts";
 import { deserialise, runScript } from "../plutus/evaluate.ts";
 import type { TxOutput } from "../tx-output.ts";
 import type { F } from "./failure.ts";
@@ -42,6 +46,20 @@ export function needsPlutus(tx: {
     tx.witnesses.plutus.redeemers.length > 0 ||
     outputs.some((o) => (o.referenceScript?.language ?? 0) > 0)
   );
+}
+
+/**
+ * What a script is applied to: V3 the ScriptContext alone; V1 and V2 the datum (spending), the redeemer and the
+ * ScriptContext (`Cardano.Ledger.Alonzo.Plutus.Evaluate`, `PlutusArgs`).
+ */
+function argsOf(src: ContextSource, language: 1 | 2 | 3, txInfo: Data, redeemer: Redeemer): Data[] {
+  if (language === 3) return [scriptContextV3(src, txInfo, redeemer)];
+  const context = scriptContextV1V2(src, txInfo, redeemer);
+  if (redeemer.tag !== "spend") return [fromBytes(redeemer.data), context];
+  const input = sortedRefs(src.body.inputs)[redeemer.index]!;
+  const datum = spendingDatum(src.utxo.get(outRef(input.txId, input.index))!, src.witnesses.plutus.datums);
+  if (!datum) throw new ContextError(`the output ${outRef(input.txId, input.index)} has no datum for its script`);
+  return [datum, fromBytes(redeemer.data), context];
 }
 
 const unsupported = (feature: string, message: string): PhaseTwoOutcome => ({
@@ -87,16 +105,13 @@ export function phaseTwo(
       ],
       collateralOnly: false,
     };
-  const older = [...scripts.languages].filter((l) => l < 3);
-  if (older.length > 0)
-    return unsupported(
-      "PlutusV1 and V2 script contexts",
-      `poolfleet's ledger does not build the script context of Plutus ${older.map((l) => `V${l}`).join(", ")} yet`,
-    );
   const errors: string[] = [];
-  let txInfo: Data;
   try {
-    txInfo = txInfoV3(src);
+    const infos = new Map<number, Data>();
+    const infoOf = (l: 1 | 2 | 3): Data => {
+      if (!infos.has(l)) infos.set(l, l === 3 ? txInfoV3(src) : txInfoV1V2(src, l, plutus.protocolMajor));
+      return infos.get(l)!;
+    };
     for (const p of scripts.plutusPurposes) {
       const redeemer = src.witnesses.plutus.redeemers.find((r) => r.tag === p.tag && r.index === p.index)!;
       const script = scripts.provided.get(p.hash)!;
@@ -106,8 +121,13 @@ export function phaseTwo(
         errors.push(`script ${p.hash}: ${program}`);
         continue;
       }
-      const context = scriptContextV3(src, txInfo, redeemer);
-      const run = runScript(script.language, program, [context], plutus.costModels.get(3)!, redeemer.exUnits);
+      const run = runScript(
+        script.language,
+        program,
+        argsOf(src, script.language, infoOf(script.language), redeemer),
+        plutus.costModels.get(script.language)!,
+        redeemer.exUnits,
+      );
       if (!run.ok) errors.push(`script ${p.hash} for ${p.tag} ${p.index}: ${run.error}`);
     }
   } catch (error) {
