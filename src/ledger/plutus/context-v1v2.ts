@@ -17,7 +17,20 @@ import { sortedRefs } from "../rules/redeemers.ts";
 import type { TxInput, TxOutput } from "../tx.ts";
 import { outRef } from "../utxo.ts";
 import { ALWAYS, type ContextSource, orderedDatums, orderedRedeemers, txOut } from "./context-v3.ts";
-import { address, bytes, constr, ContextError, type Data, int, just, list, map, NOTHING, value } from "./data.ts";
+import {
+  address,
+  bytes,
+  constr,
+  ContextError,
+  contextGaps,
+  type Data,
+  int,
+  just,
+  list,
+  map,
+  NOTHING,
+  value,
+} from "./data.ts";
 
 const txOutRef = (i: TxInput): Data => constr(0, [constr(0, [bytes(i.txId)]), int(i.index)]);
 
@@ -50,10 +63,8 @@ export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: n
     throw new ContextError("TreasuryDonationFieldNotSupported: PlutusV1 and V2 cannot see a treasury donation");
   if (language === 1 && body.referenceInputs.length > 0 && protocolMajor < 9)
     throw new ContextError("ReferenceInputsNotSupported: PlutusV1 cannot see reference inputs");
-  if (body.certificates.length > 0) throw new ContextError("certificates are not shown to scripts yet", true);
-  if (body.withdrawals.size > 0) throw new ContextError("withdrawals are not shown to scripts yet", true);
-  if (body.ttl !== undefined || body.validityStart !== undefined)
-    throw new ContextError("a bounded validity interval is not shown to scripts yet (slot-to-time conversion)", true);
+  const gaps = contextGaps(body, src.witnesses.plutus.redeemers);
+  if (gaps.length > 0) throw new ContextError(`not shown to scripts yet: ${gaps.join(", ")}`, true);
   const out = language === 1 ? (o: TxOutput) => txOutV1(o, protocolMajor) : txOut;
   const inInfo = (i: TxInput): Data => {
     const o = src.utxo.get(outRef(i.txId, i.index));

@@ -19,6 +19,7 @@ import {
   bytes,
   constr,
   ContextError,
+  contextGaps,
   type Data,
   fromBytes,
   int,
@@ -98,10 +99,8 @@ export const ALWAYS = constr(0, [constr(0, [constr(0), bool(true)]), constr(0, [
 /** `transTxInfo` for PlutusV3 (the same for every script of the transaction). */
 export function txInfoV3(src: ContextSource): Data {
   const { body } = src;
-  if (body.certificates.length > 0) throw new ContextError("certificates are not shown to PlutusV3 scripts yet", true);
-  if (body.withdrawals.size > 0) throw new ContextError("withdrawals are not shown to PlutusV3 scripts yet", true);
-  if (body.ttl !== undefined || body.validityStart !== undefined)
-    throw new ContextError("a bounded validity interval is not shown to scripts yet (slot-to-time conversion)", true);
+  const gaps = contextGaps(body, src.witnesses.plutus.redeemers);
+  if (gaps.length > 0) throw new ContextError(`not shown to scripts yet: ${gaps.join(", ")}`, true);
   return constr(0, [
     list(sortedRefs(body.inputs).map((i) => inInfo(src, i))),
     list(sortedRefs(body.referenceInputs).map((i) => inInfo(src, i))),

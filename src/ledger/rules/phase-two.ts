@@ -14,7 +14,6 @@ import type { Redeemer } from "../plutus-witness.ts";
 import { outRef } from "../utxo.ts";
 import { sortedRefs } from "./redeemers.ts";
 import { deserialise, runScript } from "../plutus/evaluate.ts";
-import type { TxOutput } from "../tx-output.ts";
 import type { F } from "./failure.ts";
 import type { PhaseOneScripts } from "./phase-one-scripts.ts";
 
@@ -27,25 +26,6 @@ export interface PhaseTwoOutcome {
   readonly failures: PhaseTwoFailure[];
   /** A script failed and the transaction said so: it takes only its collateral. */
   readonly collateralOnly: boolean;
-}
-
-/**
- * Whether judging `tx` needs what is not implemented for every transaction — running Plutus scripts — whatever
- * the UTxO holds: it carries redeemers or Plutus scripts (in its witness set or an output), or claims a script
- * fails.
- */
-export function needsPlutus(tx: {
-  readonly isValid: boolean;
-  readonly witnesses: { readonly plutus: { readonly scripts: unknown[]; readonly redeemers: unknown[] } };
-  readonly body: { readonly outputs: readonly TxOutput[]; readonly collateralReturn?: TxOutput };
-}): boolean {
-  const outputs = tx.body.collateralReturn ? [...tx.body.outputs, tx.body.collateralReturn] : tx.body.outputs;
-  return (
-    !tx.isValid ||
-    tx.witnesses.plutus.scripts.length > 0 ||
-    tx.witnesses.plutus.redeemers.length > 0 ||
-    outputs.some((o) => (o.referenceScript?.language ?? 0) > 0)
-  );
 }
 
 /**
