@@ -9,7 +9,9 @@ import { DataB, DataConstr, DataI, DataList, DataMap } from "@harmoniclabs/plutu
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
+import { dcertV1V2, txCertV3 } from "../../src/ledger/plutus/certificates.ts";
 import { txInfoV1V2 } from "../../src/ledger/plutus/context-v1v2.ts";
+import { ContextError } from "../../src/ledger/plutus/data.ts";
 import { scriptContextV3, txInfoV3 } from "../../src/ledger/plutus/context-v3.ts";
 import { deserialise, runScript } from "../../src/ledger/plutus/evaluate.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
@@ -177,5 +179,31 @@ describe("Plutus transactions, phase 2", () => {
       assert.equal(fields((v1[0] as DataList).list[0]!).length, 2, "V1 TxInInfo [ref, out]");
       assert.equal(fields(fields((v1[0] as DataList).list[f.spend.index]!)[1]).length, 3, "V1 TxOut has 3 fields");
     });
+  });
+
+  it("certificates: V1/V2's DCert (Conway's deposit forms shown as Shelley's), V3's TxCert with the deposit", () => {
+    const cred = "ab".repeat(28);
+    const pool = "cd".repeat(28);
+    const reg = { kind: "StakeRegistration", credential: cred, deposit: 2_000_000n } as const;
+    const [v3cred, v3deposit] = fields(txCertV3(reg));
+    assert.equal((txCertV3(reg) as DataConstr).constr, 0n);
+    assert.equal(bytesToHex((fields(v3cred)[0] as DataB).bytes), cred, "V3: the credential itself");
+    assert.equal((fields(v3deposit)[0] as DataI).int, 2_000_000n, "Just the deposit");
+    assert.equal((fields(txCertV3({ kind: "StakeRegistration", credential: cred }))[1] as DataConstr).constr, 1n);
+    const v1 = dcertV1V2(reg);
+    assert.equal((v1 as DataConstr).constr, 0n, "DCertDelegRegKey");
+    assert.equal(fields(v1).length, 1, "no deposit in V1/V2");
+    assert.equal((fields(fields(v1)[0])[0] as DataConstr).constr, 0n, "StakingHash (PubKeyCredential ..)");
+    const deleg = { kind: "StakeDelegation", credential: cred, poolId: pool } as const;
+    assert.equal((dcertV1V2(deleg) as DataConstr).constr, 2n);
+    assert.equal((fields(txCertV3(deleg))[1] as DataConstr).constr, 0n, "DelegStake");
+    assert.equal((txCertV3({ kind: "PoolRetirement", poolId: pool, epoch: 9 }) as DataConstr).constr, 8n);
+    assert.equal((dcertV1V2({ kind: "PoolRetirement", poolId: pool, epoch: 9 }) as DataConstr).constr, 4n);
+    const regDeleg = { kind: "StakeRegistrationDelegation", credential: cred, poolId: pool, deposit: 1n } as const;
+    assert.equal((txCertV3(regDeleg) as DataConstr).constr, 3n);
+    assert.throws(
+      () => dcertV1V2(regDeleg),
+      (e: unknown) => e instanceof ContextError && !e.unsupported,
+    );
   });
 });

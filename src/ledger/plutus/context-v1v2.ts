@@ -11,8 +11,11 @@
 // an inline datum cannot be shown to V1 (InlineDatumsNotSupported); reference inputs and reference scripts are
 // allowed with V1 from protocol version 9 (CIP-110), and V1 just does not see them (before, they were
 // ReferenceInputsNotSupported and ReferenceScriptsNotSupported); neither version sees a treasury donation
-// (TreasuryDonationFieldNotSupported). Each is a ContextError, so the transaction fails to collect.
+// (TreasuryDonationFieldNotSupported). Each is a ContextError, so the transaction fails to collect. Certificates
+// are shown as certificates.ts translates them.
+import { decodeCertificate } from "../certs.ts";
 import type { Redeemer } from "../plutus-witness.ts";
+import { dcertV1V2 } from "./certificates.ts";
 import { sortedRefs } from "../rules/redeemers.ts";
 import type { TxInput, TxOutput } from "../tx.ts";
 import { outRef } from "../utxo.ts";
@@ -75,11 +78,12 @@ export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: n
   const outputs = list(body.outputs.map(out));
   const fee = value(body.fee, new Map());
   const mint = value(0n, body.mint);
+  const certs = list(body.certificates.map((c, i) => dcertV1V2(decodeCertificate(c, i))));
   const signatories = list([...body.requiredSigners].sort().map((h) => bytes(h)));
   const id = constr(0, [bytes(body.id)]);
   if (language === 1) {
     const datums = list(orderedDatums(src).map(([h, d]) => constr(0, [h, d])));
-    return constr(0, [inputs, outputs, fee, mint, list([]), list([]), ALWAYS, signatories, datums, id]);
+    return constr(0, [inputs, outputs, fee, mint, certs, list([]), ALWAYS, signatories, datums, id]);
   }
   const referenceInputs = list(sortedRefs(body.referenceInputs).map(inInfo));
   const redeemers = map(orderedRedeemers(src, (r) => purposeV1V2(src, r)));
@@ -89,7 +93,7 @@ export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: n
     outputs,
     fee,
     mint,
-    list([]),
+    certs,
     map([]),
     ALWAYS,
     signatories,

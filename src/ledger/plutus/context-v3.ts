@@ -6,10 +6,12 @@
 // Inputs and reference inputs in set order, each TxInInfo = Constr 0 [TxOutRef, TxOut]; TxOutRef = Constr 0 [B id,
 // I index] (V3's TxId is the bytes themselves); TxOut = Constr 0 [address, value, OutputDatum, Maybe ScriptHash];
 // the fee is plain lovelace and the mint has no ada entry; redeemers are keyed by ScriptPurpose in the ledger's
-// order (tag, then index), datums by hash. What poolfleet cannot yet show a script — certificates, withdrawals, a
-// bounded validity interval (it needs the network's slot-to-time conversion), votes, proposals — is refused as a
-// ContextError naming it, never left out.
+// order (tag, then index), datums by hash, certificates as certificates.ts shows them. What poolfleet cannot yet
+// show a script — withdrawals, a bounded validity interval (it needs the network's slot-to-time conversion), votes,
+// proposals — is refused as a ContextError naming it, never left out.
+import { decodeCertificate } from "../certs.ts";
 import { outRef } from "../utxo.ts";
+import { txCertV3 } from "./certificates.ts";
 import type { TxBody, TxInput, TxOutput, WitnessSet } from "../tx.ts";
 import { REDEEMER_TAGS, type Redeemer } from "../plutus-witness.ts";
 import { sortedRefs } from "../rules/redeemers.ts";
@@ -107,7 +109,7 @@ export function txInfoV3(src: ContextSource): Data {
     list(body.outputs.map(txOut)),
     int(body.fee),
     tokens(body.mint),
-    list([]),
+    list(body.certificates.map((c, i) => txCertV3(decodeCertificate(c, i)))),
     map([]),
     ALWAYS,
     list([...body.requiredSigners].sort().map((h) => bytes(h))),

@@ -98,7 +98,7 @@ export function spendingDatum(o: TxOutput, witnessDatums: ReadonlyMap<string, Ui
 }
 
 /**
- * What poolfleet cannot show a Plutus script yet, by name: certificates, withdrawals, a bounded validity interval
+ * What poolfleet cannot show a Plutus script yet, by name: withdrawals, a bounded validity interval
  * (it needs the network's slot-to-time conversion), and purposes other than spending and minting. A
  * transaction with redeemers and any of these is not judged (UnsupportedFeature), whatever its scripts.
  */
@@ -106,14 +106,12 @@ export function contextGaps(
   body: {
     readonly ttl?: bigint;
     readonly validityStart?: bigint;
-    readonly certificates: readonly unknown[];
     readonly withdrawals: ReadonlyMap<string, bigint>;
   },
   redeemers: readonly { readonly tag: string }[],
 ): string[] {
   if (redeemers.length === 0) return [];
   return [
-    ...(body.certificates.length > 0 ? ["certificates in a script's context"] : []),
     ...(body.withdrawals.size > 0 ? ["withdrawals in a script's context"] : []),
     ...(body.ttl !== undefined || body.validityStart !== undefined
       ? ["a bounded validity interval in a script's context (slot-to-time conversion)"]

@@ -4,8 +4,8 @@
 // (plutus/context-v1v2.ts, plutus/context-v3.ts), within the redeemer's execution units (plutus/evaluate.ts). The outcome must agree
 // with the is_valid flag (`ValidationTagMismatch`): all pass and is_valid, the transaction applies; one fails and
 // is_valid false, only the collateral is taken. A script whose language has no cost model, or a transaction the
-// ledger cannot translate for it, is `CollectErrors`. What poolfleet cannot show a script yet (certificates,
-// withdrawals, validity intervals) is refused as UnsupportedFeature, never accepted unchecked.
+// ledger cannot translate for it, is `CollectErrors`. What poolfleet cannot show a script yet (withdrawals,
+// validity intervals) is refused as UnsupportedFeature, never accepted unchecked.
 import type { PlutusParams } from "../params.ts";
 import { type ContextSource, scriptContextV3, txInfoV3 } from "../plutus/context-v3.ts";
 import { scriptContextV1V2, txInfoV1V2 } from "../plutus/context-v1v2.ts";
