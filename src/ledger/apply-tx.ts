@@ -10,7 +10,7 @@
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
 import { applyCertificates, type CertFailure } from "./apply-certs.ts";
-import { type Certificate, decodeCertificate, rewardAccountKeyHash } from "./certs.ts";
+import { type Certificate, credentialScript, decodeCertificate, rewardAccountCredential } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import type { LedgerState } from "./state.ts";
@@ -139,7 +139,7 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     ...(body.ttl !== undefined && { ttl: body.ttl }),
     ...(body.validityStart !== undefined && { validityStart: body.validityStart }),
   };
-  const scripts = phaseOneScripts(state.utxo, body, witnesses, timelock, params.plutus);
+  const scripts = phaseOneScripts(state.utxo, body, witnesses, certs, timelock, params.plutus);
   const plutus = params.plutus;
   const units = totalExUnits(witnesses.plutus.redeemers.map((r) => r.exUnits));
   const minimum =
@@ -194,13 +194,13 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   }
   const witnessed = timelock.signers;
   failures.push(...scripts.failures);
-  for (const account of body.withdrawals.keys()) needed.add(rewardAccountKeyHash(account)!);
+  for (const account of body.withdrawals.keys()) needed.add(rewardAccountCredential(account)!);
 
   const start = journal.mark;
   // Withdrawals drain reward accounts first (Conway order), so a transaction may withdraw and deregister.
   let withdrawn = 0n;
   for (const [account, amount] of body.withdrawals) {
-    const cred = rewardAccountKeyHash(account)!;
+    const cred = rewardAccountCredential(account)!;
     const acct = state.accounts.get(cred);
     if (!acct || acct.reward !== amount) {
       failures.push({
@@ -235,7 +235,8 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
 
   // UTXOW: the auxiliary data matches its hash, every needed key signed, every signature valid.
   failures.push(...auxDataFailures(body, tx.auxBytes));
-  const unwitnessed = [...needed].filter((h) => !witnessed.has(h));
+  // Script credentials need their scripts (phase-one-scripts.ts), not signatures.
+  const unwitnessed = [...needed].filter((h) => credentialScript(h) === null && !witnessed.has(h));
   if (unwitnessed.length > 0)
     failures.push({
       kind: "MissingVKeyWitnessesUTXOW",

@@ -12,7 +12,7 @@ import { cborArrayItems, cborMapEntries } from "../../src/codec/cbor-raw.ts";
 import { rational, type Rational } from "../../src/crypto/rational.ts";
 import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
-import { decodeCertificate, rewardAccountKeyHash } from "../../src/ledger/certs.ts";
+import { decodeCertificate, rewardAccountCredential } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import { LedgerState } from "../../src/ledger/state.ts";
@@ -191,7 +191,8 @@ function outOfScope(tx: ReturnType<typeof decodeTx>): string | null {
     }
     if (cert.kind === "Unsupported") return cert.name;
   }
-  if ([...tx.body.withdrawals.keys()].some((a) => rewardAccountKeyHash(a) === null)) return "script withdrawals";
+  if ([...tx.body.withdrawals.keys()].some((a) => rewardAccountCredential(a) === null))
+    return "malformed reward accounts";
   return null;
 }
 

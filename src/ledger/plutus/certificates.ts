@@ -8,9 +8,10 @@
 //   TxCertDelegStaking 2 [credential, DelegStake 0 [pool]], TxCertRegDeleg 3 [credential, delegatee, deposit],
 //   TxCertPoolRegister 7 [pool, vrf], TxCertPoolRetire 8 [pool, epoch]
 import type { Certificate } from "../certs.ts";
-import { bytes, constr, ContextError, credential, type Data, int, just, NOTHING } from "./data.ts";
+import { bytes, constr, ContextError, type Data, int, just, NOTHING, stakeCredential } from "./data.ts";
 
-const stakingHash = (hash: string): Data => constr(0, [credential(false, hash)]);
+/** StakingHash credential (V1/V2's StakingCredential). */
+export const stakingHash = (c: string): Data => constr(0, [stakeCredential(c)]);
 
 export function dcertV1V2(c: Certificate): Data {
   switch (c.kind) {
@@ -36,13 +37,13 @@ export function dcertV1V2(c: Certificate): Data {
 export function txCertV3(c: Certificate): Data {
   switch (c.kind) {
     case "StakeRegistration":
-      return constr(0, [credential(false, c.credential), c.deposit === undefined ? NOTHING : just(int(c.deposit))]);
+      return constr(0, [stakeCredential(c.credential), c.deposit === undefined ? NOTHING : just(int(c.deposit))]);
     case "StakeDeregistration":
-      return constr(1, [credential(false, c.credential), c.refund === undefined ? NOTHING : just(int(c.refund))]);
+      return constr(1, [stakeCredential(c.credential), c.refund === undefined ? NOTHING : just(int(c.refund))]);
     case "StakeDelegation":
-      return constr(2, [credential(false, c.credential), constr(0, [bytes(c.poolId)])]);
+      return constr(2, [stakeCredential(c.credential), constr(0, [bytes(c.poolId)])]);
     case "StakeRegistrationDelegation":
-      return constr(3, [credential(false, c.credential), constr(0, [bytes(c.poolId)]), int(c.deposit)]);
+      return constr(3, [stakeCredential(c.credential), constr(0, [bytes(c.poolId)]), int(c.deposit)]);
     case "PoolRegistration":
       return constr(7, [bytes(c.pool.operator), bytes(c.pool.vrfKeyHash)]);
     case "PoolRetirement":

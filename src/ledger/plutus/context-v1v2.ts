@@ -13,13 +13,14 @@
 // ReferenceInputsNotSupported and ReferenceScriptsNotSupported); neither version sees a treasury donation
 // (TreasuryDonationFieldNotSupported). Each is a ContextError, so the transaction fails to collect. Certificates
 // are shown as certificates.ts translates them.
-import { decodeCertificate } from "../certs.ts";
+import { decodeCertificate, rewardAccountCredential } from "../certs.ts";
+import { sortedWithdrawals } from "../rules/phase-one-scripts.ts";
 import type { Redeemer } from "../plutus-witness.ts";
-import { dcertV1V2 } from "./certificates.ts";
+import { dcertV1V2, stakingHash } from "./certificates.ts";
 import { sortedRefs } from "../rules/redeemers.ts";
 import type { TxInput, TxOutput } from "../tx.ts";
 import { outRef } from "../utxo.ts";
-import { ALWAYS, type ContextSource, orderedDatums, orderedRedeemers, txOut } from "./context-v3.ts";
+import { ALWAYS, type ContextSource, orderedDatums, orderedRedeemers, txOut, withdrawalPairs } from "./context-v3.ts";
 import {
   address,
   bytes,
@@ -56,7 +57,17 @@ export function purposeV1V2(src: ContextSource, r: Pick<Redeemer, "tag" | "index
     if (!policy) throw new ContextError(`minting redeemer ${r.index} points at no policy`);
     return constr(0, [bytes(policy)]);
   }
-  throw new ContextError(`scripts for ${r.tag} purposes are not shown to PlutusV1/V2 scripts yet`, true);
+  if (r.tag === "cert") {
+    const cert = src.body.certificates[r.index];
+    if (cert === undefined) throw new ContextError(`certifying redeemer ${r.index} points at no certificate`);
+    return constr(3, [dcertV1V2(decodeCertificate(cert, r.index))]);
+  }
+  if (r.tag === "reward") {
+    const account = sortedWithdrawals(src.body.withdrawals.keys())[r.index];
+    if (account === undefined) throw new ContextError(`rewarding redeemer ${r.index} points at no withdrawal`);
+    return constr(2, [stakingHash(rewardAccountCredential(account)!)]);
+  }
+  throw new ContextError(`scripts for ${r.tag} purposes are not shown to PlutusV1/V2 scripts`, true);
 }
 
 /** `transTxInfo` for PlutusV1 (`language` 1) or V2 (2). */
@@ -83,7 +94,8 @@ export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: n
   const id = constr(0, [bytes(body.id)]);
   if (language === 1) {
     const datums = list(orderedDatums(src).map(([h, d]) => constr(0, [h, d])));
-    return constr(0, [inputs, outputs, fee, mint, certs, list([]), ALWAYS, signatories, datums, id]);
+    const wdrl = list(withdrawalPairs(src, stakingHash).map(([c, n]) => constr(0, [c, n])));
+    return constr(0, [inputs, outputs, fee, mint, certs, wdrl, ALWAYS, signatories, datums, id]);
   }
   const referenceInputs = list(sortedRefs(body.referenceInputs).map(inInfo));
   const redeemers = map(orderedRedeemers(src, (r) => purposeV1V2(src, r)));
@@ -94,7 +106,7 @@ export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: n
     fee,
     mint,
     certs,
-    map([]),
+    map(withdrawalPairs(src, stakingHash)),
     ALWAYS,
     signatories,
     redeemers,

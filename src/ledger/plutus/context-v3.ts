@@ -7,9 +7,10 @@
 // I index] (V3's TxId is the bytes themselves); TxOut = Constr 0 [address, value, OutputDatum, Maybe ScriptHash];
 // the fee is plain lovelace and the mint has no ada entry; redeemers are keyed by ScriptPurpose in the ledger's
 // order (tag, then index), datums by hash, certificates as certificates.ts shows them. What poolfleet cannot yet
-// show a script — withdrawals, a bounded validity interval (it needs the network's slot-to-time conversion), votes,
-// proposals — is refused as a ContextError naming it, never left out.
-import { decodeCertificate } from "../certs.ts";
+// show a script — a bounded validity interval (it needs the network's slot-to-time conversion), votes, proposals
+// — is refused as a ContextError naming it, never left out.
+import { decodeCertificate, rewardAccountCredential } from "../certs.ts";
+import { sortedWithdrawals } from "../rules/phase-one-scripts.ts";
 import { outRef } from "../utxo.ts";
 import { txCertV3 } from "./certificates.ts";
 import type { TxBody, TxInput, TxOutput, WitnessSet } from "../tx.ts";
@@ -30,6 +31,7 @@ import {
   map,
   NOTHING,
   spendingDatum,
+  stakeCredential,
   tokens,
   value,
 } from "./data.ts";
@@ -59,7 +61,7 @@ function inInfo(src: ContextSource, i: TxInput): Data {
   return constr(0, [txOutRef(i), txOut(o)]);
 }
 
-/** The purpose a redeemer points at (`ScriptPurpose`): Minting 0, Spending 1. */
+/** The purpose a redeemer points at (`ScriptPurpose`): Minting 0, Spending 1, Rewarding 2, Certifying 3. */
 function purpose(src: ContextSource, r: Pick<Redeemer, "tag" | "index">): Data {
   if (r.tag === "spend") {
     const input = sortedRefs(src.body.inputs)[r.index];
@@ -71,10 +73,30 @@ function purpose(src: ContextSource, r: Pick<Redeemer, "tag" | "index">): Data {
     if (!policy) throw new ContextError(`minting redeemer ${r.index} points at no policy`);
     return constr(0, [bytes(policy)]);
   }
+  if (r.tag === "cert") {
+    const cert = src.body.certificates[r.index];
+    if (cert === undefined) throw new ContextError(`certifying redeemer ${r.index} points at no certificate`);
+    return constr(3, [int(r.index), txCertV3(decodeCertificate(cert, r.index))]);
+  }
+  if (r.tag === "reward") {
+    const account = sortedWithdrawals(src.body.withdrawals.keys())[r.index];
+    if (account === undefined) throw new ContextError(`rewarding redeemer ${r.index} points at no withdrawal`);
+    return constr(2, [stakeCredential(rewardAccountCredential(account)!)]);
+  }
   throw new ContextError(`scripts for ${r.tag} purposes are not shown to PlutusV3 scripts yet`, true);
 }
 
-/** `transScriptInfo`: MintingScript 0 [policy], SpendingScript 1 [TxOutRef, Maybe datum]. */
+/** Withdrawals in the ledger's order, each credential to its amount. */
+export const withdrawalPairs = (src: ContextSource, cred: (c: string) => Data): [Data, Data][] =>
+  sortedWithdrawals(src.body.withdrawals.keys()).map((a) => [
+    cred(rewardAccountCredential(a)!),
+    int(src.body.withdrawals.get(a)!),
+  ]);
+
+/**
+ * `transScriptInfo`: MintingScript 0 [policy], SpendingScript 1 [TxOutRef, Maybe datum], RewardingScript 2
+ * [credential], CertifyingScript 3 [index, TxCert] — the purpose, with the datum when spending.
+ */
 function scriptInfo(src: ContextSource, r: Redeemer): Data {
   if (r.tag !== "spend") return purpose(src, r);
   const input = sortedRefs(src.body.inputs)[r.index]!;
@@ -110,7 +132,7 @@ export function txInfoV3(src: ContextSource): Data {
     int(body.fee),
     tokens(body.mint),
     list(body.certificates.map((c, i) => txCertV3(decodeCertificate(c, i)))),
-    map([]),
+    map(withdrawalPairs(src, stakeCredential)),
     ALWAYS,
     list([...body.requiredSigners].sort().map((h) => bytes(h))),
     map(orderedRedeemers(src, (r) => purpose(src, r))),

@@ -13,6 +13,7 @@ import {
   type Data,
 } from "@harmoniclabs/plutus-data";
 import { hexToBytes } from "../../crypto/bytes.ts";
+import { credentialScript } from "../certs.ts";
 import type { TxOutput } from "../tx-output.ts";
 import { assetEntries, type MultiAsset } from "../value.ts";
 
@@ -44,6 +45,10 @@ export const fromBytes = (cbor: Uint8Array): Data => dataFromCbor(cbor);
 
 /** `transCred`: PubKeyCredential = 0, ScriptCredential = 1. */
 export const credential = (script: boolean, hash: Uint8Array | string): Data => constr(script ? 1 : 0, [bytes(hash)]);
+
+/** A stake credential as certs.ts writes it (a key hash, or `script:` and a script hash). */
+export const stakeCredential = (c: string): Data =>
+  credentialScript(c) === null ? credential(false, c) : credential(true, credentialScript(c)!);
 
 /** A variable-length natural of a pointer address (7 bits a byte, high bit set on all but the last). */
 function pointerNats(b: Uint8Array): bigint[] {
@@ -98,26 +103,21 @@ export function spendingDatum(o: TxOutput, witnessDatums: ReadonlyMap<string, Ui
 }
 
 /**
- * What poolfleet cannot show a Plutus script yet, by name: withdrawals, a bounded validity interval
- * (it needs the network's slot-to-time conversion), and purposes other than spending and minting. A
- * transaction with redeemers and any of these is not judged (UnsupportedFeature), whatever its scripts.
+ * What poolfleet cannot show a Plutus script yet, by name: a bounded validity interval (it needs the network's
+ * slot-to-time conversion), and purposes other than spending, minting, certifying and rewarding. A transaction
+ * with redeemers and any of these is not judged (UnsupportedFeature), whatever its scripts.
  */
 export function contextGaps(
-  body: {
-    readonly ttl?: bigint;
-    readonly validityStart?: bigint;
-    readonly withdrawals: ReadonlyMap<string, bigint>;
-  },
+  body: { readonly ttl?: bigint; readonly validityStart?: bigint },
   redeemers: readonly { readonly tag: string }[],
 ): string[] {
   if (redeemers.length === 0) return [];
   return [
-    ...(body.withdrawals.size > 0 ? ["withdrawals in a script's context"] : []),
     ...(body.ttl !== undefined || body.validityStart !== undefined
       ? ["a bounded validity interval in a script's context (slot-to-time conversion)"]
       : []),
     ...[...new Set(redeemers.map((r) => r.tag))]
-      .filter((t) => t !== "spend" && t !== "mint")
+      .filter((t) => t === "vote" || t === "propose")
       .map((t) => `scripts for ${t} purposes`),
   ];
 }

@@ -1,12 +1,13 @@
 // The script rules of phase 1 for one transaction, gathered as cardano-ledger's Babbage/Conway UTXOW gathers
 // them (`babbageUtxowTransition`): the scripts provided (witness set, and the reference scripts of spent and
 // reference inputs — `getScriptsProvided`), the scripts needed with their purposes (script-locked inputs, minting
-// policies — `getScriptsNeeded`), then scripts.ts (missing, extraneous, native scripts hold), datums.ts,
+// policies, script-credential certificates and withdrawals — `getScriptsNeeded`), then scripts.ts (missing, extraneous, native scripts hold), datums.ts,
 // redeemers.ts and the script integrity hash (script-integrity.ts), and every Plutus script the transaction
 // carries — in its witness set or as an output's reference script — deserialises (Babbage
 // `validateScriptsWellFormed`: `MalformedScriptWitnesses`, `MalformedReferenceScripts`). What it finds for
 // phase 2 — the purposes that run Plutus scripts and their languages — comes back with the failures.
 import { decodeCbor } from "../../codec/cbor.ts";
+import { type Certificate, credentialScript, rewardAccountCredential } from "../certs.ts";
 import { nativeScriptFromCbor, type TimelockContext } from "../native-script.ts";
 import type { PlutusParams } from "../params.ts";
 import type { TxBody, TxInput, TxOutput, WitnessSet } from "../tx.ts";
@@ -45,10 +46,28 @@ const resolve = (utxo: ReadonlyMap<string, TxOutput>, inputs: readonly TxInput[]
     return output ? [{ ref, output }] : [];
   });
 
+/**
+ * Withdrawals in cardano-ledger's order (`Map RewardAccount`): by network, then script credentials before key
+ * credentials (`ScriptHashObj` < `KeyHashObj`), then by hash. Reward redeemers index this order.
+ */
+export function sortedWithdrawals(accounts: Iterable<string>): string[] {
+  const key = (a: string) => `${a[1]}${a[0] === "f" ? 0 : 1}${a.slice(2)}`;
+  return [...accounts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** A certificate's stake credential when cardano-ledger asks its witness (Conway `getConwayTxCertScriptHash`). */
+export function witnessedCredential(c: Certificate): string | null {
+  if (c.kind === "StakeRegistration") return c.deposit === undefined ? null : c.credential;
+  if (c.kind === "StakeDeregistration" || c.kind === "StakeDelegation" || c.kind === "StakeRegistrationDelegation")
+    return c.credential;
+  return null;
+}
+
 export function phaseOneScripts(
   utxo: ReadonlyMap<string, TxOutput>,
   body: TxBody,
   witnesses: WitnessSet,
+  certs: readonly Certificate[],
   timelock: TimelockContext,
   params: PlutusParams | undefined,
 ): PhaseOneScripts {
@@ -78,6 +97,14 @@ export function phaseOneScripts(
     if (w.kind === "script") purposes.push({ tag: "spend", index, hash: w.hash });
   }
   [...body.mint.keys()].sort().forEach((hash, index) => purposes.push({ tag: "mint", index, hash }));
+  certs.forEach((c, index) => {
+    const hash = credentialScript(witnessedCredential(c) ?? "");
+    if (hash) purposes.push({ tag: "cert", index, hash });
+  });
+  sortedWithdrawals(body.withdrawals.keys()).forEach((account, index) => {
+    const hash = credentialScript(rewardAccountCredential(account) ?? "");
+    if (hash) purposes.push({ tag: "reward", index, hash });
+  });
   const needed = new Set(purposes.map((p) => p.hash));
 
   const failures: PhaseOneScriptFailure[] = scriptFailures(needed, provided, witnessed, timelock);
