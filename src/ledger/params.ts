@@ -5,6 +5,7 @@
 import { parseRational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
+import type { SlotTime } from "./plutus/time.ts";
 
 export interface LedgerParams {
   readonly minFeeA: bigint;
@@ -56,6 +57,11 @@ export interface PlutusParams {
   readonly maxCollateralInputs: number;
   /** Conway `minFeeRefScriptCostPerByte`: the price of a byte of the reference scripts a transaction uses. */
   readonly minFeeRefScriptCostPerByte: Rational;
+  /**
+   * The network's slot-to-time conversion, for the validity interval a script sees (plutus/time.ts); absent, a
+   * transaction with scripts and a validity bound is not judged (UnsupportedFeature).
+   */
+  readonly time?: SlotTime;
 }
 
 /**

@@ -15,6 +15,7 @@ import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { decodeCertificate, rewardAccountCredential } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
+import type { SlotTime } from "../../src/ledger/plutus/time.ts";
 import { LedgerState } from "../../src/ledger/state.ts";
 import { decodeTx, decodeTxOutput, type TxOutput } from "../../src/ledger/tx.ts";
 import { outRef } from "../../src/ledger/utxo.ts";
@@ -59,6 +60,18 @@ function tagged(value: unknown, what: string): Rational {
   return rational(asUint(v.value[0], what), asUint(v.value[1], what));
 }
 
+/**
+ * The ImpSpec tests' slot-to-time conversion: `fixedEpochInfo` with the Shelley genesis's 1 s slots
+ * (cardano-ledger Test.Cardano.Ledger.Shelley.ImpTest, `sgSlotLength = 1`) from its systemStart, which the
+ * vector's config carries last as a UTCTime [year, day of the year, picoseconds into the day].
+ */
+function impSlotTime(config: CborValue[]): SlotTime {
+  const [year, day, picos] = (config[12] as CborValue[]).map((x, i) => asUint(x, `config systemStart[${i}]`));
+  const startOfYear = BigInt(Date.UTC(Number(year), 0, 1));
+  const systemStartMs = startOfYear + (day! - 1n) * 86_400_000n + picos! / 1_000_000_000n;
+  return { systemStartMs, byronSlots: 0n, byronSlotLengthMs: 0n, slotLengthMs: 1000n };
+}
+
 /** Conway's protocol parameters in their CBOR array order (cardano-ledger ConwayPParams), as LedgerParams. */
 function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
   const n = (i: number) => asUint(pp[i], `pparams[${i}]`);
@@ -101,6 +114,7 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
       collateralPercentage: n(20),
       maxCollateralInputs: Number(n(21)),
       minFeeRefScriptCostPerByte: tagged(pp[30], "minFeeRefScriptCostPerByte"),
+      time: impSlotTime(config),
     },
   };
 }

@@ -40,6 +40,8 @@ export function plutusFixture(scriptBytes: Uint8Array = V3_SUCCEEDS, language: 1
     collateralPercentage: 150n,
     maxCollateralInputs: 3,
     minFeeRefScriptCostPerByte: rational(15n, 1n),
+    // 1 s slots from 2023-11-14T22:13:20Z: slot n begins at 1_700_000_000_000 + 1000 n POSIX ms.
+    time: { systemStartMs: 1_700_000_000_000n, byronSlots: 0n, byronSlotLengthMs: 0n, slotLengthMs: 1000n },
   };
   const params: LedgerParams = { ...base, plutus };
   const alice = owners[0]!;

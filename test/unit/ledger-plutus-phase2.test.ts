@@ -14,6 +14,7 @@ import { txInfoV1V2 } from "../../src/ledger/plutus/context-v1v2.ts";
 import { ContextError } from "../../src/ledger/plutus/data.ts";
 import { scriptContextV3, txInfoV3 } from "../../src/ledger/plutus/context-v3.ts";
 import { deserialise, runScript } from "../../src/ledger/plutus/evaluate.ts";
+import { validRange } from "../../src/ledger/plutus/time.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
 import { outRef } from "../../src/ledger/utxo.ts";
 import { genesisInput } from "../helpers/ledger.ts";
@@ -92,7 +93,7 @@ describe("Plutus transactions, phase 2", () => {
         [f.alice.paymentSeed],
       );
       const src = { body: tx.body, witnesses: tx.witnesses, utxo: f.state.utxo };
-      const info = txInfoV3(src);
+      const info = txInfoV3(src, validRange(tx.body, f.params.plutus!.time!, 10));
       const [
         inputs,
         refInputs,
@@ -155,9 +156,10 @@ describe("Plutus transactions, phase 2", () => {
     f.withOutputs([[f.locked, f.lockedOutput()]], () => {
       const tx = buildTx(f.plan(), [f.alice.paymentSeed]);
       const src = { body: tx.body, witnesses: tx.witnesses, utxo: f.state.utxo };
-      const v2 = fields(txInfoV1V2(src, 2, 10));
+      const range = validRange(tx.body, f.params.plutus!.time!, 10);
+      const v2 = fields(txInfoV1V2(src, 2, 10, range));
       assert.equal(v2.length, 12);
-      const v1 = fields(txInfoV1V2(src, 1, 10));
+      const v1 = fields(txInfoV1V2(src, 1, 10, range));
       assert.equal(v1.length, 10);
       for (const [info, at] of [
         [v2, { fee: 3, mint: 4, id: 11 }],

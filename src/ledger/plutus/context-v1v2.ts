@@ -20,7 +20,7 @@ import { dcertV1V2, stakingHash } from "./certificates.ts";
 import { sortedRefs } from "../rules/redeemers.ts";
 import type { TxInput, TxOutput } from "../tx.ts";
 import { outRef } from "../utxo.ts";
-import { ALWAYS, type ContextSource, orderedDatums, orderedRedeemers, txOut, withdrawalPairs } from "./context-v3.ts";
+import { type ContextSource, orderedDatums, orderedRedeemers, txOut, withdrawalPairs } from "./context-v3.ts";
 import {
   address,
   bytes,
@@ -70,14 +70,14 @@ export function purposeV1V2(src: ContextSource, r: Pick<Redeemer, "tag" | "index
   throw new ContextError(`scripts for ${r.tag} purposes are not shown to PlutusV1/V2 scripts`, true);
 }
 
-/** `transTxInfo` for PlutusV1 (`language` 1) or V2 (2). */
-export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: number): Data {
+/** `transTxInfo` for PlutusV1 (`language` 1) or V2 (2); `range` as time.ts gives it. */
+export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: number, range: Data): Data {
   const { body } = src;
   if (body.donation > 0n)
     throw new ContextError("TreasuryDonationFieldNotSupported: PlutusV1 and V2 cannot see a treasury donation");
   if (language === 1 && body.referenceInputs.length > 0 && protocolMajor < 9)
     throw new ContextError("ReferenceInputsNotSupported: PlutusV1 cannot see reference inputs");
-  const gaps = contextGaps(body, src.witnesses.plutus.redeemers);
+  const gaps = contextGaps(body, src.witnesses.plutus.redeemers, true);
   if (gaps.length > 0) throw new ContextError(`not shown to scripts yet: ${gaps.join(", ")}`, true);
   const out = language === 1 ? (o: TxOutput) => txOutV1(o, protocolMajor) : txOut;
   const inInfo = (i: TxInput): Data => {
@@ -95,7 +95,7 @@ export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: n
   if (language === 1) {
     const datums = list(orderedDatums(src).map(([h, d]) => constr(0, [h, d])));
     const wdrl = list(withdrawalPairs(src, stakingHash).map(([c, n]) => constr(0, [c, n])));
-    return constr(0, [inputs, outputs, fee, mint, certs, wdrl, ALWAYS, signatories, datums, id]);
+    return constr(0, [inputs, outputs, fee, mint, certs, wdrl, range, signatories, datums, id]);
   }
   const referenceInputs = list(sortedRefs(body.referenceInputs).map(inInfo));
   const redeemers = map(orderedRedeemers(src, (r) => purposeV1V2(src, r)));
@@ -107,7 +107,7 @@ export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: n
     mint,
     certs,
     map(withdrawalPairs(src, stakingHash)),
-    ALWAYS,
+    range,
     signatories,
     redeemers,
     map(orderedDatums(src)),

@@ -6,9 +6,9 @@
 // Inputs and reference inputs in set order, each TxInInfo = Constr 0 [TxOutRef, TxOut]; TxOutRef = Constr 0 [B id,
 // I index] (V3's TxId is the bytes themselves); TxOut = Constr 0 [address, value, OutputDatum, Maybe ScriptHash];
 // the fee is plain lovelace and the mint has no ada entry; redeemers are keyed by ScriptPurpose in the ledger's
-// order (tag, then index), datums by hash, certificates as certificates.ts shows them. What poolfleet cannot yet
-// show a script — a bounded validity interval (it needs the network's slot-to-time conversion), votes, proposals
-// — is refused as a ContextError naming it, never left out.
+// order (tag, then index), datums by hash, certificates as certificates.ts shows them, the validity range as
+// time.ts translates it. What poolfleet cannot yet show a script — votes, proposals, a bounded validity interval
+// without the network's slot-to-time conversion — is refused as a ContextError naming it, never left out.
 import { decodeCertificate, rewardAccountCredential } from "../certs.ts";
 import { sortedWithdrawals } from "../rules/phase-one-scripts.ts";
 import { outRef } from "../utxo.ts";
@@ -18,7 +18,6 @@ import { REDEEMER_TAGS, type Redeemer } from "../plutus-witness.ts";
 import { sortedRefs } from "../rules/redeemers.ts";
 import {
   address,
-  bool,
   bytes,
   constr,
   ContextError,
@@ -117,13 +116,10 @@ export const orderedDatums = (src: ContextSource): [Data, Data][] =>
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([h, d]): [Data, Data] => [bytes(h), fromBytes(d)]);
 
-/** Interval (LowerBound NegInf True) (UpperBound PosInf True): `always`, for a transaction without bounds. */
-export const ALWAYS = constr(0, [constr(0, [constr(0), bool(true)]), constr(0, [constr(2), bool(true)])]);
-
-/** `transTxInfo` for PlutusV3 (the same for every script of the transaction). */
-export function txInfoV3(src: ContextSource): Data {
+/** `transTxInfo` for PlutusV3 (the same for every script of the transaction); `range` as time.ts gives it. */
+export function txInfoV3(src: ContextSource, range: Data): Data {
   const { body } = src;
-  const gaps = contextGaps(body, src.witnesses.plutus.redeemers);
+  const gaps = contextGaps(body, src.witnesses.plutus.redeemers, true);
   if (gaps.length > 0) throw new ContextError(`not shown to scripts yet: ${gaps.join(", ")}`, true);
   return constr(0, [
     list(sortedRefs(body.inputs).map((i) => inInfo(src, i))),
@@ -133,7 +129,7 @@ export function txInfoV3(src: ContextSource): Data {
     tokens(body.mint),
     list(body.certificates.map((c, i) => txCertV3(decodeCertificate(c, i)))),
     map(withdrawalPairs(src, stakeCredential)),
-    ALWAYS,
+    range,
     list([...body.requiredSigners].sort().map((h) => bytes(h))),
     map(orderedRedeemers(src, (r) => purpose(src, r))),
     map(orderedDatums(src)),

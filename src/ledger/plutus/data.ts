@@ -103,18 +103,20 @@ export function spendingDatum(o: TxOutput, witnessDatums: ReadonlyMap<string, Ui
 }
 
 /**
- * What poolfleet cannot show a Plutus script yet, by name: a bounded validity interval (it needs the network's
- * slot-to-time conversion), and purposes other than spending, minting, certifying and rewarding. A transaction
- * with redeemers and any of these is not judged (UnsupportedFeature), whatever its scripts.
+ * What poolfleet cannot show a Plutus script yet, by name: a bounded validity interval when the network's
+ * slot-to-time conversion is not known (`timeKnown` false), and purposes other than spending, minting, certifying
+ * and rewarding. A transaction with redeemers and any of these is not judged (UnsupportedFeature), whatever its
+ * scripts.
  */
 export function contextGaps(
   body: { readonly ttl?: bigint; readonly validityStart?: bigint },
   redeemers: readonly { readonly tag: string }[],
+  timeKnown: boolean,
 ): string[] {
   if (redeemers.length === 0) return [];
   return [
-    ...(body.ttl !== undefined || body.validityStart !== undefined
-      ? ["a bounded validity interval in a script's context (slot-to-time conversion)"]
+    ...(!timeKnown && (body.ttl !== undefined || body.validityStart !== undefined)
+      ? ["a bounded validity interval in a script's context without the network's slot-to-time conversion"]
       : []),
     ...[...new Set(redeemers.map((r) => r.tag))]
       .filter((t) => t === "vote" || t === "propose")

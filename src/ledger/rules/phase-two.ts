@@ -4,12 +4,14 @@
 // (plutus/context-v1v2.ts, plutus/context-v3.ts), within the redeemer's execution units (plutus/evaluate.ts). The outcome must agree
 // with the is_valid flag (`ValidationTagMismatch`): all pass and is_valid, the transaction applies; one fails and
 // is_valid false, only the collateral is taken. A script whose language has no cost model, or a transaction the
-// ledger cannot translate for it, is `CollectErrors`. What poolfleet cannot show a script yet (withdrawals,
-// validity intervals) is refused as UnsupportedFeature, never accepted unchecked.
+// ledger cannot translate for it, is `CollectErrors`. What poolfleet cannot show a script yet (votes, proposals, a
+// validity interval without the network's slot-to-time conversion) is refused as UnsupportedFeature, never
+// accepted unchecked.
 import type { PlutusParams } from "../params.ts";
 import { type ContextSource, scriptContextV3, txInfoV3 } from "../plutus/context-v3.ts";
 import { scriptContextV1V2, txInfoV1V2 } from "../plutus/context-v1v2.ts";
-import { ContextError, type Data, fromBytes, spendingDatum } from "../plutus/data.ts";
+import { ContextError, contextGaps, type Data, fromBytes, spendingDatum } from "../plutus/data.ts";
+import { validRange } from "../plutus/time.ts";
 import type { Redeemer } from "../plutus-witness.ts";
 import { outRef } from "../utxo.ts";
 import { sortedRefs } from "./redeemers.ts";
@@ -85,11 +87,14 @@ export function phaseTwo(
       ],
       collateralOnly: false,
     };
+  const gaps = contextGaps(src.body, src.witnesses.plutus.redeemers, plutus.time !== undefined);
+  if (gaps.length > 0) return unsupported(gaps.join(", "), `not shown to scripts yet: ${gaps.join(", ")}`);
   const errors: string[] = [];
   try {
+    const range = validRange(src.body, plutus.time!, plutus.protocolMajor);
     const infos = new Map<number, Data>();
     const infoOf = (l: 1 | 2 | 3): Data => {
-      if (!infos.has(l)) infos.set(l, l === 3 ? txInfoV3(src) : txInfoV1V2(src, l, plutus.protocolMajor));
+      if (!infos.has(l)) infos.set(l, l === 3 ? txInfoV3(src, range) : txInfoV1V2(src, l, plutus.protocolMajor, range));
       return infos.get(l)!;
     };
     for (const p of scripts.plutusPurposes) {
