@@ -1,15 +1,16 @@
 // Applying one transaction to the ledger state: the UTXO, UTXOW, DELEG, POOL and withdrawal rules of the
-// Shelley-family ledger, as Conway has them, for what poolfleet supports (multi-asset values, minting under
-// native-script policies, vkey witnesses, stake and pool certificates, metadata); rules of their own are in
-// rules/ (output minimum, output value size, value conservation, scripts needed and native-script evaluation,
-// network ids, auxiliary data and metadata, the witnesses an input needs), and the certificate rules in
-// apply-certs.ts. Every check runs and every failure is reported, named after
+// Shelley-family ledger, as Babbage/Conway have them, for what poolfleet supports (multi-asset values, minting
+// under native-script policies, datums, reference inputs and scripts, collateral, the phase-1 rules of Plutus
+// scripts, vkey witnesses, stake and pool certificates, metadata); rules of their own are in rules/ (output
+// minimum, output value size, value conservation, fees, collateral, scripts needed and native-script evaluation,
+// datums, redeemers, the script integrity hash, phase 2, network ids, auxiliary data and metadata, the witnesses an
+// input needs), and the certificate rules in apply-certs.ts. Every check runs and every failure is reported, named after
 // cardano-ledger's predicate failures, with the figures to act on. A transaction that fails changes nothing
 // (its journal entries are rolled back).
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
 import { applyCertificates, type CertFailure } from "./apply-certs.ts";
-import { type Certificate, decodeCertificate, rewardAccountKeyHash } from "./certs.ts";
+import { type Certificate, credentialScript, decodeCertificate, rewardAccountCredential } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import type { LedgerState } from "./state.ts";
@@ -20,7 +21,10 @@ import { type InputWitness, inputWitness } from "./rules/input-witnesses.ts";
 import { type NetworkFailure, networkFailures, poolNetworkFailures } from "./rules/network-id.ts";
 import { type OutputSizeFailure, outputSizeFailures } from "./rules/output-size.ts";
 import { type OutputTooBigFailure, outputTooBigFailures } from "./rules/output-too-big.ts";
-import { type ScriptFailure, scriptFailures } from "./rules/scripts.ts";
+import { collateralBalance, type CollateralFailure, collateralFailures } from "./rules/collateral.ts";
+import { refScriptFee, scriptFee, totalExUnits } from "./rules/min-fee.ts";
+import { type PhaseOneScriptFailure, phaseOneScripts } from "./rules/phase-one-scripts.ts";
+import { type PhaseTwoFailure, phaseTwo } from "./rules/phase-two.ts";
 import { unsupportedFeatures } from "./rules/unsupported.ts";
 import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
 import { minFee, outRef } from "./utxo.ts";
@@ -29,12 +33,15 @@ export type LedgerFailure =
   | OutputSizeFailure
   | OutputTooBigFailure
   | ConservationFailure
-  | ScriptFailure
+  | PhaseOneScriptFailure
+  | CollateralFailure
+  | PhaseTwoFailure
   | NetworkFailure
   | AuxDataFailure
   | CertFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
+  | F<"BabbageNonDisjointRefInputs", { inputs: string[] }>
   | F<"ExpiredUTxO", { ttl: bigint; slot: bigint }>
   | F<"OutsideValidityIntervalUTxO", { validityStart: bigint; slot: bigint }>
   | F<"MaxTxSizeUTxO", { size: number; max: number }>
@@ -52,6 +59,8 @@ export interface LedgerTx {
   readonly auxBytes: Uint8Array | null;
   /** The size the fee is paid for and maxTxSize bounds: body, witnesses, auxiliary data (see Tx.ledgerSize). */
   readonly ledgerSize: number;
+  /** The is_valid flag: false claims a Plutus script fails (then only the collateral is taken). */
+  readonly isValid: boolean;
 }
 
 export interface TxContext {
@@ -94,7 +103,10 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   // Inputs are a set: the decoder refuses duplicates (Conway) or collapses them (earlier eras); deduplicated
   // here again so that no input is ever counted or spent twice, whatever built the body.
   const refs = [...new Set(body.inputs.map((i) => outRef(i.txId, i.index)))];
-  const missing = refs.filter((r) => !state.utxo.has(r));
+  // Babbage: spent, collateral and reference inputs must all exist (`validateBadInputsUTxO`).
+  const collateralRefs = [...new Set(body.collateral.map((i) => outRef(i.txId, i.index)))];
+  const referenceRefs = [...new Set(body.referenceInputs.map((i) => outRef(i.txId, i.index)))];
+  const missing = [...new Set([...refs, ...collateralRefs, ...referenceRefs])].filter((r) => !state.utxo.has(r));
   if (missing.length > 0)
     failures.push({
       kind: "BadInputsUTxO",
@@ -122,7 +134,19 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
       max: params.maxTxSize,
       message: `the transaction is ${tx.ledgerSize} bytes; at most ${params.maxTxSize}`,
     });
-  const minimum = minFee(params, tx.ledgerSize);
+  const timelock = {
+    signers: new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey)))),
+    ...(body.ttl !== undefined && { ttl: body.ttl }),
+    ...(body.validityStart !== undefined && { validityStart: body.validityStart }),
+  };
+  const scripts = phaseOneScripts(state.utxo, body, witnesses, certs, timelock, params.plutus);
+  const plutus = params.plutus;
+  const units = totalExUnits(witnesses.plutus.redeemers.map((r) => r.exUnits));
+  const minimum =
+    minFee(params, tx.ledgerSize) +
+    (plutus
+      ? scriptFee(plutus.prices, units) + refScriptFee(plutus.minFeeRefScriptCostPerByte, scripts.refScriptBytes)
+      : 0n);
   if (body.fee < minimum)
     failures.push({
       kind: "FeeTooSmallUTxO",
@@ -130,44 +154,53 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
       paid: body.fee,
       message: `fee ${body.fee} is below the minimum ${minimum} for ${tx.ledgerSize} bytes`,
     });
-  failures.push(...outputSizeFailures(body.outputs, params.coinsPerUTxOByte));
-  failures.push(...outputTooBigFailures(body.outputs, params.maxValueSize));
+  // Babbage checks the collateral return as it checks every output (`allSizedOutputsTxBodyF`).
+  const allOutputs = body.collateralReturn ? [...body.outputs, body.collateralReturn] : body.outputs;
+  failures.push(...outputSizeFailures(allOutputs, params.coinsPerUTxOByte));
+  failures.push(...outputTooBigFailures(allOutputs, params.maxValueSize));
+  if (plutus)
+    failures.push(
+      ...collateralFailures(
+        {
+          collateral: new Map(collateralRefs.flatMap((r) => (state.utxo.has(r) ? [[r, state.utxo.get(r)!]] : []))),
+          count: body.collateral.length,
+          collateralReturn: body.collateralReturn,
+          totalCollateral: body.totalCollateral,
+          fee: body.fee,
+          hasRedeemers: witnesses.plutus.redeemers.length > 0,
+        },
+        plutus,
+      ),
+    );
+  // Conway: an input may not be both spent and referenced (`disjointRefInputs`, from protocol version 9).
+  const both = referenceRefs.filter((r) => refs.includes(r));
+  if (both.length > 0 && (plutus?.protocolMajor ?? 9) >= 9)
+    failures.push({
+      kind: "BabbageNonDisjointRefInputs",
+      inputs: both,
+      message: `inputs ${both.join(", ")} are both spent and referenced`,
+    });
   failures.push(...networkFailures(body, params.mainnet));
   failures.push(...poolNetworkFailures(certs, params.mainnet));
 
-  // Required signers: input owners, withdrawal accounts, certificate subjects.
-  // A Byron input needs its root's witness (which cannot be given here); a script-locked input and every
-  // minting policy need their script.
-  const needed = new Set<string>();
-  const scripts = new Set<string>(body.mint.keys());
-  for (const r of refs) {
+  // Keys that must sign: owners of spent and collateral inputs, required signers (body key 14), withdrawal
+  // accounts, certificate subjects (Conway `getConwayWitsVKeyNeeded`). A Byron input needs its root's witness
+  // (which cannot be given here); script-locked inputs and minting policies need their scripts
+  // (phase-one-scripts.ts).
+  const needed = new Set<string>(body.requiredSigners);
+  for (const r of [...refs, ...collateralRefs]) {
     const w: InputWitness = state.utxo.has(r) ? inputWitness(state.utxo.get(r)!.address) : { kind: "none" };
     if (w.kind === "key") needed.add(w.hash);
-    else if (w.kind === "script") scripts.add(w.hash);
   }
-  const witnessed = new Set(witnesses.vkeys.map((w) => bytesToHex(blake2b224(w.vkey))));
-  const scriptResults = scriptFailures(scripts, witnesses.nativeScripts, {
-    signers: witnessed,
-    ...(body.ttl !== undefined && { ttl: body.ttl }),
-    ...(body.validityStart !== undefined && { validityStart: body.validityStart }),
-  });
-  // A spent output's reference script also provides a script (Babbage): poolfleet does not read those, so a
-  // script missing from the witness set is not called missing when a spent input may carry it.
-  const mayCarryScript = refs.some((r) => state.utxo.get(r)?.datumOrScript);
-  if (mayCarryScript && scriptResults.some((f) => f.kind === "MissingScriptWitnessesUTXOW"))
-    failures.push({
-      kind: "UnsupportedFeature",
-      features: ["reference scripts"],
-      message: "poolfleet's ledger does not support reference scripts, which a spent input may carry",
-    });
-  else failures.push(...scriptResults);
-  for (const account of body.withdrawals.keys()) needed.add(rewardAccountKeyHash(account)!);
+  const witnessed = timelock.signers;
+  failures.push(...scripts.failures);
+  for (const account of body.withdrawals.keys()) needed.add(rewardAccountCredential(account)!);
 
   const start = journal.mark;
   // Withdrawals drain reward accounts first (Conway order), so a transaction may withdraw and deregister.
   let withdrawn = 0n;
   for (const [account, amount] of body.withdrawals) {
-    const cred = rewardAccountKeyHash(account)!;
+    const cred = rewardAccountCredential(account)!;
     const acct = state.accounts.get(cred);
     if (!acct || acct.reward !== amount) {
       failures.push({
@@ -202,7 +235,8 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
 
   // UTXOW: the auxiliary data matches its hash, every needed key signed, every signature valid.
   failures.push(...auxDataFailures(body, tx.auxBytes));
-  const unwitnessed = [...needed].filter((h) => !witnessed.has(h));
+  // Script credentials need their scripts (phase-one-scripts.ts), not signatures.
+  const unwitnessed = [...needed].filter((h) => credentialScript(h) === null && !witnessed.has(h));
   if (unwitnessed.length > 0)
     failures.push({
       kind: "MissingVKeyWitnessesUTXOW",
@@ -219,9 +253,26 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
       });
   }
 
+  // Phase 2 runs only once every phase-1 rule holds (cardano-ledger UTXOS).
+  const phase2 = failures.length === 0 ? phaseTwo({ ...tx, utxo: state.utxo }, scripts, plutus) : null;
+  if (phase2) failures.push(...phase2.failures);
   if (failures.length > 0) {
     journal.rollback(start);
     return failures;
+  }
+  if (phase2?.collateralOnly) {
+    // is_valid false and a script did fail: only the collateral is taken, its return comes back as the output
+    // after the transaction's own (cardano-ledger UTXOS `alonzoEvalScriptsTxInvalid`); nothing else applies.
+    journal.rollback(start);
+    const collateral = new Map(collateralRefs.map((r) => [r, state.utxo.get(r)!]));
+    const paid = collateralBalance({ collateral, collateralReturn: body.collateralReturn }).coin;
+    for (const r of collateralRefs) journal.delete(state.utxo, r);
+    if (body.collateralReturn) {
+      const { bytes: _, ...back } = body.collateralReturn;
+      journal.set(state.utxo, outRef(body.id, body.outputs.length), back);
+    }
+    journal.assign(state.pots, "fees", state.pots.fees + paid);
+    return [];
   }
   for (const r of refs) journal.delete(state.utxo, r);
   // The UTxO keeps what the rules read later, not the output's bytes (a view into the whole block).

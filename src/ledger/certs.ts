@@ -1,13 +1,22 @@
 // Certificates (Conway CDDL) that a stake-pool network needs: stake registration, deregistration and
-// delegation (Shelley and Conway forms), pool registration/update and retirement. Governance certificates,
-// script credentials and the certificates Conway removed decode to "Unsupported", which the ledger rejects by name.
+// delegation (Shelley and Conway forms), pool registration/update and retirement, with key or script stake
+// credentials. Governance certificates and the certificates Conway removed decode to "Unsupported", which the
+// ledger rejects by name.
 import { Tag } from "cbor-x";
 import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
 import { rational, type Rational } from "../crypto/rational.ts";
 import { asArray, asBytes, asUint, type CborValue } from "../codec/cbor.ts";
 
-/** A key-hash stake credential (28 bytes, hex). Script credentials are not supported. */
+/**
+ * A stake credential: a key hash (28 bytes, hex), or a script hash marked `script:` (so the two kinds never share
+ * an account; cardano-ledger's `Credential` is `KeyHashObj` or `ScriptHashObj`).
+ */
 export type KeyHash = string;
+
+const SCRIPT = "script:";
+export const scriptCredential = (hash: string): KeyHash => `${SCRIPT}${hash}`;
+/** The script hash of a script credential, or null for a key credential. */
+export const credentialScript = (c: KeyHash): string | null => (c.startsWith(SCRIPT) ? c.slice(SCRIPT.length) : null);
 
 export interface PoolParams {
   /** Pool id: Blake2b-224 of the cold verification key, hex. */
@@ -52,11 +61,11 @@ const UNSUPPORTED: Record<number, string> = {
   18: "DRep update certificates",
 };
 
-function keyCredential(value: CborValue, what: string): KeyHash | null {
+function stakeCredential(value: CborValue, what: string): KeyHash {
   const [type, hash] = asArray(value, what, 2);
-  if (type === 1) return null;
-  if (type !== 0) throw new Error(`${what} must be [0, key hash] or [1, script hash]`);
-  return bytesToHex(asBytes(hash, `${what} hash`, 28));
+  if (type !== 0 && type !== 1) throw new Error(`${what} must be [0, key hash] or [1, script hash]`);
+  const hex = bytesToHex(asBytes(hash, `${what} hash`, 28));
+  return type === 1 ? scriptCredential(hex) : hex;
 }
 
 function setItems(value: CborValue, what: string): CborValue[] {
@@ -80,13 +89,11 @@ export function decodeCertificate(value: CborValue, index: number): Certificate 
   const items = asArray(value, what);
   const type = items[0];
   if (typeof type !== "number") throw new Error(`${what} has no certificate type`);
-  const cred = (i: number) => keyCredential(items[i]!, `${what} stake credential`);
-  const scriptCredential: Certificate = { kind: "Unsupported", name: "script stake credentials" };
+  const cred = (i: number) => stakeCredential(items[i]!, `${what} stake credential`);
   switch (type) {
     case 0:
     case 7: {
       const credential = cred(1);
-      if (credential === null) return scriptCredential;
       return type === 0
         ? { kind: "StakeRegistration", credential }
         : { kind: "StakeRegistration", credential, deposit: asUint(items[2], `${what} deposit`) };
@@ -94,7 +101,6 @@ export function decodeCertificate(value: CborValue, index: number): Certificate 
     case 1:
     case 8: {
       const credential = cred(1);
-      if (credential === null) return scriptCredential;
       return type === 1
         ? { kind: "StakeDeregistration", credential }
         : { kind: "StakeDeregistration", credential, refund: asUint(items[2], `${what} refund`) };
@@ -102,7 +108,6 @@ export function decodeCertificate(value: CborValue, index: number): Certificate 
     case 2:
     case 11: {
       const credential = cred(1);
-      if (credential === null) return scriptCredential;
       const poolId = bytesToHex(asBytes(items[2], `${what} pool id`, 28));
       return type === 2
         ? { kind: "StakeDelegation", credential, poolId }
@@ -136,7 +141,8 @@ export function decodeCertificate(value: CborValue, index: number): Certificate 
   }
 }
 
-const keyCred = (hash: KeyHash): CborValue => [0, hexToBytes(hash)];
+const keyCred = (c: KeyHash): CborValue =>
+  credentialScript(c) === null ? [0, hexToBytes(c)] : [1, hexToBytes(credentialScript(c)!)];
 
 /** Conway's encoding of a certificate (Shelley forms where Conway kept them; used by tests and tools). */
 export function encodeCertificate(cert: Exclude<Certificate, { kind: "Unsupported" }>): CborValue {
@@ -172,6 +178,14 @@ export function encodeCertificate(cert: Exclude<Certificate, { kind: "Unsupporte
 /** A reward account on a network: header 0xE0 | network id (0 test, 1 main) followed by the key hash. */
 export function rewardAccount(keyHash: KeyHash, mainnet = false): string {
   return (mainnet ? "e1" : "e0") + keyHash;
+}
+
+/** The stake credential of a reward account (header 0xE_ key, 0xF_ script), or null for malformed bytes. */
+export function rewardAccountCredential(accountHex: string): KeyHash | null {
+  if (accountHex.length !== 58) return null;
+  const type = parseInt(accountHex.slice(0, 2), 16) >> 4;
+  if (type === 0xe) return accountHex.slice(2);
+  return type === 0xf ? scriptCredential(accountHex.slice(2)) : null;
 }
 
 /** The key hash of a key-based reward account, or null for script accounts or malformed bytes. */

@@ -13,7 +13,7 @@
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import { createRewardUpdate } from "./rewards.ts";
-import { rewardAccountKeyHash } from "./certs.ts";
+import { rewardAccountCredential } from "./certs.ts";
 import { type LedgerState, poolDistribution, takeSnapshot } from "./state.ts";
 
 export interface EpochReport {
@@ -58,7 +58,7 @@ export function applyEpochBoundary(state: LedgerState, params: LedgerParams, jou
   for (const poolId of retiredPools) {
     const pool = state.pools.get(poolId)!;
     const deposit = state.poolDeposits.get(poolId) ?? 0n;
-    const owner = rewardAccountKeyHash(pool.rewardAccount);
+    const owner = rewardAccountCredential(pool.rewardAccount);
     const account = owner === null ? undefined : state.accounts.get(owner);
     if (account && owner !== null) journal.set(state.accounts, owner, { ...account, reward: account.reward + deposit });
     else journal.assign(pots, "treasury", pots.treasury + deposit);

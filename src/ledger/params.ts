@@ -5,6 +5,7 @@
 import { parseRational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
+import type { SlotTime } from "./plutus/time.ts";
 
 export interface LedgerParams {
   readonly minFeeA: bigint;
@@ -38,6 +39,29 @@ export interface LedgerParams {
   readonly epochLength: number;
   readonly activeSlotsCoeff: Rational;
   readonly mainnet: boolean;
+  /** The Alonzo-onwards parameters Plutus scripts need; absent, a transaction with Plutus scripts is refused. */
+  readonly plutus?: PlutusParams;
+}
+
+/** cardano-ledger's Alonzo/Babbage/Conway parameters for scripts, collateral and reference-script fees. */
+export interface PlutusParams {
+  /** Protocol major version (9 and 10 are Conway). */
+  readonly protocolMajor: number;
+  /** Cost model parameters by Plutus language (1-3), in the ledger's order. */
+  readonly costModels: ReadonlyMap<number, readonly bigint[]>;
+  /** Lovelace per unit of memory and per CPU step (`prices`). */
+  readonly prices: { readonly mem: Rational; readonly steps: Rational };
+  readonly maxTxExUnits: { readonly mem: bigint; readonly steps: bigint };
+  /** Collateral must cover this percentage of the fee. */
+  readonly collateralPercentage: bigint;
+  readonly maxCollateralInputs: number;
+  /** Conway `minFeeRefScriptCostPerByte`: the price of a byte of the reference scripts a transaction uses. */
+  readonly minFeeRefScriptCostPerByte: Rational;
+  /**
+   * The network's slot-to-time conversion, for the validity interval a script sees (plutus/time.ts); absent, a
+   * transaction with scripts and a validity bound is not judged (UnsupportedFeature).
+   */
+  readonly time?: SlotTime;
 }
 
 /**

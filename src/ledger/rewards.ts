@@ -10,7 +10,7 @@
 //   undistributed rewards go back to the reserves (deltaR = -deltaR1 + (R - distributed)).
 import type { Rational } from "../crypto/rational.ts";
 import type { KeyHash, PoolParams } from "./certs.ts";
-import { rewardAccountKeyHash } from "./certs.ts";
+import { rewardAccountCredential } from "./certs.ts";
 import type { LedgerParams } from "./params.ts";
 import type { RewardUpdate, StakeSnapshot } from "./state.ts";
 import { poolStakes } from "./state.ts";
@@ -160,7 +160,7 @@ export function createRewardUpdate(inputs: RewardInputs): RewardCalculation {
     });
     poolRewards.push(result);
     // A leader reward to a script reward account cannot be credited; it stays undistributed.
-    const leaderAccount = rewardAccountKeyHash(pool.rewardAccount);
+    const leaderAccount = rewardAccountCredential(pool.rewardAccount);
     if (leaderAccount !== null) {
       credit(leaderAccount, result.leaderReward);
       distributed += result.leaderReward;

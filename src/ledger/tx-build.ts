@@ -1,19 +1,34 @@
-// Building and signing transactions (inputs, outputs with tokens, fee, validity interval, certificates,
-// withdrawals, metadata, mint, network id, native scripts) in Conway's encoding: [body, witness_set, is_valid, auxiliary_data]. Used by tests and tools; the ledger reads them back
-// through the same decoder as any other transaction.
+// Building and signing transactions (inputs, outputs with tokens, datums and reference scripts, fee, validity
+// interval, certificates, withdrawals, metadata, mint, network id, collateral, reference inputs, required signers,
+// native and Plutus scripts, datums, redeemers) in Conway's encoding: [body, witness_set, is_valid,
+// auxiliary_data]. Used by tests and tools; the ledger reads them back through the same decoder as any other
+// transaction.
+import { cborArrayOfRaw, cborMapOfRaw } from "../codec/cbor-raw.ts";
 import { concatBytes, hexToBytes } from "../crypto/bytes.ts";
 import { ed25519KeyPairFromSeed, ed25519Sign } from "../crypto/ed25519.ts";
 import { blake2b256 } from "../crypto/hash.ts";
-import { type CborValue, encodeCbor } from "../codec/cbor.ts";
+import { type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 import { type Certificate, encodeCertificate } from "./certs.ts";
 import { nativeScriptToCbor, type NativeScript } from "./native-script.ts";
+import { REDEEMER_TAGS, type Redeemer, type ScriptLanguage } from "./plutus-witness.ts";
 import { type DecodeOptions, decodeTx, type Tx, type TxInput } from "./tx.ts";
 import { assetsToCbor, type MultiAsset, valueToCbor } from "./value.ts";
 
+export interface PlannedOutput {
+  readonly address: Uint8Array;
+  readonly coin: bigint;
+  readonly assets?: MultiAsset;
+  readonly datumHash?: Uint8Array;
+  /** Plutus data (its CBOR) to carry inline; the output is then written in Babbage's map form. */
+  readonly inlineDatum?: Uint8Array;
+  /** A script to carry for reference (native: its CBOR; Plutus: its bytes); Babbage's map form too. */
+  readonly referenceScript?: { readonly language: ScriptLanguage; readonly bytes: Uint8Array };
+}
+
 export interface TxPlan {
   readonly inputs: TxInput[];
-  /** Outputs; one with a datum hash is written in the Alonzo array form [address, value, datum hash]. */
-  readonly outputs: { address: Uint8Array; coin: bigint; assets?: MultiAsset; datumHash?: Uint8Array }[];
+  /** Outputs; one with only a datum hash is written in the Alonzo array form [address, value, datum hash]. */
+  readonly outputs: PlannedOutput[];
   readonly fee: bigint;
   readonly ttl?: bigint;
   readonly validityStart?: bigint;
@@ -34,6 +49,41 @@ export interface TxPlan {
   readonly nativeScripts?: NativeScript[];
   /** Encode the inputs as Conway does, a tag-258 set, instead of a plain array (both are valid). */
   readonly inputsAsSet?: boolean;
+  readonly scriptDataHash?: Uint8Array;
+  readonly collateral?: TxInput[];
+  readonly requiredSigners?: Uint8Array[];
+  readonly collateralReturn?: PlannedOutput;
+  readonly totalCollateral?: bigint;
+  readonly referenceInputs?: TxInput[];
+  /** Plutus scripts for the witness set (keys 3, 6, 7 by language). */
+  readonly plutusScripts?: { readonly language: 1 | 2 | 3; readonly bytes: Uint8Array }[];
+  /** Plutus data (each its CBOR) for the witness set (key 4). */
+  readonly datums?: Uint8Array[];
+  /** Redeemers for the witness set (key 5, Conway's map form). */
+  readonly redeemers?: Redeemer[];
+  /** The is_valid flag; true when not given. */
+  readonly isValid?: boolean;
+}
+
+/** An output's bytes: Alonzo's array form, or Babbage's map form when it carries an inline datum or a script. */
+export function encodeOutput(o: PlannedOutput): Uint8Array {
+  const value = encodeCbor(valueToCbor({ coin: o.coin, assets: o.assets ?? new Map() }));
+  const address = encodeCbor(o.address);
+  if (!o.inlineDatum && !o.referenceScript)
+    return cborArrayOfRaw([address, value, ...(o.datumHash ? [encodeCbor(o.datumHash)] : [])]);
+  const tag24 = (b: Uint8Array) => concatBytes(Uint8Array.of(0xd8, 0x18), encodeCbor(b));
+  const entries: [Uint8Array, Uint8Array][] = [
+    [encodeCbor(0), address],
+    [encodeCbor(1), value],
+  ];
+  if (o.datumHash) entries.push([encodeCbor(2), encodeCbor([0, o.datumHash])]);
+  if (o.inlineDatum) entries.push([encodeCbor(2), cborArrayOfRaw([encodeCbor(1), tag24(o.inlineDatum)])]);
+  if (o.referenceScript) {
+    const { language, bytes } = o.referenceScript;
+    const script = cborArrayOfRaw([encodeCbor(language), language === 0 ? bytes : encodeCbor(bytes)]);
+    entries.push([encodeCbor(3), tag24(script)]);
+  }
+  return cborMapOfRaw(entries);
 }
 
 export interface BuiltTx extends Tx {
@@ -45,14 +95,6 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
   const inputs: CborValue[] = plan.inputs.map((i) => [i.txId, i.index]);
   const m = new Map<CborValue, CborValue>([
     [0, plan.inputsAsSet ? (new Set(inputs) as unknown as CborValue) : inputs],
-    [
-      1,
-      plan.outputs.map((o) => [
-        o.address,
-        valueToCbor({ coin: o.coin, assets: o.assets ?? new Map() }),
-        ...(o.datumHash ? [o.datumHash] : []),
-      ]),
-    ],
     [2, plan.fee],
   ]);
   if (plan.ttl !== undefined) m.set(3, plan.ttl);
@@ -62,9 +104,26 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
   if (auxDataHash) m.set(7, auxDataHash);
   if (plan.validityStart !== undefined) m.set(8, plan.validityStart);
   if (plan.mint) m.set(9, assetsToCbor(plan.mint));
+  if (plan.scriptDataHash) m.set(11, plan.scriptDataHash);
+  if (plan.collateral)
+    m.set(
+      13,
+      plan.collateral.map((i) => [i.txId, i.index]),
+    );
+  if (plan.requiredSigners) m.set(14, plan.requiredSigners);
   if (plan.networkId !== undefined) m.set(15, plan.networkId);
+  if (plan.totalCollateral !== undefined) m.set(17, plan.totalCollateral);
+  if (plan.referenceInputs)
+    m.set(
+      18,
+      plan.referenceInputs.map((i) => [i.txId, i.index]),
+    );
   if (plan.donation !== undefined) m.set(22, plan.donation);
-  return encodeCbor(m);
+  // Outputs keep their bytes as encodeOutput writes them (tag 24 inside), so the body is assembled from parts.
+  const raw: [number, Uint8Array][] = [...m].map(([k, v]) => [k as number, encodeCbor(v)]);
+  raw.push([1, cborArrayOfRaw(plan.outputs.map(encodeOutput))]);
+  if (plan.collateralReturn) raw.push([16, encodeOutput(plan.collateralReturn)]);
+  return cborMapOfRaw(raw.sort(([a], [b]) => a - b).map(([k, v]) => [encodeCbor(k), v]));
 }
 
 /**
@@ -82,8 +141,36 @@ export function buildTx(plan: TxPlan, signingSeeds: Uint8Array[], options: Decod
   });
   const witnesses = new Map<CborValue, CborValue>(vkeys.length > 0 ? [[0, vkeys]] : []);
   if (plan.nativeScripts?.length) witnesses.set(1, plan.nativeScripts.map(nativeScriptToCbor));
+  for (const [key, language] of [
+    [3, 1],
+    [6, 2],
+    [7, 3],
+  ] as const) {
+    const scripts = (plan.plutusScripts ?? []).filter((s) => s.language === language);
+    if (scripts.length > 0)
+      witnesses.set(
+        key,
+        scripts.map((s) => s.bytes),
+      );
+  }
+  if (plan.datums?.length)
+    witnesses.set(
+      4,
+      plan.datums.map((d) => decodeCbor(d)),
+    );
+  if (plan.redeemers?.length)
+    witnesses.set(
+      5,
+      new Map(
+        plan.redeemers.map((r) => [
+          [REDEEMER_TAGS.indexOf(r.tag), r.index],
+          [decodeCbor(r.data), [r.exUnits.mem, r.exUnits.steps]],
+        ]),
+      ),
+    );
   const witnessBytes = encodeCbor(witnesses);
   const aux = plan.auxData ?? Uint8Array.of(0xf6);
-  const bytes = concatBytes(Uint8Array.of(0x84), bodyBytes, witnessBytes, Uint8Array.of(0xf5), aux);
+  const validity = Uint8Array.of(plan.isValid === false ? 0xf4 : 0xf5);
+  const bytes = concatBytes(Uint8Array.of(0x84), bodyBytes, witnessBytes, validity, aux);
   return { bytes, ...decodeTx(bytes, options) };
 }

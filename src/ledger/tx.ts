@@ -1,7 +1,9 @@
 // Transactions as blocks carry them (Babbage/Conway CDDL): bodies and witness sets are separate block parts; a
 // transaction's id is Blake2b-256 of its body's bytes as received, and every vkey witness signs that id.
-// Decoding keeps what the Shelley-family rules need and lists the fields poolfleet's ledger does not support
-// (scripts, multi-assets, governance), so the ledger can reject them with a clear error instead of ignoring them.
+// Decoding keeps what the rules need — Babbage/Conway outputs (tx-output.ts), collateral, reference inputs,
+// required signers, the script integrity hash, Plutus scripts, datums and redeemers (plutus-witness.ts), the
+// is_valid flag — and lists the fields poolfleet's ledger does not support (governance, bootstrap witnesses), so
+// the ledger can reject them with a clear error instead of ignoring them.
 import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../codec/cbor-raw.ts";
 import type { Block } from "../chain/block.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
@@ -10,31 +12,15 @@ import { conwayBodyError, duplicateCertificate } from "./conway-body.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
 import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 import { decodeNativeScripts, type NativeScriptWitness } from "./native-script.ts";
-import { decodeMultiAsset, decodeValue, type MultiAsset, NO_ASSETS } from "./value.ts";
+import { decodePlutusWitnesses, type PlutusWitnesses } from "./plutus-witness.ts";
+import { decodeTxOutput, type SizedTxOutput } from "./tx-output.ts";
+import { decodeMultiAsset, type MultiAsset, NO_ASSETS } from "./value.ts";
+
+export { decodeTxOutput, type SizedTxOutput, type TxOutput } from "./tx-output.ts";
 
 export interface TxInput {
   readonly txId: Uint8Array;
   readonly index: number;
-}
-
-/** An unspent output as the UTxO holds it. */
-export interface TxOutput {
-  readonly address: Uint8Array;
-  readonly coin: bigint;
-  /** The tokens besides lovelace, normalised (empty for an ada-only output). */
-  readonly assets: MultiAsset;
-  /** An inline datum or a reference script (which poolfleet's ledger does not support yet). */
-  readonly datumOrScript: boolean;
-  /** Hex Blake2b-256 of the datum a script spending this output will be given (Alonzo's datum hash). */
-  readonly datumHash?: string;
-}
-
-/**
- * An output as its transaction carries it, with its bytes as they appear there: Babbage/Conway price an output's
- * minimum ada by its serialised size (cardano-ledger's `Sized TxOut`).
- */
-export interface SizedTxOutput extends TxOutput {
-  readonly bytes: Uint8Array;
 }
 
 export interface TxBody {
@@ -57,6 +43,18 @@ export interface TxBody {
   readonly donation: bigint;
   /** Body key 9: tokens minted (> 0) and burned (< 0) by policy; empty when the body has no mint. */
   readonly mint: MultiAsset;
+  /** Body key 11: the script integrity hash (redeemers, datums and the cost models' language views). */
+  readonly scriptDataHash?: Uint8Array;
+  /** Body key 13: inputs that pay the fee should a Plutus script fail (a set). */
+  readonly collateral: TxInput[];
+  /** Body key 14: key hashes (hex) that must sign, for scripts to see. */
+  readonly requiredSigners: string[];
+  /** Body key 16: the output that takes back what collateral is not consumed (Babbage). */
+  readonly collateralReturn?: SizedTxOutput;
+  /** Body key 17: the lovelace the collateral pays when consumed (Babbage). */
+  readonly totalCollateral?: bigint;
+  /** Body key 18: outputs read but not spent (Babbage; a set). */
+  readonly referenceInputs: TxInput[];
   /** Body fields present that the ledger does not implement, by name. */
   readonly unsupported: string[];
 }
@@ -70,7 +68,9 @@ export interface WitnessSet {
   readonly vkeys: VkeyWitness[];
   /** Witness key 1: native scripts with their hashes. */
   readonly nativeScripts: NativeScriptWitness[];
-  /** Witness kinds present that the ledger does not implement (scripts, redeemers, datums). */
+  /** Witness keys 3-7: Plutus scripts, datums and redeemers. */
+  readonly plutus: PlutusWitnesses;
+  /** Witness kinds present that the ledger does not implement (bootstrap witnesses). */
   readonly unsupported: string[];
 }
 
@@ -80,23 +80,12 @@ export class TxDecodeError extends Error {
 
 const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   6: "protocol parameter update",
-  11: "script data hash",
-  13: "collateral inputs",
-  14: "required signers",
-  16: "collateral return",
-  17: "total collateral",
-  18: "reference inputs",
   19: "voting procedures",
   20: "proposal procedures",
   21: "treasury value",
 };
 const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {
   2: "bootstrap witnesses",
-  3: "Plutus V1 scripts",
-  4: "Plutus data",
-  5: "redeemers",
-  6: "Plutus V2 scripts",
-  7: "Plutus V3 scripts",
 };
 
 function entries(value: CborValue, what: string): CborValue[] {
@@ -127,43 +116,6 @@ function fieldsOf(bytes: Uint8Array, what: string): Map<number, Uint8Array> {
   return fields;
 }
 
-/** One transaction output (Shelley array or Babbage map form), as in a body or a serialised UTxO. */
-export function decodeTxOutput(bytes: Uint8Array, i: number, strict = true): SizedTxOutput {
-  const what = `output ${i}`;
-  let address: CborValue;
-  let amount: Uint8Array | undefined;
-  let datumOrScript: boolean;
-  let datumHash: Uint8Array | undefined;
-  if (bytes[0] !== undefined && bytes[0] >> 5 === 4) {
-    // Shelley-Alonzo form: [address, value, ? datum hash].
-    const items = cborArrayItems(bytes);
-    if (items.length < 2 || items.length > 3) throw new TxDecodeError(`${what} must be [address, value, ? datum hash]`);
-    [address, amount] = [decodeCbor(items[0]!), items[1]];
-    if (items[2]) datumHash = asBytes(decodeCbor(items[2]), `${what} datum hash`, 32);
-    datumOrScript = false;
-  } else {
-    // Babbage form: {0: address, 1: value, ? 2: [0, datum hash] / [1, inline datum], ? 3: reference script}.
-    const f = fieldsOf(bytes, what);
-    address = f.has(0) ? decodeCbor(f.get(0)!) : undefined;
-    amount = f.get(1);
-    const datum = f.has(2) ? cborArrayItems(f.get(2)!) : [];
-    if (f.has(2) && datum.length !== 2) throw new TxDecodeError(`${what} datum must be [0, hash] or [1, datum]`);
-    const inline = f.has(2) && decodeCbor(datum[0]!) !== 0;
-    if (f.has(2) && !inline) datumHash = asBytes(decodeCbor(datum[1]!), `${what} datum hash`, 32);
-    datumOrScript = inline || f.has(3);
-  }
-  if (!amount) throw new TxDecodeError(`${what} has no value`);
-  const { coin, assets } = decodeValue(amount, `${what} value`, strict);
-  return {
-    address: asBytes(address, `${what} address`),
-    coin,
-    assets,
-    datumOrScript,
-    ...(datumHash && { datumHash: bytesToHex(datumHash) }),
-    bytes,
-  };
-}
-
 /** The first protocol version of Conway, from which sets and maps with duplicates fail to decode. */
 export const CONWAY_PROTOCOL_MAJOR = 9;
 
@@ -177,23 +129,23 @@ export interface DecodeOptions {
 }
 
 /** Inputs as a set: Conway refuses a repeated input when decoding; earlier versions keep the first of each. */
-function inputSet(raw: CborValue[], strict: boolean): TxInput[] {
+function inputSet(raw: CborValue[], strict: boolean, what = "input"): TxInput[] {
   const seen = new Map<string, number>();
   const inputs: TxInput[] = [];
   for (const [i, input] of raw.entries()) {
     if (!Array.isArray(input) || input.length !== 2)
-      throw new TxDecodeError(`input ${i} must be [transaction id, index]`);
+      throw new TxDecodeError(`${what} ${i} must be [transaction id, index]`);
     const [txId, index] = input as [CborValue, CborValue];
     const parsed = {
-      txId: asBytes(txId, `input ${i} transaction id`, 32),
-      index: Number(asUint(index, `input ${i} index`)),
+      txId: asBytes(txId, `${what} ${i} transaction id`, 32),
+      index: Number(asUint(index, `${what} ${i} index`)),
     };
     const ref = `${Buffer.from(parsed.txId).toString("hex")}#${parsed.index}`;
     const first = seen.get(ref);
     if (first !== undefined) {
       if (strict)
         throw new TxDecodeError(
-          `inputs are a set, but input ${i} repeats input ${first} (${ref}); Conway refuses duplicates`,
+          `${what}s are a set, but ${what} ${i} repeats ${what} ${first} (${ref}); Conway refuses duplicates`,
         );
       continue;
     }
@@ -245,6 +197,14 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       withdrawals,
       donation: f.has(22) ? asUint(field(22), "treasury donation") : 0n,
       mint: f.has(9) ? decodeMultiAsset(f.get(9)!, "mint", "mint", strict) : NO_ASSETS,
+      ...(f.has(11) && { scriptDataHash: asBytes(field(11), "script data hash", 32) }),
+      collateral: f.has(13) ? inputSet(entries(field(13), "collateral inputs"), strict, "collateral input") : [],
+      requiredSigners: f.has(14)
+        ? entries(field(14), "required signers").map((h, i) => bytesToHex(asBytes(h, `required signer ${i}`, 28)))
+        : [],
+      ...(f.has(16) && { collateralReturn: decodeTxOutput(f.get(16)!, -1, strict) }),
+      ...(f.has(17) && { totalCollateral: asUint(field(17), "total collateral") }),
+      referenceInputs: f.has(18) ? inputSet(entries(field(18), "reference inputs"), strict, "reference input") : [],
       unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
     };
   } catch (error) {
@@ -269,7 +229,7 @@ export function decodeWitnessSet(bytes: Uint8Array): WitnessSet {
       .filter((k) => k in UNSUPPORTED_WITNESS_FIELDS)
       .map((k) => UNSUPPORTED_WITNESS_FIELDS[k]!);
     const nativeScripts = f.has(1) ? decodeNativeScripts(f.get(1)!) : [];
-    return { vkeys, nativeScripts, unsupported };
+    return { vkeys, nativeScripts, plutus: decodePlutusWitnesses(f), unsupported };
   } catch (error) {
     if (error instanceof TxDecodeError) throw error;
     throw new TxDecodeError(`malformed witness set: ${(error as Error).message}`, { cause: error });
@@ -299,6 +259,11 @@ export interface Tx {
    * less than `size`.
    */
   readonly ledgerSize: number;
+  /**
+   * The is_valid flag (Alonzo): false says a Plutus script fails, and the transaction then only pays its
+   * collateral (cardano-ledger UTXOS). The ledger checks the claim by running the scripts.
+   */
+  readonly isValid: boolean;
 }
 
 function txFromParts(
@@ -306,8 +271,10 @@ function txFromParts(
   witnessBytes: Uint8Array,
   auxBytes: Uint8Array | null,
   options: DecodeOptions = {},
+  isValid = true,
 ): Tx {
   return {
+    isValid,
     body: decodeTxBody(bodyBytes, options),
     witnesses: decodeWitnessSet(witnessBytes),
     witnessBytes,
@@ -330,14 +297,14 @@ export function decodeTx(bytes: Uint8Array, options: DecodeOptions = {}): Tx {
   const [bodyBytes, witnessBytes, validity, aux] = items as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   if (validity.length !== 1 || (validity[0] !== 0xf5 && validity[0] !== 0xf4))
     throw new TxDecodeError("a transaction's third element (is_valid) must be true or false");
-  if (validity[0] === 0xf4)
-    throw new TxDecodeError("transactions marked invalid (Plutus phase-2 failures) are not supported");
-  return txFromParts(bodyBytes, witnessBytes, aux.length === 1 && aux[0] === 0xf6 ? null : aux, options);
+  const auxBytes = aux.length === 1 && aux[0] === 0xf6 ? null : aux;
+  return txFromParts(bodyBytes, witnessBytes, auxBytes, options, validity[0] === 0xf5);
 }
 
 /** The whole transaction as submitted and relayed, rebuilt from its own parts' bytes (the inverse of decodeTx). */
 export function encodeTx(tx: Tx): Uint8Array {
-  return cborArrayOfRaw([tx.body.bytes, tx.witnessBytes, Uint8Array.of(0xf5), tx.auxBytes ?? Uint8Array.of(0xf6)]);
+  const validity = Uint8Array.of(tx.isValid ? 0xf5 : 0xf4);
+  return cborArrayOfRaw([tx.body.bytes, tx.witnessBytes, validity, tx.auxBytes ?? Uint8Array.of(0xf6)]);
 }
 
 /**
@@ -360,9 +327,10 @@ export function blockTransactions(block: Pick<Block, "bodyParts"> & Partial<Pick
         throw new TxDecodeError("block auxiliary data is keyed by a transaction index that does not exist");
       aux.set(index, v);
     }
-    if (cborArrayItems(invalid).length > 0)
-      throw new TxDecodeError("blocks with invalid (phase-2 failed) transactions are not supported");
-    return b.map((bodyBytes, i) => txFromParts(bodyBytes, w[i]!, aux.get(i) ?? null, options));
+    const invalidIndices = new Set(cborArrayItems(invalid).map((i) => Number(asUint(decodeCbor(i), "invalid index"))));
+    for (const i of invalidIndices)
+      if (i >= b.length) throw new TxDecodeError(`block marks transaction ${i} invalid, which does not exist`);
+    return b.map((bodyBytes, i) => txFromParts(bodyBytes, w[i]!, aux.get(i) ?? null, options, !invalidIndices.has(i)));
   } catch (error) {
     if (error instanceof TxDecodeError) throw error;
     throw new TxDecodeError(`malformed block body: ${(error as Error).message}`, { cause: error });
@@ -376,6 +344,6 @@ export function blockBodyParts(txs: readonly Tx[]): Uint8Array[] {
     cborArrayOfRaw(txs.map((t) => t.body.bytes)),
     cborArrayOfRaw(txs.map((t) => t.witnessBytes)),
     cborMapOfRaw(aux),
-    cborArrayOfRaw([]),
+    cborArrayOfRaw(txs.flatMap((t, i) => (t.isValid ? [] : [encodeCbor(i)]))),
   ];
 }

@@ -29,9 +29,13 @@ export function minFee(params: { minFeeA: bigint; minFeeB: bigint }, txSize: num
   return params.minFeeA * BigInt(txSize) + params.minFeeB;
 }
 
-/** The stake credential hash of a base address (header types 0-3), or null for other address types. */
+/**
+ * The stake credential of a base address (header types 0-3; types 2 and 3 stake with a script, `script:` hash as
+ * certs.ts writes it), or null for other address types.
+ */
 export function stakeCredentialOf(address: Uint8Array): string | null {
   const type = address[0]! >> 4;
   if (type > 3 || address.length !== 57) return null;
-  return bytesToHex(address.subarray(29, 57));
+  const hash = bytesToHex(address.subarray(29, 57));
+  return type >= 2 ? `script:${hash}` : hash;
 }

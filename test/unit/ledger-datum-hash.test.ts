@@ -1,7 +1,7 @@
 // Outputs carrying a datum hash (Alonzo's [address, value, datum hash], Babbage's {2: [0, hash]}) are ordinary
 // outputs to the UTXO rules: nothing checks the hash until a Plutus script spends the output, so they are
-// applied, and the UTxO (and its snapshot) keeps the hash for that day. Inline datums and reference scripts
-// are still refused as UnsupportedFeature.
+// applied, and the UTxO (and its snapshot) keeps the hash for that day. Babbage's inline datums and reference
+// scripts are kept the same way, bytes and all.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { cborArrayOfRaw, cborMapOfRaw } from "../../src/codec/cbor-raw.ts";
@@ -11,7 +11,8 @@ import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
-import { decodeTxBody, decodeTxOutput } from "../../src/ledger/tx.ts";
+import { nativeScriptHash } from "../../src/ledger/native-script.ts";
+import { decodeTxOutput } from "../../src/ledger/tx.ts";
 import { outRef } from "../../src/ledger/utxo.ts";
 import { devnetLedger, genesisInput, wallet } from "../helpers/ledger.ts";
 
@@ -73,27 +74,28 @@ describe("outputs with a datum hash", () => {
     journal.rollback();
   });
 
-  it("an inline datum in an output is still UnsupportedFeature", () => {
-    const body = cborMapOfRaw([
-      [encodeCbor(0), encodeCbor([[genesisInput(alice).txId, 0]])],
-      [
-        encodeCbor(1),
-        cborArrayOfRaw([
-          cborMapOfRaw([
-            [encodeCbor(0), encodeCbor(Buffer.from(alice.address))],
-            [encodeCbor(1), encodeCbor(funds - fee)],
-            [encodeCbor(2), cborArrayOfRaw([encodeCbor(1), Uint8Array.from([0xd8, 0x18, 0x41, 0x00])])],
-          ]),
-        ]),
-      ],
-      [encodeCbor(2), encodeCbor(fee)],
-    ]);
-    const tx = buildTx({ inputs: [genesisInput(alice)], outputs: [], fee }, [alice.paymentSeed]);
-    const failures = applyTx(state, { ...tx, body: decodeTxBody(body) }, { slot: 10n, params }, new Journal());
-    assert.deepEqual(
-      failures.map((f) => f.kind),
-      ["UnsupportedFeature"],
+  it("an inline datum and a reference script in outputs are applied, and the UTxO and its snapshot keep them", () => {
+    const datum = encodeCbor([1, Buffer.from("ab", "hex")]);
+    const script = { language: 0 as const, bytes: encodeCbor([0, Buffer.from(bob.paymentHash, "hex")]) };
+    const tx = buildTx(
+      {
+        inputs: [genesisInput(alice)],
+        outputs: [
+          { address: bob.address, coin: 5_000_000n, inlineDatum: datum, referenceScript: script },
+          { address: alice.address, coin: funds - 5_000_000n - fee },
+        ],
+        fee,
+      },
+      [alice.paymentSeed],
     );
-    assert.match(failures[0]!.message, /inline datums or reference scripts/);
+    const journal = new Journal();
+    assert.deepEqual(applyTx(state, tx, { slot: 10n, params }, journal), []);
+    const kept = state.utxo.get(outRef(tx.body.id, 0))!;
+    assert.deepEqual(kept.inlineDatum, datum);
+    assert.equal(kept.referenceScript?.hash, nativeScriptHash(script.bytes));
+    const restored = ledgerStateFromJson(ledgerStateToJson(state)).utxo.get(outRef(tx.body.id, 0))!;
+    assert.deepEqual(restored.inlineDatum, datum);
+    assert.deepEqual(restored.referenceScript, kept.referenceScript);
+    journal.rollback();
   });
 });

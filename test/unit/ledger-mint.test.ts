@@ -6,7 +6,8 @@ import { describe, it } from "node:test";
 import { concatBytes, hexToBytes } from "../../src/crypto/bytes.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
-import { type NativeScript, scriptHashOf } from "../../src/ledger/native-script.ts";
+import { encodeCbor } from "../../src/codec/cbor.ts";
+import { type NativeScript, nativeScriptToCbor, scriptHashOf } from "../../src/ledger/native-script.ts";
 import { buildTx, type TxPlan } from "../../src/ledger/tx-build.ts";
 import { outRef } from "../../src/ledger/utxo.ts";
 import { equalAssets, type MultiAsset, normaliseAssets } from "../../src/ledger/value.ts";
@@ -153,18 +154,31 @@ describe("minting under native-script policies", () => {
     journal.rollback();
   });
 
-  it("a script missing from the witness set is not called missing when a spent input may carry it by reference", () => {
-    const address = concatBytes(Uint8Array.of(0x70), new Uint8Array(28).fill(0x5e));
-    const ref = { txId: new Uint8Array(32).fill(0x43), index: 0 };
+  it("a script-locked input is spent with the script a reference input carries, and without it is missing", () => {
+    const lock: NativeScript = { kind: "RequireSignature", keyHash: bob.paymentHash };
+    const address = concatBytes(Uint8Array.of(0x70), hexToBytes(scriptHashOf(lock)));
+    const locked = { txId: new Uint8Array(32).fill(0x43), index: 0 };
+    const holder = { txId: new Uint8Array(32).fill(0x44), index: 0 };
     const journal = new Journal();
-    journal.set(state.utxo, outRef(ref.txId, 0), {
+    journal.set(state.utxo, outRef(locked.txId, 0), {
       address,
       coin: 10_000_000n,
       assets: new Map(),
-      datumOrScript: true,
+      datumOrScript: false,
     });
-    const plan: TxPlan = { inputs: [ref], outputs: [{ address: bob.address, coin: 10_000_000n - fee }], fee };
-    assert.deepEqual(check(plan, [bob.paymentSeed]), ["UnsupportedFeature"]);
+    journal.set(state.utxo, outRef(holder.txId, 0), {
+      address: bob.address,
+      coin: 10_000_000n,
+      assets: new Map(),
+      datumOrScript: true,
+      referenceScript: { language: 0, bytes: encodeCbor(nativeScriptToCbor(lock)), hash: scriptHashOf(lock) },
+    });
+    const plan: TxPlan = { inputs: [locked], outputs: [{ address: bob.address, coin: 10_000_000n - fee }], fee };
+    assert.deepEqual(check({ ...plan, referenceInputs: [holder] }, [bob.paymentSeed]), []);
+    assert.deepEqual(check(plan, [bob.paymentSeed]), ["MissingScriptWitnessesUTXOW"]);
+    assert.deepEqual(check({ ...plan, referenceInputs: [holder] }, [alice.paymentSeed]), [
+      "ScriptWitnessNotValidatingUTXOW",
+    ]);
     journal.rollback();
   });
 });
