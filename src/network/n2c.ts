@@ -1,7 +1,7 @@
 // The node-to-client server: the local socket (--socket-path) that cardano-cli-style tools and gouroboros's
 // node-to-client client connect to. One mux per connection, the N2C handshake, then local chain-sync (whole
-// blocks) and local tx-submission. Local state-query (7) and tx-monitor (9) are not served yet: the mux closes a
-// connection that uses them as an unknown mini-protocol. Anything a client does wrong ends that connection only,
+// blocks), local tx-submission and local state-query. Local tx-monitor (9) is not served yet: the mux closes a
+// connection that uses it as an unknown mini-protocol. Anything a client does wrong ends that connection only,
 // as on node-to-node.
 // The socket file: a stale one (nothing accepts on it) is replaced; one another process is listening on, or a
 // path that is not a socket, is refused; mode 0660 after bind (owner and group, like cardano-node's socket
@@ -12,6 +12,7 @@ import type { ChainSource } from "./chain-source.ts";
 import { answerN2cHandshake, N2C_VERSIONS, n2cVersionName } from "./n2c-handshake.ts";
 import { INGRESS_LIMITS, N2C_PROTOCOL, type NetworkTimeouts, timeoutsWith } from "./limits.ts";
 import { localChainSyncSpec, localChainSyncTimeLimit, serveLocalChainSync } from "./local-chain-sync.ts";
+import { type Acquire, localStateQuerySpec, serveLocalStateQuery } from "./local-state-query.ts";
 import { type LocalSubmitResult, localTxSubmissionSpec, serveLocalTxSubmission } from "./local-tx-submission.ts";
 import { ConnectionClosedError, Mux, type NetLog, silentLog } from "./mux.ts";
 import { DisconnectLog } from "./peer.ts";
@@ -24,6 +25,8 @@ export interface LocalServices {
   readonly source: ChainSource;
   /** A transaction from local tx-submission (era index and the transaction's own bytes). */
   readonly submitTx: (hfcIndex: number, tx: Uint8Array) => LocalSubmitResult;
+  /** Local state-query's ledger states; without it the mini-protocol is not served. */
+  readonly acquire?: Acquire;
   readonly log?: NetLog;
   readonly timeouts?: Partial<NetworkTimeouts>;
   readonly versions?: readonly number[];
@@ -160,6 +163,15 @@ function startLocalResponders(mux: Mux, services: LocalServices, log: NetLog): v
   );
   supervise(mux, log, "local chain-sync server", serveLocalChainSync(cs, services.source, mux));
   supervise(mux, log, "local tx-submission server", serveLocalTxSubmission(tx, services.submitTx));
+  if (services.acquire) {
+    const lsq = new Driver(
+      mux.channel(N2C_PROTOCOL.localStateQuery, "responder", INGRESS_LIMITS[N2C_PROTOCOL.localStateQuery]!),
+      localStateQuerySpec,
+      "server",
+      () => null, // cardano-node waits for local clients for ever
+    );
+    supervise(mux, log, "local state-query server", serveLocalStateQuery(lsq, services.acquire, log, mux.label));
+  }
 }
 
 /** A server loop that throws anything but a closed connection has a bug: close, log, never crash. */

@@ -1,13 +1,17 @@
 // The node's --socket-path: the node-to-client server (src/network/n2c.ts) over the node's chain and mempool.
 // Local tx-submission goes into the node's submitTx (the same path as POST /api/submit/tx): a Conway transaction
 // goes to the mempool; a refusal becomes MsgRejectTx's ApplyTxErr (ledger failures as cardano-node encodes them,
-// any other refusal as a mempool failure with our message). A transaction of another era is refused.
+// any other refusal as a mempool failure with our message). A transaction of another era is refused. Local
+// state-query answers from the ledger at the tip (state-query-view.ts).
 import type { LedgerFailure } from "../ledger/apply-tx.ts";
+import type { LedgerState } from "../ledger/state.ts";
 import { CONWAY_HFC_INDEX, encodeApplyTxErr, encodeMempoolRefusal } from "../network/apply-tx-err.ts";
 import type { ChainSource } from "../network/chain-source.ts";
 import type { LocalSubmitResult } from "../network/local-tx-submission.ts";
 import type { NetLog } from "../network/mux.ts";
 import { type LocalServer, listenLocal } from "../network/n2c.ts";
+import type { Network } from "./config.ts";
+import { stateQueryAcquire } from "./state-query-view.ts";
 
 type Submit = (
   tx: Uint8Array,
@@ -32,10 +36,16 @@ export function localSubmit(submit: Submit): (hfcIndex: number, tx: Uint8Array) 
 /** Serve the local socket at `path`; a socket that cannot be taken fails the start with one line naming it. */
 export async function startLocalSocket(
   path: string,
-  node: { magic: number; source: ChainSource; log: NetLog; submit: Submit },
+  node: { network: Network; source: ChainSource; log: NetLog; submit: Submit; ledger: () => LedgerState },
 ): Promise<LocalServer> {
   try {
-    const local = await listenLocal(path, { ...node, submitTx: localSubmit(node.submit) });
+    const local = await listenLocal(path, {
+      magic: node.network.genesis.networkMagic,
+      source: node.source,
+      log: node.log,
+      submitTx: localSubmit(node.submit),
+      acquire: stateQueryAcquire(node),
+    });
     node.log.info({ socket: path }, "serving node-to-client on the local socket");
     return local;
   } catch (error) {

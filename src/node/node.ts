@@ -129,9 +129,13 @@ export class PoolfleetNode {
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
     if (this.options.socketPath) {
-      const { networkMagic: magic } = this.#network.genesis;
-      const local = { magic, source: this.#store.source, log: this.log, submit: (tx: Uint8Array) => this.submitTx(tx) };
-      this.#local = await startLocalSocket(this.options.socketPath, local);
+      this.#local = await startLocalSocket(this.options.socketPath, {
+        network: this.#network,
+        source: this.#store.source,
+        log: this.log,
+        submit: (tx: Uint8Array) => this.submitTx(tx),
+        ledger: () => this.#chain.ledger,
+      });
     }
     this.#peering = new Peering(
       {
