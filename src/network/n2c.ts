@@ -1,8 +1,7 @@
 // The node-to-client server: the local socket (--socket-path) that cardano-cli-style tools and gouroboros's
 // node-to-client client connect to. One mux per connection, the N2C handshake, then local chain-sync (whole
-// blocks), local tx-submission and local state-query. Local tx-monitor (9) is not served yet: the mux closes a
-// connection that uses it as an unknown mini-protocol. Anything a client does wrong ends that connection only,
-// as on node-to-node.
+// blocks), local tx-submission, local state-query and local tx-monitor. Anything a client does wrong ends that
+// connection only, as on node-to-node.
 // The socket file: a stale one (nothing accepts on it) is replaced; one another process is listening on, or a
 // path that is not a socket, is refused; mode 0660 after bind (owner and group, like cardano-node's socket
 // under its usual umask), and the file is removed on close.
@@ -13,6 +12,7 @@ import { answerN2cHandshake, N2C_VERSIONS, n2cVersionName } from "./n2c-handshak
 import { INGRESS_LIMITS, N2C_PROTOCOL, type NetworkTimeouts, timeoutsWith } from "./limits.ts";
 import { localChainSyncSpec, localChainSyncTimeLimit, serveLocalChainSync } from "./local-chain-sync.ts";
 import { type Acquire, localStateQuerySpec, serveLocalStateQuery } from "./local-state-query.ts";
+import { localTxMonitorSpec, type MempoolSnapshot, serveLocalTxMonitor } from "./local-tx-monitor.ts";
 import { type LocalSubmitResult, localTxSubmissionSpec, serveLocalTxSubmission } from "./local-tx-submission.ts";
 import { ConnectionClosedError, Mux, type NetLog, silentLog } from "./mux.ts";
 import { DisconnectLog } from "./peer.ts";
@@ -27,6 +27,8 @@ export interface LocalServices {
   readonly submitTx: (hfcIndex: number, tx: Uint8Array) => LocalSubmitResult;
   /** Local state-query's ledger states; without it the mini-protocol is not served. */
   readonly acquire?: Acquire;
+  /** Local tx-monitor's mempool snapshots; without it the mini-protocol is not served. */
+  readonly mempool?: () => MempoolSnapshot;
   readonly log?: NetLog;
   readonly timeouts?: Partial<NetworkTimeouts>;
   readonly versions?: readonly number[];
@@ -171,6 +173,15 @@ function startLocalResponders(mux: Mux, services: LocalServices, log: NetLog): v
       () => null, // cardano-node waits for local clients for ever
     );
     supervise(mux, log, "local state-query server", serveLocalStateQuery(lsq, services.acquire, log, mux.label));
+  }
+  if (services.mempool) {
+    const monitor = new Driver(
+      mux.channel(N2C_PROTOCOL.localTxMonitor, "responder", INGRESS_LIMITS[N2C_PROTOCOL.localTxMonitor]!),
+      localTxMonitorSpec,
+      "server",
+      () => null,
+    );
+    supervise(mux, log, "local tx-monitor server", serveLocalTxMonitor(monitor, services.mempool, mux));
   }
 }
 

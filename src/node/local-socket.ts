@@ -2,11 +2,15 @@
 // Local tx-submission goes into the node's submitTx (the same path as POST /api/submit/tx): a Conway transaction
 // goes to the mempool; a refusal becomes MsgRejectTx's ApplyTxErr (ledger failures as cardano-node encodes them,
 // any other refusal as a mempool failure with our message). A transaction of another era is refused. Local
-// state-query answers from the ledger at the tip (state-query-view.ts).
+// state-query answers from the ledger at the tip (state-query-view.ts); local tx-monitor walks a snapshot of the
+// mempool (Conway transactions, as they were submitted or relayed).
 import type { LedgerFailure } from "../ledger/apply-tx.ts";
+import type { Mempool } from "../ledger/mempool.ts";
 import type { LedgerState } from "../ledger/state.ts";
+import { encodeTx } from "../ledger/tx.ts";
 import { CONWAY_HFC_INDEX, encodeApplyTxErr, encodeMempoolRefusal } from "../network/apply-tx-err.ts";
 import type { ChainSource } from "../network/chain-source.ts";
+import type { MempoolSnapshot } from "../network/local-tx-monitor.ts";
 import type { LocalSubmitResult } from "../network/local-tx-submission.ts";
 import type { NetLog } from "../network/mux.ts";
 import { type LocalServer, listenLocal } from "../network/n2c.ts";
@@ -33,10 +37,23 @@ export function localSubmit(submit: Submit): (hfcIndex: number, tx: Uint8Array) 
   };
 }
 
+/** The mempool now, oldest first, at the slot its transactions were last checked against. */
+export function mempoolSnapshot(mempool: Mempool, slot: bigint): MempoolSnapshot {
+  const txs = mempool.since(0).map((e) => ({ era: CONWAY_HFC_INDEX, id: e.id, bytes: encodeTx(e.tx) }));
+  return { slot, capacity: mempool.capacityBytes, txs };
+}
+
 /** Serve the local socket at `path`; a socket that cannot be taken fails the start with one line naming it. */
 export async function startLocalSocket(
   path: string,
-  node: { network: Network; source: ChainSource; log: NetLog; submit: Submit; ledger: () => LedgerState },
+  node: {
+    network: Network;
+    source: ChainSource;
+    log: NetLog;
+    submit: Submit;
+    ledger: () => LedgerState;
+    mempool: () => MempoolSnapshot;
+  },
 ): Promise<LocalServer> {
   try {
     const local = await listenLocal(path, {
@@ -45,6 +62,7 @@ export async function startLocalSocket(
       log: node.log,
       submitTx: localSubmit(node.submit),
       acquire: stateQueryAcquire(node),
+      mempool: node.mempool,
     });
     node.log.info({ socket: path }, "serving node-to-client on the local socket");
     return local;

@@ -14,7 +14,7 @@ import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
 import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import type { LocalServer } from "../network/n2c.ts";
-import { startLocalSocket } from "./local-socket.ts";
+import { mempoolSnapshot, startLocalSocket } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger } from "./forger.ts";
 import { keySourceOf } from "./producer-pools.ts";
@@ -135,6 +135,7 @@ export class PoolfleetNode {
         log: this.log,
         submit: (tx: Uint8Array) => this.submitTx(tx),
         ledger: () => this.#chain.ledger,
+        mempool: () => mempoolSnapshot(this.#mempool, this.#currentSlot()),
       });
     }
     this.#peering = new Peering(
