@@ -1,6 +1,10 @@
 // Interop harness (test only): gouroboros's local state-query and local tx-monitor clients on poolfleet's local
 // socket.
 //
+//	gouroboros-lsq monitor <socket-path> <magic> <tx-hex>
+//	    Submits the transaction with local tx-submission, then acquires a mempool snapshot with local tx-monitor and
+//	    asks has-tx (the transaction's id and an unknown one), next-tx twice and get-sizes. Prints one JSON object.
+//
 //	gouroboros-lsq <socket-path> <magic> <address-hex> <txid-hex> <pool-id-hex> <stake-key-hash-hex>
 //	    Connects to the Unix socket, acquires the volatile tip and runs the queries below one by one with
 //	    gouroboros's own decoders, then tries to acquire a point that is not on the chain. Prints one JSON object:
@@ -38,7 +42,65 @@ func rat(r *cbor.Rat) string {
 	return r.ToBigRat().String()
 }
 
+func dial(path string, magic uint64) *ouroboros.Connection {
+	errs := make(chan error, 10)
+	conn, err := ouroboros.NewConnection(
+		ouroboros.WithNetworkMagic(uint32(magic)),
+		ouroboros.WithNodeToNode(false),
+		ouroboros.WithErrorChan(errs),
+		ouroboros.WithLocalStateQueryConfig(localstatequery.NewConfig(localstatequery.WithQueryTimeout(20*time.Second))),
+	)
+	if err != nil {
+		fail("connection: %v", err)
+	}
+	if err := conn.DialTimeout("unix", path, 5*time.Second); err != nil {
+		fail("dial %s: %v", path, err)
+	}
+	go func() {
+		for e := range errs {
+			fmt.Fprintf(os.Stderr, "gouroboros-lsq: connection error: %v\n", e)
+		}
+	}()
+	return conn
+}
+
+func monitor(path string, magic uint64, txHex string) {
+	const conwayEraId = 6
+	txBytes, err := hex.DecodeString(txHex)
+	if err != nil {
+		fail("tx: %v", err)
+	}
+	tx, err := ledger.NewTransactionFromCbor(conwayEraId, txBytes)
+	if err != nil {
+		fail("gouroboros cannot read the transaction: %v", err)
+	}
+	conn := dial(path, magic)
+	out := map[string]any{"txId": hex.EncodeToString(tx.Hash().Bytes())}
+	out["submitted"] = fmt.Sprint(conn.LocalTxSubmission().Client.SubmitTx(conwayEraId, txBytes))
+	m := conn.LocalTxMonitor().Client
+	out["acquire"] = fmt.Sprint(m.Acquire())
+	has, err := m.HasTx(tx.Hash().Bytes())
+	out["hasTx"], out["hasTxError"] = has, fmt.Sprint(err)
+	hasOther, err := m.HasTx(make([]byte, 32))
+	out["hasOther"], out["hasOtherError"] = hasOther, fmt.Sprint(err)
+	next, err := m.NextTx()
+	out["nextTx"], out["nextTxError"] = hex.EncodeToString(next), fmt.Sprint(err)
+	after, err := m.NextTx()
+	out["nextAfter"], out["nextAfterError"] = hex.EncodeToString(after), fmt.Sprint(err)
+	capacity, size, count, err := m.GetSizes()
+	out["sizes"], out["sizesError"] = []uint32{capacity, size, count}, fmt.Sprint(err)
+	out["release"] = fmt.Sprint(m.Release())
+	text, _ := json.Marshal(out)
+	fmt.Println(string(text))
+	_ = conn.Close()
+}
+
 func main() {
+	if len(os.Args) == 5 && os.Args[1] == "monitor" {
+		magic, _ := strconv.ParseUint(os.Args[3], 10, 32)
+		monitor(os.Args[2], magic, os.Args[4])
+		return
+	}
 	if len(os.Args) != 7 {
 		fail("usage: <socket-path> <magic> <address-hex> <txid-hex> <pool-id-hex> <stake-key-hash-hex>")
 	}
@@ -67,24 +129,7 @@ func main() {
 		fail("stake key hash: %v", err)
 	}
 
-	errs := make(chan error, 10)
-	conn, err := ouroboros.NewConnection(
-		ouroboros.WithNetworkMagic(uint32(magic)),
-		ouroboros.WithNodeToNode(false),
-		ouroboros.WithErrorChan(errs),
-		ouroboros.WithLocalStateQueryConfig(localstatequery.NewConfig(localstatequery.WithQueryTimeout(20*time.Second))),
-	)
-	if err != nil {
-		fail("connection: %v", err)
-	}
-	if err := conn.DialTimeout("unix", path, 5*time.Second); err != nil {
-		fail("dial %s: %v", path, err)
-	}
-	go func() {
-		for e := range errs {
-			fmt.Fprintf(os.Stderr, "gouroboros-lsq: connection error: %v\n", e)
-		}
-	}()
+	conn := dial(path, magic)
 	out := map[string]any{}
 	record := func(name string, value any, err error) {
 		if err != nil {
