@@ -11,6 +11,14 @@ import { kesSign, kesStage } from "./commands/kes-job.ts";
 import { keysCheck } from "./commands/keys.ts";
 import { nodeIssueOpCert, nodeKeyGen, nodeKeyGenKes, nodeKeyGenVrf, nodeNewCounter } from "./commands/node.ts";
 import { queryKesPeriodInfo, queryLeadershipSchedule } from "./commands/query.ts";
+import {
+  queryProtocolParameters,
+  queryTip,
+  queryTxMempoolInfo,
+  queryTxMempoolNextTx,
+  queryTxMempoolTxExists,
+  queryUtxo,
+} from "./commands/query-node.ts";
 
 export const COMMANDS: readonly Command[] = [
   nodeKeyGen,
@@ -20,6 +28,12 @@ export const COMMANDS: readonly Command[] = [
   nodeIssueOpCert,
   queryKesPeriodInfo,
   queryLeadershipSchedule,
+  queryTip,
+  queryProtocolParameters,
+  queryUtxo,
+  queryTxMempoolInfo,
+  queryTxMempoolNextTx,
+  queryTxMempoolTxExists,
   keysCheck,
   genesisCreate,
   devnetUp,
