@@ -5,6 +5,7 @@
 import { hexToBytes } from "../crypto/bytes.ts";
 import { rational as rat, type Rational } from "../crypto/rational.ts";
 import { asBytes, asUint, type CborValue } from "../codec/cbor.ts";
+import type { Nonce, NonceState } from "../consensus/nonce.ts";
 import type { PoolParams } from "../ledger/certs.ts";
 import type { LedgerParams } from "../ledger/params.ts";
 import { type LedgerState, poolStakes, type StakeSnapshot } from "../ledger/state.ts";
@@ -22,6 +23,12 @@ export interface LedgerQueryView {
   readonly params: LedgerParams;
   readonly protocolVersion: readonly [number, number];
   readonly maxBlockHeaderSize: number;
+  /** The consensus state at the tip (DebugChainDepState): last slot, opcert counters by pool, nonces. */
+  readonly chainDep: {
+    readonly lastSlot: bigint | null;
+    readonly counters: ReadonlyMap<string, bigint>;
+    readonly nonces: NonceState;
+  };
 }
 
 /** Shelley query tags poolfleet answers (ouroboros-consensus encodeShelleyQuery). */
@@ -33,11 +40,14 @@ export const SHELLEY_QUERY_NAMES: Record<number, string> = {
   6: "GetUTxOByAddress",
   7: "GetUTxOWhole",
   10: "GetFilteredDelegationsAndRewardAccounts",
+  13: "DebugChainDepState",
   15: "GetUTxOByTxIn",
   16: "GetStakePools",
   17: "GetStakePoolParams",
   19: "GetPoolState",
   20: "GetStakeSnapshots",
+  22: "GetStakeDelegDeposits",
+  36: "GetPoolDistr2",
 };
 
 // Conway fields poolfleet's ledger does not apply (Plutus and governance): cardano's mainnet Alonzo/Conway
@@ -166,6 +176,36 @@ function encodePoolParams(p: PoolParams): Uint8Array {
 const poolMap = <T>(pools: Iterable<[string, T]>, value: (v: T) => Uint8Array): Uint8Array =>
   rawMap([...pools].map(([id, v]) => [id, enc(hexToBytes(id)), value(v)] as const));
 
+/** A nonce as the ledger writes it: NeutralNonce [0], Nonce h [1, h]. */
+const nonce = (n: Nonce): Uint8Array => enc(n === null ? [0] : [1, n]);
+
+/** Praos's ChainDepState, version-wrapped: [0, [lastSlot, counters, evolving, candidate, epoch, previous, lab, lastEpochBlock]]. */
+function encodePraosState(c: LedgerQueryView["chainDep"]): Uint8Array {
+  const n = c.nonces;
+  return rawArray([
+    enc(0),
+    rawArray([
+      enc(c.lastSlot === null ? [0] : [1, c.lastSlot]),
+      poolMap(c.counters, (v) => enc(v)),
+      nonce(n.evolving),
+      nonce(n.candidate),
+      nonce(n.epochNonce),
+      nonce(n.previousEpochNonce),
+      nonce(n.lab),
+      nonce(n.lastEpochBlock),
+    ]),
+  ]);
+}
+
+/** Key-hash credentials of a set argument, as hex. */
+function keyCredentials(value: CborValue | undefined, what: string): string[] {
+  return setArg(value, what).map((c) => {
+    const pair = c as CborValue[];
+    if (!Array.isArray(pair) || pair[0] !== 0) throw new QueryRefused("only key-hash stake credentials are held");
+    return hex(pair[1]!, "stake credential", 28);
+  });
+}
+
 const total = (snapshot: StakeSnapshot): bigint => [...snapshot.stake.values()].reduce((a, b) => a + b, 0n);
 
 /** The result (before the era wrapper) of Shelley query `tag` with its arguments. Throws QueryRefused. */
@@ -187,11 +227,7 @@ export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborVal
     case 7:
       return utxoMap(l.utxo);
     case 10: {
-      const creds = setArg(args[0], "GetFilteredDelegationsAndRewardAccounts credentials").map((c) => {
-        const pair = c as CborValue[];
-        if (!Array.isArray(pair) || pair[0] !== 0) throw new QueryRefused("only key-hash stake credentials are held");
-        return hex(pair[1]!, "stake credential", 28);
-      });
+      const creds = keyCredentials(args[0], "GetFilteredDelegationsAndRewardAccounts credentials");
       const held = creds.flatMap((c) => {
         const account = l.accounts.get(c);
         return account ? [[c, account] as const] : [];
@@ -202,6 +238,8 @@ export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborVal
       const rewards = rawMap(held.map(([c, a]) => [...credential(c), enc(a.reward)] as const));
       return rawArray([delegations, rewards]);
     }
+    case 13:
+      return encodePraosState(v.chainDep);
     case 15: {
       const wanted = setArg(args[0], "GetUTxOByTxIn inputs").map((i) => {
         const pair = i as CborValue[];
@@ -237,6 +275,23 @@ export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborVal
       const pools = [...ids].filter((id) => (only === null ? l.pools.has(id) : only.has(id)));
       const stakes = pools.map((id) => [id, [m.get(id) ?? 0n, s.get(id) ?? 0n, g.get(id) ?? 0n]] as [string, bigint[]]);
       return rawArray([poolMap(stakes, (x) => enc(x)), enc(total(mark)), enc(total(set)), enc(total(go))]);
+    }
+    case 22: {
+      const creds = keyCredentials(args[0], "GetStakeDelegDeposits credentials");
+      const held = creds.flatMap((c) =>
+        l.accounts.has(c) ? [[...credential(c), enc(l.accounts.get(c)!.deposit)] as const] : [],
+      );
+      return rawMap(held);
+    }
+    case 36: {
+      // The distribution in force (from the "set" snapshot): each pool's fraction, its stake and VRF key hash.
+      const only = poolFilter(args[0], "GetPoolDistr2 pool ids");
+      const stakes = poolStakes(l.snapshots.set);
+      const pools = [...l.poolDistr].filter(([id]) => only === null || only.has(id));
+      const entry = (d: { stake: Rational; vrfKeyHash: Uint8Array }, id: string) =>
+        rawArray([rational(d.stake), enc(stakes.get(id) ?? 0n), enc(d.vrfKeyHash)]);
+      const map = rawMap(pools.map(([id, d]) => [id, enc(hexToBytes(id)), entry(d, id)] as const));
+      return rawArray([map, enc(total(l.snapshots.set))]);
     }
     default:
       throw new QueryRefused(`Shelley query ${tag} is not supported by poolfleet`);

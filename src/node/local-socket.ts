@@ -4,6 +4,7 @@
 // any other refusal as a mempool failure with our message). A transaction of another era is refused. Local
 // state-query answers from the ledger at the tip (state-query-view.ts); local tx-monitor walks a snapshot of the
 // mempool (Conway transactions, as they were submitted or relayed).
+import type { ChainState } from "../consensus/chain-state.ts";
 import type { LedgerFailure } from "../ledger/apply-tx.ts";
 import type { Mempool } from "../ledger/mempool.ts";
 import type { LedgerState } from "../ledger/state.ts";
@@ -52,6 +53,7 @@ export async function startLocalSocket(
     log: NetLog;
     submit: Submit;
     ledger: () => LedgerState;
+    chain: () => ChainState;
     mempool: () => MempoolSnapshot;
   },
 ): Promise<LocalServer> {

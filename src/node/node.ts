@@ -135,6 +135,7 @@ export class PoolfleetNode {
         log: this.log,
         submit: (tx: Uint8Array) => this.submitTx(tx),
         ledger: () => this.#chain.ledger,
+        chain: () => this.#chain.state,
         mempool: () => mempoolSnapshot(this.#mempool, this.#currentSlot()),
       });
     }

@@ -2,7 +2,9 @@
 // only (no states of past blocks), so an acquire at the volatile tip, or at a point that is the tip, holds a copy
 // of the ledger's maps taken then (later blocks do not change the client's answers; the copy costs one pass over
 // the UTxO); a point further back on the chain is refused as too old, one not on the chain as not on chain, and
-// the immutable tip (k blocks back) as too old.
+// the immutable tip (k blocks back) as too old. The consensus state (nonces, opcert counters) is immutable and
+// held as it is.
+import type { ChainState } from "../consensus/chain-state.ts";
 import { stabilityWindow } from "../consensus/nonce.ts";
 import { LedgerState } from "../ledger/state.ts";
 import type { ChainSource } from "../network/chain-source.ts";
@@ -37,6 +39,7 @@ export function stateQueryAcquire(node: {
   network: Pick<Network, "genesis" | "ledgerParams">;
   source: ChainSource;
   ledger: () => LedgerState;
+  chain: () => ChainState;
 }): Acquire {
   const { genesis, ledgerParams } = node.network;
   const header = (genesis.document.protocolParams as Record<string, unknown> | undefined)?.maxBlockHeaderSize;
@@ -56,7 +59,9 @@ export function stateQueryAcquire(node: {
       const failure = node.source.has(target.point) ? ACQUIRE_FAILURE.pointTooOld : ACQUIRE_FAILURE.pointNotOnChain;
       return { failure };
     }
-    const view: QueryView = { ...constants, tip, tipPoint: tip.point, ledger: copyLedger(node.ledger()) };
+    const c = node.chain();
+    const chainDep = { lastSlot: c.tip?.slot ?? null, counters: c.counters, nonces: c.nonces };
+    const view: QueryView = { ...constants, tip, tipPoint: tip.point, ledger: copyLedger(node.ledger()), chainDep };
     return { answer: (query) => answerQuery(view, query) };
   };
 }

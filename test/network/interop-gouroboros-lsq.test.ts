@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { blake2b256 } from "../../src/crypto/hash.ts";
@@ -60,6 +60,7 @@ interface LedgerView {
   epoch: number;
   pools: { poolId: string; vrfKeyHash: string; pledge: string; cost: string; margin: string }[];
   stakeDistribution: Record<string, string>;
+  opcertCounters: Record<string, string>;
 }
 
 describe(
@@ -75,6 +76,11 @@ describe(
       },
       { timeout: 600_000 },
     );
+    // A failed check leaves its node running: end it, or the next test cannot take the socket and the run never ends.
+    afterEach(() => {
+      node?.child.kill("SIGKILL");
+      node = undefined;
+    });
 
     it("answers gouroboros's queries as the genesis, the chain and /api/ledger say", async () => {
       const pool = (f: string) => join(devnet, "pools", "pool1", f);
@@ -110,7 +116,15 @@ describe(
       const genesisTx = bytesToHex(blake2b256(owner.address));
 
       const r = await run([socket, "42", bytesToHex(owner.address), genesisTx, p!.poolId, owner.stakeHash], 60_000);
-      const errors = Object.keys(r).filter((k) => k.endsWith("Error"));
+      // gouroboros v0.194 decodes GetPoolDistr2's answer without the hard-fork combinator's [result] wrapper that
+      // cardano-node puts around every QueryIfCurrent answer (and that gouroboros expects for every other query),
+      // so it cannot read cardano-node's answer either; our bytes, [[pools, total]], are checked in
+      // local-state-query.test.ts.
+      assert.match(
+        String(r.poolDistr2Error),
+        /PoolDistr2Result \(cannot decode CBOR array to struct with different number/,
+      );
+      const errors = Object.keys(r).filter((k) => k.endsWith("Error") && k !== "poolDistr2Error");
       assert.deepEqual(
         errors.map((k) => `${k}: ${String(r[k])}`),
         [],

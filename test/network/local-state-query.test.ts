@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { bytesToHex, hexToBytes } from "../../src/crypto/bytes.ts";
 import { type CborValue, decodeCbor, encodeCbor } from "../../src/codec/cbor.ts";
+import type { ChainState } from "../../src/consensus/chain-state.ts";
+import { initialNonceState, tickToEpoch } from "../../src/consensus/nonce.ts";
 import { createDevnet, DEVNET_DEFAULTS } from "../../src/formats/devnet-genesis.ts";
 import { parseShelleyGenesis } from "../../src/formats/genesis.ts";
 import { ledgerParamsFromGenesis } from "../../src/ledger/params.ts";
@@ -43,7 +45,21 @@ const source = new MemoryChainSource(chain.map((b) => b.bytes));
 const tip = chain.at(-1)!.header;
 const warnings: string[] = [];
 const log = { info() {}, debug() {}, warn: (_o: unknown, m?: string) => void warnings.push(m ?? "") };
-const acquire = stateQueryAcquire({ network: { genesis, ledgerParams }, source, ledger: () => ledger });
+const chainState: ChainState = {
+  tip: { slot: tip.body.slot, blockNo: tip.body.blockNumber, hash: tip.hash },
+  counters: new Map([[poolIds[0]!, 3n]]),
+  // Into epoch 1 with a candidate of its own: the epoch nonce becomes it, the previous one is the genesis hash.
+  nonces: {
+    ...tickToEpoch({ ...initialNonceState(genesis.hash), candidate: new Uint8Array(32).fill(5) }, 1),
+    lab: new Uint8Array(32).fill(9),
+  },
+};
+const acquire = stateQueryAcquire({
+  network: { genesis, ledgerParams },
+  source,
+  ledger: () => ledger,
+  chain: () => chainState,
+});
 let n = 0;
 
 async function client() {
@@ -177,6 +193,36 @@ describe("local state-query", () => {
       const account = ledger.accounts.get(owners[1]!.stakeHash)!;
       assert.equal(bytesToHex([...delegations.values()][0]!), account.pool);
       assert.equal(BigInt([...rewards.values()][0] as number), account.reward);
+
+      // Protocol state: Praos's, version 0, eight fields; nonces [1, hash] or [0] (neutral).
+      const [[version, praos]] = (await c.query(conway([13]))) as [[number, CborValue[]]];
+      assert.equal(version, 0);
+      assert.equal(praos.length, 8);
+      assert.deepEqual(praos[0], [1, Number(tip.body.slot)]);
+      assert.deepEqual(
+        [...(praos[1] as Map<Uint8Array, number>)].map(([k, v]) => [bytesToHex(k), v]),
+        [[poolIds[0], 3]],
+      );
+      const n = chainState.nonces;
+      const hexNonce = (x: CborValue) =>
+        (x as CborValue[])[0] === 0 ? null : bytesToHex((x as CborValue[])[1] as Uint8Array);
+      assert.deepEqual(
+        praos.slice(2).map(hexNonce),
+        [n.evolving, n.candidate, n.epochNonce, n.previousEpochNonce, n.lab, n.lastEpochBlock].map((x) =>
+          x === null ? null : bytesToHex(x),
+        ),
+      );
+      assert.equal(hexNonce(praos[5]!), bytesToHex(genesis.hash), "the previous epoch nonce: epoch 0's");
+      assert.notEqual(hexNonce(praos[4]!), hexNonce(praos[5]!));
+      const [deposits] = (await c.query(conway([22, [cred, [0, new Uint8Array(28)]]]))) as [Map<unknown, unknown>];
+      assert.deepEqual([...deposits.values()].map(Number), [Number(account.deposit)], "registered credentials only");
+      const [[distr2, active]] = (await c.query(conway([36, []]))) as [[Map<Uint8Array, CborValue[]>, number]];
+      assert.deepEqual([...distr2.keys()].map(bytesToHex), poolIds);
+      const stakes = [...distr2.values()].map((e) => BigInt(e[1] as number));
+      assert.equal(
+        BigInt(active),
+        stakes.reduce((a, b) => a + b, 0n),
+      );
 
       // A query for Babbage while the ledger is in Conway: the era mismatch, not an answer.
       assert.deepEqual(await c.query([0, [0, [5, [1]]]]), [

@@ -282,6 +282,46 @@ func main() {
 	} else {
 		record("poolState", nil, err)
 	}
+	dep, err := lsq.DebugChainDepState()
+	if err == nil {
+		counters := map[string]uint64{}
+		for id, v := range dep.OpCertCounters {
+			counters[hex.EncodeToString(id[:])] = v
+		}
+		nonceHex := func(n *lcommon.Nonce) string {
+			if n == nil || n.Type == 0 {
+				return ""
+			}
+			return hex.EncodeToString(n.Value[:])
+		}
+		record("chainDepState", map[string]any{
+			"protocol": int(dep.Protocol), "hasSlot": dep.LastSlot.HasSlot, "lastSlot": dep.LastSlot.Slot,
+			"counters": counters, "epochNonce": nonceHex(dep.EpochNonce),
+			"previousEpochNonce": nonceHex(dep.PreviousEpochNonce), "labNonce": nonceHex(dep.LabNonce),
+		}, nil)
+	} else {
+		record("chainDepState", nil, err)
+	}
+	deposits, err := lsq.GetStakeDelegDeposits([]localstatequery.StakeCredential{cred})
+	if err == nil {
+		m := map[string]uint64{}
+		for c, v := range *deposits {
+			m[hex.EncodeToString(c.Bytes[:])] = v
+		}
+		record("deposits", m, nil)
+	} else {
+		record("deposits", nil, err)
+	}
+	distr2, err := lsq.GetPoolDistr2(nil)
+	if err == nil {
+		m := map[string]any{}
+		for id, v := range distr2.Pools {
+			m[hex.EncodeToString(id[:])] = map[string]any{"stake": rat(v.StakeFraction), "total": v.TotalPoolStake}
+		}
+		record("poolDistr2", map[string]any{"pools": m, "active": distr2.TotalActiveStake}, nil)
+	} else {
+		record("poolDistr2", nil, err)
+	}
 	// A point that is not on the chain: the node refuses to acquire it.
 	bogus := pcommon.NewPoint(1, make([]byte, 32))
 	err = lsq.Acquire(&bogus)
