@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { bech32 } from "@scure/base";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { blake2b256 } from "../../src/crypto/hash.ts";
@@ -37,6 +37,11 @@ async function query(args: string[], env?: NodeJS.ProcessEnv): Promise<Record<st
 
 describe("poolfleet-cli query over node-to-client", () => {
   before(async () => createDevnet(devnet, { slotLength: "0.1" }), { timeout: 120_000 });
+  // A failed check leaves its node running: end it, or the next test cannot take the socket and the run never ends.
+  afterEach(() => {
+    node?.child.kill("SIGKILL");
+    node = undefined;
+  });
 
   it("query tip, protocol-parameters and utxo answer as the node, the genesis and /api/ledger say", async () => {
     node = await startNode([
