@@ -4,7 +4,7 @@
 // stake and rewards from poolfleet's ledger state. Tags follow ouroboros-consensus's Shelley query codec.
 import { hexToBytes } from "../crypto/bytes.ts";
 import { rational as rat, type Rational } from "../crypto/rational.ts";
-import { asBytes, asUint, type CborValue } from "../codec/cbor.ts";
+import { asBytes, type CborValue } from "../codec/cbor.ts";
 import type { Nonce, NonceState } from "../consensus/nonce.ts";
 import type { PoolParams } from "../ledger/certs.ts";
 import type { LedgerParams } from "../ledger/params.ts";
@@ -244,7 +244,10 @@ export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborVal
       const wanted = setArg(args[0], "GetUTxOByTxIn inputs").map((i) => {
         const pair = i as CborValue[];
         if (!Array.isArray(pair) || pair.length !== 2) throw new QueryRefused("a TxIn is [txid, index]");
-        return `${hex(pair[0]!, "TxIn id", 32)}#${asUint(pair[1]!, "TxIn index")}`;
+        const ix = pair[1];
+        if (typeof ix !== "number" || !Number.isInteger(ix) || ix < 0)
+          throw new QueryRefused("a TxIn index is a number");
+        return `${hex(pair[0]!, "TxIn id", 32)}#${ix}`;
       });
       return utxoMap(wanted.flatMap((ref) => (l.utxo.has(ref) ? [[ref, l.utxo.get(ref)!] as [string, TxOutput]] : [])));
     }

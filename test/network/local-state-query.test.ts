@@ -278,6 +278,33 @@ describe("local state-query", () => {
       c.mux.close("done");
       await c.server.close();
     }
+    // Queries with arguments of the wrong shape: refused with the reason, never an internal error.
+    for (const bad of [
+      conway([6, 5]),
+      conway([15, [[new Uint8Array(32), -1]]]),
+      conway([15, [[1, 2]]]),
+      conway([17, [new Uint8Array(3)]]),
+      conway([20, [7]]),
+      [0, [0, [9, [1]]]],
+      [0, [7]],
+      [4],
+      "not a query",
+    ] as CborValue[]) {
+      const b = await client();
+      try {
+        const reason = new Promise<string>((resolve) => b.server.onDisconnect((x) => resolve(x.reason)));
+        assert.equal((await b.acquireAt("tip")).type, "MsgAcquired");
+        b.lsq.send({ type: "MsgQuery", query: encodeCbor(bad) });
+        assert.match(
+          await reason,
+          /^local state-query: /,
+          JSON.stringify(bad, (_k, v: unknown) => (v instanceof Uint8Array ? "bytes" : v)),
+        );
+      } finally {
+        b.mux.close("done");
+        await b.server.close();
+      }
+    }
     // MsgQuery while nothing is acquired (StIdle), and bytes that are not a message: each closes its connection.
     for (const bytes of [message(3, encodeCbor([1])), message(99), Uint8Array.of(0xff)]) {
       const d = await client();
