@@ -13,6 +13,8 @@ import { nodeIssueOpCert, nodeKeyGen, nodeKeyGenKes, nodeKeyGenVrf, nodeNewCount
 import { queryKesPeriodInfo, queryLeadershipSchedule } from "./commands/query.ts";
 import {
   queryProtocolParameters,
+  queryStakePools,
+  queryStakeSnapshot,
   queryTip,
   queryTxMempoolInfo,
   queryTxMempoolNextTx,
@@ -31,6 +33,8 @@ export const COMMANDS: readonly Command[] = [
   queryTip,
   queryProtocolParameters,
   queryUtxo,
+  queryStakePools,
+  queryStakeSnapshot,
   queryTxMempoolInfo,
   queryTxMempoolNextTx,
   queryTxMempoolTxExists,

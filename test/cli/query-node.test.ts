@@ -1,5 +1,6 @@
 // poolfleet-cli's node queries against a real poolfleet-node's socket on a devnet: `query tip`,
-// `query protocol-parameters`, `query utxo` (by address, bech32 and hex, and by input) and
+// `query protocol-parameters`, `query utxo` (by address, bech32 and hex, and by input), `query stake-pools`,
+// `query stake-snapshot` and
 // `query tx-mempool info|next-tx|tx-exists`, each printing cardano-cli's JSON field names, checked against the
 // genesis, /api/ledger and the transaction submitted; the socket from CARDANO_NODE_SOCKET_PATH; a wrong magic
 // and a missing socket refused with one line.
@@ -119,6 +120,25 @@ describe("poolfleet-cli query over node-to-client", () => {
     const whole = await query(["utxo", "--whole-utxo", ...at]);
     const ledger = JSON.parse((await node.api("/api/ledger")).body) as { utxoEntries: number };
     assert.equal(Object.keys(whole).length, ledger.utxoEntries);
+
+    // The one pool, in bech32; its stake snapshots as cardano-cli shows them, by id and for all pools.
+    const poolId = JSON.parse((await node.api("/api/ledger")).body).pools[0].poolId as string;
+    const poolBech = bech32.encode("pool", bech32.toWords(Buffer.from(poolId, "hex")));
+    assert.deepEqual(await query(["stake-pools", ...at]), [poolBech]);
+    const snapshot = await query(["stake-snapshot", "--stake-pool-id", poolBech, ...at]);
+    assert.deepEqual(Object.keys(snapshot.pools as object), [poolId]);
+    const stakes = (snapshot.pools as Record<string, Record<string, number>>)[poolId]!;
+    assert.deepEqual(Object.keys(stakes).sort(), ["stakeGo", "stakeMark", "stakeSet"]);
+    assert.equal(
+      stakes.stakeMark,
+      (snapshot.total as Record<string, number>).stakeMark,
+      "one pool holds all the stake",
+    );
+    const all = await query(["stake-snapshot", "--all-stake-pools", ...at]);
+    assert.deepEqual(Object.keys(all.pools as object), [poolId]);
+    const bad = await runCli(["query", "stake-snapshot", "--stake-pool-id", "pool1nope", ...at]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /is not a pool id/);
 
     const wrong = await runCli(["query", "tip", "--socket-path", socket, "--testnet-magic", "43"]);
     assert.equal(wrong.code !== 0, true);

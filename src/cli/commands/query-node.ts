@@ -1,5 +1,5 @@
-// cardano-cli's node queries over node-to-client: `query tip`, `query protocol-parameters`, `query utxo` and
-// `query tx-mempool info|next-tx|tx-exists`, with cardano-cli's flags (--socket-path or
+// cardano-cli's node queries over node-to-client: `query tip`, `query protocol-parameters`, `query utxo`,
+// `query stake-pools`, `query stake-snapshot` and `query tx-mempool info|next-tx|tx-exists`, with cardano-cli's flags (--socket-path or
 // CARDANO_NODE_SOCKET_PATH, --testnet-magic or --mainnet) and its JSON field names. Every answer comes from the
 // node over the socket (local state-query and local tx-monitor), decoded from the wire as cardano-cli would.
 import { bech32 } from "@scure/base";
@@ -211,6 +211,59 @@ export const queryUtxo: Command = {
     const utxo = currentEraResult(answer!) as Map<CborValue[], CborValue>;
     const entries = [...utxo].map(([[id, ix], out]) => [`${bytesToHex(id as Uint8Array)}#${num(ix!)}`, txOutJson(out)]);
     io.out(json(Object.fromEntries(entries.sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1)))));
+    return 0;
+  },
+};
+
+/** A pool id from bech32 (pool1...) or 56 hex digits. */
+function poolIdBytes(text: string): Uint8Array {
+  if (/^[0-9a-fA-F]{56}$/.test(text)) return hexToBytes(text.toLowerCase());
+  try {
+    const { prefix, words } = bech32.decode(text as `${string}1${string}`);
+    const bytes = Uint8Array.from(bech32.fromWords(words));
+    if (prefix === "pool" && bytes.length === 28) return bytes;
+  } catch {
+    // reported below
+  }
+  throw new InputError("--stake-pool-id", `${text} is not a pool id (pool1... or 56 hex digits)`);
+}
+
+export const queryStakePools: Command = {
+  path: ["query", "stake-pools"],
+  summary: "list the registered stake pools' ids (bech32)",
+  flags: NODE_FLAGS,
+  example: "poolfleet-cli query stake-pools --socket-path node.socket --testnet-magic 42",
+  async run(flags, io) {
+    const [answer] = await withLocalNode(nodeTarget(flags), (n) => n.query(conwayQuery(16)));
+    const ids = [...(currentEraResult(answer!) as unknown as Set<Uint8Array>)];
+    io.out(json(ids.map((id) => bech32.encode("pool", bech32.toWords(id))).sort()));
+    return 0;
+  },
+};
+
+export const queryStakeSnapshot: Command = {
+  path: ["query", "stake-snapshot"],
+  summary: "show the mark, set and go stake of a pool (or all) and the totals (cardano-cli's JSON)",
+  flags: {
+    ...NODE_FLAGS,
+    "stake-pool-id": { type: "string", value: "POOL", description: "pool id, bech32 or hex" },
+    "all-stake-pools": { type: "boolean", description: "every pool" },
+  },
+  example: "poolfleet-cli query stake-snapshot --all-stake-pools --socket-path node.socket --testnet-magic 42",
+  async run(flags, io) {
+    const pool = flags.optionalString("stake-pool-id");
+    if ((pool === undefined) === !flags.boolean("all-stake-pools"))
+      throw new InputError("query stake-snapshot", "give either --stake-pool-id or --all-stake-pools");
+    const filter = pool === undefined ? [] : [[poolIdBytes(pool)]];
+    const [answer] = await withLocalNode(nodeTarget(flags), (n) => n.query(conwayQuery(20, filter)));
+    const [pools, mark, set, go] = currentEraResult(answer!) as [Map<Uint8Array, CborValue[]>, ...CborValue[]];
+    const stake = ([m, s, g]: CborValue[]) => ({ stakeGo: num(g!), stakeMark: num(m!), stakeSet: num(s!) });
+    io.out(
+      json({
+        pools: Object.fromEntries([...pools].map(([id, v]) => [bytesToHex(id), stake(v)])),
+        total: stake([mark!, set!, go!]),
+      }),
+    );
     return 0;
   },
 };
