@@ -45,6 +45,7 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 
 export class LocalServer extends DisconnectLog {
   readonly server: Server;
+  /** The Unix socket's path, or for the TCP listener "host:port". */
   readonly path: string;
   readonly connections = new Set<Mux>();
   handshakes = 0;
@@ -55,12 +56,18 @@ export class LocalServer extends DisconnectLog {
     this.path = path;
   }
 
-  /** Stop accepting, close every connection, remove the socket file. */
+  /** The TCP listener's port (0 for a Unix socket). */
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === "object" && address ? address.port : 0;
+  }
+
+  /** Stop accepting, close every connection, remove the socket file (a Unix socket's). */
   async close(): Promise<void> {
     const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const mux of this.connections) mux.close("the node is shutting down");
     await done;
-    removeIfSocket(this.path);
+    if (this.port === 0) removeIfSocket(this.path);
   }
 }
 
@@ -107,12 +114,40 @@ async function claimPath(path: string): Promise<void> {
 
 /** Listen on the Unix socket at `path` and serve local clients. */
 export async function listenLocal(path: string, services: LocalServices): Promise<LocalServer> {
+  await claimPath(path);
+  const local = serveLocal(path, services);
+  await listening(local.server, (done) => local.server.listen(path, done));
+  chmodSync(path, SOCKET_MODE);
+  return local;
+}
+
+/**
+ * The same protocols on a TCP port, for clients in the cluster (ogmios, kupo, db-sync sidecars): closed unless the
+ * node is given a port. Anyone who reaches it can submit transactions and read the ledger, as on the socket.
+ */
+export async function listenLocalTcp(host: string, port: number, services: LocalServices): Promise<LocalServer> {
+  const local = serveLocal(`${host}:${port}`, services);
+  await listening(local.server, (done) => local.server.listen(port, host, done));
+  return local;
+}
+
+function listening(server: Server, listen: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    listen(() => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** A server (not yet listening) that runs the N2C handshake and the local responders on each connection. */
+function serveLocal(where: string, services: LocalServices): LocalServer {
   const t = timeoutsWith(services.timeouts);
   const log = services.log ?? silentLog;
   const maxConnections = services.maxConnections ?? 64;
-  await claimPath(path);
   const server = createServer();
-  const local = new LocalServer(server, path);
+  const local = new LocalServer(server, where);
   let serial = 0;
   server.on("connection", (socket) => {
     const mux = new Mux(socket, { log, sduReadMs: t.handshakeMs, label: `local client ${++serial}` });
@@ -139,14 +174,6 @@ export async function listenLocal(path: string, services: LocalServices): Promis
     );
   });
   server.on("error", (error) => log.warn({ err: error }, "node-to-client server error"));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  chmodSync(path, SOCKET_MODE);
   return local;
 }
 

@@ -3,7 +3,7 @@
 // goes to the mempool; a refusal becomes MsgRejectTx's ApplyTxErr (ledger failures as cardano-node encodes them,
 // any other refusal as a mempool failure with our message). A transaction of another era is refused. Local
 // state-query answers from the ledger at the tip (state-query-view.ts); local tx-monitor walks a snapshot of the
-// mempool (Conway transactions, as they were submitted or relayed).
+// mempool (Conway transactions, as they were submitted or relayed). The same protocols on an optional TCP port.
 import type { ChainState } from "../consensus/chain-state.ts";
 import type { LedgerFailure } from "../ledger/apply-tx.ts";
 import type { Mempool } from "../ledger/mempool.ts";
@@ -14,8 +14,9 @@ import type { ChainSource } from "../network/chain-source.ts";
 import type { MempoolSnapshot } from "../network/local-tx-monitor.ts";
 import type { LocalSubmitResult } from "../network/local-tx-submission.ts";
 import type { NetLog } from "../network/mux.ts";
-import { type LocalServer, listenLocal } from "../network/n2c.ts";
+import { type LocalServer, type LocalServices, listenLocal, listenLocalTcp } from "../network/n2c.ts";
 import type { Network } from "./config.ts";
+import { ListenError } from "./http.ts";
 import { stateQueryAcquire } from "./state-query-view.ts";
 
 type Submit = (
@@ -44,33 +45,48 @@ export function mempoolSnapshot(mempool: Mempool, slot: bigint): MempoolSnapshot
   return { slot, capacity: mempool.capacityBytes, txs };
 }
 
+/** What the node serves its local clients from. */
+export interface LocalNodeParts {
+  network: Network;
+  source: ChainSource;
+  log: NetLog;
+  submit: Submit;
+  ledger: () => LedgerState;
+  chain: () => ChainState;
+  mempool: () => MempoolSnapshot;
+}
+
+function localServices(node: LocalNodeParts): LocalServices {
+  return {
+    magic: node.network.genesis.networkMagic,
+    source: node.source,
+    log: node.log,
+    submitTx: localSubmit(node.submit),
+    acquire: stateQueryAcquire(node),
+    mempool: node.mempool,
+  };
+}
+
 /** Serve the local socket at `path`; a socket that cannot be taken fails the start with one line naming it. */
-export async function startLocalSocket(
-  path: string,
-  node: {
-    network: Network;
-    source: ChainSource;
-    log: NetLog;
-    submit: Submit;
-    ledger: () => LedgerState;
-    chain: () => ChainState;
-    mempool: () => MempoolSnapshot;
-  },
-): Promise<LocalServer> {
+export async function startLocalSocket(path: string, node: LocalNodeParts): Promise<LocalServer> {
   try {
-    const local = await listenLocal(path, {
-      magic: node.network.genesis.networkMagic,
-      source: node.source,
-      log: node.log,
-      submitTx: localSubmit(node.submit),
-      acquire: stateQueryAcquire(node),
-      mempool: node.mempool,
-    });
+    const local = await listenLocal(path, localServices(node));
     node.log.info({ socket: path }, "serving node-to-client on the local socket");
     return local;
   } catch (error) {
     throw new Error(`cannot serve node-to-client on --socket-path ${path}: ${(error as Error).message}`, {
       cause: error,
     });
+  }
+}
+
+/** The same on --node-to-client-port; a port that cannot be bound fails the start like the other ports. */
+export async function startLocalTcp(host: string, port: number, node: LocalNodeParts): Promise<LocalServer> {
+  try {
+    const local = await listenLocalTcp(host, port, localServices(node));
+    node.log.info({ host, port: local.port }, "serving node-to-client on TCP");
+    return local;
+  } catch (error) {
+    throw new ListenError("--node-to-client-port, node-to-client", host, port, error);
   }
 }

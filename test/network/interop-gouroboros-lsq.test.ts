@@ -5,8 +5,9 @@
 // delegations and rewards; the test compares them with the genesis, the chain database and /api/ledger. An
 // acquire at a point that is not on the chain is refused with AcquireFailurePointNotOnChain. gouroboros's local
 // tx-monitor client then walks the mempool of a node that does not forge (so the transaction it submitted stays
-// there): has-tx, next-tx with the submitted bytes, get-sizes. The Go harness in
-// test/interop/gouroboros-lsq is built from the Go module proxy into .cache/go; without Go the test is skipped.
+// there), over the node's node-to-client TCP port: has-tx, next-tx with the submitted bytes, get-sizes. The Go
+// harness in test/interop/gouroboros-lsq is built from the Go module proxy into .cache/go; without Go the test is
+// skipped.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,7 +23,7 @@ import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
 import { goHarness, haveGo } from "../helpers/go-harness.ts";
 import { wallet } from "../helpers/ledger.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { freePort, startNode, type RunningNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const { binary, build } = goHarness("gouroboros-lsq", "gouroboros-lsq");
@@ -210,8 +211,10 @@ describe(
       assert.deepEqual(Object.keys(delegations.rewards), [owner.stakeHash]);
     });
 
-    it("shows gouroboros's tx-monitor client the transaction it submitted, in a mempool snapshot", async () => {
-      // No keys: this node forges nothing, so the transaction stays in its mempool.
+    it("shows gouroboros's tx-monitor client, on the TCP port, the transaction it submitted in a mempool snapshot", async () => {
+      // No keys: this node forges nothing, so the transaction stays in its mempool. gouroboros reaches it on the
+      // node-to-client TCP port this time: the same protocols as on the socket.
+      const port = await freePort();
       node = await startNode([
         "--config",
         join(devnet, "config.json"),
@@ -219,6 +222,8 @@ describe(
         `${db}-relay`,
         "--socket-path",
         socket,
+        "--node-to-client-port",
+        `${port}`,
       ]);
       await waitFor("the local socket", () => existsSync(socket), 30_000);
       const pool = (f: string) => join(devnet, "pools", "pool1", f);
@@ -233,7 +238,7 @@ describe(
         },
         [payment],
       );
-      const r = await run(["monitor", socket, "42", bytesToHex(tx.bytes)], 60_000);
+      const r = await run(["monitor", `tcp://127.0.0.1:${port}`, "42", bytesToHex(tx.bytes)], 60_000);
       assert.equal(r.txId, bytesToHex(tx.body.id));
       assert.equal(r.submitted, "<nil>", "accepted");
       assert.equal(r.acquire, "<nil>");

@@ -24,7 +24,7 @@ import { N2C_PROTOCOL } from "../../src/network/limits.ts";
 import { type AcquireTarget, localStateQuerySpec } from "../../src/network/local-state-query.ts";
 import { Mux } from "../../src/network/mux.ts";
 import { encodeN2cVersionData, N2C_VERSIONS } from "../../src/network/n2c-handshake.ts";
-import { listenLocal } from "../../src/network/n2c.ts";
+import { listenLocal, listenLocalTcp } from "../../src/network/n2c.ts";
 import { Driver } from "../../src/network/protocol.ts";
 import { message } from "../../src/network/wire.ts";
 import { stateQueryAcquire } from "../../src/node/state-query-view.ts";
@@ -62,17 +62,14 @@ const acquire = stateQueryAcquire({
 });
 let n = 0;
 
-async function client() {
+async function client(tcp = false) {
   const path = join(dir, `n${++n}.socket`);
-  const server = await listenLocal(path, {
-    magic: MAGIC,
-    source,
-    log,
-    submitTx: () => ({ accepted: true }),
-    acquire,
-  });
+  const services = { magic: MAGIC, source, log, submitTx: () => ({ accepted: true }) as const, acquire };
+  const server = tcp ? await listenLocalTcp("127.0.0.1", 0, services) : await listenLocal(path, services);
   const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ path }, () => resolve(s));
+    const s = tcp
+      ? connect({ host: "127.0.0.1", port: server.port }, () => resolve(s))
+      : connect({ path }, () => resolve(s));
     s.once("error", reject);
   });
   const mux = new Mux(socket, { label: "test client" });
@@ -231,6 +228,19 @@ describe("local state-query", () => {
       ]);
       c.lsq.send({ type: "MsgRelease" });
       c.lsq.send({ type: "MsgDone" });
+    } finally {
+      c.mux.close("done");
+      await c.server.close();
+    }
+  });
+
+  it("serves the same protocols on the optional TCP port", async () => {
+    const c = await client(true);
+    try {
+      assert.ok(c.server.port > 0);
+      assert.equal((await c.acquireAt("tip")).type, "MsgAcquired");
+      const point = (await c.query([3])) as [number, Uint8Array];
+      assert.equal(bytesToHex(point[1]), bytesToHex(tip.hash));
     } finally {
       c.mux.close("done");
       await c.server.close();

@@ -1,7 +1,7 @@
 // Interop harness (test only): gouroboros's local state-query and local tx-monitor clients on poolfleet's local
 // socket.
 //
-//	gouroboros-lsq monitor <socket-path> <magic> <tx-hex>
+//	gouroboros-lsq monitor <socket-path or tcp://host:port> <magic> <tx-hex>
 //	    Submits the transaction with local tx-submission, then acquires a mempool snapshot with local tx-monitor and
 //	    asks has-tx (the transaction's id and an unknown one), next-tx twice and get-sizes. Prints one JSON object.
 //
@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	ouroboros "github.com/blinklabs-io/gouroboros"
@@ -53,7 +54,12 @@ func dial(path string, magic uint64) *ouroboros.Connection {
 	if err != nil {
 		fail("connection: %v", err)
 	}
-	if err := conn.DialTimeout("unix", path, 5*time.Second); err != nil {
+	// tcp://HOST:PORT dials the node's node-to-client TCP port instead of its socket.
+	network, address := "unix", path
+	if strings.HasPrefix(path, "tcp://") {
+		network, address = "tcp", strings.TrimPrefix(path, "tcp://")
+	}
+	if err := conn.DialTimeout(network, address, 5*time.Second); err != nil {
 		fail("dial %s: %v", path, err)
 	}
 	go func() {
