@@ -11,6 +11,16 @@ import { kesSign, kesStage } from "./commands/kes-job.ts";
 import { keysCheck } from "./commands/keys.ts";
 import { nodeIssueOpCert, nodeKeyGen, nodeKeyGenKes, nodeKeyGenVrf, nodeNewCounter } from "./commands/node.ts";
 import { queryKesPeriodInfo, queryLeadershipSchedule } from "./commands/query.ts";
+import {
+  queryProtocolParameters,
+  queryStakePools,
+  queryStakeSnapshot,
+  queryTip,
+  queryTxMempoolInfo,
+  queryTxMempoolNextTx,
+  queryTxMempoolTxExists,
+  queryUtxo,
+} from "./commands/query-node.ts";
 
 export const COMMANDS: readonly Command[] = [
   nodeKeyGen,
@@ -20,6 +30,14 @@ export const COMMANDS: readonly Command[] = [
   nodeIssueOpCert,
   queryKesPeriodInfo,
   queryLeadershipSchedule,
+  queryTip,
+  queryProtocolParameters,
+  queryUtxo,
+  queryStakePools,
+  queryStakeSnapshot,
+  queryTxMempoolInfo,
+  queryTxMempoolNextTx,
+  queryTxMempoolTxExists,
   keysCheck,
   genesisCreate,
   devnetUp,

@@ -114,6 +114,7 @@ export function chainStateToJson(state: ChainState): unknown {
       evolving: n2j(state.nonces.evolving),
       candidate: n2j(state.nonces.candidate),
       epochNonce: n2j(state.nonces.epochNonce),
+      previousEpochNonce: n2j(state.nonces.previousEpochNonce),
       lab: n2j(state.nonces.lab),
       lastEpochBlock: n2j(state.nonces.lastEpochBlock),
     },
@@ -129,6 +130,7 @@ export function chainStateFromJson(json: unknown): ChainState {
       evolving: unknown;
       candidate: unknown;
       epochNonce: unknown;
+      previousEpochNonce?: unknown;
       lab: unknown;
       lastEpochBlock: unknown;
     };
@@ -143,6 +145,8 @@ export function chainStateFromJson(json: unknown): ChainState {
       evolving: j2n(j.nonces.evolving),
       candidate: j2n(j.nonces.candidate),
       epochNonce: j2n(j.nonces.epochNonce),
+      // Snapshots written before the field existed: the epoch nonce, as Praos starts it (translateChainDepState).
+      previousEpochNonce: j2n(j.nonces.previousEpochNonce ?? j.nonces.epochNonce),
       lab: j2n(j.nonces.lab),
       lastEpochBlock: j2n(j.nonces.lastEpochBlock),
     },

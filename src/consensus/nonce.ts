@@ -44,6 +44,8 @@ export interface NonceState {
   readonly evolving: Nonce;
   readonly candidate: Nonce;
   readonly epochNonce: Nonce;
+  /** The epoch nonce before the last epoch change (Praos's praosStatePreviousEpochNonce). */
+  readonly previousEpochNonce: Nonce;
   /** Nonce of the previous hash of the last block applied. */
   readonly lab: Nonce;
   readonly lastEpochBlock: Nonce;
@@ -51,7 +53,7 @@ export interface NonceState {
 
 export function initialNonceState(shelleyGenesisHash: Uint8Array, epoch = 0): NonceState {
   const g = Uint8Array.from(shelleyGenesisHash);
-  return { epoch, evolving: g, candidate: g, epochNonce: g, lab: null, lastEpochBlock: null };
+  return { epoch, evolving: g, candidate: g, epochNonce: g, previousEpochNonce: g, lab: null, lastEpochBlock: null };
 }
 
 /** Cross into `epoch` (a later one); call before applying its first block. */
@@ -61,6 +63,7 @@ export function tickToEpoch(state: NonceState, epoch: number, extraEntropy: Nonc
     ...state,
     epoch,
     epochNonce: epochNonce(state.candidate, state.lastEpochBlock, extraEntropy),
+    previousEpochNonce: state.epochNonce,
     lastEpochBlock: state.lab,
   };
 }

@@ -25,8 +25,7 @@ export const PROTOCOL_NAMES: Record<number, string> = {
   9: "local tx-monitor",
 };
 
-/** Mini-protocol numbers, node-to-client (the local socket). State-query (7) and tx-monitor (9) are not served
- *  yet: the mux closes a connection that uses them as an unknown mini-protocol. */
+/** Mini-protocol numbers, node-to-client (the local socket). */
 export const N2C_PROTOCOL = {
   handshake: 0,
   localChainSync: 5,
@@ -61,6 +60,9 @@ export const INGRESS_LIMITS: Record<number, number> = {
   // as large as a whole SMALL_BYTE_LIMIT message.
   [N2C_PROTOCOL.localChainSync]: addSafetyMargin(10 * 1400),
   [N2C_PROTOCOL.localTxSubmission]: addSafetyMargin(2 * SMALL_BYTE_LIMIT),
+  // A query (a few addresses or inputs) or an acquire at a time.
+  [N2C_PROTOCOL.localStateQuery]: addSafetyMargin(2 * SMALL_BYTE_LIMIT),
+  [N2C_PROTOCOL.localTxMonitor]: addSafetyMargin(10 * 1400),
 };
 
 export interface NetworkTimeouts {

@@ -1,8 +1,7 @@
 // The node-to-client server: the local socket (--socket-path) that cardano-cli-style tools and gouroboros's
 // node-to-client client connect to. One mux per connection, the N2C handshake, then local chain-sync (whole
-// blocks) and local tx-submission. Local state-query (7) and tx-monitor (9) are not served yet: the mux closes a
-// connection that uses them as an unknown mini-protocol. Anything a client does wrong ends that connection only,
-// as on node-to-node.
+// blocks), local tx-submission, local state-query and local tx-monitor. Anything a client does wrong ends that
+// connection only, as on node-to-node.
 // The socket file: a stale one (nothing accepts on it) is replaced; one another process is listening on, or a
 // path that is not a socket, is refused; mode 0660 after bind (owner and group, like cardano-node's socket
 // under its usual umask), and the file is removed on close.
@@ -12,6 +11,8 @@ import type { ChainSource } from "./chain-source.ts";
 import { answerN2cHandshake, N2C_VERSIONS, n2cVersionName } from "./n2c-handshake.ts";
 import { INGRESS_LIMITS, N2C_PROTOCOL, type NetworkTimeouts, timeoutsWith } from "./limits.ts";
 import { localChainSyncSpec, localChainSyncTimeLimit, serveLocalChainSync } from "./local-chain-sync.ts";
+import { type Acquire, localStateQuerySpec, serveLocalStateQuery } from "./local-state-query.ts";
+import { localTxMonitorSpec, type MempoolSnapshot, serveLocalTxMonitor } from "./local-tx-monitor.ts";
 import { type LocalSubmitResult, localTxSubmissionSpec, serveLocalTxSubmission } from "./local-tx-submission.ts";
 import { ConnectionClosedError, Mux, type NetLog, silentLog } from "./mux.ts";
 import { DisconnectLog } from "./peer.ts";
@@ -24,6 +25,10 @@ export interface LocalServices {
   readonly source: ChainSource;
   /** A transaction from local tx-submission (era index and the transaction's own bytes). */
   readonly submitTx: (hfcIndex: number, tx: Uint8Array) => LocalSubmitResult;
+  /** Local state-query's ledger states; without it the mini-protocol is not served. */
+  readonly acquire?: Acquire;
+  /** Local tx-monitor's mempool snapshots; without it the mini-protocol is not served. */
+  readonly mempool?: () => MempoolSnapshot;
   readonly log?: NetLog;
   readonly timeouts?: Partial<NetworkTimeouts>;
   readonly versions?: readonly number[];
@@ -40,6 +45,7 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 
 export class LocalServer extends DisconnectLog {
   readonly server: Server;
+  /** The Unix socket's path, or for the TCP listener "host:port". */
   readonly path: string;
   readonly connections = new Set<Mux>();
   handshakes = 0;
@@ -50,12 +56,18 @@ export class LocalServer extends DisconnectLog {
     this.path = path;
   }
 
-  /** Stop accepting, close every connection, remove the socket file. */
+  /** The TCP listener's port (0 for a Unix socket). */
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === "object" && address ? address.port : 0;
+  }
+
+  /** Stop accepting, close every connection, remove the socket file (a Unix socket's). */
   async close(): Promise<void> {
     const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const mux of this.connections) mux.close("the node is shutting down");
     await done;
-    removeIfSocket(this.path);
+    if (this.port === 0) removeIfSocket(this.path);
   }
 }
 
@@ -102,12 +114,40 @@ async function claimPath(path: string): Promise<void> {
 
 /** Listen on the Unix socket at `path` and serve local clients. */
 export async function listenLocal(path: string, services: LocalServices): Promise<LocalServer> {
+  await claimPath(path);
+  const local = serveLocal(path, services);
+  await listening(local.server, (done) => local.server.listen(path, done));
+  chmodSync(path, SOCKET_MODE);
+  return local;
+}
+
+/**
+ * The same protocols on a TCP port, for clients in the cluster (ogmios, kupo, db-sync sidecars): closed unless the
+ * node is given a port. Anyone who reaches it can submit transactions and read the ledger, as on the socket.
+ */
+export async function listenLocalTcp(host: string, port: number, services: LocalServices): Promise<LocalServer> {
+  const local = serveLocal(`${host}:${port}`, services);
+  await listening(local.server, (done) => local.server.listen(port, host, done));
+  return local;
+}
+
+function listening(server: Server, listen: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    listen(() => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** A server (not yet listening) that runs the N2C handshake and the local responders on each connection. */
+function serveLocal(where: string, services: LocalServices): LocalServer {
   const t = timeoutsWith(services.timeouts);
   const log = services.log ?? silentLog;
   const maxConnections = services.maxConnections ?? 64;
-  await claimPath(path);
   const server = createServer();
-  const local = new LocalServer(server, path);
+  const local = new LocalServer(server, where);
   let serial = 0;
   server.on("connection", (socket) => {
     const mux = new Mux(socket, { log, sduReadMs: t.handshakeMs, label: `local client ${++serial}` });
@@ -134,14 +174,6 @@ export async function listenLocal(path: string, services: LocalServices): Promis
     );
   });
   server.on("error", (error) => log.warn({ err: error }, "node-to-client server error"));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  chmodSync(path, SOCKET_MODE);
   return local;
 }
 
@@ -160,6 +192,24 @@ function startLocalResponders(mux: Mux, services: LocalServices, log: NetLog): v
   );
   supervise(mux, log, "local chain-sync server", serveLocalChainSync(cs, services.source, mux));
   supervise(mux, log, "local tx-submission server", serveLocalTxSubmission(tx, services.submitTx));
+  if (services.acquire) {
+    const lsq = new Driver(
+      mux.channel(N2C_PROTOCOL.localStateQuery, "responder", INGRESS_LIMITS[N2C_PROTOCOL.localStateQuery]!),
+      localStateQuerySpec,
+      "server",
+      () => null, // cardano-node waits for local clients for ever
+    );
+    supervise(mux, log, "local state-query server", serveLocalStateQuery(lsq, services.acquire, log, mux.label));
+  }
+  if (services.mempool) {
+    const monitor = new Driver(
+      mux.channel(N2C_PROTOCOL.localTxMonitor, "responder", INGRESS_LIMITS[N2C_PROTOCOL.localTxMonitor]!),
+      localTxMonitorSpec,
+      "server",
+      () => null,
+    );
+    supervise(mux, log, "local tx-monitor server", serveLocalTxMonitor(monitor, services.mempool, mux));
+  }
 }
 
 /** A server loop that throws anything but a closed connection has a bug: close, log, never crash. */

@@ -42,6 +42,8 @@ export const NODE_FLAGS = [
   "max-caught-up-age",
   "api-port",
   "api-host",
+  "node-to-client-port",
+  "node-to-client-host",
 ] as const;
 export type NodeFlag = (typeof NODE_FLAGS)[number];
 
@@ -66,6 +68,8 @@ export interface NodeOptions {
    * unless --api-port is given; --api-host defaults to 127.0.0.1 like --metrics-host.
    */
   readonly api?: { readonly host: string; readonly port: number };
+  /** Node-to-client on TCP too, for clients in the cluster; closed unless --node-to-client-port is given. */
+  readonly nodeToClientTcp?: { readonly host: string; readonly port: number };
   readonly keys?: { readonly kes: string; readonly vrf: string; readonly opcert: string };
   /** A directory with one sub-directory of kes.skey, vrf.skey, node.cert per pool (many pools, one node). */
   readonly keyBundle?: string;
@@ -163,6 +167,9 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
   const apiPort = get("api-port") === undefined ? undefined : port("api-port", 0);
   if (apiPort === undefined && get("api-host") !== undefined)
     throw new InputError("--api-host", "is given without --api-port (the API listener is closed without a port)");
+  const n2cPort = get("node-to-client-port") === undefined ? undefined : port("node-to-client-port", 0);
+  if (n2cPort === undefined && get("node-to-client-host") !== undefined)
+    throw new InputError("--node-to-client-host", "is given without --node-to-client-port (closed without a port)");
   return {
     configPath: need("config"),
     keyBundle,
@@ -179,6 +186,9 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
     metricsPort: port("metrics-port", 12798),
     maxCaughtUpAgeS: age === undefined ? DEFAULT_MAX_CAUGHT_UP_AGE_S : Number(age),
     ...(apiPort !== undefined ? { api: { host: get("api-host") ?? "127.0.0.1", port: apiPort } } : {}),
+    ...(n2cPort !== undefined
+      ? { nodeToClientTcp: { host: get("node-to-client-host") ?? "127.0.0.1", port: n2cPort } }
+      : {}),
     keys:
       given.length === 3
         ? {

@@ -32,7 +32,9 @@ for a relay, a peer connected; and while storage is failed), /config.
 On the API port (closed unless --api-port is given; --api-host defaults to 127.0.0.1): /api/leader-schedule,
 POST /api/submit/tx, /api/ledger, /api/peers. It tells when a producer leads: open it only to the operator and relays.
 --socket-path PATH serves node-to-client on a Unix socket (mode 0660): handshake V_16..V_22, local chain-sync,
-local tx-submission; a stale socket file is replaced, one another process listens on fails the start.
+local tx-submission, local state-query (at the tip), local tx-monitor; a stale socket file is replaced, one another
+process listens on fails the start. --node-to-client-port serves the same on TCP for clients in the cluster (closed
+unless given; --node-to-client-host defaults to 127.0.0.1): whoever reaches it can submit transactions.
 Start-up fails (exit 1, one line naming the file and field, or the host:port) on a bad config.json or genesis,
 a missing or mismatching ShelleyGenesisHash, or a port that cannot be bound.
 Storage: a block is adopted, announced and logged durable only once fully written and fsynced; a failed write

@@ -17,7 +17,7 @@ import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
 import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import type { LocalServer } from "../network/n2c.ts";
-import { startLocalSocket } from "./local-socket.ts";
+import { mempoolSnapshot, startLocalSocket, startLocalTcp } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger } from "./forger.ts";
 import { keySourceOf } from "./producer-pools.ts";
@@ -51,6 +51,7 @@ export class PoolfleetNode {
   #api: Server | null = null;
   #server: NodeServer | null = null;
   #local: LocalServer | null = null;
+  #localTcp: LocalServer | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastSlot = -1n;
   /** The last slot the slot loop ran in (a jump over slots means the event loop was held up). */
@@ -131,11 +132,18 @@ export class PoolfleetNode {
       throw new ListenError("--port, node-to-node", this.options.hostAddr, this.options.port, error);
     }
     this.log.info({ host: this.options.hostAddr, port: this.#server.port }, "serving node-to-node peers");
-    if (this.options.socketPath) {
-      const { networkMagic: magic } = this.#network.genesis;
-      const local = { magic, source: this.#store.source, log: this.log, submit: (tx: Uint8Array) => this.submitTx(tx) };
-      this.#local = await startLocalSocket(this.options.socketPath, local);
-    }
+    const local = {
+      network: this.#network,
+      source: this.#store.source,
+      log: this.log,
+      submit: (tx: Uint8Array) => this.submitTx(tx),
+      ledger: () => this.#chain.ledger,
+      chain: () => this.#chain.state,
+      mempool: () => mempoolSnapshot(this.#mempool, this.#currentSlot()),
+    };
+    if (this.options.socketPath) this.#local = await startLocalSocket(this.options.socketPath, local);
+    const tcp = this.options.nodeToClientTcp;
+    if (tcp) this.#localTcp = await startLocalTcp(tcp.host, tcp.port, local);
     this.#peering = new Peering(
       {
         magic: this.#network.genesis.networkMagic,
@@ -197,6 +205,7 @@ export class PoolfleetNode {
     const peering = this.#peering?.stop();
     await step("closing the node-to-node server", () => this.#server?.close());
     await step("closing the node-to-client socket", () => this.#local?.close());
+    await step("closing the node-to-client TCP port", () => this.#localTcp?.close());
     await step("closing peer connections", () => peering);
     await step("writing the final snapshot and closing the chain database", () => this.#store?.close());
     // Leases go back first, so a standby may take over at once.

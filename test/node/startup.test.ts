@@ -2,7 +2,7 @@
 //  - every broken config.json, genesis or topology fails fast: exit 1 and one line on stderr naming the file and
 //    the field (the old node ran on with a ShelleyGenesisHash that was a number or missing, and printed a
 //    JavaScript TypeError for a config.json of `null`);
-//  - a port it cannot bind (node-to-node, metrics, API) fails the start: exit 1 naming host:port and EADDRINUSE
+//  - a port it cannot bind (node-to-node, metrics, API, node-to-client TCP) fails the start: exit 1 naming host:port and EADDRINUSE
 //    (the old node kept running with /health "ok" when the node-to-node port was taken);
 //  - /api/* (leader schedule, submission, ledger, peers) is served only on --api-port, never on the metrics port.
 import assert from "node:assert/strict";
@@ -150,6 +150,7 @@ describe("a port it cannot bind: exit 1 naming host:port", () => {
     ["--port", /node-to-node/],
     ["--metrics-port", /--metrics-port/],
     ["--api-port", /--api-port/],
+    ["--node-to-client-port", /--node-to-client-port/],
   ] as const)
     test(`${flag} taken`, async () => {
       const r = await refused([
