@@ -96,7 +96,8 @@ function poolKeys(period: number) {
 
 // ---- API helpers -------------------------------------------------------------------------------------------------
 
-const waitFor = waitWithin(30_000);
+// 60 s: the killed-at-every-step story waits for Jobs and restarts many times; 30 s timed out on a loaded machine.
+const waitFor = waitWithin(60_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function setSecret(ns: string, name: string, data: Record<string, string>): Promise<void> {
