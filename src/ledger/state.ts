@@ -1,12 +1,13 @@
 // The ledger state (the Shelley-family NewEpochState, restricted to what poolfleet models): the UTxO, stake
 // accounts and delegations, registered pools, the pots (reserves, treasury, deposits, fees), the mark/set/go
-// stake snapshots, blocks made per pool, the pending reward update and the pool distribution in force.
+// stake snapshots, blocks made per pool, the pending reward update and the pool distribution in force, and
+// Conway's VState (cardano-ledger `VState`: DReps, the committee members' hot keys) with the enacted committee.
 // It is mutated in place through a Journal (see journal.ts) and serialized whole to JSON for node snapshots.
 import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
 import { rational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
-import type { KeyHash, PoolParams } from "./certs.ts";
+import type { DRep, KeyHash, PoolParams } from "./certs.ts";
 import { rewardAccount } from "./certs.ts";
 import type { LedgerParams } from "./params.ts";
 import type { TxOutput } from "./tx.ts";
@@ -24,6 +25,14 @@ export interface Account {
   readonly reward: bigint;
   readonly deposit: bigint;
   readonly pool: string | null;
+  /** The DRep the account delegates its votes to (Conway), if any. */
+  readonly drep?: DRep | null;
+}
+
+/** cardano-ledger `DRepState`: the deposit paid, the epoch it expires after without activity, its anchor. */
+export interface DRepState {
+  readonly deposit: bigint;
+  readonly expiry: number;
 }
 
 export interface StakeSnapshot {
@@ -81,6 +90,12 @@ export class LedgerState {
   rewardUpdate: RewardUpdate | null;
   /** The pool distribution used for leader election in `epoch`. */
   poolDistr: Map<string, PoolDistrEntry>;
+  /** Registered DReps by credential. */
+  readonly dreps: Map<KeyHash, DRepState>;
+  /** The enacted constitutional committee: cold credential to the epoch its term ends. */
+  readonly committee: Map<KeyHash, number>;
+  /** `CommitteeState`: each cold credential's authorised hot credential, or null once it resigned. */
+  readonly committeeHot: Map<KeyHash, KeyHash | null>;
 
   constructor(init: {
     epoch: number;
@@ -96,6 +111,9 @@ export class LedgerState {
     blocksPrev?: Map<string, number>;
     rewardUpdate?: RewardUpdate | null;
     poolDistr?: Map<string, PoolDistrEntry>;
+    dreps?: Map<KeyHash, DRepState>;
+    committee?: Map<KeyHash, number>;
+    committeeHot?: Map<KeyHash, KeyHash | null>;
   }) {
     this.epoch = init.epoch;
     this.utxo = init.utxo;
@@ -110,6 +128,9 @@ export class LedgerState {
     this.blocksPrev = init.blocksPrev ?? new Map();
     this.rewardUpdate = init.rewardUpdate ?? null;
     this.poolDistr = init.poolDistr ?? new Map();
+    this.dreps = init.dreps ?? new Map();
+    this.committee = init.committee ?? new Map();
+    this.committeeHot = init.committeeHot ?? new Map();
   }
 
   /** Total lovelace the ledger accounts for; always equals maxLovelaceSupply (a checked invariant). */
@@ -285,7 +306,7 @@ export function ledgerStateToJson(s: LedgerState): unknown {
   return {
     epoch: s.epoch,
     utxo: [...s.utxo].map(([ref, o]) => utxoEntryToJson(ref, o)),
-    accounts: mapJ(s.accounts, (a) => [`${a.reward}`, `${a.deposit}`, a.pool]),
+    accounts: mapJ(s.accounts, (a) => [`${a.reward}`, `${a.deposit}`, a.pool, a.drep ?? null]),
     pools: mapJ(s.pools, poolToJson),
     futurePools: mapJ(s.futurePools, poolToJson),
     retiring: mapJ(s.retiring, (e) => e),
@@ -312,6 +333,9 @@ export function ledgerStateToJson(s: LedgerState): unknown {
       rewards: mapJ(s.rewardUpdate.rewards, str),
     },
     poolDistr: mapJ(s.poolDistr, (p) => [ratJ(p.stake), bytesToHex(p.vrfKeyHash)]),
+    dreps: mapJ(s.dreps, (d) => [str(d.deposit), d.expiry]),
+    committee: mapJ(s.committee, (e) => e),
+    committeeHot: mapJ(s.committeeHot, (h) => h),
   };
 }
 
@@ -326,8 +350,8 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
     epoch: j.epoch,
     utxo: new Map((j.utxo as unknown[]).map(utxoEntryFromJson)),
     accounts: jMap(j.accounts, (v) => {
-      const [reward, deposit, pool] = v as [string, string, string | null];
-      return { reward: BigInt(reward), deposit: BigInt(deposit), pool };
+      const [reward, deposit, pool, drep] = v as [string, string, string | null, DRep | null | undefined];
+      return { reward: BigInt(reward), deposit: BigInt(deposit), pool, drep: drep ?? null };
     }),
     pools: jMap(j.pools, poolFromJson),
     futurePools: jMap(j.futurePools, poolFromJson),
@@ -358,5 +382,12 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
       const [stake, vrf] = v as [unknown, string];
       return { stake: jRat(stake), vrfKeyHash: hexToBytes(vrf) };
     }),
+    // Snapshots from before Conway's governance state have none of it.
+    dreps: jMap(j.dreps ?? [], (v) => {
+      const [deposit, expiry] = v as [string, number];
+      return { deposit: BigInt(deposit), expiry };
+    }),
+    committee: jMap(j.committee ?? [], (v) => v as number),
+    committeeHot: jMap(j.committeeHot ?? [], (v) => v as string | null),
   });
 }

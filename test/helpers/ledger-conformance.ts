@@ -12,11 +12,11 @@ import { cborArrayItems, cborMapEntries } from "../../src/codec/cbor-raw.ts";
 import { rational, type Rational } from "../../src/crypto/rational.ts";
 import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
-import { decodeCertificate, rewardAccountCredential } from "../../src/ledger/certs.ts";
+import { decodeCertificate, rewardAccountCredential, scriptCredential } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import type { SlotTime } from "../../src/ledger/plutus/time.ts";
-import { LedgerState } from "../../src/ledger/state.ts";
+import { type DRepState, LedgerState } from "../../src/ledger/state.ts";
 import { decodeTx, decodeTxOutput, type TxOutput } from "../../src/ledger/tx.ts";
 import { outRef } from "../../src/ledger/utxo.ts";
 import { fixturePath, hex, readFixture } from "./fixtures.ts";
@@ -33,6 +33,10 @@ export interface ConformanceVector {
   readonly utxo: Map<string, TxOutput>;
   /** The UTxO after all events, as the Haskell ledger left it. */
   readonly finalUtxo: Map<string, TxOutput>;
+  /** The enacted committee at the start: cold credential to the epoch its term ends. */
+  readonly committee: Map<string, number>;
+  /** The DReps registered after all events, with their deposits, as the Haskell ledger left them. */
+  readonly finalDReps: Map<string, bigint>;
   readonly params: LedgerParams;
   readonly events: ConformanceEvent[];
 }
@@ -116,6 +120,11 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
       minFeeRefScriptCostPerByte: tagged(pp[30], "minFeeRefScriptCostPerByte"),
       time: impSlotTime(config),
     },
+    governance: {
+      protocolMajor: Number(asUint((pp[12] as CborValue[])[0], "protocol version")),
+      drepDeposit: n(28),
+      drepActivity: Number(n(29)),
+    },
   };
 }
 
@@ -128,6 +137,12 @@ function utxoOf(map: Uint8Array): Map<string, TxOutput> {
     utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), output);
   }
   return utxo;
+}
+
+/** A credential as cardano-ledger encodes it ([0, key hash] or [1, script hash]) in poolfleet's form. */
+function credentialOf(v: CborValue): string {
+  const [type, hash] = v as [number, Uint8Array];
+  return type === 1 ? scriptCredential(hex(hash)) : hex(hash);
 }
 
 /** Whether a decoded value holds nothing but empty maps (and plain numbers) at any depth. */
@@ -152,7 +167,16 @@ export function readConformanceVector(file: string): ConformanceVector {
   const pp = decodeCbor(readFixture(FOLDER, "pparams-by-hash", hex(ppHash))) as CborValue[];
   const utxo = utxoOf(utxoState[0]!);
   // NewEpochState [epoch, .., .., [accountState, [certState, utxoState]], ..]; utxoState [utxo, ..].
-  const finalUtxo = utxoOf(cborArrayItems(cborArrayItems(cborArrayItems(cborArrayItems(items[2]!)[3]!)[1]!)[1]!)[0]!);
+  const finalLedger = cborArrayItems(cborArrayItems(cborArrayItems(items[2]!)[3]!)[1]!);
+  const finalUtxo = utxoOf(cborArrayItems(finalLedger[1]!)[0]!);
+  // certState [vState, pState, dState], vState [DReps (credential to [expiry, anchor, deposit, ..]), ..].
+  const finalVState = decodeCbor(cborArrayItems(finalLedger[0]!)[0]!) as [Map<CborValue, CborValue[]>];
+  const finalDReps = new Map([...finalVState[0]].map(([c, d]) => [credentialOf(c), asUint(d[2], "DRep deposit")]));
+  // govState [proposals, committee (StrictMaybe [members, threshold]), constitution, current pparams, ..].
+  const committeeField = decodeCbor(cborArrayItems(utxoState[3]!)[1]!) as [[Map<CborValue, CborValue>, CborValue]?];
+  const committee = new Map(
+    [...(committeeField[0]?.[0] ?? new Map())].map(([c, e]) => [credentialOf(c), Number(asUint(e, "term"))]),
+  );
   const events = cborArrayItems(items[3]!).map((raw): ConformanceEvent => {
     const e = cborArrayItems(raw);
     const kind = decodeCbor(e[0]!);
@@ -172,6 +196,8 @@ export function readConformanceVector(file: string): ConformanceVector {
     epoch: Number(asUint(decodeCbor(nes[0]!), "epoch")),
     utxo,
     finalUtxo,
+    committee,
+    finalDReps,
     params: conwayParams(pp, config),
     events,
   };
@@ -188,6 +214,8 @@ export interface Replay {
   readonly judged: JudgedTx[];
   /** The UTxO poolfleet's ledger ends with. */
   readonly utxo: ReadonlyMap<string, TxOutput>;
+  /** The DReps poolfleet's ledger ends with. */
+  readonly dreps: ReadonlyMap<string, DRepState>;
   /** Why replay stopped before the end, or null when every event was followed. */
   readonly stoppedAt: string | null;
 }
@@ -221,6 +249,7 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     accounts: new Map(),
     pools: new Map(),
     pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n, donations: 0n },
+    committee: new Map(vector.committee),
   });
   const judged: JudgedTx[] = [];
   for (const [index, event] of vector.events.entries()) {
@@ -229,7 +258,7 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     // the last transaction leave the UTxO to compare with Haskell's; one before a transaction stops the replay.
     if (event.kind === "epochs") {
       if (vector.events.slice(index).some((e) => e.kind === "tx"))
-        return { judged, utxo: state.utxo, stoppedAt: `event ${index}: an epoch boundary` };
+        return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: an epoch boundary` };
       continue;
     }
     const slot = event.slot;
@@ -237,22 +266,27 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     try {
       tx = decodeTx(event.bytes);
     } catch (error) {
-      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${(error as Error).message}` };
+      return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${(error as Error).message}` };
     }
     const reason = outOfScope(tx);
-    if (reason) return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${reason}` };
+    if (reason) return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${reason}` };
     const journal = new Journal();
     const result = applyTx(state, tx, { slot, params: vector.params }, journal);
     const unsupported = result.find((f) => f.kind === "UnsupportedFeature");
     if (unsupported) {
       journal.rollback();
-      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${unsupported.message}` };
+      return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${unsupported.message}` };
     }
     const failures = result.map((f) => f.kind);
     if (!event.success) journal.rollback();
     judged.push({ index, success: event.success, failures });
     if (event.success && failures.length > 0)
-      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: refused here, accepted by Haskell` };
+      return {
+        judged,
+        utxo: state.utxo,
+        dreps: state.dreps,
+        stoppedAt: `event ${index}: refused here, accepted by Haskell`,
+      };
   }
-  return { judged, utxo: state.utxo, stoppedAt: null };
+  return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: null };
 }

@@ -55,12 +55,30 @@ export function sortedWithdrawals(accounts: Iterable<string>): string[] {
   return [...accounts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** A certificate's stake credential when cardano-ledger asks its witness (Conway `getConwayTxCertScriptHash`). */
+/**
+ * The credential whose witness a certificate needs (Conway `getConwayTxCertScriptHash`, `getVKeyWitnessConwayTxCert`):
+ * the stake credential of registrations with a deposit, deregistrations and every delegation, the DRep's for DRep
+ * certificates, the cold credential for committee certificates.
+ */
 export function witnessedCredential(c: Certificate): string | null {
-  if (c.kind === "StakeRegistration") return c.deposit === undefined ? null : c.credential;
-  if (c.kind === "StakeDeregistration" || c.kind === "StakeDelegation" || c.kind === "StakeRegistrationDelegation")
-    return c.credential;
-  return null;
+  switch (c.kind) {
+    case "StakeRegistration":
+      return c.deposit === undefined ? null : c.credential;
+    case "StakeDeregistration":
+    case "StakeDelegation":
+    case "StakeRegistrationDelegation":
+    case "VoteDelegation":
+    case "VoteRegistrationDelegation":
+    case "DRepRegistration":
+    case "DRepDeregistration":
+    case "DRepUpdate":
+      return c.credential;
+    case "CommitteeHotAuth":
+    case "CommitteeResignation":
+      return c.cold;
+    default:
+      return null;
+  }
 }
 
 export function phaseOneScripts(
