@@ -10,6 +10,7 @@
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
 import { applyCertificates, type CertFailure } from "./apply-certs.ts";
+import { applyProposals, type ProposalFailure } from "./proposals.ts";
 import { type Certificate, credentialScript, decodeCertificate, rewardAccountCredential } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
@@ -39,6 +40,7 @@ export type LedgerFailure =
   | NetworkFailure
   | AuxDataFailure
   | CertFailure
+  | ProposalFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
   | F<"BabbageNonDisjointRefInputs", { inputs: string[] }>
@@ -217,7 +219,12 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     withdrawn += amount;
     journal.set(state.accounts, cred, { ...acct, reward: 0n });
   }
-  const { deposits, refunds } = applyCertificates(state, certs, params, journal, failures, needed);
+  const certDeposits = applyCertificates(state, certs, params, journal, failures, needed);
+  const refunds = certDeposits.refunds;
+  // GOV after CERTS (Conway LEDGER): a proposal may return its deposit to an account the transaction registers.
+  const deposits =
+    certDeposits.deposits +
+    (body.proposals ? applyProposals(state, body.id, body.proposals, params, journal, failures) : 0n);
 
   if (missing.length === 0)
     failures.push(

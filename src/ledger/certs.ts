@@ -91,7 +91,8 @@ function stakeCredential(value: CborValue, what: string): KeyHash {
   return type === 1 ? scriptCredential(hex) : hex;
 }
 
-function setItems(value: CborValue, what: string): CborValue[] {
+/** The items of a CBOR array or tag-258 set. */
+export function setItems(value: CborValue, what: string): CborValue[] {
   if (Array.isArray(value)) return value;
   if (value instanceof Set) return [...(value as Set<CborValue>)];
   if (value instanceof Tag && value.tag === 258) return asArray(value.value as CborValue, what);

@@ -52,6 +52,10 @@ export interface GovernanceParams {
   readonly drepDeposit: bigint;
   /** Epochs a DRep stays active without voting or updating. */
   readonly drepActivity: number;
+  readonly protocolMinor: number;
+  /** What a proposal must deposit (`govActionDeposit`) and the epochs it stays open (`govActionLifetime`). */
+  readonly govActionDeposit: bigint;
+  readonly govActionLifetime: number;
 }
 
 /** cardano-ledger's Alonzo/Babbage/Conway parameters for scripts, collateral and reference-script fees. */

@@ -8,6 +8,7 @@ import { rational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
 import type { DRep, KeyHash, PoolParams } from "./certs.ts";
+import { type GovActionId, type GovPurpose, type Proposal, proposalFromJson, proposalToJson } from "./gov-state.ts";
 import { rewardAccount } from "./certs.ts";
 import type { LedgerParams } from "./params.ts";
 import type { TxOutput } from "./tx.ts";
@@ -96,6 +97,11 @@ export class LedgerState {
   readonly committee: Map<KeyHash, number>;
   /** `CommitteeState`: each cold credential's authorised hot credential, or null once it resigned. */
   readonly committeeHot: Map<KeyHash, KeyHash | null>;
+  /** Proposed governance actions by id (gov-state.ts), the roots each purpose's next proposal follows, and the
+   * constitution's guardrail script hash. */
+  readonly proposals: Map<GovActionId, Proposal>;
+  readonly govRoots: Map<GovPurpose, GovActionId>;
+  constitutionPolicy: string | null;
 
   constructor(init: {
     epoch: number;
@@ -114,6 +120,9 @@ export class LedgerState {
     dreps?: Map<KeyHash, DRepState>;
     committee?: Map<KeyHash, number>;
     committeeHot?: Map<KeyHash, KeyHash | null>;
+    proposals?: Map<GovActionId, Proposal>;
+    govRoots?: Map<GovPurpose, GovActionId>;
+    constitutionPolicy?: string | null;
   }) {
     this.epoch = init.epoch;
     this.utxo = init.utxo;
@@ -131,6 +140,9 @@ export class LedgerState {
     this.dreps = init.dreps ?? new Map();
     this.committee = init.committee ?? new Map();
     this.committeeHot = init.committeeHot ?? new Map();
+    this.proposals = init.proposals ?? new Map();
+    this.govRoots = init.govRoots ?? new Map();
+    this.constitutionPolicy = init.constitutionPolicy ?? null;
   }
 
   /** Total lovelace the ledger accounts for; always equals maxLovelaceSupply (a checked invariant). */
@@ -336,6 +348,9 @@ export function ledgerStateToJson(s: LedgerState): unknown {
     dreps: mapJ(s.dreps, (d) => [str(d.deposit), d.expiry]),
     committee: mapJ(s.committee, (e) => e),
     committeeHot: mapJ(s.committeeHot, (h) => h),
+    proposals: mapJ(s.proposals, proposalToJson),
+    govRoots: [...s.govRoots],
+    constitutionPolicy: s.constitutionPolicy,
   };
 }
 
@@ -389,5 +404,8 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
     }),
     committee: jMap(j.committee ?? [], (v) => v as number),
     committeeHot: jMap(j.committeeHot ?? [], (v) => v as string | null),
+    proposals: jMap(j.proposals ?? [], proposalFromJson),
+    govRoots: new Map((j.govRoots ?? []) as [GovPurpose, GovActionId][]),
+    constitutionPolicy: (j.constitutionPolicy ?? null) as string | null,
   });
 }

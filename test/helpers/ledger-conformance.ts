@@ -33,6 +33,8 @@ export interface ConformanceVector {
   readonly utxo: Map<string, TxOutput>;
   /** The UTxO after all events, as the Haskell ledger left it. */
   readonly finalUtxo: Map<string, TxOutput>;
+  /** The constitution's guardrail script hash at the start, or null. */
+  readonly constitutionPolicy: string | null;
   /** The enacted committee at the start: cold credential to the epoch its term ends. */
   readonly committee: Map<string, number>;
   /** The DReps registered after all events, with their deposits, as the Haskell ledger left them. */
@@ -124,6 +126,9 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
       protocolMajor: Number(asUint((pp[12] as CborValue[])[0], "protocol version")),
       drepDeposit: n(28),
       drepActivity: Number(n(29)),
+      protocolMinor: Number(asUint((pp[12] as CborValue[])[1], "protocol version")),
+      govActionDeposit: n(27),
+      govActionLifetime: Number(n(26)),
     },
   };
 }
@@ -174,6 +179,12 @@ export function readConformanceVector(file: string): ConformanceVector {
   const finalDReps = new Map([...finalVState[0]].map(([c, d]) => [credentialOf(c), asUint(d[2], "DRep deposit")]));
   // govState [proposals, committee (StrictMaybe [members, threshold]), constitution, current pparams, ..].
   const committeeField = decodeCbor(cborArrayItems(utxoState[3]!)[1]!) as [[Map<CborValue, CborValue>, CborValue]?];
+  // The vectors start with no proposals and every root empty; the replay starts from the same.
+  const proposals = decodeCbor(cborArrayItems(utxoState[3]!)[0]!) as [CborValue[][], unknown[]];
+  if (proposals[0].some((r) => r.length > 0) || proposals[1].length > 0)
+    throw new Error(`${file}: the initial state has proposals or enacted actions, which the reader does not read`);
+  const constitution = decodeCbor(cborArrayItems(utxoState[3]!)[2]!) as [unknown, Uint8Array | null];
+  const constitutionPolicy = constitution[1] ? hex(constitution[1]) : null;
   const committee = new Map(
     [...(committeeField[0]?.[0] ?? new Map())].map(([c, e]) => [credentialOf(c), Number(asUint(e, "term"))]),
   );
@@ -197,6 +208,7 @@ export function readConformanceVector(file: string): ConformanceVector {
     utxo,
     finalUtxo,
     committee,
+    constitutionPolicy,
     finalDReps,
     params: conwayParams(pp, config),
     events,
@@ -250,6 +262,7 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     pools: new Map(),
     pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n, donations: 0n },
     committee: new Map(vector.committee),
+    constitutionPolicy: vector.constitutionPolicy,
   });
   const judged: JudgedTx[] = [];
   for (const [index, event] of vector.events.entries()) {

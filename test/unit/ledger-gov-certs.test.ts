@@ -19,7 +19,14 @@ function setup(protocolMajor = 10) {
   const { state, params: base, owners, poolIds } = devnetLedger();
   const params: LedgerParams = {
     ...base,
-    governance: { protocolMajor, drepDeposit: 500_000_000n, drepActivity: 20 },
+    governance: {
+      protocolMajor,
+      protocolMinor: 0,
+      drepDeposit: 500_000_000n,
+      drepActivity: 20,
+      govActionDeposit: 100_000_000_000n,
+      govActionLifetime: 6,
+    },
   };
   const alice = owners[0]!;
   const drep = wallet();

@@ -1,0 +1,118 @@
+// Proposal procedures by cardano-ledger's GOV rule (proposals.ts): deposits, return accounts, the bootstrap phase,
+// hard-fork versions, committee updates, treasury withdrawals and their guardrail script, and each purpose's chain
+// of actions — every refusal named after its predicate failure; accepted proposals are kept, with their expiry,
+// through a node snapshot.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { hexToBytes } from "../../src/crypto/bytes.ts";
+import type { CborValue } from "../../src/codec/cbor.ts";
+import { rewardAccount } from "../../src/ledger/certs.ts";
+import { Journal } from "../../src/ledger/journal.ts";
+import type { LedgerParams } from "../../src/ledger/params.ts";
+import { applyProposals, type ProposalFailure } from "../../src/ledger/proposals.ts";
+import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
+import { devnetLedger, wallet } from "../helpers/ledger.ts";
+
+const DEPOSIT = 100_000_000_000n;
+const GUARDRAIL = "fa".repeat(28);
+
+function setup(protocolMajor = 10) {
+  const { state, params: base, owners } = devnetLedger();
+  const params: LedgerParams = {
+    ...base,
+    governance: {
+      protocolMajor,
+      protocolMinor: 0,
+      drepDeposit: 500_000_000n,
+      drepActivity: 20,
+      govActionDeposit: DEPOSIT,
+      govActionLifetime: 6,
+    },
+  };
+  state.constitutionPolicy = GUARDRAIL;
+  const registered = hexToBytes(rewardAccount(owners[0]!.stakeHash));
+  const propose = (actions: CborValue[], txByte = 1, deposit = DEPOSIT, account = registered) => {
+    const failures: ProposalFailure[] = [];
+    const txId = new Uint8Array(32).fill(txByte);
+    const deposits = applyProposals(
+      state,
+      txId,
+      actions.map((a) => [deposit, account, a, ["https://example.org", new Uint8Array(32)]]),
+      params,
+      new Journal(),
+      failures,
+    );
+    return { kinds: failures.map((f) => f.kind), failures, deposits, id: (i: number) => [txId, i] as CborValue };
+  };
+  return { state, params, propose, registered };
+}
+
+describe("proposal procedures (GOV)", () => {
+  it("an info action with the deposit and a registered return account is kept until it expires", () => {
+    const { state, propose } = setup();
+    const r = propose([[6]]);
+    assert.deepEqual(r.kinds, []);
+    assert.equal(r.deposits, DEPOSIT);
+    const kept = state.proposals.get(`${"01".repeat(32)}#0`);
+    assert.equal(kept?.expiresAfter, state.epoch + 6);
+    assert.equal(kept?.deposit, DEPOSIT);
+    const copy = ledgerStateFromJson(JSON.parse(JSON.stringify(ledgerStateToJson(state))));
+    assert.deepEqual(copy.proposals, state.proposals, "proposals survive a snapshot");
+  });
+
+  it("the deposit, the return account and its network are checked", () => {
+    const { propose } = setup();
+    const wrong = propose([[6]], 2, 5n);
+    assert.deepEqual(wrong.kinds, ["ProposalDepositIncorrect"]);
+    assert.deepEqual(
+      { supplied: (wrong.failures[0] as { supplied: bigint }).supplied, deposits: wrong.deposits },
+      { supplied: 5n, deposits: 5n },
+      "the stated deposit is what conservation counts",
+    );
+    const stranger = hexToBytes(rewardAccount(wallet().stakeHash));
+    assert.deepEqual(propose([[6]], 3, DEPOSIT, stranger).kinds, ["ProposalReturnAccountDoesNotExist"]);
+    const onMainnet = hexToBytes(rewardAccount(wallet().stakeHash, true));
+    assert.deepEqual(propose([[6]], 4, DEPOSIT, onMainnet).kinds, [
+      "ProposalReturnAccountDoesNotExist",
+      "ProposalProcedureNetworkIdMismatch",
+    ]);
+  });
+
+  it("the bootstrap phase allows parameter changes, hard forks and info only, and does not ask for accounts", () => {
+    const { propose } = setup(9);
+    assert.deepEqual(propose([[3, null]]).kinds, ["DisallowedProposalDuringBootstrap"]);
+    const stranger = hexToBytes(rewardAccount(wallet().stakeHash));
+    assert.deepEqual(propose([[6]], 2, DEPOSIT, stranger).kinds, []);
+  });
+
+  it("a hard fork follows the protocol version, or the hard fork it names; chains follow their roots", () => {
+    const { propose } = setup();
+    assert.deepEqual(propose([[1, null, [12, 0]]]).kinds, ["ProposalCantFollow"]);
+    const first = propose([[1, null, [11, 0]]], 2);
+    assert.deepEqual(first.kinds, []);
+    assert.deepEqual(propose([[1, first.id(0), [11, 1]]], 3).kinds, [], "follows the proposed 11.0");
+    assert.deepEqual(propose([[1, first.id(0), [10, 1]]], 4).kinds, ["ProposalCantFollow"]);
+    assert.deepEqual(propose([[3, first.id(0)]], 5).kinds, ["InvalidPrevGovActionId"], "another purpose's action");
+    assert.deepEqual(propose([[5, first.id(7), [["u", new Uint8Array(32)], null]]], 6).kinds, [
+      "InvalidPrevGovActionId",
+    ]);
+  });
+
+  it("committee updates add no member they remove, with terms ending after this epoch", () => {
+    const { state, propose } = setup();
+    const member = [0, new Uint8Array(28).fill(7)];
+    const update = (term: number) => [4, null, [member], new Map([[member, term]]), [1, 2]];
+    assert.deepEqual(propose([update(state.epoch)]).kinds, ["ConflictingCommitteeUpdate", "ExpirationEpochTooSmall"]);
+    assert.deepEqual(propose([[4, null, [], new Map([[member, state.epoch + 5]]), [1, 2]]], 2).kinds, []);
+  });
+
+  it("treasury withdrawals name the constitution's guardrail script and withdraw something", () => {
+    const { propose, registered } = setup();
+    const none = propose([[2, new Map([[registered, 0n]]), null]]);
+    assert.deepEqual(none.kinds, ["InvalidPolicyHash", "ZeroTreasuryWithdrawals"]);
+    const { supplied, expected } = none.failures[0] as { supplied: string | null; expected: string | null };
+    assert.deepEqual({ supplied, expected }, { supplied: null, expected: GUARDRAIL });
+    const guarded = propose([[2, new Map([[registered, 5n]]), hexToBytes(GUARDRAIL)]], 2);
+    assert.deepEqual(guarded.kinds, ["UnsupportedFeature"], "its guardrail script would run: not judged yet");
+  });
+});
