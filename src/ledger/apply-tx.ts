@@ -11,6 +11,7 @@ import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
 import { applyCertificates, type CertFailure } from "./apply-certs.ts";
 import { applyProposals, type ProposalFailure } from "./proposals.ts";
+import { applyVotes, type VoteFailure } from "./votes.ts";
 import { type Certificate, credentialScript, decodeCertificate, rewardAccountCredential } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
@@ -41,6 +42,7 @@ export type LedgerFailure =
   | AuxDataFailure
   | CertFailure
   | ProposalFailure
+  | VoteFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
   | F<"BabbageNonDisjointRefInputs", { inputs: string[] }>
@@ -225,6 +227,7 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
   const deposits =
     certDeposits.deposits +
     (body.proposals ? applyProposals(state, body.id, body.proposals, params, journal, failures) : 0n);
+  if (body.votes !== undefined) applyVotes(state, body.votes, params, journal, failures, needed);
 
   if (missing.length === 0)
     failures.push(

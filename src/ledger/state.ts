@@ -102,6 +102,8 @@ export class LedgerState {
   readonly proposals: Map<GovActionId, Proposal>;
   readonly govRoots: Map<GovPurpose, GovActionId>;
   constitutionPolicy: string | null;
+  /** Votes cast, `action|voter` to 0 no, 1 yes, 2 abstain (votes.ts). */
+  readonly votes: Map<string, number>;
 
   constructor(init: {
     epoch: number;
@@ -123,6 +125,7 @@ export class LedgerState {
     proposals?: Map<GovActionId, Proposal>;
     govRoots?: Map<GovPurpose, GovActionId>;
     constitutionPolicy?: string | null;
+    votes?: Map<string, number>;
   }) {
     this.epoch = init.epoch;
     this.utxo = init.utxo;
@@ -143,6 +146,7 @@ export class LedgerState {
     this.proposals = init.proposals ?? new Map();
     this.govRoots = init.govRoots ?? new Map();
     this.constitutionPolicy = init.constitutionPolicy ?? null;
+    this.votes = init.votes ?? new Map();
   }
 
   /** Total lovelace the ledger accounts for; always equals maxLovelaceSupply (a checked invariant). */
@@ -351,6 +355,7 @@ export function ledgerStateToJson(s: LedgerState): unknown {
     proposals: mapJ(s.proposals, proposalToJson),
     govRoots: [...s.govRoots],
     constitutionPolicy: s.constitutionPolicy,
+    votes: [...s.votes],
   };
 }
 
@@ -407,5 +412,6 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
     proposals: jMap(j.proposals ?? [], proposalFromJson),
     govRoots: new Map((j.govRoots ?? []) as [GovPurpose, GovActionId][]),
     constitutionPolicy: (j.constitutionPolicy ?? null) as string | null,
+    votes: new Map((j.votes ?? []) as [string, number][]),
   });
 }

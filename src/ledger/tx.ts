@@ -55,6 +55,8 @@ export interface TxBody {
   readonly totalCollateral?: bigint;
   /** Body key 18: outputs read but not spent (Babbage; a set). */
   readonly referenceInputs: TxInput[];
+  /** Body key 19: voting procedures (Conway) as decoded, voter to action to vote; judged by votes.ts. */
+  readonly votes?: CborValue;
   /** Body key 20: proposal procedures (Conway), each as decoded; judged by proposals.ts. */
   readonly proposals?: CborValue[];
   /** Body fields present that the ledger does not implement, by name. */
@@ -82,7 +84,6 @@ export class TxDecodeError extends Error {
 
 const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   6: "protocol parameter update",
-  19: "voting procedures",
   21: "treasury value",
 };
 const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {
@@ -206,6 +207,7 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       ...(f.has(16) && { collateralReturn: decodeTxOutput(f.get(16)!, -1, strict) }),
       ...(f.has(17) && { totalCollateral: asUint(field(17), "total collateral") }),
       referenceInputs: f.has(18) ? inputSet(entries(field(18), "reference inputs"), strict, "reference input") : [],
+      ...(f.has(19) && { votes: field(19) }),
       ...(f.has(20) && { proposals: entries(field(20), "proposal procedures") }),
       unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
     };

@@ -121,6 +121,7 @@ export function txInfoV3(src: ContextSource, range: Data): Data {
   const { body } = src;
   const gaps = contextGaps(body, src.witnesses.plutus.redeemers, true);
   if (body.proposals?.length) gaps.push("proposal procedures");
+  if (body.votes !== undefined) gaps.push("voting procedures");
   if (gaps.length > 0) throw new ContextError(`not shown to scripts yet: ${gaps.join(", ")}`, true);
   return constr(0, [
     list(sortedRefs(body.inputs).map((i) => inInfo(src, i))),
