@@ -276,11 +276,11 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     if (event.kind === "slot") continue; // every transaction event carries its own slot
     // An epoch boundary changes no UTxO entry (Conway pays rewards and refunds to accounts), so boundaries after
     // the last transaction leave the UTxO to compare with Haskell's. One before a transaction is crossed with
-    // poolfleet's boundary (epoch.ts) when no proposal waits to be ratified or to expire; otherwise (ratification
-    // and enactment are not implemented) the replay stops.
+    // poolfleet's boundary (epoch.ts) when no proposal but info actions (never ratified) is pending; otherwise
+    // (ratification and enactment are not implemented) the replay stops.
     if (event.kind === "epochs") {
       if (!vector.events.slice(index).some((e) => e.kind === "tx")) continue;
-      if (state.proposals.size > 0)
+      if ([...state.proposals.values()].some((p) => p.action !== 6))
         return {
           judged,
           utxo: state.utxo,

@@ -9,6 +9,7 @@ import type { CborValue } from "../../src/codec/cbor.ts";
 import { rewardAccount } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
+import { expireInfoProposals } from "../../src/ledger/gov-epoch.ts";
 import { applyProposals, type ProposalFailure } from "../../src/ledger/proposals.ts";
 import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
 import { devnetLedger, wallet } from "../helpers/ledger.ts";
@@ -114,5 +115,29 @@ describe("proposal procedures (GOV)", () => {
     assert.deepEqual({ supplied, expected }, { supplied: null, expected: GUARDRAIL });
     const guarded = propose([[2, new Map([[registered, 5n]]), hexToBytes(GUARDRAIL)]], 2);
     assert.deepEqual(guarded.kinds, ["UnsupportedFeature"], "its guardrail script would run: not judged yet");
+  });
+
+  it("an info action expires at the boundary after its last epoch and its deposit goes home", () => {
+    const { state, propose, registered } = setup(9); // the bootstrap phase accepts an unregistered return account
+    const owner = state.accounts.get(Buffer.from(registered.subarray(1)).toString("hex"))!;
+    const stranger = hexToBytes(rewardAccount(wallet().stakeHash));
+    assert.deepEqual(propose([[6]], 1).kinds, []);
+    assert.deepEqual(propose([[6]], 2, DEPOSIT, stranger).kinds, []);
+    assert.deepEqual(propose([[1, null, [10, 0]]], 3).kinds, []);
+    state.pots.deposited += 3n * DEPOSIT; // what the proposing transactions would have deposited
+    const supply = state.totalLovelace();
+    const { treasury } = state.pots;
+    const last = state.epoch + 6;
+    assert.deepEqual(expireInfoProposals(state, last + 1, new Journal()), [], "not while it may be ratified");
+    const expired = expireInfoProposals(state, last + 2, new Journal());
+    assert.deepEqual(expired.sort(), [`${"01".repeat(32)}#0`, `${"02".repeat(32)}#0`]);
+    assert.equal(
+      state.accounts.get(Buffer.from(registered.subarray(1)).toString("hex"))!.reward,
+      owner.reward + DEPOSIT,
+    );
+    assert.equal(state.pots.treasury, treasury + DEPOSIT, "an unregistered return account's deposit is the treasury's");
+    assert.equal(state.pots.deposited, DEPOSIT, "the hard fork's deposit stays: it waits for ratification");
+    assert.equal(state.proposals.size, 1);
+    assert.equal(state.totalLovelace(), supply);
   });
 });

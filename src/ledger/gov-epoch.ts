@@ -1,0 +1,26 @@
+// Conway EPOCH's handling of proposals that expired (cardano-ledger eras/conway/impl/src/Cardano/Ledger/Conway/
+// Rules/Epoch.hs `returnProposalDeposits`, Rules/Ratify.hs: a proposal expires when `gasExpiresAfter <
+// reCurrentEpoch`, the epoch the ratification that ends at this boundary began in, i.e. the new epoch minus one).
+// Its deposit goes back to its return account when that is registered, to the treasury otherwise, and its votes
+// go with it. Only info actions are expired here: they are never ratified, so their expiry does not depend on
+// ratification, which poolfleet does not implement yet; other actions stay pending.
+import { rewardAccountCredential } from "./certs.ts";
+import type { Journal } from "./journal.ts";
+import type { LedgerState } from "./state.ts";
+
+/** Expire the info actions whose time ran out at the boundary into `epoch`; returns their ids. */
+export function expireInfoProposals(state: LedgerState, epoch: number, journal: Journal): string[] {
+  const expired: string[] = [];
+  for (const [id, p] of state.proposals) {
+    if (p.action !== 6 || !(p.expiresAfter < epoch - 1)) continue;
+    expired.push(id);
+    journal.delete(state.proposals, id);
+    for (const key of state.votes.keys()) if (key.startsWith(`${id}|`)) journal.delete(state.votes, key);
+    const credential = rewardAccountCredential(p.returnAccount);
+    const account = credential === null ? undefined : state.accounts.get(credential);
+    if (account) journal.set(state.accounts, credential!, { ...account, reward: account.reward + p.deposit });
+    else journal.assign(state.pots, "treasury", state.pots.treasury + p.deposit);
+    journal.assign(state.pots, "deposited", state.pots.deposited - p.deposit);
+  }
+  return expired;
+}
