@@ -11,9 +11,10 @@
 //                                      new term ends after the current epoch
 //   InvalidPrevGovActionId             the action follows its purpose's root or a proposal of that purpose
 // An accepted proposal is kept with its deposit, return account and expiry (govActionLifetime epochs on); its
-// deposit is counted in value conservation as stated (`conwayProposalsDeposits`). Not judged yet
-// (UnsupportedFeature): parameter changes (their well-formedness, `ppuWellFormed`) and any proposal whose
-// guardrail script would have to run (its `propose` purpose is not shown to scripts).
+// deposit is counted in value conservation as stated (`conwayProposalsDeposits`). A treasury withdrawal's guardrail
+// script is a script the transaction needs (phase-one-scripts.ts) and runs in phase 2 on its `propose` purpose
+// (plutus/proposals.ts). Not judged yet (UnsupportedFeature): parameter changes (their well-formedness,
+// `ppuWellFormed`, and their ChangedParameters as scripts see them).
 import { asArray, asBytes, asUint, type CborValue } from "../codec/cbor.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { rewardAccountCredential, setItems } from "./certs.ts";
@@ -67,6 +68,13 @@ const PARAMETER_CHANGES = "parameter change proposals (their well-formedness and
 export const proposalGaps = (raw: readonly CborValue[] | undefined): string[] =>
   raw?.some((p) => Array.isArray(p) && Array.isArray(p[2]) && p[2][0] === 0) ? [PARAMETER_CHANGES] : [];
 
+/** The guardrail script a parameter change or treasury withdrawal names (`getConwayScriptsNeeded`), or null. */
+export function proposalPolicy(raw: CborValue): string | null {
+  const action = Array.isArray(raw) && Array.isArray(raw[2]) ? raw[2] : [];
+  const v = action[0] === 0 ? action[3] : action[0] === 2 ? action[2] : null;
+  return v instanceof Uint8Array ? bytesToHex(v) : null;
+}
+
 /** GOV for a transaction's proposals; returns the deposits they state. `failures` takes every failure. */
 export function applyProposals(
   state: LedgerState,
@@ -99,8 +107,6 @@ export function applyProposals(
     if (!(tag in PURPOSE)) throw new Error(`${what}: governance action ${tag} does not exist`);
     if (tag === 0) return unsupported(PARAMETER_CHANGES);
     const policy = tag === 2 ? (action[2] == null ? null : bytesToHex(asBytes(action[2], `${what} policy`, 28))) : null;
-    if (tag === 2 && policy !== null && policy === state.constitutionPolicy)
-      return unsupported("proposals whose guardrail script runs (the propose purpose)");
     deposits += deposit;
     const purpose = PURPOSE[tag]!;
     const prev = purpose === null ? null : actionId(action[1]!, `${what} previous action`);

@@ -4,12 +4,16 @@
 // through a node snapshot.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { hexToBytes } from "../../src/crypto/bytes.ts";
+import { bytesToHex, hexToBytes } from "../../src/crypto/bytes.ts";
 import type { CborValue } from "../../src/codec/cbor.ts";
 import { rewardAccount } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
+import { DataB, DataConstr, DataI, DataMap } from "@harmoniclabs/plutus-data";
 import { expireInfoProposals } from "../../src/ledger/gov-epoch.ts";
+import { ContextError } from "../../src/ledger/plutus/data.ts";
+import { proposalProcedure } from "../../src/ledger/plutus/proposals.ts";
+import { proposalPolicy } from "../../src/ledger/proposals.ts";
 import { applyProposals, type ProposalFailure } from "../../src/ledger/proposals.ts";
 import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
 import { devnetLedger, wallet } from "../helpers/ledger.ts";
@@ -114,7 +118,7 @@ describe("proposal procedures (GOV)", () => {
     const { supplied, expected } = none.failures[0] as { supplied: string | null; expected: string | null };
     assert.deepEqual({ supplied, expected }, { supplied: null, expected: GUARDRAIL });
     const guarded = propose([[2, new Map([[registered, 5n]]), hexToBytes(GUARDRAIL)]], 2);
-    assert.deepEqual(guarded.kinds, ["UnsupportedFeature"], "its guardrail script would run: not judged yet");
+    assert.deepEqual(guarded.kinds, [], "GOV accepts it; its guardrail script runs in phase 2 (the propose purpose)");
   });
 
   it("an info action expires at the boundary after its last epoch and its deposit goes home", () => {
@@ -139,5 +143,48 @@ describe("proposal procedures (GOV)", () => {
     assert.equal(state.pots.deposited, DEPOSIT, "the hard fork's deposit stays: it waits for ratification");
     assert.equal(state.proposals.size, 1);
     assert.equal(state.totalLovelace(), supply);
+  });
+
+  it("a treasury withdrawal as PlutusV3 sees it: deposit, return credential, withdrawals in ledger order, policy", () => {
+    const key = hexToBytes(`e0${"22".repeat(28)}`);
+    const script = hexToBytes(`f0${"11".repeat(28)}`);
+    const raw: CborValue = [
+      DEPOSIT,
+      key,
+      [
+        2,
+        new Map([
+          [key, 5n],
+          [script, 7n],
+        ]),
+        hexToBytes(GUARDRAIL),
+      ],
+      ["u", new Uint8Array(32)],
+    ];
+    assert.equal(proposalPolicy(raw), GUARDRAIL, "the guardrail script is needed");
+    const [deposit, returnTo, action] = (proposalProcedure(raw) as DataConstr).fields as [
+      DataI,
+      DataConstr,
+      DataConstr,
+    ];
+    assert.equal(deposit.int, DEPOSIT);
+    assert.equal(returnTo.constr, 0n, "a key credential");
+    assert.equal(action.constr, 2n, "TreasuryWithdrawals");
+    const [withdrawals, policy] = action.fields as [DataMap<DataConstr, DataI>, DataConstr];
+    assert.deepEqual(
+      withdrawals.map.map((p) => [Number(p.fst.constr), p.snd.int]),
+      [
+        [1, 7n],
+        [0, 5n],
+      ],
+      "script credentials before key credentials, as the ledger orders reward accounts",
+    );
+    assert.equal(policy.constr, 0n, "Just the policy");
+    assert.equal(bytesToHex((policy.fields[0] as DataB).bytes), GUARDRAIL);
+    assert.throws(
+      () => proposalProcedure([DEPOSIT, key, [0, null, new Map(), null], ["u", new Uint8Array(32)]]),
+      (e: unknown) => e instanceof ContextError && e.unsupported,
+      "parameter changes are not translated yet",
+    );
   });
 });

@@ -8,6 +8,7 @@
 // phase 2 — the purposes that run Plutus scripts and their languages — comes back with the failures.
 import { decodeCbor } from "../../codec/cbor.ts";
 import { type Certificate, credentialScript, rewardAccountCredential } from "../certs.ts";
+import { proposalPolicy } from "../proposals.ts";
 import { nativeScriptFromCbor, type TimelockContext } from "../native-script.ts";
 import type { PlutusParams } from "../params.ts";
 import type { TxBody, TxInput, TxOutput, WitnessSet } from "../tx.ts";
@@ -122,6 +123,11 @@ export function phaseOneScripts(
   sortedWithdrawals(body.withdrawals.keys()).forEach((account, index) => {
     const hash = credentialScript(rewardAccountCredential(account) ?? "");
     if (hash) purposes.push({ tag: "reward", index, hash });
+  });
+  // Conway: a proposal naming a guardrail script needs it (the propose purpose).
+  body.proposals?.forEach((p, index) => {
+    const hash = proposalPolicy(p);
+    if (hash) purposes.push({ tag: "propose", index, hash });
   });
   const needed = new Set(purposes.map((p) => p.hash));
 
