@@ -23,6 +23,8 @@ export interface Proposal {
   readonly expiresAfter: number;
   /** A hard fork's protocol version. */
   readonly protocolVersion?: readonly [number, number];
+  /** A parameter change touching the security group (SECURITY_GROUP), on which pools vote. */
+  readonly security?: boolean;
 }
 
 export const proposalToJson = (p: Proposal): unknown => ({ ...p, deposit: `${p.deposit}` });
@@ -30,3 +32,10 @@ export const proposalFromJson = (v: unknown): Proposal => {
   const p = v as Proposal & { deposit: string };
   return { ...p, deposit: BigInt(p.deposit) };
 };
+
+/**
+ * Conway's protocol-parameter update fields (ConwayPParams CBOR keys) in the security group, on which pools vote
+ * (`pparamsUpdateThreshold`, `isStakePoolVotingAllowed`): the fee and size limits, block execution units, the
+ * price of UTxO bytes and of reference scripts, and the proposal deposit.
+ */
+export const SECURITY_GROUP = new Set([0, 1, 2, 3, 4, 17, 21, 22, 30, 33]);

@@ -2,10 +2,12 @@
 // Conway/Rules/Gov.hs `conwayGovTransition`, proposal by proposal in body order, every check reported:
 //   DisallowedProposalDuringBootstrap  protocol version 9 allows parameter changes, hard forks and info only
 //   ProposalCantFollow                 a hard fork's version follows the one before it (`pvCanFollow`)
+//   MalformedProposal                  a parameter change is well formed (`ppuWellFormed`)
 //   ProposalReturnAccountDoesNotExist, TreasuryWithdrawalReturnAccountsDoNotExist   (after the bootstrap phase)
 //   ProposalDepositIncorrect           the deposit is govActionDeposit
 //   ProposalProcedureNetworkIdMismatch, TreasuryWithdrawalsNetworkIdMismatch
-//   InvalidPolicyHash                  a treasury withdrawal names the constitution's guardrail script
+//   InvalidPolicyHash                  a parameter change or treasury withdrawal names the constitution's guardrail
+//                                      script
 //   ZeroTreasuryWithdrawals            (after the bootstrap phase)
 //   ConflictingCommitteeUpdate, ExpirationEpochTooSmall   a committee update adds no member it removes, and each
 //                                      new term ends after the current epoch
@@ -13,12 +15,11 @@
 // An accepted proposal is kept with its deposit, return account and expiry (govActionLifetime epochs on); its
 // deposit is counted in value conservation as stated (`conwayProposalsDeposits`). A treasury withdrawal's guardrail
 // script is a script the transaction needs (phase-one-scripts.ts) and runs in phase 2 on its `propose` purpose
-// (plutus/proposals.ts). Not judged yet (UnsupportedFeature): parameter changes (their well-formedness,
-// `ppuWellFormed`, and their ChangedParameters as scripts see them).
+// (plutus/proposals.ts), a parameter change's too.
 import { asArray, asBytes, asUint, type CborValue } from "../codec/cbor.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { rewardAccountCredential, setItems } from "./certs.ts";
-import type { GovActionId, GovPurpose } from "./gov-state.ts";
+import { type GovActionId, type GovPurpose, SECURITY_GROUP } from "./gov-state.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import type { F } from "./rules/failure.ts";
@@ -27,6 +28,7 @@ import type { LedgerState } from "./state.ts";
 export type ProposalFailure =
   | F<"DisallowedProposalDuringBootstrap", { index: number; action: number }>
   | F<"ProposalCantFollow", { index: number; supplied: string; expected: string }>
+  | F<"MalformedProposal", { index: number }>
   | F<"ProposalReturnAccountDoesNotExist", { account: string }>
   | F<"TreasuryWithdrawalReturnAccountsDoNotExist", { accounts: string[] }>
   | F<"ProposalDepositIncorrect", { supplied: bigint; expected: bigint }>
@@ -62,11 +64,16 @@ const entriesOf = (v: CborValue): [CborValue, CborValue][] =>
   v instanceof Map ? [...(v as Map<CborValue, CborValue>)] : [];
 const networkOf = (account: string) => parseInt(account.slice(0, 2), 16) & 0x0f;
 
-const PARAMETER_CHANGES = "parameter change proposals (their well-formedness and guardrail script)";
-
-/** What poolfleet cannot judge in a transaction's proposals yet, by name (rules/unsupported.ts). */
-export const proposalGaps = (raw: readonly CborValue[] | undefined): string[] =>
-  raw?.some((p) => Array.isArray(p) && Array.isArray(p[2]) && p[2][0] === 0) ? [PARAMETER_CHANGES] : [];
+/**
+ * `ppuWellFormed` (Conway PParams.hs): a parameter change changes something, and sets none of the block, transaction
+ * and header size limits, the value size, the collateral percentage, the committee term, the action lifetime or
+ * the pool, action and DRep deposits to zero (nor, after the bootstrap phase, the price of a UTxO byte).
+ */
+function wellFormed(update: CborValue, protocolMajor: number): boolean {
+  if (!(update instanceof Map) || update.size === 0) return false;
+  const nonZero = [2, 3, 4, 22, 23, 28, 29, 6, 30, 31, ...(protocolMajor > 9 ? [17] : [])];
+  return nonZero.every((k) => !update.has(k) || BigInt(update.get(k) as number | bigint) !== 0n);
+}
 
 /** The guardrail script a parameter change or treasury withdrawal names (`getConwayScriptsNeeded`), or null. */
 export function proposalPolicy(raw: CborValue): string | null {
@@ -105,8 +112,7 @@ export function applyProposals(
     const action = asArray(actionV!, `${what} action`);
     const tag = Number(asUint(action[0], `${what} action tag`));
     if (!(tag in PURPOSE)) throw new Error(`${what}: governance action ${tag} does not exist`);
-    if (tag === 0) return unsupported(PARAMETER_CHANGES);
-    const policy = tag === 2 ? (action[2] == null ? null : bytesToHex(asBytes(action[2], `${what} policy`, 28))) : null;
+    const policy = proposalPolicy(p);
     deposits += deposit;
     const purpose = PURPOSE[tag]!;
     const prev = purpose === null ? null : actionId(action[1]!, `${what} previous action`);
@@ -140,6 +146,12 @@ export function applyProposals(
           message: `proposal ${index}: protocol version ${version.join(".")} cannot follow ${before.join(".")}`,
         });
     }
+    if (tag === 0 && !wellFormed(action[2]!, gov.protocolMajor))
+      push({
+        kind: "MalformedProposal",
+        index,
+        message: `proposal ${index} changes no parameter, or sets one that must not be zero to zero`,
+      });
     const withdrawals =
       tag === 2
         ? entriesOf(action[1]!).map(([a, n]) => [bytesToHex(asBytes(a, what, 29)), asUint(n, what)] as const)
@@ -197,6 +209,13 @@ export function applyProposals(
           message: `proposal ${index} withdraws nothing from the treasury`,
         });
     }
+    if (tag === 0 && policy !== state.constitutionPolicy)
+      push({
+        kind: "InvalidPolicyHash",
+        supplied: policy,
+        expected: state.constitutionPolicy,
+        message: `proposal ${index} names guardrail script ${policy ?? "none"}; the constitution's is ${state.constitutionPolicy ?? "none"}`,
+      });
     if (tag === 4) {
       const removed = new Set(
         setItems(action[2]!, `${what} members removed`).map((c) => credential(c, `${what} member`)),
@@ -242,6 +261,9 @@ export function applyProposals(
       returnAccount,
       expiresAfter: state.epoch + gov.govActionLifetime,
       ...(version && { protocolVersion: version }),
+      ...(tag === 0 && {
+        security: [...(action[2] as Map<CborValue, CborValue>).keys()].some((k) => SECURITY_GROUP.has(Number(k))),
+      }),
     });
   }
   return deposits;

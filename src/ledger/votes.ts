@@ -7,7 +7,7 @@
 //   DisallowedVotesDuringBootstrap   no DRep votes in the bootstrap phase (protocol version 9)
 //   VotingOnExpiredGovAction     the action has not expired
 //   DisallowedVoters             the committee does not vote on no-confidence or committee updates; pools vote on
-//                                those, hard forks and info actions (parameter changes are not proposed yet)
+//                                those, hard forks, info actions and parameter changes of the security group
 // Each voter's key must sign (`getConwayWitsVKeyNeeded`); a DRep that votes stays active drepActivity epochs on.
 // Votes are kept by action and voter (a later vote replaces an earlier one). Not judged yet (UnsupportedFeature):
 // votes by script voters (the vote purpose).
@@ -115,9 +115,13 @@ export function applyVotes(
     cast.filter((v) => state.proposals.get(v.action)!.expiresAfter < state.epoch).map(label),
   );
   const allowed = (v: (typeof votes)[number]) => {
-    const action = state.proposals.get(v.action)!.action;
+    const proposal = state.proposals.get(v.action)!;
+    const action = proposal.action;
     if (v.type === "committee") return action !== 3 && action !== 4;
-    if (v.type === "pool") return action === 1 || action === 3 || action === 4 || action === 6;
+    if (v.type === "pool")
+      return (
+        action === 1 || action === 3 || action === 4 || action === 6 || (action === 0 && proposal.security === true)
+      );
     return true;
   };
   report("DisallowedVoters", "voters who may not vote on these actions", cast.filter((v) => !allowed(v)).map(label));

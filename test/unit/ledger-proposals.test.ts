@@ -9,7 +9,8 @@ import type { CborValue } from "../../src/codec/cbor.ts";
 import { rewardAccount } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
-import { DataB, DataConstr, DataI, DataMap } from "@harmoniclabs/plutus-data";
+import { DataB, DataConstr, DataI, DataList, DataMap } from "@harmoniclabs/plutus-data";
+import { Tag } from "cbor-x";
 import { expireInfoProposals } from "../../src/ledger/gov-epoch.ts";
 import { ContextError } from "../../src/ledger/plutus/data.ts";
 import { proposalProcedure } from "../../src/ledger/plutus/proposals.ts";
@@ -51,6 +52,9 @@ function setup(protocolMajor = 10) {
   };
   return { state, params, propose, registered };
 }
+
+const registeredOf = (state: ReturnType<typeof devnetLedger>["state"]): Uint8Array =>
+  hexToBytes(rewardAccount([...state.accounts.keys()][0]!));
 
 describe("proposal procedures (GOV)", () => {
   it("an info action with the deposit and a registered return account is kept until it expires", () => {
@@ -181,10 +185,50 @@ describe("proposal procedures (GOV)", () => {
     );
     assert.equal(policy.constr, 0n, "Just the policy");
     assert.equal(bytesToHex((policy.fields[0] as DataB).bytes), GUARDRAIL);
+    const update: CborValue = [4, null, [], new Map(), [1, 2]];
     assert.throws(
-      () => proposalProcedure([DEPOSIT, key, [0, null, new Map(), null], ["u", new Uint8Array(32)]]),
+      () => proposalProcedure([DEPOSIT, key, update, ["u", new Uint8Array(32)]]),
       (e: unknown) => e instanceof ContextError && e.unsupported,
-      "parameter changes are not translated yet",
+      "committee updates are not translated yet",
+    );
+  });
+
+  it("a parameter change must be well formed and name the guardrail script; scripts see its fields by key", () => {
+    const { state, propose } = setup();
+    const guard = hexToBytes(GUARDRAIL);
+    assert.deepEqual(propose([[0, null, new Map(), guard]]).kinds, ["MalformedProposal"], "changes nothing");
+    assert.deepEqual(propose([[0, null, new Map([[3, 0]]), guard]], 2).kinds, ["MalformedProposal"], "maxTxSize 0");
+    assert.deepEqual(propose([[0, null, new Map([[8, 100]]), null]], 3).kinds, ["InvalidPolicyHash"]);
+    assert.deepEqual(propose([[0, null, new Map([[8, 100]]), guard]], 4).kinds, []);
+    assert.equal(state.proposals.get(`${"04".repeat(32)}#0`)?.security, false, "nOpt is not in the security group");
+    assert.deepEqual(propose([[0, null, new Map([[1, 100]]), guard]], 5).kinds, [], "follows the pparams root");
+    assert.equal(state.proposals.get(`${"05".repeat(32)}#0`)?.security, true, "minFeeB is");
+    const update = new Map<CborValue, CborValue>([
+      [19, [new Tag([577, 10000], 30), new Tag([721, 10000000], 30)] as unknown as CborValue],
+      [1, 155381],
+    ]);
+    const action = (
+      proposalProcedure([
+        DEPOSIT,
+        registeredOf(state),
+        [0, null, update, guard],
+        ["u", new Uint8Array(32)],
+      ]) as DataConstr
+    ).fields[2] as DataConstr;
+    const changed = action.fields[1] as DataMap<DataI, DataI | DataList>;
+    assert.deepEqual(
+      changed.map.map((p) => p.fst.int),
+      [1n, 19n],
+      "by field key",
+    );
+    const prices = changed.map[1]!.snd as DataList;
+    assert.deepEqual(
+      prices.list.map((r) => (r as DataList).list.map((x) => (x as DataI).int)),
+      [
+        [577n, 10000n],
+        [721n, 10000000n],
+      ],
+      "prices as [numerator, denominator] pairs",
     );
   });
 });

@@ -5,13 +5,15 @@
 //     TreasuryWithdrawals 2 [Map Credential I, Maybe ScriptHash], NoConfidence 3 [Maybe GovernanceActionId],
 //     NewConstitution 5 [Maybe GovernanceActionId, Constitution Constr 0 [Maybe ScriptHash]], InfoAction 6 []
 //   GovernanceActionId = Constr 0 [B txid, I index]
-// with withdrawals in the ledger's order of reward accounts. Parameter changes (their ChangedParameters) and
-// committee updates are not translated yet: a script that would see one is not run (UnsupportedFeature).
+//   ParameterChange 0 [Maybe GovernanceActionId, ChangedParameters, Maybe ScriptHash]
+// with withdrawals in the ledger's order of reward accounts. Committee updates are not translated yet: a script
+// that would see one is not run (UnsupportedFeature).
 import { asArray, asBytes, asUint, type CborValue } from "../../codec/cbor.ts";
 import { bytesToHex } from "../../crypto/bytes.ts";
 import { rewardAccountCredential } from "../certs.ts";
 import { sortedWithdrawals } from "../rules/phase-one-scripts.ts";
-import { bytes, constr, ContextError, type Data, int, just, map, NOTHING, stakeCredential } from "./data.ts";
+import { Tag } from "cbor-x";
+import { bytes, constr, ContextError, type Data, int, just, list, map, NOTHING, stakeCredential } from "./data.ts";
 
 const maybeId = (v: CborValue): Data => {
   if (v === null || v === undefined) return NOTHING;
@@ -20,8 +22,28 @@ const maybeId = (v: CborValue): Data => {
 };
 const maybeHash = (v: CborValue): Data => (v == null ? NOTHING : just(bytes(asBytes(v, "script hash", 28))));
 
+/**
+ * `ChangedParameters`: the update as cardano-ledger's `ToPlutusData` gives it — a map from each field's CBOR key to
+ * its value: numbers as integers, fractions (tag 30) as [numerator, denominator], execution units, prices and
+ * thresholds as lists, cost models as a map from language to its parameters.
+ */
+function changed(v: CborValue): Data {
+  if (typeof v === "number" || typeof v === "bigint") return int(v);
+  if (v instanceof Tag && v.tag === 30) return changed(v.value as CborValue);
+  if (Array.isArray(v)) return list(v.map(changed));
+  if (v instanceof Map)
+    return map(
+      [...v]
+        .sort(([a], [b]) => Number(a) - Number(b)) // by field (or language), as the ledger's Map lists them
+        .map(([k, x]): [Data, Data] => [changed(k), changed(x)]),
+    );
+  throw new ContextError(`a parameter change holds a value scripts cannot be shown: ${String(v)}`, true);
+}
+
 function governanceAction(action: CborValue[]): Data {
   switch (action[0]) {
+    case 0:
+      return constr(0, [maybeId(action[1]!), changed(action[2]!), maybeHash(action[3]!)]);
     case 1: {
       const [major, minor] = asArray(action[2]!, "protocol version", 2);
       return constr(1, [maybeId(action[1]!), constr(0, [int(asUint(major, "major")), int(asUint(minor, "minor"))])]);
