@@ -28,7 +28,7 @@ import { refScriptFee, scriptFee, totalExUnits } from "./rules/min-fee.ts";
 import { type PhaseOneScriptFailure, phaseOneScripts } from "./rules/phase-one-scripts.ts";
 import { type PhaseTwoFailure, phaseTwo } from "./rules/phase-two.ts";
 import { unsupportedFeatures } from "./rules/unsupported.ts";
-import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
+import { bootstrapKeyHash, invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
 import { minFee, outRef } from "./utxo.ts";
 
 export type LedgerFailure =
@@ -196,7 +196,8 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     const w: InputWitness = state.utxo.has(r) ? inputWitness(state.utxo.get(r)!.address) : { kind: "none" };
     if (w.kind === "key") needed.add(w.hash);
   }
-  const witnessed = timelock.signers;
+  // Keys witnessed: vkey witnesses and bootstrap witnesses, each by the key hash it stands for.
+  const witnessed = new Set([...timelock.signers, ...(witnesses.bootstraps ?? []).map(bootstrapKeyHash)]);
   failures.push(...scripts.failures);
   for (const account of body.withdrawals.keys()) needed.add(rewardAccountCredential(account)!);
 
