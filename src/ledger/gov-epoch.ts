@@ -24,3 +24,29 @@ export function expireInfoProposals(state: LedgerState, epoch: number, journal: 
   }
   return expired;
 }
+
+/** Actions the constitutional committee must accept (all but no-confidence, committee updates and info). */
+const COMMITTEE_RATIFIES = new Set([0, 1, 2, 5]);
+
+/**
+ * Why the boundary into `epoch` might ratify or expire a proposal other than an info action — which poolfleet's
+ * boundary cannot do yet — or null when it provably does neither: every such proposal is still open after the
+ * boundary (`gasExpiresAfter >= epoch - 1`) and needs the committee, which (with a threshold above zero,
+ * `committeeThresholdPositive`) has cast no yes vote on it, so its yes ratio is zero (cardano-ledger Ratify.hs
+ * `committeeAccepted`).
+ */
+export function ratificationNeeded(
+  state: LedgerState,
+  epoch: number,
+  committeeThresholdPositive: boolean,
+): string | null {
+  for (const [id, p] of state.proposals) {
+    if (p.action === 6) continue;
+    if (p.expiresAfter < epoch - 1) return `proposal ${id} expires`;
+    if (!COMMITTEE_RATIFIES.has(p.action) || !committeeThresholdPositive)
+      return `proposal ${id} may be ratified without the committee`;
+    for (const [key, vote] of state.votes)
+      if (vote === 1 && key.startsWith(`${id}|committee:`)) return `the committee voted yes on proposal ${id}`;
+  }
+  return null;
+}

@@ -14,6 +14,7 @@ import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbo
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { decodeCertificate, rewardAccountCredential, scriptCredential } from "../../src/ledger/certs.ts";
 import { tickToEpoch } from "../../src/ledger/epoch.ts";
+import { ratificationNeeded } from "../../src/ledger/gov-epoch.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import type { SlotTime } from "../../src/ledger/plutus/time.ts";
@@ -39,6 +40,8 @@ export interface ConformanceVector {
   readonly reserves: bigint;
   /** The constitution's guardrail script hash at the start, or null. */
   readonly constitutionPolicy: string | null;
+  /** Whether the enacted committee's threshold is above zero. */
+  readonly committeeThresholdPositive: boolean;
   /** The enacted committee at the start: cold credential to the epoch its term ends. */
   readonly committee: Map<string, number>;
   /** The DReps registered after all events, with their deposits, as the Haskell ledger left them. */
@@ -213,6 +216,7 @@ export function readConformanceVector(file: string): ConformanceVector {
     utxo,
     finalUtxo,
     committee,
+    committeeThresholdPositive: committeeField[0] !== undefined && tagged(committeeField[0][1], "threshold").num > 0n,
     constitutionPolicy,
     treasury: asUint(treasury, "treasury"),
     reserves: asUint(reserves, "reserves"),
@@ -276,18 +280,20 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     if (event.kind === "slot") continue; // every transaction event carries its own slot
     // An epoch boundary changes no UTxO entry (Conway pays rewards and refunds to accounts), so boundaries after
     // the last transaction leave the UTxO to compare with Haskell's. One before a transaction is crossed with
-    // poolfleet's boundary (epoch.ts) when no proposal but info actions (never ratified) is pending; otherwise
-    // (ratification and enactment are not implemented) the replay stops.
+    // poolfleet's boundary (epoch.ts) when it provably ratifies and expires nothing but info actions
+    // (`ratificationNeeded`); otherwise (ratification and enactment are not implemented) the replay stops.
     if (event.kind === "epochs") {
       if (!vector.events.slice(index).some((e) => e.kind === "tx")) continue;
-      if ([...state.proposals.values()].some((p) => p.action !== 6))
-        return {
-          judged,
-          utxo: state.utxo,
-          dreps: state.dreps,
-          stoppedAt: `event ${index}: an epoch boundary with proposals to ratify or expire`,
-        };
-      tickToEpoch(state, vector.params, state.epoch + event.count, new Journal());
+      for (let n = 0; n < event.count; n++) {
+        if (ratificationNeeded(state, state.epoch + 1, vector.committeeThresholdPositive) !== null)
+          return {
+            judged,
+            utxo: state.utxo,
+            dreps: state.dreps,
+            stoppedAt: `event ${index}: an epoch boundary that may ratify or expire proposals`,
+          };
+        tickToEpoch(state, vector.params, state.epoch + 1, new Journal());
+      }
       continue;
     }
     const slot = event.slot;

@@ -11,7 +11,7 @@ import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import { DataB, DataConstr, DataI, DataList, DataMap } from "@harmoniclabs/plutus-data";
 import { Tag } from "cbor-x";
-import { expireInfoProposals } from "../../src/ledger/gov-epoch.ts";
+import { expireInfoProposals, ratificationNeeded } from "../../src/ledger/gov-epoch.ts";
 import { ContextError } from "../../src/ledger/plutus/data.ts";
 import { proposalProcedure } from "../../src/ledger/plutus/proposals.ts";
 import { proposalPolicy } from "../../src/ledger/proposals.ts";
@@ -230,5 +230,22 @@ describe("proposal procedures (GOV)", () => {
       ],
       "prices as [numerator, denominator] pairs",
     );
+  });
+
+  it("a boundary needs ratification unless every open action awaits a committee that has not said yes", () => {
+    const { state, propose } = setup();
+    assert.deepEqual(propose([[5, null, [["u", new Uint8Array(32)], null]]], 1).kinds, []);
+    const next = state.epoch + 1;
+    assert.equal(ratificationNeeded(state, next, true), null, "a new constitution without committee votes");
+    assert.match(ratificationNeeded(state, next, false) ?? "", /without the committee/, "a zero threshold");
+    assert.match(ratificationNeeded(state, state.epoch + 8, true) ?? "", /expires/);
+    const id = `${"01".repeat(32)}#0`;
+    state.votes.set(`${id}|committee:${"ab".repeat(28)}`, 0);
+    assert.equal(ratificationNeeded(state, next, true), null, "a no vote changes nothing");
+    state.votes.set(`${id}|committee:${"ab".repeat(28)}`, 1);
+    assert.match(ratificationNeeded(state, next, true) ?? "", /voted yes/);
+    state.votes.clear();
+    assert.deepEqual(propose([[3, null]], 2).kinds, []);
+    assert.match(ratificationNeeded(state, next, true) ?? "", /without the committee/, "no-confidence");
   });
 });
