@@ -28,25 +28,40 @@ export function expireInfoProposals(state: LedgerState, epoch: number, journal: 
 /** Actions the constitutional committee must accept (all but no-confidence, committee updates and info). */
 const COMMITTEE_RATIFIES = new Set([0, 1, 2, 5]);
 
+/** Which of the thresholds that can hold an action back are above zero. */
+export interface Thresholds {
+  /** The enacted committee's. */
+  readonly committee: boolean;
+  /** DReps' `motionNoConfidence`. */
+  readonly drepNoConfidence: boolean;
+  /** DReps' `committeeNormal` and `committeeNoConfidence`. */
+  readonly drepCommittee: boolean;
+  readonly protocolMajor: number;
+}
+
 /**
  * Why the boundary into `epoch` might ratify or expire a proposal other than an info action — which poolfleet's
- * boundary cannot do yet — or null when it provably does neither: every such proposal is still open after the
- * boundary (`gasExpiresAfter >= epoch - 1`) and needs the committee, which (with a threshold above zero,
- * `committeeThresholdPositive`) has cast no yes vote on it, so its yes ratio is zero (cardano-ledger Ratify.hs
- * `committeeAccepted`).
+ * boundary cannot do yet — or null when it provably does neither (cardano-ledger Ratify.hs): every such proposal
+ * is still open after the boundary (`gasExpiresAfter >= epoch - 1`), and a body it needs has a threshold above zero
+ * and a yes ratio of zero — the committee (`committeeAccepted`) that has not voted yes on it, or, after the
+ * bootstrap phase, the DReps (`dRepAccepted`) of whom none voted yes on a committee update, nor on a motion of no
+ * confidence while no stake is delegated to the always-no-confidence DRep.
  */
-export function ratificationNeeded(
-  state: LedgerState,
-  epoch: number,
-  committeeThresholdPositive: boolean,
-): string | null {
+export function ratificationNeeded(state: LedgerState, epoch: number, t: Thresholds): string | null {
+  const yes = (id: string, voter: string) => {
+    for (const [key, vote] of state.votes) if (vote === 1 && key.startsWith(`${id}|${voter}:`)) return true;
+    return false;
+  };
+  const noConfidenceStake = () => [...state.accounts.values()].some((a) => a.drep === "no-confidence");
   for (const [id, p] of state.proposals) {
     if (p.action === 6) continue;
     if (p.expiresAfter < epoch - 1) return `proposal ${id} expires`;
-    if (!COMMITTEE_RATIFIES.has(p.action) || !committeeThresholdPositive)
-      return `proposal ${id} may be ratified without the committee`;
-    for (const [key, vote] of state.votes)
-      if (vote === 1 && key.startsWith(`${id}|committee:`)) return `the committee voted yes on proposal ${id}`;
+    const heldByCommittee = COMMITTEE_RATIFIES.has(p.action) && t.committee && !yes(id, "committee");
+    const heldByDReps =
+      t.protocolMajor >= 10 &&
+      !yes(id, "drep") &&
+      ((p.action === 4 && t.drepCommittee) || (p.action === 3 && t.drepNoConfidence && !noConfidenceStake()));
+    if (!heldByCommittee && !heldByDReps) return `proposal ${id} may be ratified`;
   }
   return null;
 }

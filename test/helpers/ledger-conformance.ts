@@ -14,7 +14,7 @@ import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbo
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { decodeCertificate, rewardAccountCredential, scriptCredential } from "../../src/ledger/certs.ts";
 import { tickToEpoch } from "../../src/ledger/epoch.ts";
-import { ratificationNeeded } from "../../src/ledger/gov-epoch.ts";
+import { ratificationNeeded, type Thresholds } from "../../src/ledger/gov-epoch.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import type { SlotTime } from "../../src/ledger/plutus/time.ts";
@@ -40,8 +40,8 @@ export interface ConformanceVector {
   readonly reserves: bigint;
   /** The constitution's guardrail script hash at the start, or null. */
   readonly constitutionPolicy: string | null;
-  /** Whether the enacted committee's threshold is above zero. */
-  readonly committeeThresholdPositive: boolean;
+  /** Which thresholds that can hold an action back are above zero (the committee's, the DReps'). */
+  readonly thresholds: Thresholds;
   /** The enacted committee at the start: cold credential to the epoch its term ends. */
   readonly committee: Map<string, number>;
   /** The DReps registered after all events, with their deposits, as the Haskell ledger left them. */
@@ -216,7 +216,13 @@ export function readConformanceVector(file: string): ConformanceVector {
     utxo,
     finalUtxo,
     committee,
-    committeeThresholdPositive: committeeField[0] !== undefined && tagged(committeeField[0][1], "threshold").num > 0n,
+    thresholds: {
+      committee: committeeField[0] !== undefined && tagged(committeeField[0][1], "threshold").num > 0n,
+      // drepVotingThresholds [motionNoConfidence, committeeNormal, committeeNoConfidence, ..]
+      drepNoConfidence: tagged((pp[23] as CborValue[])[0], "DRep threshold").num > 0n,
+      drepCommittee: [1, 2].every((i) => tagged((pp[23] as CborValue[])[i], "DRep threshold").num > 0n),
+      protocolMajor: Number(asUint((pp[12] as CborValue[])[0], "protocol version")),
+    },
     constitutionPolicy,
     treasury: asUint(treasury, "treasury"),
     reserves: asUint(reserves, "reserves"),
@@ -285,7 +291,7 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     if (event.kind === "epochs") {
       if (!vector.events.slice(index).some((e) => e.kind === "tx")) continue;
       for (let n = 0; n < event.count; n++) {
-        if (ratificationNeeded(state, state.epoch + 1, vector.committeeThresholdPositive) !== null)
+        if (ratificationNeeded(state, state.epoch + 1, vector.thresholds) !== null)
           return {
             judged,
             utxo: state.utxo,
