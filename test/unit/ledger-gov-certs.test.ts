@@ -10,7 +10,7 @@ import type { Certificate } from "../../src/ledger/certs.ts";
 import { decodeCertificate, encodeCertificate } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
-import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
+import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state-json.ts";
 import { devnetLedger, spend, wallet } from "../helpers/ledger.ts";
 
 type Cert = Exclude<Certificate, { kind: "Unsupported" }>;

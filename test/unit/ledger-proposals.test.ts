@@ -16,7 +16,7 @@ import { ContextError } from "../../src/ledger/plutus/data.ts";
 import { proposalProcedure } from "../../src/ledger/plutus/proposals.ts";
 import { proposalPolicy } from "../../src/ledger/proposals.ts";
 import { applyProposals, type ProposalFailure } from "../../src/ledger/proposals.ts";
-import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
+import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state-json.ts";
 import { devnetLedger, wallet } from "../helpers/ledger.ts";
 
 const DEPOSIT = 100_000_000_000n;

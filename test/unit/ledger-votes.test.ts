@@ -10,7 +10,7 @@ import { rewardAccount } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import { applyProposals } from "../../src/ledger/proposals.ts";
-import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
+import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state-json.ts";
 import { applyVotes, type VoteFailure } from "../../src/ledger/votes.ts";
 import { devnetLedger } from "../helpers/ledger.ts";
 
