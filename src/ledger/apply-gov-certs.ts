@@ -2,15 +2,14 @@
 // committee certificates, and the DRep half of Conway DELEG (Rules/Deleg.hs `checkStakeDelegateeRegistered`):
 //   DRep registration    not registered yet (ConwayDRepAlreadyRegistered), the deposit stated is drepDeposit
 //                        (ConwayDRepIncorrectDeposit); expires drepActivity epochs from now (dormant epochs are
-//                        not counted yet: poolfleet has none before it follows proposals)
+//                        not counted yet)
 //   DRep retirement      registered (ConwayDRepNotRegistered), the refund stated is the deposit it paid
 //                        (ConwayDRepIncorrectRefund); the deposit comes back, votes delegated to it are cleared
 //   DRep update          registered (ConwayDRepNotRegistered); its expiry moves as at registration
 //   hot-key authorisation, resignation
 //                        the cold credential has not resigned (ConwayCommitteeHasPreviouslyResigned) and is a
-//                        member of the enacted committee or of a proposed one (ConwayCommitteeIsUnknown; proposals
-//                        are not followed yet, so none is proposed); then its hot credential, or its resignation,
-//                        replaces what it had
+//                        member of the enacted committee or of one a pending committee update proposes
+//                        (ConwayCommitteeIsUnknown); then its hot credential, or its resignation, replaces what it had
 //   vote delegation      to a registered DRep (DelegateeDRepNotRegisteredDELEG), except in Conway's bootstrap phase
 //                        (protocol version 9) and to the built-in abstain and no-confidence DReps
 // Every check of a certificate runs and each failure is reported; a certificate applies only when none failed.
@@ -128,7 +127,9 @@ export function applyGovCertificate(
           cold,
           message: `committee member ${cold} has resigned; a resigned member cannot act again`,
         });
-      if (!state.committee.has(cold))
+      // `isCurrentMember || isPotentialFutureMember`: enacted, or added by a committee update proposed.
+      const proposed = [...state.proposals.values()].some((p) => p.action === 4 && p.members?.includes(cold));
+      if (!state.committee.has(cold) && !proposed)
         found.push({
           kind: "ConwayCommitteeIsUnknown",
           cold,

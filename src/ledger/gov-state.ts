@@ -23,6 +23,8 @@ export interface Proposal {
   readonly expiresAfter: number;
   /** A hard fork's protocol version. */
   readonly protocolVersion?: readonly [number, number];
+  /** A committee update's new members (cold credentials). */
+  readonly members?: readonly string[];
   /** A parameter change touching the security group (SECURITY_GROUP), on which pools vote. */
   readonly security?: boolean;
 }

@@ -126,6 +126,7 @@ export function applyProposals(
         message: `proposal ${index}: only parameter changes, hard forks and info actions may be proposed in the bootstrap phase`,
       });
     let version: [number, number] | undefined;
+    let members: string[] | undefined;
     if (tag === 1) {
       const [major, minor] = asArray(action[2]!, `${what} protocol version`, 2).map((x) => Number(asUint(x, what)));
       version = [major!, minor!];
@@ -223,6 +224,7 @@ export function applyProposals(
       const added = entriesOf(action[3]!).map(
         ([c, e]) => [credential(c, `${what} member`), Number(asUint(e, what))] as const,
       );
+      members = added.map(([c]) => c);
       const conflicting = added.map(([c]) => c).filter((c) => removed.has(c));
       if (conflicting.length > 0)
         push({
@@ -261,6 +263,7 @@ export function applyProposals(
       returnAccount,
       expiresAfter: state.epoch + gov.govActionLifetime,
       ...(version && { protocolVersion: version }),
+      ...(members && { members }),
       ...(tag === 0 && {
         security: [...(action[2] as Map<CborValue, CborValue>).keys()].some((k) => SECURITY_GROUP.has(Number(k))),
       }),

@@ -104,6 +104,17 @@ describe("Conway governance certificates", () => {
     const hot = wallet().stakeHash;
     const auth = (cold: string): Cert => ({ kind: "CommitteeHotAuth", cold, hot });
     assert.deepEqual(kinds(apply([auth(drep.stakeHash)], 0n, [drep.stakeSeed])), ["ConwayCommitteeIsUnknown"]);
+    state.proposals.set(`${"07".repeat(32)}#0`, {
+      action: 4,
+      purpose: "committee",
+      prev: null,
+      deposit: 1n,
+      returnAccount: "",
+      expiresAfter: 99,
+      members: [drep.stakeHash],
+    });
+    assert.deepEqual(kinds(apply([auth(drep.stakeHash)], 0n, [drep.stakeSeed])), [], "a member a proposal adds");
+    state.proposals.clear();
     assert.deepEqual(kinds(apply([auth(member.stakeHash)], 0n, [member.stakeSeed])), []);
     assert.equal(state.committeeHot.get(member.stakeHash), hot);
     const resign: Cert = { kind: "CommitteeResignation", cold: member.stakeHash, anchor: null };
