@@ -1,8 +1,11 @@
 // cardano-ledger's DELEG and POOL rules (as Conway's CERTS runs them) for the certificates poolfleet supports:
 // stake registration (both forms), deregistration with its refund, delegation, registration-and-delegation,
-// pool registration, update and retirement. Each certificate sees the effect of the ones before it; the
-// deposits taken and refunds given feed value conservation in apply-tx.ts, and the keys each needs to have
-// signed are added to `needed`.
+// pool registration, update and retirement, Conway's vote delegations (alone, with a stake delegation, with a
+// registration: Rules/Deleg.hs `ConwayDelegCert`, `ConwayRegDelegCert`), and the DRep and committee certificates
+// of GOVCERT (apply-gov-certs.ts). Each certificate sees the effect of the ones before it; the deposits taken and
+// refunds given feed value conservation in apply-tx.ts, and the keys each needs to have signed are added to
+// `needed`.
+import { applyGovCertificate, drepDelegateeFailure, type GovCertFailure, isGovCertificate } from "./apply-gov-certs.ts";
 import type { Certificate } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
@@ -10,6 +13,8 @@ import type { F } from "./rules/failure.ts";
 import type { LedgerState } from "./state.ts";
 
 export type CertFailure =
+  | GovCertFailure
+  | F<"UnsupportedFeature", { features: string[] }>
   | F<"StakeKeyRegisteredDELEG", { credential: string }>
   | F<"StakeKeyNotRegisteredDELEG", { credential: string }>
   | F<"StakeKeyNonZeroAccountBalanceDELEG", { credential: string; balance: bigint }>
@@ -31,7 +36,14 @@ export function applyCertificates(
 ): { deposits: bigint; refunds: bigint } {
   let deposits = 0n;
   let refunds = 0n;
-  const register = (credential: string, stated: bigint | undefined, pool: string | null) => {
+  /** Registers `credential` unless a check fails; `blocked` (a delegatee failed) keeps it from applying. */
+  const register = (
+    credential: string,
+    stated: bigint | undefined,
+    pool: string | null,
+    drep?: string,
+    blocked = false,
+  ) => {
     if (state.accounts.has(credential)) {
       failures.push({
         kind: "StakeKeyRegisteredDELEG",
@@ -46,8 +58,8 @@ export function applyCertificates(
         expected: params.keyDeposit,
         message: `stake registration of ${credential} states a deposit of ${stated}; the deposit is ${params.keyDeposit}`,
       });
-    } else {
-      journal.set(state.accounts, credential, { reward: 0n, deposit: params.keyDeposit, pool });
+    } else if (!blocked) {
+      journal.set(state.accounts, credential, { reward: 0n, deposit: params.keyDeposit, pool, drep: drep ?? null });
       deposits += params.keyDeposit;
     }
   };
@@ -65,7 +77,27 @@ export function applyCertificates(
     if (!account) failures.push({ kind: "StakeKeyNotRegisteredDELEG", credential, message });
     return account;
   };
+  const gov = params.governance;
   for (const cert of certs) {
+    const governance =
+      isGovCertificate(cert) || cert.kind === "VoteDelegation" || cert.kind === "VoteRegistrationDelegation";
+    if (governance && !gov) {
+      failures.push({
+        kind: "UnsupportedFeature",
+        features: [`${cert.kind} certificates without Conway's governance parameters`],
+        message: `the ledger is given no DRep deposit or activity, so it cannot judge a ${cert.kind} certificate`,
+      });
+      continue;
+    }
+    if (isGovCertificate(cert)) {
+      needed.add(
+        cert.kind === "CommitteeHotAuth" || cert.kind === "CommitteeResignation" ? cert.cold : cert.credential,
+      );
+      const { deposit, refund } = applyGovCertificate(state, cert, gov!, journal, failures);
+      deposits += deposit;
+      refunds += refund;
+      continue;
+    }
     switch (cert.kind) {
       case "StakeRegistration":
         // The Shelley form needs no signature; Conway's form, which states the deposit, does.
@@ -170,6 +202,28 @@ export function applyCertificates(
         } else {
           journal.set(state.retiring, cert.poolId, cert.epoch);
         }
+        break;
+      }
+      case "VoteDelegation":
+      case "VoteRegistrationDelegation": {
+        needed.add(cert.credential);
+        const drepFailure = drepDelegateeFailure(state, cert.drep, gov!);
+        if (drepFailure) failures.push(drepFailure);
+        const poolOk = cert.poolId === undefined || poolRegistered(cert.poolId);
+        if (cert.kind === "VoteRegistrationDelegation") {
+          register(cert.credential, cert.deposit, cert.poolId ?? null, cert.drep, drepFailure !== null || !poolOk);
+          break;
+        }
+        const account = registeredAccount(
+          cert.credential,
+          `delegation from stake key ${cert.credential}, which is not registered`,
+        );
+        if (account && !drepFailure && poolOk)
+          journal.set(state.accounts, cert.credential, {
+            ...account,
+            pool: cert.poolId ?? account.pool,
+            drep: cert.drep,
+          });
         break;
       }
       case "Unsupported":

@@ -10,6 +10,8 @@
 import { bytesToHex } from "../crypto/bytes.ts";
 import { blake2b224 } from "../crypto/hash.ts";
 import { applyCertificates, type CertFailure } from "./apply-certs.ts";
+import { applyProposals, type ProposalFailure } from "./proposals.ts";
+import { applyVotes, type VoteFailure } from "./votes.ts";
 import { type Certificate, credentialScript, decodeCertificate, rewardAccountCredential } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
@@ -26,7 +28,7 @@ import { refScriptFee, scriptFee, totalExUnits } from "./rules/min-fee.ts";
 import { type PhaseOneScriptFailure, phaseOneScripts } from "./rules/phase-one-scripts.ts";
 import { type PhaseTwoFailure, phaseTwo } from "./rules/phase-two.ts";
 import { unsupportedFeatures } from "./rules/unsupported.ts";
-import { invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
+import { bootstrapKeyHash, invalidWitnesses, type TxBody, type WitnessSet } from "./tx.ts";
 import { minFee, outRef } from "./utxo.ts";
 
 export type LedgerFailure =
@@ -39,6 +41,8 @@ export type LedgerFailure =
   | NetworkFailure
   | AuxDataFailure
   | CertFailure
+  | ProposalFailure
+  | VoteFailure
   | F<"InputSetEmptyUTxO">
   | F<"BadInputsUTxO", { inputs: string[] }>
   | F<"BabbageNonDisjointRefInputs", { inputs: string[] }>
@@ -192,7 +196,8 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     const w: InputWitness = state.utxo.has(r) ? inputWitness(state.utxo.get(r)!.address) : { kind: "none" };
     if (w.kind === "key") needed.add(w.hash);
   }
-  const witnessed = timelock.signers;
+  // Keys witnessed: vkey witnesses and bootstrap witnesses, each by the key hash it stands for.
+  const witnessed = new Set([...timelock.signers, ...(witnesses.bootstraps ?? []).map(bootstrapKeyHash)]);
   failures.push(...scripts.failures);
   for (const account of body.withdrawals.keys()) needed.add(rewardAccountCredential(account)!);
 
@@ -217,7 +222,13 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     withdrawn += amount;
     journal.set(state.accounts, cred, { ...acct, reward: 0n });
   }
-  const { deposits, refunds } = applyCertificates(state, certs, params, journal, failures, needed);
+  const certDeposits = applyCertificates(state, certs, params, journal, failures, needed);
+  const refunds = certDeposits.refunds;
+  // GOV after CERTS (Conway LEDGER): a proposal may return its deposit to an account the transaction registers.
+  const deposits =
+    certDeposits.deposits +
+    (body.proposals ? applyProposals(state, body.id, body.proposals, params, journal, failures) : 0n);
+  if (body.votes !== undefined) applyVotes(state, body.votes, params, journal, failures, needed);
 
   if (missing.length === 0)
     failures.push(

@@ -1,7 +1,8 @@
-// Certificates (Conway CDDL) that a stake-pool network needs: stake registration, deregistration and
-// delegation (Shelley and Conway forms), pool registration/update and retirement, with key or script stake
-// credentials. Governance certificates and the certificates Conway removed decode to "Unsupported", which the
-// ledger rejects by name.
+// Certificates (Conway CDDL): stake registration, deregistration and delegation (Shelley and Conway forms), pool
+// registration/update and retirement, and Conway's governance certificates — vote delegation and the combined
+// delegation certificates, DRep registration, update and retirement, committee hot-key authorisation and
+// resignation — with key or script credentials. The certificates Conway removed (genesis delegation, MIR) decode
+// to "Unsupported", which the ledger rejects by name.
 import { Tag } from "cbor-x";
 import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
 import { rational, type Rational } from "../crypto/rational.ts";
@@ -45,21 +46,43 @@ export type Certificate =
     }
   | { readonly kind: "PoolRegistration"; readonly pool: PoolParams }
   | { readonly kind: "PoolRetirement"; readonly poolId: string; readonly epoch: number }
+  /** Conway 9 (vote) and 10 (stake and vote, with `poolId`): delegation of a registered credential. */
+  | { readonly kind: "VoteDelegation"; readonly credential: KeyHash; readonly drep: DRep; readonly poolId?: string }
+  /** Conway 12 (vote) and 13 (stake and vote, with `poolId`): registration with its deposit, and delegation. */
+  | {
+      readonly kind: "VoteRegistrationDelegation";
+      readonly credential: KeyHash;
+      readonly drep: DRep;
+      readonly poolId?: string;
+      readonly deposit: bigint;
+    }
+  | {
+      readonly kind: "DRepRegistration";
+      readonly credential: KeyHash;
+      readonly deposit: bigint;
+      readonly anchor: CborValue;
+    }
+  | { readonly kind: "DRepDeregistration"; readonly credential: KeyHash; readonly refund: bigint }
+  | { readonly kind: "DRepUpdate"; readonly credential: KeyHash; readonly anchor: CborValue }
+  | { readonly kind: "CommitteeHotAuth"; readonly cold: KeyHash; readonly hot: KeyHash }
+  | { readonly kind: "CommitteeResignation"; readonly cold: KeyHash; readonly anchor: CborValue }
   | { readonly kind: "Unsupported"; readonly name: string };
+
+/** A DRep to delegate votes to: a credential (key hash, or `script:` hash), or one of the two built-in DReps. */
+export type DRep = KeyHash | "abstain" | "no-confidence";
 
 const UNSUPPORTED: Record<number, string> = {
   5: "genesis key delegation certificates (removed in Conway)",
   6: "MIR certificates (removed in Conway)",
-  9: "vote delegation certificates",
-  10: "stake and vote delegation certificates",
-  12: "vote registration-delegation certificates",
-  13: "stake, vote registration-delegation certificates",
-  14: "committee hot key authorization certificates",
-  15: "committee resignation certificates",
-  16: "DRep registration certificates",
-  17: "DRep deregistration certificates",
-  18: "DRep update certificates",
 };
+
+/** Conway's `drep`: [0, key hash] | [1, script hash] | [2] always abstain | [3] always no confidence. */
+function drepOf(value: CborValue, what: string): DRep {
+  const items = asArray(value, what);
+  if (items[0] === 2 && items.length === 1) return "abstain";
+  if (items[0] === 3 && items.length === 1) return "no-confidence";
+  return stakeCredential(value, what);
+}
 
 function stakeCredential(value: CborValue, what: string): KeyHash {
   const [type, hash] = asArray(value, what, 2);
@@ -68,7 +91,8 @@ function stakeCredential(value: CborValue, what: string): KeyHash {
   return type === 1 ? scriptCredential(hex) : hex;
 }
 
-function setItems(value: CborValue, what: string): CborValue[] {
+/** The items of a CBOR array or tag-258 set. */
+export function setItems(value: CborValue, what: string): CborValue[] {
   if (Array.isArray(value)) return value;
   if (value instanceof Set) return [...(value as Set<CborValue>)];
   if (value instanceof Tag && value.tag === 258) return asArray(value.value as CborValue, what);
@@ -136,6 +160,39 @@ export function decodeCertificate(value: CborValue, index: number): Certificate 
         poolId: bytesToHex(asBytes(items[1], `${what} pool id`, 28)),
         epoch: Number(asUint(items[2], `${what} epoch`)),
       };
+    case 9:
+    case 10:
+    case 12:
+    case 13: {
+      const withPool = type === 10 || type === 13;
+      asArray(value, what, 3 + (withPool ? 1 : 0) + (type >= 12 ? 1 : 0));
+      const credential = cred(1);
+      const poolId = withPool ? { poolId: bytesToHex(asBytes(items[2], `${what} pool id`, 28)) } : {};
+      const drep = drepOf(items[withPool ? 3 : 2]!, `${what} DRep`);
+      if (type < 12) return { kind: "VoteDelegation", credential, drep, ...poolId };
+      const deposit = asUint(items[withPool ? 4 : 3], `${what} deposit`);
+      return { kind: "VoteRegistrationDelegation", credential, drep, ...poolId, deposit };
+    }
+    case 14:
+      asArray(value, what, 3);
+      return { kind: "CommitteeHotAuth", cold: cred(1), hot: stakeCredential(items[2]!, `${what} hot credential`) };
+    case 15:
+      asArray(value, what, 3);
+      return { kind: "CommitteeResignation", cold: cred(1), anchor: items[2] ?? null };
+    case 16:
+      asArray(value, what, 4);
+      return {
+        kind: "DRepRegistration",
+        credential: cred(1),
+        deposit: asUint(items[2], `${what} deposit`),
+        anchor: items[3] ?? null,
+      };
+    case 17:
+      asArray(value, what, 3);
+      return { kind: "DRepDeregistration", credential: cred(1), refund: asUint(items[2], `${what} refund`) };
+    case 18:
+      asArray(value, what, 3);
+      return { kind: "DRepUpdate", credential: cred(1), anchor: items[2] ?? null };
     default:
       return { kind: "Unsupported", name: UNSUPPORTED[type] ?? `certificate type ${type}` };
   }
@@ -143,6 +200,7 @@ export function decodeCertificate(value: CborValue, index: number): Certificate 
 
 const keyCred = (c: KeyHash): CborValue =>
   credentialScript(c) === null ? [0, hexToBytes(c)] : [1, hexToBytes(credentialScript(c)!)];
+const drepCbor = (d: DRep): CborValue => (d === "abstain" ? [2] : d === "no-confidence" ? [3] : keyCred(d));
 
 /** Conway's encoding of a certificate (Shelley forms where Conway kept them; used by tests and tools). */
 export function encodeCertificate(cert: Exclude<Certificate, { kind: "Unsupported" }>): CborValue {
@@ -172,6 +230,24 @@ export function encodeCertificate(cert: Exclude<Certificate, { kind: "Unsupporte
     }
     case "PoolRetirement":
       return [4, hexToBytes(cert.poolId), cert.epoch];
+    case "VoteDelegation":
+      return cert.poolId === undefined
+        ? [9, keyCred(cert.credential), drepCbor(cert.drep)]
+        : [10, keyCred(cert.credential), hexToBytes(cert.poolId), drepCbor(cert.drep)];
+    case "VoteRegistrationDelegation":
+      return cert.poolId === undefined
+        ? [12, keyCred(cert.credential), drepCbor(cert.drep), cert.deposit]
+        : [13, keyCred(cert.credential), hexToBytes(cert.poolId), drepCbor(cert.drep), cert.deposit];
+    case "CommitteeHotAuth":
+      return [14, keyCred(cert.cold), keyCred(cert.hot)];
+    case "CommitteeResignation":
+      return [15, keyCred(cert.cold), cert.anchor];
+    case "DRepRegistration":
+      return [16, keyCred(cert.credential), cert.deposit, cert.anchor];
+    case "DRepDeregistration":
+      return [17, keyCred(cert.credential), cert.refund];
+    case "DRepUpdate":
+      return [18, keyCred(cert.credential), cert.anchor];
   }
 }
 

@@ -6,10 +6,12 @@
 //   2. SNAP: go <- set <- mark <- the stake distribution now; the epoch's fees are set aside with it;
 //   3. adopt re-registered pool parameters;
 //   4. POOLREAP: pools retiring in the new epoch leave, their deposits go back to their reward accounts (or the
-//      treasury when unregistered) and delegations to them end; the epoch's treasury donations join the treasury;
+//      treasury when unregistered) and delegations to them end; expired info actions return their deposits; the
+//      epoch's treasury donations join the treasury;
 //   5. compute the next reward update from the go snapshot, the blocks made in the ended epoch, its fees and
 //      the reserves;
 //   6. blocks made roll over and the pool distribution for the new epoch comes from the set snapshot.
+import { expireInfoProposals } from "./gov-epoch.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import { createRewardUpdate } from "./rewards.ts";
@@ -74,6 +76,8 @@ export function applyEpochBoundary(state: LedgerState, params: LedgerParams, jou
         journal.set(state.accounts, cred, { ...account, pool: null });
     }
   }
+  // Conway EPOCH: expired info actions return their deposits (gov-epoch.ts).
+  expireInfoProposals(state, next, journal);
   // Conway EPOCH: the epoch's treasury donations join the treasury.
   if (pots.donations > 0n) {
     journal.assign(pots, "treasury", pots.treasury + pots.donations);

@@ -41,6 +41,21 @@ export interface LedgerParams {
   readonly mainnet: boolean;
   /** The Alonzo-onwards parameters Plutus scripts need; absent, a transaction with Plutus scripts is refused. */
   readonly plutus?: PlutusParams;
+  /** Conway's governance parameters; absent, a governance certificate is not judged (UnsupportedFeature). */
+  readonly governance?: GovernanceParams;
+}
+
+/** cardano-ledger ConwayPParams for DReps (`drepDeposit`, `drepActivity`) and the protocol version they follow. */
+export interface GovernanceParams {
+  /** Protocol major version: 9 is Conway's bootstrap phase (delegations to unregistered DReps are allowed). */
+  readonly protocolMajor: number;
+  readonly drepDeposit: bigint;
+  /** Epochs a DRep stays active without voting or updating. */
+  readonly drepActivity: number;
+  readonly protocolMinor: number;
+  /** What a proposal must deposit (`govActionDeposit`) and the epochs it stays open (`govActionLifetime`). */
+  readonly govActionDeposit: bigint;
+  readonly govActionLifetime: number;
 }
 
 /** cardano-ledger's Alonzo/Babbage/Conway parameters for scripts, collateral and reference-script fees. */

@@ -1,17 +1,19 @@
 // The ledger state (the Shelley-family NewEpochState, restricted to what poolfleet models): the UTxO, stake
 // accounts and delegations, registered pools, the pots (reserves, treasury, deposits, fees), the mark/set/go
-// stake snapshots, blocks made per pool, the pending reward update and the pool distribution in force.
-// It is mutated in place through a Journal (see journal.ts) and serialized whole to JSON for node snapshots.
-import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
+// stake snapshots, blocks made per pool, the pending reward update and the pool distribution in force, and
+// Conway's VState (cardano-ledger `VState`: DReps, the committee members' hot keys) with the enacted committee.
+// It is mutated in place through a Journal (see journal.ts) and serialized whole to JSON for node snapshots
+// (state-json.ts).
+import { hexToBytes } from "../crypto/bytes.ts";
 import { rational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
-import type { KeyHash, PoolParams } from "./certs.ts";
+import type { DRep, KeyHash, PoolParams } from "./certs.ts";
+import type { GovActionId, GovPurpose, Proposal } from "./gov-state.ts";
 import { rewardAccount } from "./certs.ts";
 import type { LedgerParams } from "./params.ts";
 import type { TxOutput } from "./tx.ts";
 import { genesisUtxo, stakeCredentialOf } from "./utxo.ts";
-import { utxoEntryFromJson, utxoEntryToJson } from "./utxo-json.ts";
 
 /** A pool's place in the leader-election distribution (the shape header validation reads as PoolView). */
 export interface PoolDistrEntry {
@@ -24,6 +26,14 @@ export interface Account {
   readonly reward: bigint;
   readonly deposit: bigint;
   readonly pool: string | null;
+  /** The DRep the account delegates its votes to (Conway), if any. */
+  readonly drep?: DRep | null;
+}
+
+/** cardano-ledger `DRepState`: the deposit paid, the epoch it expires after without activity, its anchor. */
+export interface DRepState {
+  readonly deposit: bigint;
+  readonly expiry: number;
 }
 
 export interface StakeSnapshot {
@@ -81,6 +91,19 @@ export class LedgerState {
   rewardUpdate: RewardUpdate | null;
   /** The pool distribution used for leader election in `epoch`. */
   poolDistr: Map<string, PoolDistrEntry>;
+  /** Registered DReps by credential. */
+  readonly dreps: Map<KeyHash, DRepState>;
+  /** The enacted constitutional committee: cold credential to the epoch its term ends. */
+  readonly committee: Map<KeyHash, number>;
+  /** `CommitteeState`: each cold credential's authorised hot credential, or null once it resigned. */
+  readonly committeeHot: Map<KeyHash, KeyHash | null>;
+  /** Proposed governance actions by id (gov-state.ts), the roots each purpose's next proposal follows, and the
+   * constitution's guardrail script hash. */
+  readonly proposals: Map<GovActionId, Proposal>;
+  readonly govRoots: Map<GovPurpose, GovActionId>;
+  constitutionPolicy: string | null;
+  /** Votes cast, `action|voter` to 0 no, 1 yes, 2 abstain (votes.ts). */
+  readonly votes: Map<string, number>;
 
   constructor(init: {
     epoch: number;
@@ -96,6 +119,13 @@ export class LedgerState {
     blocksPrev?: Map<string, number>;
     rewardUpdate?: RewardUpdate | null;
     poolDistr?: Map<string, PoolDistrEntry>;
+    dreps?: Map<KeyHash, DRepState>;
+    committee?: Map<KeyHash, number>;
+    committeeHot?: Map<KeyHash, KeyHash | null>;
+    proposals?: Map<GovActionId, Proposal>;
+    govRoots?: Map<GovPurpose, GovActionId>;
+    constitutionPolicy?: string | null;
+    votes?: Map<string, number>;
   }) {
     this.epoch = init.epoch;
     this.utxo = init.utxo;
@@ -110,6 +140,13 @@ export class LedgerState {
     this.blocksPrev = init.blocksPrev ?? new Map();
     this.rewardUpdate = init.rewardUpdate ?? null;
     this.poolDistr = init.poolDistr ?? new Map();
+    this.dreps = init.dreps ?? new Map();
+    this.committee = init.committee ?? new Map();
+    this.committeeHot = init.committeeHot ?? new Map();
+    this.proposals = init.proposals ?? new Map();
+    this.govRoots = init.govRoots ?? new Map();
+    this.constitutionPolicy = init.constitutionPolicy ?? null;
+    this.votes = init.votes ?? new Map();
   }
 
   /** Total lovelace the ledger accounts for; always equals maxLovelaceSupply (a checked invariant). */
@@ -236,127 +273,4 @@ export function genesisLedgerState(
   state.snapshots = { mark, set: emptySnapshot(), go: emptySnapshot(), fees: 0n };
   state.poolDistr = poolDistribution(mark);
   return state;
-}
-
-// ---- JSON form for node snapshots: hex for bytes, decimal strings for lovelace. ----
-
-const big = (v: unknown): bigint => BigInt(v as string);
-const ratJ = (r: Rational) => [`${r.num}`, `${r.den}`];
-const jRat = (v: unknown): Rational => {
-  const [n, d] = v as [string, string];
-  return rational(BigInt(n), BigInt(d));
-};
-
-// Relays and metadata are not kept in snapshots: the ledger rules never read them.
-function poolToJson(p: PoolParams): unknown {
-  return { ...p, pledge: `${p.pledge}`, cost: `${p.cost}`, margin: ratJ(p.margin), relays: [], metadata: null };
-}
-function poolFromJson(v: unknown): PoolParams {
-  const p = v as Record<string, unknown>;
-  return {
-    operator: p.operator as string,
-    vrfKeyHash: p.vrfKeyHash as string,
-    pledge: big(p.pledge),
-    cost: big(p.cost),
-    margin: jRat(p.margin),
-    rewardAccount: p.rewardAccount as string,
-    owners: p.owners as string[],
-    relays: [],
-    metadata: null,
-  };
-}
-const mapJ = <V>(m: ReadonlyMap<string, V>, f: (v: V) => unknown) => [...m].map(([k, v]) => [k, f(v)]);
-const jMap = <V>(v: unknown, f: (x: unknown) => V) => new Map((v as [string, unknown][]).map(([k, x]) => [k, f(x)]));
-const str = (v: bigint) => `${v}`;
-
-function snapshotToJson(s: StakeSnapshot): unknown {
-  return { stake: mapJ(s.stake, str), delegations: mapJ(s.delegations, (v) => v), pools: mapJ(s.pools, poolToJson) };
-}
-function snapshotFromJson(v: unknown): StakeSnapshot {
-  const s = v as Record<string, unknown>;
-  return {
-    stake: jMap(s.stake, big),
-    delegations: jMap(s.delegations, (x) => x as string),
-    pools: jMap(s.pools, poolFromJson),
-  };
-}
-
-export function ledgerStateToJson(s: LedgerState): unknown {
-  return {
-    epoch: s.epoch,
-    utxo: [...s.utxo].map(([ref, o]) => utxoEntryToJson(ref, o)),
-    accounts: mapJ(s.accounts, (a) => [`${a.reward}`, `${a.deposit}`, a.pool]),
-    pools: mapJ(s.pools, poolToJson),
-    futurePools: mapJ(s.futurePools, poolToJson),
-    retiring: mapJ(s.retiring, (e) => e),
-    poolDeposits: mapJ(s.poolDeposits, str),
-    pots: {
-      reserves: str(s.pots.reserves),
-      treasury: str(s.pots.treasury),
-      deposited: str(s.pots.deposited),
-      fees: str(s.pots.fees),
-      donations: str(s.pots.donations),
-    },
-    snapshots: {
-      mark: snapshotToJson(s.snapshots.mark),
-      set: snapshotToJson(s.snapshots.set),
-      go: snapshotToJson(s.snapshots.go),
-      fees: str(s.snapshots.fees),
-    },
-    blocksCurrent: [...s.blocksCurrent],
-    blocksPrev: [...s.blocksPrev],
-    rewardUpdate: s.rewardUpdate && {
-      deltaR: str(s.rewardUpdate.deltaR),
-      deltaT: str(s.rewardUpdate.deltaT),
-      deltaF: str(s.rewardUpdate.deltaF),
-      rewards: mapJ(s.rewardUpdate.rewards, str),
-    },
-    poolDistr: mapJ(s.poolDistr, (p) => [ratJ(p.stake), bytesToHex(p.vrfKeyHash)]),
-  };
-}
-
-export function ledgerStateFromJson(json: unknown): LedgerState {
-  const j = json as Record<string, unknown>;
-  if (!j || typeof j !== "object" || typeof j.epoch !== "number" || !Array.isArray(j.utxo))
-    throw new Error("not a ledger state snapshot");
-  const pots = j.pots as Record<string, string>;
-  const snaps = j.snapshots as Record<string, unknown>;
-  const ru = j.rewardUpdate as Record<string, unknown> | null;
-  return new LedgerState({
-    epoch: j.epoch,
-    utxo: new Map((j.utxo as unknown[]).map(utxoEntryFromJson)),
-    accounts: jMap(j.accounts, (v) => {
-      const [reward, deposit, pool] = v as [string, string, string | null];
-      return { reward: BigInt(reward), deposit: BigInt(deposit), pool };
-    }),
-    pools: jMap(j.pools, poolFromJson),
-    futurePools: jMap(j.futurePools, poolFromJson),
-    retiring: jMap(j.retiring, (v) => v as number),
-    poolDeposits: jMap(j.poolDeposits, big),
-    pots: {
-      reserves: big(pots.reserves),
-      treasury: big(pots.treasury),
-      deposited: big(pots.deposited),
-      fees: big(pots.fees),
-      donations: big(pots.donations ?? "0"), // snapshots from before donations have none
-    },
-    snapshots: {
-      mark: snapshotFromJson(snaps.mark),
-      set: snapshotFromJson(snaps.set),
-      go: snapshotFromJson(snaps.go),
-      fees: big(snaps.fees),
-    },
-    blocksCurrent: new Map(j.blocksCurrent as [string, number][]),
-    blocksPrev: new Map(j.blocksPrev as [string, number][]),
-    rewardUpdate: ru && {
-      deltaR: big(ru.deltaR),
-      deltaT: big(ru.deltaT),
-      deltaF: big(ru.deltaF),
-      rewards: jMap(ru.rewards, big),
-    },
-    poolDistr: jMap(j.poolDistr, (v) => {
-      const [stake, vrf] = v as [unknown, string];
-      return { stake: jRat(stake), vrfKeyHash: hexToBytes(vrf) };
-    }),
-  });
 }

@@ -7,10 +7,10 @@
 import { cborArrayItems, cborArrayOfRaw, cborItemEnd, cborMapEntries, cborMapOfRaw } from "../codec/cbor-raw.ts";
 import type { Block } from "../chain/block.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
-import { blake2b256 } from "../crypto/hash.ts";
+import { blake2b224, blake2b256, sha3_256 } from "../crypto/hash.ts";
 import { conwayBodyError, duplicateCertificate } from "./conway-body.ts";
 import { ed25519Verify } from "../crypto/ed25519.ts";
-import { asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
+import { asArray, asBytes, asUint, type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 import { decodeNativeScripts, type NativeScriptWitness } from "./native-script.ts";
 import { decodePlutusWitnesses, type PlutusWitnesses } from "./plutus-witness.ts";
 import { decodeTxOutput, type SizedTxOutput } from "./tx-output.ts";
@@ -55,6 +55,10 @@ export interface TxBody {
   readonly totalCollateral?: bigint;
   /** Body key 18: outputs read but not spent (Babbage; a set). */
   readonly referenceInputs: TxInput[];
+  /** Body key 19: voting procedures (Conway) as decoded, voter to action to vote; judged by votes.ts. */
+  readonly votes?: CborValue;
+  /** Body key 20: proposal procedures (Conway), each as decoded; judged by proposals.ts. */
+  readonly proposals?: CborValue[];
   /** Body fields present that the ledger does not implement, by name. */
   readonly unsupported: string[];
 }
@@ -70,8 +74,27 @@ export interface WitnessSet {
   readonly nativeScripts: NativeScriptWitness[];
   /** Witness keys 3-7: Plutus scripts, datums and redeemers. */
   readonly plutus: PlutusWitnesses;
-  /** Witness kinds present that the ledger does not implement (bootstrap witnesses). */
+  /** Witness key 2: bootstrap (Byron) witnesses. */
+  readonly bootstraps?: BootstrapWitness[];
+  /** Witness kinds present that the ledger does not implement. */
   readonly unsupported: string[];
+}
+
+/** A bootstrap witness [vkey, signature, chain code, attributes] (the attributes' bytes as given). */
+export interface BootstrapWitness {
+  readonly vkey: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly chainCode: Uint8Array;
+  readonly attributes: Uint8Array;
+}
+
+/**
+ * `bootstrapWitKeyHash` (cardano-ledger Keys/Bootstrap.hs): Blake2b-224 of SHA3-256 of the Byron address root's
+ * preimage [0, [0, vkey ‖ chain code], attributes], which is the root of the Byron address it unlocks.
+ */
+export function bootstrapKeyHash(w: BootstrapWitness): string {
+  const prefix = Uint8Array.of(0x83, 0x00, 0x82, 0x00, 0x58, 0x40);
+  return bytesToHex(blake2b224(sha3_256(Buffer.concat([prefix, w.vkey, w.chainCode, w.attributes]))));
 }
 
 export class TxDecodeError extends Error {
@@ -80,13 +103,9 @@ export class TxDecodeError extends Error {
 
 const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   6: "protocol parameter update",
-  19: "voting procedures",
-  20: "proposal procedures",
   21: "treasury value",
 };
-const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {
-  2: "bootstrap witnesses",
-};
+const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {};
 
 function entries(value: CborValue, what: string): CborValue[] {
   // Conway encodes sets as tag 258 arrays (decoded as Set); earlier eras as plain arrays.
@@ -205,6 +224,8 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       ...(f.has(16) && { collateralReturn: decodeTxOutput(f.get(16)!, -1, strict) }),
       ...(f.has(17) && { totalCollateral: asUint(field(17), "total collateral") }),
       referenceInputs: f.has(18) ? inputSet(entries(field(18), "reference inputs"), strict, "reference input") : [],
+      ...(f.has(19) && { votes: field(19) }),
+      ...(f.has(20) && { proposals: entries(field(20), "proposal procedures") }),
       unsupported: [...f.keys()].filter((k) => k in UNSUPPORTED_BODY_FIELDS).map((k) => UNSUPPORTED_BODY_FIELDS[k]!),
     };
   } catch (error) {
@@ -229,7 +250,18 @@ export function decodeWitnessSet(bytes: Uint8Array): WitnessSet {
       .filter((k) => k in UNSUPPORTED_WITNESS_FIELDS)
       .map((k) => UNSUPPORTED_WITNESS_FIELDS[k]!);
     const nativeScripts = f.has(1) ? decodeNativeScripts(f.get(1)!) : [];
-    return { vkeys, nativeScripts, plutus: decodePlutusWitnesses(f), unsupported };
+    const bootstraps = f.has(2)
+      ? entries(decodeCbor(f.get(2)!), "bootstrap witnesses").map((w, i) => {
+          const [vkey, signature, chainCode, attributes] = asArray(w, `bootstrap witness ${i}`, 4);
+          return {
+            vkey: asBytes(vkey, `bootstrap witness ${i} key`, 32),
+            signature: asBytes(signature, `bootstrap witness ${i} signature`, 64),
+            chainCode: asBytes(chainCode, `bootstrap witness ${i} chain code`, 32),
+            attributes: asBytes(attributes, `bootstrap witness ${i} attributes`),
+          };
+        })
+      : [];
+    return { vkeys, nativeScripts, plutus: decodePlutusWitnesses(f), unsupported, ...(f.has(2) && { bootstraps }) };
   } catch (error) {
     if (error instanceof TxDecodeError) throw error;
     throw new TxDecodeError(`malformed witness set: ${(error as Error).message}`, { cause: error });
@@ -238,7 +270,9 @@ export function decodeWitnessSet(bytes: Uint8Array): WitnessSet {
 
 /** Every vkey witness is an Ed25519 signature of the transaction id. Returns the keys whose signature fails. */
 export function invalidWitnesses(body: TxBody, witnesses: WitnessSet): Uint8Array[] {
-  return witnesses.vkeys.filter((w) => !ed25519Verify(w.vkey, body.id, w.signature)).map((w) => w.vkey);
+  return [...witnesses.vkeys, ...(witnesses.bootstraps ?? [])]
+    .filter((w) => !ed25519Verify(w.vkey, body.id, w.signature))
+    .map((w) => w.vkey);
 }
 
 /** A transaction with the exact bytes of its parts, as carried in a block or submitted whole. */

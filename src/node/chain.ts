@@ -15,7 +15,8 @@ import { bytesToHex, equalBytes, hexToBytes } from "../crypto/bytes.ts";
 import { applyBlockBody } from "../ledger/block-body.ts";
 import { type EpochReport, tickToEpoch } from "../ledger/epoch.ts";
 import { Journal } from "../ledger/journal.ts";
-import { genesisLedgerState, type LedgerState, ledgerStateFromJson, ledgerStateToJson } from "../ledger/state.ts";
+import { genesisLedgerState, type LedgerState } from "../ledger/state.ts";
+import { ledgerStateFromJson, ledgerStateToJson } from "../ledger/state-json.ts";
 import type { Tx } from "../ledger/tx.ts";
 import type { Network } from "./config.ts";
 

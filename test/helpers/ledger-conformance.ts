@@ -12,11 +12,13 @@ import { cborArrayItems, cborMapEntries } from "../../src/codec/cbor-raw.ts";
 import { rational, type Rational } from "../../src/crypto/rational.ts";
 import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
-import { decodeCertificate, rewardAccountCredential } from "../../src/ledger/certs.ts";
+import { decodeCertificate, rewardAccountCredential, scriptCredential } from "../../src/ledger/certs.ts";
+import { tickToEpoch } from "../../src/ledger/epoch.ts";
+import { ratificationNeeded, type Thresholds } from "../../src/ledger/gov-epoch.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import type { SlotTime } from "../../src/ledger/plutus/time.ts";
-import { LedgerState } from "../../src/ledger/state.ts";
+import { type DRepState, LedgerState } from "../../src/ledger/state.ts";
 import { decodeTx, decodeTxOutput, type TxOutput } from "../../src/ledger/tx.ts";
 import { outRef } from "../../src/ledger/utxo.ts";
 import { fixturePath, hex, readFixture } from "./fixtures.ts";
@@ -33,6 +35,17 @@ export interface ConformanceVector {
   readonly utxo: Map<string, TxOutput>;
   /** The UTxO after all events, as the Haskell ledger left it. */
   readonly finalUtxo: Map<string, TxOutput>;
+  /** The treasury and reserves at the start (`AccountState`). */
+  readonly treasury: bigint;
+  readonly reserves: bigint;
+  /** The constitution's guardrail script hash at the start, or null. */
+  readonly constitutionPolicy: string | null;
+  /** Which thresholds that can hold an action back are above zero (the committee's, the DReps'). */
+  readonly thresholds: Thresholds;
+  /** The enacted committee at the start: cold credential to the epoch its term ends. */
+  readonly committee: Map<string, number>;
+  /** The DReps registered after all events, with their deposits, as the Haskell ledger left them. */
+  readonly finalDReps: Map<string, bigint>;
   readonly params: LedgerParams;
   readonly events: ConformanceEvent[];
 }
@@ -116,6 +129,14 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
       minFeeRefScriptCostPerByte: tagged(pp[30], "minFeeRefScriptCostPerByte"),
       time: impSlotTime(config),
     },
+    governance: {
+      protocolMajor: Number(asUint((pp[12] as CborValue[])[0], "protocol version")),
+      drepDeposit: n(28),
+      drepActivity: Number(n(29)),
+      protocolMinor: Number(asUint((pp[12] as CborValue[])[1], "protocol version")),
+      govActionDeposit: n(27),
+      govActionLifetime: Number(n(26)),
+    },
   };
 }
 
@@ -128,6 +149,12 @@ function utxoOf(map: Uint8Array): Map<string, TxOutput> {
     utxo.set(outRef(asBytes(txId, "utxo txid", 32), Number(asUint(index, "utxo index"))), output);
   }
   return utxo;
+}
+
+/** A credential as cardano-ledger encodes it ([0, key hash] or [1, script hash]) in poolfleet's form. */
+function credentialOf(v: CborValue): string {
+  const [type, hash] = v as [number, Uint8Array];
+  return type === 1 ? scriptCredential(hex(hash)) : hex(hash);
 }
 
 /** Whether a decoded value holds nothing but empty maps (and plain numbers) at any depth. */
@@ -152,7 +179,23 @@ export function readConformanceVector(file: string): ConformanceVector {
   const pp = decodeCbor(readFixture(FOLDER, "pparams-by-hash", hex(ppHash))) as CborValue[];
   const utxo = utxoOf(utxoState[0]!);
   // NewEpochState [epoch, .., .., [accountState, [certState, utxoState]], ..]; utxoState [utxo, ..].
-  const finalUtxo = utxoOf(cborArrayItems(cborArrayItems(cborArrayItems(cborArrayItems(items[2]!)[3]!)[1]!)[1]!)[0]!);
+  const finalLedger = cborArrayItems(cborArrayItems(cborArrayItems(items[2]!)[3]!)[1]!);
+  const finalUtxo = utxoOf(cborArrayItems(finalLedger[1]!)[0]!);
+  // certState [vState, pState, dState], vState [DReps (credential to [expiry, anchor, deposit, ..]), ..].
+  const finalVState = decodeCbor(cborArrayItems(finalLedger[0]!)[0]!) as [Map<CborValue, CborValue[]>];
+  const finalDReps = new Map([...finalVState[0]].map(([c, d]) => [credentialOf(c), asUint(d[2], "DRep deposit")]));
+  // govState [proposals, committee (StrictMaybe [members, threshold]), constitution, current pparams, ..].
+  const committeeField = decodeCbor(cborArrayItems(utxoState[3]!)[1]!) as [[Map<CborValue, CborValue>, CborValue]?];
+  // The vectors start with no proposals and every root empty; the replay starts from the same.
+  const proposals = decodeCbor(cborArrayItems(utxoState[3]!)[0]!) as [CborValue[][], unknown[]];
+  if (proposals[0].some((r) => r.length > 0) || proposals[1].length > 0)
+    throw new Error(`${file}: the initial state has proposals or enacted actions, which the reader does not read`);
+  const constitution = decodeCbor(cborArrayItems(utxoState[3]!)[2]!) as [unknown, Uint8Array | null];
+  const constitutionPolicy = constitution[1] ? hex(constitution[1]) : null;
+  const [treasury, reserves] = decodeCbor(cborArrayItems(nes[3]!)[0]!) as [CborValue, CborValue];
+  const committee = new Map(
+    [...(committeeField[0]?.[0] ?? new Map())].map(([c, e]) => [credentialOf(c), Number(asUint(e, "term"))]),
+  );
   const events = cborArrayItems(items[3]!).map((raw): ConformanceEvent => {
     const e = cborArrayItems(raw);
     const kind = decodeCbor(e[0]!);
@@ -172,6 +215,18 @@ export function readConformanceVector(file: string): ConformanceVector {
     epoch: Number(asUint(decodeCbor(nes[0]!), "epoch")),
     utxo,
     finalUtxo,
+    committee,
+    thresholds: {
+      committee: committeeField[0] !== undefined && tagged(committeeField[0][1], "threshold").num > 0n,
+      // drepVotingThresholds [motionNoConfidence, committeeNormal, committeeNoConfidence, ..]
+      drepNoConfidence: tagged((pp[23] as CborValue[])[0], "DRep threshold").num > 0n,
+      drepCommittee: [1, 2].every((i) => tagged((pp[23] as CborValue[])[i], "DRep threshold").num > 0n),
+      protocolMajor: Number(asUint((pp[12] as CborValue[])[0], "protocol version")),
+    },
+    constitutionPolicy,
+    treasury: asUint(treasury, "treasury"),
+    reserves: asUint(reserves, "reserves"),
+    finalDReps,
     params: conwayParams(pp, config),
     events,
   };
@@ -188,6 +243,8 @@ export interface Replay {
   readonly judged: JudgedTx[];
   /** The UTxO poolfleet's ledger ends with. */
   readonly utxo: ReadonlyMap<string, TxOutput>;
+  /** The DReps poolfleet's ledger ends with. */
+  readonly dreps: ReadonlyMap<string, DRepState>;
   /** Why replay stopped before the end, or null when every event was followed. */
   readonly stoppedAt: string | null;
 }
@@ -220,16 +277,29 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     utxo: new Map(vector.utxo),
     accounts: new Map(),
     pools: new Map(),
-    pots: { reserves: 0n, treasury: 0n, deposited: 0n, fees: 0n, donations: 0n },
+    pots: { reserves: vector.reserves, treasury: vector.treasury, deposited: 0n, fees: 0n, donations: 0n },
+    committee: new Map(vector.committee),
+    constitutionPolicy: vector.constitutionPolicy,
   });
   const judged: JudgedTx[] = [];
   for (const [index, event] of vector.events.entries()) {
     if (event.kind === "slot") continue; // every transaction event carries its own slot
     // An epoch boundary changes no UTxO entry (Conway pays rewards and refunds to accounts), so boundaries after
-    // the last transaction leave the UTxO to compare with Haskell's; one before a transaction stops the replay.
+    // the last transaction leave the UTxO to compare with Haskell's. One before a transaction is crossed with
+    // poolfleet's boundary (epoch.ts) when it provably ratifies and expires nothing but info actions
+    // (`ratificationNeeded`); otherwise (ratification and enactment are not implemented) the replay stops.
     if (event.kind === "epochs") {
-      if (vector.events.slice(index).some((e) => e.kind === "tx"))
-        return { judged, utxo: state.utxo, stoppedAt: `event ${index}: an epoch boundary` };
+      if (!vector.events.slice(index).some((e) => e.kind === "tx")) continue;
+      for (let n = 0; n < event.count; n++) {
+        if (ratificationNeeded(state, state.epoch + 1, vector.thresholds) !== null)
+          return {
+            judged,
+            utxo: state.utxo,
+            dreps: state.dreps,
+            stoppedAt: `event ${index}: an epoch boundary that may ratify or expire proposals`,
+          };
+        tickToEpoch(state, vector.params, state.epoch + 1, new Journal());
+      }
       continue;
     }
     const slot = event.slot;
@@ -237,22 +307,27 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     try {
       tx = decodeTx(event.bytes);
     } catch (error) {
-      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${(error as Error).message}` };
+      return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${(error as Error).message}` };
     }
     const reason = outOfScope(tx);
-    if (reason) return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${reason}` };
+    if (reason) return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${reason}` };
     const journal = new Journal();
     const result = applyTx(state, tx, { slot, params: vector.params }, journal);
     const unsupported = result.find((f) => f.kind === "UnsupportedFeature");
     if (unsupported) {
       journal.rollback();
-      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: ${unsupported.message}` };
+      return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${unsupported.message}` };
     }
     const failures = result.map((f) => f.kind);
     if (!event.success) journal.rollback();
     judged.push({ index, success: event.success, failures });
     if (event.success && failures.length > 0)
-      return { judged, utxo: state.utxo, stoppedAt: `event ${index}: refused here, accepted by Haskell` };
+      return {
+        judged,
+        utxo: state.utxo,
+        dreps: state.dreps,
+        stoppedAt: `event ${index}: refused here, accepted by Haskell`,
+      };
   }
-  return { judged, utxo: state.utxo, stoppedAt: null };
+  return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: null };
 }

@@ -235,7 +235,7 @@ describe("certificates and the epoch boundary", () => {
     const failures = applyTx(state, withVote, { slot: 5n, params }, new Journal());
     assert.deepEqual(
       failures.map((f) => f.message),
-      ["poolfleet's ledger does not support vote delegation certificates"],
+      ["the ledger is given no DRep deposit or activity, so it cannot judge a VoteDelegation certificate"],
     );
   });
 

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { tickToEpoch } from "../../src/ledger/epoch.ts";
 import { Journal } from "../../src/ledger/journal.ts";
-import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
+import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state-json.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
 import { devnetLedger, genesisInput } from "../helpers/ledger.ts";
 

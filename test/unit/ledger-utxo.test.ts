@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { applyTx, type LedgerFailure } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import { minLovelace } from "../../src/ledger/rules/output-size.ts";
-import { ledgerStateToJson } from "../../src/ledger/state.ts";
+import { ledgerStateToJson } from "../../src/ledger/state-json.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
 import { minFee, outRef } from "../../src/ledger/utxo.ts";
 import { devnetLedger, genesisInput, wallet } from "../helpers/ledger.ts";

@@ -7,7 +7,7 @@ import { bytesToHex } from "../../src/crypto/bytes.ts";
 import { encodeCbor } from "../../src/codec/cbor.ts";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { Journal } from "../../src/ledger/journal.ts";
-import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state.ts";
+import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state-json.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
 import { decodeTxOutput } from "../../src/ledger/tx.ts";
 import { outRef } from "../../src/ledger/utxo.ts";

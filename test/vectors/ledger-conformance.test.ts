@@ -42,6 +42,8 @@ describe("Haskell ledger conformance vectors", () => {
       if (replay.stoppedAt === null) {
         complete++;
         assert.deepEqual(utxoText(replay.utxo), utxoText(v.finalUtxo), `${v.title}: the UTxO after every event`);
+        const dreps = new Map([...replay.dreps].map(([c, d]) => [c, d.deposit]));
+        assert.deepEqual(dreps, v.finalDReps, `${v.title}: the DReps and their deposits after every event`);
       } else {
         const at = Number(/^event (\d+)/.exec(replay.stoppedAt)?.[1] ?? 0);
         const reason = replay.stoppedAt.replace(/^event \d+: /, "");

@@ -11,7 +11,9 @@
 // an inline datum cannot be shown to V1 (InlineDatumsNotSupported); reference inputs and reference scripts are
 // allowed with V1 from protocol version 9 (CIP-110), and V1 just does not see them (before, they were
 // ReferenceInputsNotSupported and ReferenceScriptsNotSupported); neither version sees a treasury donation
-// (TreasuryDonationFieldNotSupported). Each is a ContextError, so the transaction fails to collect. Certificates
+// (TreasuryDonationFieldNotSupported), proposal procedures (ProposalProceduresFieldNotSupported) nor votes
+// (VotingProceduresFieldNotSupported). Each is a
+// ContextError, so the transaction fails to collect. Certificates
 // are shown as certificates.ts translates them.
 import { decodeCertificate, rewardAccountCredential } from "../certs.ts";
 import { sortedWithdrawals } from "../rules/phase-one-scripts.ts";
@@ -75,6 +77,10 @@ export function txInfoV1V2(src: ContextSource, language: 1 | 2, protocolMajor: n
   const { body } = src;
   if (body.donation > 0n)
     throw new ContextError("TreasuryDonationFieldNotSupported: PlutusV1 and V2 cannot see a treasury donation");
+  if (body.proposals?.length)
+    throw new ContextError("ProposalProceduresFieldNotSupported: PlutusV1 and V2 cannot see proposal procedures");
+  if (body.votes !== undefined)
+    throw new ContextError("VotingProceduresFieldNotSupported: PlutusV1 and V2 cannot see voting procedures");
   if (language === 1 && body.referenceInputs.length > 0 && protocolMajor < 9)
     throw new ContextError("ReferenceInputsNotSupported: PlutusV1 cannot see reference inputs");
   const gaps = contextGaps(body, src.witnesses.plutus.redeemers, true);

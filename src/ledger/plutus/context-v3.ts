@@ -13,6 +13,7 @@ import { decodeCertificate, rewardAccountCredential } from "../certs.ts";
 import { sortedWithdrawals } from "../rules/phase-one-scripts.ts";
 import { outRef } from "../utxo.ts";
 import { txCertV3 } from "./certificates.ts";
+import { proposalProcedure } from "./proposals.ts";
 import type { TxBody, TxInput, TxOutput, WitnessSet } from "../tx.ts";
 import { REDEEMER_TAGS, type Redeemer } from "../plutus-witness.ts";
 import { sortedRefs } from "../rules/redeemers.ts";
@@ -82,6 +83,11 @@ function purpose(src: ContextSource, r: Pick<Redeemer, "tag" | "index">): Data {
     if (account === undefined) throw new ContextError(`rewarding redeemer ${r.index} points at no withdrawal`);
     return constr(2, [stakeCredential(rewardAccountCredential(account)!)]);
   }
+  if (r.tag === "propose") {
+    const proposal = src.body.proposals?.[r.index];
+    if (proposal === undefined) throw new ContextError(`proposing redeemer ${r.index} points at no proposal`);
+    return constr(5, [int(r.index), proposalProcedure(proposal)]);
+  }
   throw new ContextError(`scripts for ${r.tag} purposes are not shown to PlutusV3 scripts yet`, true);
 }
 
@@ -120,6 +126,7 @@ export const orderedDatums = (src: ContextSource): [Data, Data][] =>
 export function txInfoV3(src: ContextSource, range: Data): Data {
   const { body } = src;
   const gaps = contextGaps(body, src.witnesses.plutus.redeemers, true);
+  if (body.votes !== undefined) gaps.push("voting procedures");
   if (gaps.length > 0) throw new ContextError(`not shown to scripts yet: ${gaps.join(", ")}`, true);
   return constr(0, [
     list(sortedRefs(body.inputs).map((i) => inInfo(src, i))),
@@ -135,7 +142,7 @@ export function txInfoV3(src: ContextSource, range: Data): Data {
     map(orderedDatums(src)),
     bytes(body.id),
     map([]),
-    list([]),
+    list((body.proposals ?? []).map(proposalProcedure)),
     NOTHING,
     body.donation > 0n ? just(int(body.donation)) : NOTHING,
   ]);

@@ -104,8 +104,7 @@ export function spendingDatum(o: TxOutput, witnessDatums: ReadonlyMap<string, Ui
 
 /**
  * What poolfleet cannot show a Plutus script yet, by name: a bounded validity interval when the network's
- * slot-to-time conversion is not known (`timeKnown` false), and purposes other than spending, minting, certifying
- * and rewarding. A transaction with redeemers and any of these is not judged (UnsupportedFeature), whatever its
+ * slot-to-time conversion is not known (`timeKnown` false), and the voting purpose. A transaction with redeemers and any of these is not judged (UnsupportedFeature), whatever its
  * scripts.
  */
 export function contextGaps(
@@ -118,8 +117,6 @@ export function contextGaps(
     ...(!timeKnown && (body.ttl !== undefined || body.validityStart !== undefined)
       ? ["a bounded validity interval in a script's context without the network's slot-to-time conversion"]
       : []),
-    ...[...new Set(redeemers.map((r) => r.tag))]
-      .filter((t) => t === "vote" || t === "propose")
-      .map((t) => `scripts for ${t} purposes`),
+    ...[...new Set(redeemers.map((r) => r.tag))].filter((t) => t === "vote").map((t) => `scripts for ${t} purposes`),
   ];
 }

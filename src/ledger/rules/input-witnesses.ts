@@ -1,8 +1,7 @@
 // cardano-ledger UTXOW rule, the witnesses an input needs (`getShelleyWitsVKeyNeeded`, `getScriptsNeeded`): a
 // key-locked Shelley address needs its payment key's signature; a Byron address needs a bootstrap witness for
 // its root, which is the key hash Haskell asks for (`bootstrapKeyHash`); a script-locked address needs its
-// script (scripts.ts checks those). poolfleet's ledger reads no bootstrap witnesses, so a Byron input is refused
-// as missing its key's witness rather than spent unwitnessed.
+// script (scripts.ts checks those). A bootstrap witness stands for the key hash `bootstrapKeyHash` (tx.ts) gives.
 import { bytesToHex } from "../../crypto/bytes.ts";
 import { byronAddress } from "./byron-address.ts";
 

@@ -8,6 +8,7 @@
 // phase 2 — the purposes that run Plutus scripts and their languages — comes back with the failures.
 import { decodeCbor } from "../../codec/cbor.ts";
 import { type Certificate, credentialScript, rewardAccountCredential } from "../certs.ts";
+import { proposalPolicy } from "../proposals.ts";
 import { nativeScriptFromCbor, type TimelockContext } from "../native-script.ts";
 import type { PlutusParams } from "../params.ts";
 import type { TxBody, TxInput, TxOutput, WitnessSet } from "../tx.ts";
@@ -55,12 +56,30 @@ export function sortedWithdrawals(accounts: Iterable<string>): string[] {
   return [...accounts].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-/** A certificate's stake credential when cardano-ledger asks its witness (Conway `getConwayTxCertScriptHash`). */
+/**
+ * The credential whose witness a certificate needs (Conway `getConwayTxCertScriptHash`, `getVKeyWitnessConwayTxCert`):
+ * the stake credential of registrations with a deposit, deregistrations and every delegation, the DRep's for DRep
+ * certificates, the cold credential for committee certificates.
+ */
 export function witnessedCredential(c: Certificate): string | null {
-  if (c.kind === "StakeRegistration") return c.deposit === undefined ? null : c.credential;
-  if (c.kind === "StakeDeregistration" || c.kind === "StakeDelegation" || c.kind === "StakeRegistrationDelegation")
-    return c.credential;
-  return null;
+  switch (c.kind) {
+    case "StakeRegistration":
+      return c.deposit === undefined ? null : c.credential;
+    case "StakeDeregistration":
+    case "StakeDelegation":
+    case "StakeRegistrationDelegation":
+    case "VoteDelegation":
+    case "VoteRegistrationDelegation":
+    case "DRepRegistration":
+    case "DRepDeregistration":
+    case "DRepUpdate":
+      return c.credential;
+    case "CommitteeHotAuth":
+    case "CommitteeResignation":
+      return c.cold;
+    default:
+      return null;
+  }
 }
 
 export function phaseOneScripts(
@@ -104,6 +123,11 @@ export function phaseOneScripts(
   sortedWithdrawals(body.withdrawals.keys()).forEach((account, index) => {
     const hash = credentialScript(rewardAccountCredential(account) ?? "");
     if (hash) purposes.push({ tag: "reward", index, hash });
+  });
+  // Conway: a proposal naming a guardrail script needs it (the propose purpose).
+  body.proposals?.forEach((p, index) => {
+    const hash = proposalPolicy(p);
+    if (hash) purposes.push({ tag: "propose", index, hash });
   });
   const needed = new Set(purposes.map((p) => p.hash));
 
