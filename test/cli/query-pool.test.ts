@@ -1,0 +1,123 @@
+// poolfleet-cli's pool queries against a real poolfleet-node's socket on a two-pool devnet whose node forges for
+// pool1 only: `query stake-distribution`, `query pool-state` and `query pool-params` in cardano-cli's JSON, checked
+// against the genesis's pools and /api/ledger; a bad pool id refused with one line.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { bech32 } from "@scure/base";
+import { createDevnet, runCli } from "../helpers/cli.ts";
+import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "pf-cli-qpool-"));
+const devnet = join(dir, "devnet");
+const socket = join(dir, "node.socket");
+let node: RunningNode | undefined;
+const pool = (name: string, f: string) => join(devnet, "pools", name, f);
+const at = ["--socket-path", socket, "--testnet-magic", "42"];
+
+async function query(args: string[]): Promise<Record<string, unknown>> {
+  const r = await runCli(["query", ...args], 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+interface LedgerView {
+  pools: { poolId: string; vrfKeyHash: string; pledge: string; cost: string; margin: string }[];
+  stakeDistribution: Record<string, string>;
+  opcertCounters: Record<string, number>;
+}
+const ledger = async () => JSON.parse((await node!.api("/api/ledger")).body) as LedgerView;
+const toBech = (hex: string) => bech32.encode("pool", bech32.toWords(Buffer.from(hex, "hex")));
+
+describe("poolfleet-cli pool queries over node-to-client", () => {
+  before(
+    async () => {
+      await createDevnet(devnet, { pools: 2, slotLength: "0.1", activeSlotCoeff: "0.2", epochLength: 600 });
+      node = await startNode([
+        "--config",
+        join(devnet, "config.json"),
+        "--database-path",
+        join(dir, "db"),
+        "--socket-path",
+        socket,
+        "--shelley-kes-key",
+        pool("pool1", "kes.skey"),
+        "--shelley-vrf-key",
+        pool("pool1", "vrf.skey"),
+        "--shelley-operational-certificate",
+        pool("pool1", "node.cert"),
+      ]);
+      await waitFor("a forged block", async () => ((await node!.metric("poolfleet_tip_block")) ?? 0) >= 1, 60_000);
+    },
+    { timeout: 180_000 },
+  );
+  after(() => {
+    node?.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("query stake-distribution, pool-state and pool-params answer as /api/ledger says", async () => {
+    const l = await ledger();
+    assert.equal(l.pools.length, 2);
+    const distribution = await query(["stake-distribution", ...at]);
+    const expected = Object.fromEntries(
+      Object.entries(l.stakeDistribution).map(([id, frac]) => {
+        const [n, d = "1"] = frac.split("/");
+        return [toBech(id), { denominator: Number(d), numerator: Number(n) }];
+      }),
+    );
+    assert.deepEqual(distribution, expected);
+    const fractions = Object.values(distribution) as { numerator: number; denominator: number }[];
+    assert.equal(fractions.reduce((s, f) => s + f.numerator / f.denominator, 0).toFixed(9), "1.000000000");
+    const text = await runCli(["query", "stake-distribution", "--output-text", ...at]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /PoolId\s+Stake frac/);
+    for (const id of Object.keys(expected))
+      assert.match(text.stdout, new RegExp(`^${id}   \\d\\.\\d{3}e[-+]\\d+$`, "m"));
+
+    const [first] = l.pools;
+    const state = await query(["pool-state", "--stake-pool-id", toBech(first!.poolId), ...at]);
+    assert.deepEqual(Object.keys(state), [first!.poolId]);
+    const entry = state[first!.poolId] as Record<string, Record<string, unknown> | null>;
+    assert.deepEqual(Object.keys(entry).sort(), ["futurePoolParams", "poolParams", "retiring"]);
+    assert.equal(entry.futurePoolParams, null);
+    assert.equal(entry.retiring, null);
+    const params = entry.poolParams!;
+    assert.deepEqual(Object.keys(params).sort(), [
+      "cost",
+      "margin",
+      "metadata",
+      "owners",
+      "pledge",
+      "publicKey",
+      "relays",
+      "rewardAccount",
+      "vrf",
+    ]);
+    const [mn, md = "1"] = first!.margin.split("/");
+    assert.deepEqual(
+      [params.publicKey, params.vrf, params.pledge, params.cost, params.margin],
+      [first!.poolId, first!.vrfKeyHash, Number(first!.pledge), Number(first!.cost), Number(mn) / Number(md)],
+    );
+    const account = params.rewardAccount as { network: string; credential: { keyHash: string } };
+    assert.equal(account.network, "Testnet");
+    assert.match(account.credential.keyHash, /^[0-9a-f]{56}$/);
+    assert.ok((params.owners as string[]).includes(account.credential.keyHash), "the reward account is an owner's");
+
+    // pool-params is cardano-cli's deprecated alias: the same answer; --all-stake-pools shows both pools.
+    assert.deepEqual(await query(["pool-params", "--stake-pool-id", first!.poolId, ...at]), state);
+    const all = await query(["pool-state", "--all-stake-pools", ...at]);
+    assert.deepEqual(Object.keys(all), l.pools.map((p) => p.poolId).sort());
+
+    const bad = await runCli(["query", "pool-state", "--stake-pool-id", "pool1nope", ...at]);
+    assert.notEqual(bad.code, 0);
+    assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+    assert.match(bad.stderr, /is not a pool id/);
+    const neither = await runCli(["query", "pool-state", ...at]);
+    assert.notEqual(neither.code, 0);
+    assert.match(neither.stderr, /give either --stake-pool-id or --all-stake-pools/);
+  });
+});
