@@ -1,8 +1,10 @@
 // poolfleet-cli's pool queries against a real poolfleet-node's socket on a two-pool devnet whose node forges for
 // pool1 only: `query stake-distribution`, `query pool-state` and `query pool-params` in cardano-cli's JSON, checked
-// against the genesis's pools and /api/ledger; a bad pool id refused with one line.
+// against the genesis's pools and /api/ledger; a bad pool id refused with one line. `query leadership-schedule
+// --current | --next` with the nonce and stake from the node, checked slot for slot against the producer's own
+// /api/leader-schedule (timing: each waits for a point in the 60 s epoch, at most one epoch).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -35,7 +37,13 @@ const toBech = (hex: string) => bech32.encode("pool", bech32.toWords(Buffer.from
 describe("poolfleet-cli pool queries over node-to-client", () => {
   before(
     async () => {
-      await createDevnet(devnet, { pools: 2, slotLength: "0.1", activeSlotCoeff: "0.2", epochLength: 600 });
+      await createDevnet(devnet, {
+        pools: 2,
+        slotLength: "0.1",
+        activeSlotCoeff: "0.2",
+        epochLength: 600,
+        slotsPerKesPeriod: 300,
+      });
       node = await startNode([
         "--config",
         join(devnet, "config.json"),
@@ -119,5 +127,72 @@ describe("poolfleet-cli pool queries over node-to-client", () => {
     const neither = await runCli(["query", "pool-state", ...at]);
     assert.notEqual(neither.code, 0);
     assert.match(neither.stderr, /give either --stake-pool-id or --all-stake-pools/);
+  });
+
+  it("query leadership-schedule --current and --next print the slots the producer's /api/leader-schedule lists", async () => {
+    const genesisFile = join(devnet, "shelley-genesis.json");
+    const g = JSON.parse(readFileSync(genesisFile, "utf8")) as {
+      systemStart: string;
+      slotLength: number;
+      epochLength: number;
+    };
+    const slotMs = g.slotLength * 1000;
+    const slotNow = () => Math.floor((Date.now() - Date.parse(g.systemStart)) / slotMs);
+    const [poolId] = Object.keys((await ledger()).opcertCounters); // only pool1 forges
+    assert.match(poolId!, /^[0-9a-f]{56}$/);
+    const schedule = async (which: string) => {
+      const r = await runCli([
+        "query",
+        "leadership-schedule",
+        which,
+        "--stake-pool-id",
+        toBech(poolId!),
+        "--vrf-signing-key-file",
+        pool("pool1", "vrf.skey"),
+        "--genesis",
+        genesisFile,
+        "--output-json",
+        ...at,
+      ]);
+      return r;
+    };
+    const apiSlots = async () => {
+      const body = JSON.parse((await node!.api("/api/leader-schedule?minutes=3")).body) as {
+        slots: { slot: string }[];
+      };
+      return body.slots.map((s) => Number(s.slot));
+    };
+    const within = (slots: number[], from: number, to: number) => slots.filter((s) => s >= from && s < to);
+
+    // --current, with at least 250 slots of the epoch left so the overlap with the node's coming slots is not empty.
+    await waitFor("250 slots left in the epoch", () => g.epochLength - (slotNow() % g.epochLength) > 250, 70_000);
+    const epoch = Math.floor(slotNow() / g.epochLength);
+    const r = await schedule("--current");
+    assert.equal(r.code, 0, r.stderr);
+    const current = (JSON.parse(r.stdout) as { slotNumber: number; slotTime: string }[]).map((s) => s.slotNumber);
+    const [start, end] = [epoch * g.epochLength, (epoch + 1) * g.epochLength];
+    assert.deepEqual(within(current, start, end), current, "every slot in the current epoch");
+    const api = await apiSlots();
+    const from = slotNow() + 1;
+    const coming = within(current, from, end);
+    assert.ok(coming.length > 0, "the rest of the epoch has leader slots (about 1 slot in 10)");
+    assert.deepEqual(coming, within(api, from, end));
+
+    // --next before its nonce is fixed: one line, non-zero. Then, in the last 4k/f = 200 slots, the next epoch.
+    if (slotNow() % g.epochLength < g.epochLength - 210) {
+      const early = await schedule("--next");
+      assert.notEqual(early.code, 0);
+      assert.match(early.stderr, /nonce is not fixed until slot \d+/);
+      assert.equal(early.stderr.trim().split("\n").length, 1, early.stderr);
+    }
+    await waitFor("the next epoch's nonce fixed", () => slotNow() % g.epochLength >= g.epochLength - 190, 70_000);
+    const nextEpoch = Math.floor(slotNow() / g.epochLength) + 1;
+    const n = await schedule("--next");
+    assert.equal(n.code, 0, n.stderr);
+    const next = (JSON.parse(n.stdout) as { slotNumber: number }[]).map((s) => s.slotNumber);
+    const [nextStart, nextEnd] = [nextEpoch * g.epochLength, (nextEpoch + 1) * g.epochLength];
+    assert.ok(next.length > 0, "the next epoch has leader slots");
+    assert.deepEqual(within(next, nextStart, nextEnd), next);
+    assert.deepEqual(next, within(await apiSlots(), nextStart, nextEnd));
   });
 });
