@@ -2,9 +2,11 @@
 // pool1 only: `query stake-distribution`, `query pool-state` and `query pool-params` in cardano-cli's JSON, checked
 // against the genesis's pools and /api/ledger; a bad pool id refused with one line. `query leadership-schedule
 // --current | --next` with the nonce and stake from the node, checked slot for slot against the producer's own
-// /api/leader-schedule (timing: each waits for a point in the 60 s epoch, at most one epoch).
+// /api/leader-schedule (timing: each waits for a point in the 60 s epoch, at most one epoch). `query
+// kes-period-info` with the on-chain counter check: the certificate in use, a new one (one more), one too far
+// ahead, and a pool that never forged.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -29,7 +31,7 @@ async function query(args: string[]): Promise<Record<string, unknown>> {
 interface LedgerView {
   pools: { poolId: string; vrfKeyHash: string; pledge: string; cost: string; margin: string }[];
   stakeDistribution: Record<string, string>;
-  opcertCounters: Record<string, number>;
+  opcertCounters: Record<string, string>;
 }
 const ledger = async () => JSON.parse((await node!.api("/api/ledger")).body) as LedgerView;
 const toBech = (hex: string) => bech32.encode("pool", bech32.toWords(Buffer.from(hex, "hex")));
@@ -194,5 +196,95 @@ describe("poolfleet-cli pool queries over node-to-client", () => {
     assert.ok(next.length > 0, "the next epoch has leader slots");
     assert.deepEqual(within(next, nextStart, nextEnd), next);
     assert.deepEqual(next, within(await apiSlots(), nextStart, nextEnd));
+  });
+
+  it("query kes-period-info reads the opcert counter on chain and says which certificate the node will accept", async () => {
+    const genesisFile = join(devnet, "shelley-genesis.json");
+    const onChain = (await ledger()).opcertCounters;
+    const [poolId] = Object.keys(onChain);
+    const kesInfo = async (cert: string) => {
+      const out = join(dir, "kes-info.json");
+      const r = await runCli([
+        "query",
+        "kes-period-info",
+        "--op-cert-file",
+        cert,
+        "--shelley-genesis",
+        genesisFile,
+        "--out-file",
+        out,
+        ...at,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      return { text: r.stdout, info: JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown> };
+    };
+    const tipBefore = (await query(["tip", ...at])).slot as number;
+    const inUse = await kesInfo(pool("pool1", "node.cert"));
+    const tipAfter = (await query(["tip", ...at])).slot as number;
+    assert.deepEqual(Object.keys(inUse.info).sort(), [
+      "qKesCurrentKesPeriod",
+      "qKesEndKesInterval",
+      "qKesKesKeyExpiry",
+      "qKesMaxKESEvolutions",
+      "qKesNodeStateOperationalCertificateNumber",
+      "qKesOnDiskOperationalCertificateNumber",
+      "qKesRemainingSlotsInKesPeriod",
+      "qKesSlotsPerKesPeriod",
+      "qKesStartKesInterval",
+    ]);
+    const i = inUse.info;
+    assert.equal(i.qKesNodeStateOperationalCertificateNumber, Number(onChain[poolId!]));
+    assert.equal(i.qKesOnDiskOperationalCertificateNumber, 0);
+    assert.deepEqual(
+      [i.qKesStartKesInterval, i.qKesEndKesInterval, i.qKesSlotsPerKesPeriod, i.qKesMaxKESEvolutions],
+      [0, 62, 300, 62],
+    );
+    const period = i.qKesCurrentKesPeriod as number;
+    assert.ok(period >= Math.floor(tipBefore / 300) && period <= Math.floor(tipAfter / 300), `period ${period}`);
+    const left = i.qKesRemainingSlotsInKesPeriod as number;
+    assert.ok(left <= 62 * 300 - tipBefore && left >= 62 * 300 - tipAfter, `${left} slots left`);
+    const start = Date.parse((JSON.parse(readFileSync(genesisFile, "utf8")) as { systemStart: string }).systemStart);
+    assert.equal(Date.parse(i.qKesKesKeyExpiry as string), start + 62 * 300 * 100);
+    assert.match(inUse.text, /^✓ Operational certificate's KES period is within the correct KES period interval$/m);
+    assert.match(inUse.text, /^✓ The operational certificate counter agrees with the node protocol state counter$/m);
+    assert.match(inUse.text, /counter: 0 \(the on-chain counter: the certificate in use\)/);
+
+    // A new certificate from a copy of the cold counter: one more is accepted, two more is not.
+    const counter = join(dir, "cold.counter");
+    copyFileSync(pool("pool1", "cold.counter"), counter);
+    const issue = async (out: string) => {
+      const r = await runCli([
+        "node",
+        "issue-op-cert",
+        "--kes-verification-key-file",
+        pool("pool1", "kes.vkey"),
+        "--cold-signing-key-file",
+        pool("pool1", "cold.skey"),
+        "--operational-certificate-issue-counter-file",
+        counter,
+        "--kes-period",
+        String(period),
+        "--out-file",
+        out,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      return out;
+    };
+    const next = await kesInfo(await issue(join(dir, "next.cert")));
+    assert.equal(next.info.qKesOnDiskOperationalCertificateNumber, 1);
+    assert.equal(next.info.qKesStartKesInterval, period);
+    assert.match(next.text, /^✓ The operational certificate counter agrees/m);
+    assert.match(next.text, /counter: 1 \(one more than the on-chain counter/);
+    const ahead = await kesInfo(await issue(join(dir, "ahead.cert")));
+    assert.equal(ahead.info.qKesOnDiskOperationalCertificateNumber, 2);
+    assert.match(
+      ahead.text,
+      /^✗ The operational certificate at: .*ahead\.cert has an issue number that is too far ahead/m,
+    );
+
+    // pool2 never forged: no counter on chain.
+    const never = await kesInfo(pool("pool2", "node.cert"));
+    assert.equal(never.info.qKesNodeStateOperationalCertificateNumber, null);
+    assert.match(never.text, /^✗ No blocks minted so far with the operational certificate at: .*pool2\/node\.cert$/m);
   });
 });

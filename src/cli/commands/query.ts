@@ -13,6 +13,7 @@ import { SlotClock } from "../../formats/slot-clock.ts";
 import { vrfSecretKeyFromBytes } from "../../crypto/vrf.ts";
 import type { Command, Flags, Output } from "../command.ts";
 import { NODE_FLAGS, nodeTarget } from "../local-node.ts";
+import { kesPeriodInfoFromNode } from "./kes-period-node.ts";
 import { nodeLeadershipInputs } from "./leadership-node.ts";
 import { poolIdBytes } from "./query-node.ts";
 import type { LeadershipJob, LeadershipMessage } from "../leadership-worker.ts";
@@ -27,14 +28,25 @@ export const queryKesPeriodInfo: Command = {
   flags: {
     "op-cert-file": { type: "string", required: true, value: "FILE", description: "the operational certificate" },
     "shelley-genesis": { type: "string", required: true, value: "FILE", description: "the network's Shelley genesis" },
-    at: { type: "string", value: "RFC3339", description: "evaluate at this time instead of now" },
-    "output-json": { type: "boolean", description: "print JSON" },
+    at: { type: "string", value: "RFC3339", description: "evaluate at this time instead of now (offline form)" },
+    "output-json": { type: "boolean", description: "print JSON (offline form)" },
+    ...NODE_FLAGS,
+    "out-file": { type: "string", value: "FILE", description: "with a node: write cardano-cli's JSON here" },
   },
   example: "poolfleet-cli query kes-period-info --op-cert-file node.cert --shelley-genesis shelley-genesis.json",
   run(flags, io) {
     const certPath = flags.string("op-cert-file");
     const cert = readOperationalCertificate(certPath);
     const genesis = readShelleyGenesis(flags.string("shelley-genesis"));
+    // With a node (cardano-cli's form): the tip's KES period and the on-chain counter check.
+    if (
+      ["socket-path", "testnet-magic"].some((f) => flags.optionalString(f) !== undefined) ||
+      flags.boolean("mainnet")
+    ) {
+      if (flags.optionalString("at") !== undefined)
+        throw new InputError("--at", "is the offline form's: the node's tip is now");
+      return kesPeriodInfoFromNode(nodeTarget(flags), certPath, cert, genesis, flags.optionalString("out-file"), io);
+    }
     const clock = new SlotClock(genesis);
     const at = parseTime(flags.optionalString("at"), "--at");
     const w = kesWindow(cert, clock, at);
