@@ -7,7 +7,7 @@ import { vrfSecretKeyFromSeed } from "../crypto/vrf.ts";
 
 export interface LeadershipJob {
   readonly seed: Uint8Array;
-  readonly epochNonce: Uint8Array;
+  readonly epochNonce: Uint8Array | null;
   readonly from: number;
   readonly to: number;
   readonly sigma: Rational;

@@ -21,6 +21,7 @@ import {
   queryTxMempoolTxExists,
   queryUtxo,
 } from "./commands/query-node.ts";
+import { queryPoolParams, queryPoolState, queryStakeDistribution } from "./commands/query-pool.ts";
 
 export const COMMANDS: readonly Command[] = [
   nodeKeyGen,
@@ -35,6 +36,9 @@ export const COMMANDS: readonly Command[] = [
   queryUtxo,
   queryStakePools,
   queryStakeSnapshot,
+  queryStakeDistribution,
+  queryPoolState,
+  queryPoolParams,
   queryTxMempoolInfo,
   queryTxMempoolNextTx,
   queryTxMempoolTxExists,

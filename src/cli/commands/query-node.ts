@@ -10,13 +10,14 @@ import { decodeTx } from "../../ledger/tx.ts";
 import type { Command } from "../command.ts";
 import { conwayQuery, currentEraResult, NODE_FLAGS, nodeTarget, withLocalNode } from "../local-node.ts";
 
-const num = (v: CborValue): number => Number(v as number | bigint);
+export const num = (v: CborValue): number => Number(v as number | bigint);
 /** A tag-30 rational (cbor-x reads unknown tags as { tag, value }) as a JSON number. */
-const ratio = (v: CborValue): number => {
+export const ratio = (v: CborValue): number => {
   const [n, d] = (v as unknown as { value: [number | bigint, number | bigint] }).value;
   return Number(n) / Number(d);
 };
-const json = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 4);
+export const json = (value: unknown) =>
+  JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v), 4);
 
 export const queryTip: Command = {
   path: ["query", "tip"],
@@ -216,7 +217,7 @@ export const queryUtxo: Command = {
 };
 
 /** A pool id from bech32 (pool1...) or 56 hex digits. */
-function poolIdBytes(text: string): Uint8Array {
+export function poolIdBytes(text: string): Uint8Array {
   if (/^[0-9a-fA-F]{56}$/.test(text)) return hexToBytes(text.toLowerCase());
   try {
     const { prefix, words } = bech32.decode(text as `${string}1${string}`);

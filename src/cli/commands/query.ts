@@ -11,7 +11,11 @@ import { formatDuration, kesWindow } from "../../keys/kes-schedule.ts";
 import { poolIdOf, readOperationalCertificate } from "../../formats/opcert.ts";
 import { SlotClock } from "../../formats/slot-clock.ts";
 import { vrfSecretKeyFromBytes } from "../../crypto/vrf.ts";
-import type { Command, Output } from "../command.ts";
+import type { Command, Flags, Output } from "../command.ts";
+import { NODE_FLAGS, nodeTarget } from "../local-node.ts";
+import { kesPeriodInfoFromNode } from "./kes-period-node.ts";
+import { nodeLeadershipInputs } from "./leadership-node.ts";
+import { poolIdBytes } from "./query-node.ts";
 import type { LeadershipJob, LeadershipMessage } from "../leadership-worker.ts";
 import { formatUtc, parseTime } from "./time.ts";
 
@@ -24,14 +28,26 @@ export const queryKesPeriodInfo: Command = {
   flags: {
     "op-cert-file": { type: "string", required: true, value: "FILE", description: "the operational certificate" },
     "shelley-genesis": { type: "string", required: true, value: "FILE", description: "the network's Shelley genesis" },
-    at: { type: "string", value: "RFC3339", description: "evaluate at this time instead of now" },
-    "output-json": { type: "boolean", description: "print JSON" },
+    at: { type: "string", value: "RFC3339", description: "evaluate at this time instead of now (offline form)" },
+    "output-json": { type: "boolean", description: "print JSON (offline form)" },
+    ...NODE_FLAGS,
+    "out-file": { type: "string", value: "FILE", description: "with a node: write cardano-cli's JSON here" },
   },
   example: "poolfleet-cli query kes-period-info --op-cert-file node.cert --shelley-genesis shelley-genesis.json",
   run(flags, io) {
     const certPath = flags.string("op-cert-file");
     const cert = readOperationalCertificate(certPath);
-    const clock = new SlotClock(readShelleyGenesis(flags.string("shelley-genesis")));
+    const genesis = readShelleyGenesis(flags.string("shelley-genesis"));
+    // With a node (cardano-cli's form): the tip's KES period and the on-chain counter check.
+    if (
+      ["socket-path", "testnet-magic"].some((f) => flags.optionalString(f) !== undefined) ||
+      flags.boolean("mainnet")
+    ) {
+      if (flags.optionalString("at") !== undefined)
+        throw new InputError("--at", "is the offline form's: the node's tip is now");
+      return kesPeriodInfoFromNode(nodeTarget(flags), certPath, cert, genesis, flags.optionalString("out-file"), io);
+    }
+    const clock = new SlotClock(genesis);
     const at = parseTime(flags.optionalString("at"), "--at");
     const w = kesWindow(cert, clock, at);
     if (Number.isNaN(w.expiresAt.getTime()) || !Number.isSafeInteger(w.end)) {
@@ -100,15 +116,23 @@ export const queryLeadershipSchedule: Command = {
       value: "FILE",
       description: "the pool's VRF signing key",
     },
-    "epoch-nonce": { type: "string", required: true, value: "HEX", description: "the epoch nonce (32 bytes hex)" },
-    "epoch-start-slot": { type: "string", required: true, value: "N", description: "the epoch's first slot" },
+    "epoch-nonce": { type: "string", value: "HEX", description: "the epoch nonce (32 bytes hex; offline form)" },
+    "epoch-start-slot": { type: "string", value: "N", description: "the epoch's first slot (offline form)" },
     "epoch-length": { type: "string", value: "N", description: "slots in the epoch (default: from --shelley-genesis)" },
     "relative-stake": {
       type: "string",
-      required: true,
       value: "R",
-      description: "the pool's share of active stake, e.g. 0.0012 or 2167067591783/1259333994152147",
+      description: "the pool's share of active stake, e.g. 0.0012 or 2167067591783/1259333994152147 (offline form)",
     },
+    current: { type: "boolean", description: "this epoch: nonce and stake from the node (needs --socket-path)" },
+    next: { type: "boolean", description: "the next epoch, once its nonce is fixed (needs --socket-path)" },
+    "stake-pool-id": { type: "string", value: "POOL", description: "the pool (bech32 or hex), with --current/--next" },
+    genesis: {
+      type: "string",
+      value: "FILE",
+      description: "the Shelley genesis (cardano-cli's name for --shelley-genesis)",
+    },
+    ...NODE_FLAGS,
     "active-slot-coeff": {
       type: "string",
       value: "F",
@@ -133,28 +157,10 @@ export const queryLeadershipSchedule: Command = {
     } finally {
       wipe(vrfBytes);
     }
-    const nonceHex = flags.string("epoch-nonce");
-    if (!/^[0-9a-fA-F]{64}$/.test(nonceHex))
-      throw new InputError("--epoch-nonce", "must be 64 hex characters (32 bytes)");
-    const genesisPath = flags.optionalString("shelley-genesis");
+    const genesisPath = flags.optionalString("shelley-genesis") ?? flags.optionalString("genesis");
     const genesis: ShelleyGenesis | undefined = genesisPath ? readShelleyGenesis(genesisPath) : undefined;
-    const start = flags.natural("epoch-start-slot");
-    const length = flags.optionalNatural("epoch-length") ?? genesis?.epochLength;
-    if (length === undefined) throw new InputError("--epoch-length", "is required when no --shelley-genesis is given");
-    if (length === 0) throw new InputError("--epoch-length", "must be at least 1");
-    const lengthFrom = flags.optionalString("epoch-length") === undefined ? `${genesisPath} epochLength` : undefined;
-    checkSlotRange(start, length, lengthFrom ?? "--epoch-length");
-    const fText = flags.optionalString("active-slot-coeff");
-    const f = fText
-      ? parseFraction(fText, "--active-slot-coeff", { num: 1n, den: 1n }, false)
-      : genesis?.activeSlotsCoeff;
-    if (!f) throw new InputError("--active-slot-coeff", "is required when no --shelley-genesis is given");
-    const sigma = parseFraction(flags.string("relative-stake"), "--relative-stake", { num: 1n, den: 1n }, true);
-
-    const slots = await runWorkers(
-      { seed, epochNonce: hexToBytes(nonceHex), from: start, to: start + length, sigma, f },
-      io,
-    );
+    const { start, length, sigma, f, nonce } = await scheduleInputs(flags, genesis, genesisPath);
+    const slots = await runWorkers({ seed, epochNonce: nonce, from: start, to: start + length, sigma, f }, io);
     wipe(seed);
     const clock = genesis ? new SlotClock(genesis) : undefined;
     const time = (slot: number) =>
@@ -180,6 +186,47 @@ export const queryLeadershipSchedule: Command = {
     return 0;
   },
 };
+
+/** The epoch, nonce and stake: from the node (--current, --next) or as typed (the offline form). */
+async function scheduleInputs(flags: Flags, genesis: ShelleyGenesis | undefined, genesisPath: string | undefined) {
+  const online = flags.boolean("current") || flags.boolean("next");
+  if (flags.boolean("current") && flags.boolean("next"))
+    throw new InputError("query leadership-schedule", "give one of --current and --next");
+  if (online) {
+    for (const typed of ["epoch-nonce", "epoch-start-slot", "epoch-length", "relative-stake", "active-slot-coeff"])
+      if (flags.optionalString(typed) !== undefined)
+        throw new InputError(`--${typed}`, "comes from the node with --current/--next: leave it out");
+    if (!genesis) throw new InputError("--genesis", "is required with --current/--next (the Shelley genesis)");
+    const pool = flags.optionalString("stake-pool-id");
+    if (pool === undefined) throw new InputError("--stake-pool-id", "is required with --current/--next");
+    const got = await nodeLeadershipInputs(nodeTarget(flags), poolIdBytes(pool), flags.boolean("next"), genesis);
+    checkSlotRange(got.start, got.length, "the node's era history");
+    return { ...got, f: genesis.activeSlotsCoeff };
+  }
+  const nonceHex = flags.optionalString("epoch-nonce");
+  if (nonceHex === undefined)
+    throw new InputError("--epoch-nonce", "is required (or give --current/--next with --socket-path)");
+  if (!/^[0-9a-fA-F]{64}$/.test(nonceHex))
+    throw new InputError("--epoch-nonce", "must be 64 hex characters (32 bytes)");
+  if (flags.optionalString("epoch-start-slot") === undefined)
+    throw new InputError("--epoch-start-slot", "is required (or give --current/--next with --socket-path)");
+  const start = flags.natural("epoch-start-slot");
+  const length = flags.optionalNatural("epoch-length") ?? genesis?.epochLength;
+  if (length === undefined) throw new InputError("--epoch-length", "is required when no --shelley-genesis is given");
+  if (length === 0) throw new InputError("--epoch-length", "must be at least 1");
+  const lengthFrom = flags.optionalString("epoch-length") === undefined ? `${genesisPath} epochLength` : undefined;
+  checkSlotRange(start, length, lengthFrom ?? "--epoch-length");
+  const fText = flags.optionalString("active-slot-coeff");
+  const f = fText
+    ? parseFraction(fText, "--active-slot-coeff", { num: 1n, den: 1n }, false)
+    : genesis?.activeSlotsCoeff;
+  if (!f) throw new InputError("--active-slot-coeff", "is required when no --shelley-genesis is given");
+  const relative = flags.optionalString("relative-stake");
+  if (relative === undefined)
+    throw new InputError("--relative-stake", "is required (or give --current/--next with --socket-path)");
+  const sigma = parseFraction(relative, "--relative-stake", { num: 1n, den: 1n }, true);
+  return { start, length, sigma, f, nonce: hexToBytes(nonceHex) as Uint8Array | null };
+}
 
 /** Over 23 mainnet epochs (432000 slots): a schedule past this is a typo, not an epoch, and would run for hours. */
 export const MAX_EPOCH_LENGTH = 10_000_000;
