@@ -48,6 +48,7 @@ import { type ControlPlane, installProjectCrds, startControlPlane } from "../hel
 import { type JobStandIn, startJobStandIn } from "../helpers/job-standin.ts";
 import { startNode } from "../helpers/node-process.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
+import { dyingApi, writesIn } from "../helpers/dying-api.ts";
 import { waitWithin } from "../helpers/wait.ts";
 
 const b64 = (s: string | Uint8Array) => Buffer.from(s).toString("base64");
@@ -623,27 +624,8 @@ describe("killed at every step", () => {
     await manager?.stop();
     // A clean run of an Auto rotation first, counting the operator's writes in its namespace: each write ends a
     // step, and the runs below kill the operator right after the 1st, 2nd, ... of them.
-    const writesIn = (ns: string) => (method: string, path: string) =>
-      method !== "GET" && path.includes(`/namespaces/${ns}/`);
-    const counting = (isWrite: (m: string, p: string) => boolean, dieAfter = Infinity) => {
-      const real = new KubeClient(cp.kc);
-      const seen = { writes: 0 };
-      const api: KubeApi = {
-        async request(method, path, opts) {
-          if (isWrite(method, path)) {
-            // Fault injection (the real API server cannot stop one chosen process at one chosen write): past the
-            // chosen write every request fails, as if the operator had died there.
-            if (seen.writes >= dieAfter) throw new Error("injected fault: the operator died here");
-            const r = await real.request(method, path, opts);
-            seen.writes++;
-            return r as never;
-          }
-          return real.request(method, path, opts) as never;
-        },
-        watch: (path, query, onEvent, signal) => real.watch(path, query, onEvent, signal),
-      };
-      return { api, seen, close: () => real.close() };
-    };
+    const counting = (isWrite: (m: string, p: string) => boolean, dieAfter = Infinity) =>
+      dyingApi(cp.kc, isWrite, dieAfter);
     const completed = (ns: string, p: string) =>
       waitFor(`the rotation in ${ns} to complete`, async () => {
         const x = await getRotation(ns, `${p}-kes`);

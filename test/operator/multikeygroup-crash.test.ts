@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { MultikeyGroupStatus } from "../../src/api/multikeygroup.ts";
-import { type KubeApi, KubeClient } from "../../src/kube/client.ts";
+import type { KubeApi } from "../../src/kube/client.ts";
 import { gateKeys } from "../../src/keys/secret-gate.ts";
 import { multikeyGroupController } from "../../src/operator/controllers/multikeygroup.ts";
 import { relayController } from "../../src/operator/controllers/relay.ts";
@@ -15,6 +15,7 @@ import { operatorLogger } from "../../src/operator/main.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
 import { SecretRedactor } from "../../src/operator/manager/redact.ts";
 import { type ControlPlane, installProjectCrds, startControlPlane } from "../helpers/envtest.ts";
+import { dyingApi, writesIn } from "../helpers/dying-api.ts";
 import { waitWithin } from "../helpers/wait.ts";
 import { poolKeys } from "./fixtures/pool-keys.ts";
 
@@ -29,27 +30,8 @@ const POOLS = ["a", "b", "c"];
 
 type Group = KubernetesObject & { status?: MultikeyGroupStatus };
 
-/** The real client, counting this namespace's writes; with `dieAfter`, every write past it fails (see below). */
-function counting(ns: string, dieAfter = Infinity) {
-  const real = new KubeClient(cp.kc);
-  const seen = { writes: 0 };
-  const isWrite = (method: string, path: string) => method !== "GET" && path.includes(`/namespaces/${ns}/`);
-  const api: KubeApi = {
-    async request(method, path, opts) {
-      if (isWrite(method, path)) {
-        // Fault injection (the real API server cannot stop one chosen process at one chosen write): past the chosen
-        // write every request fails, as if the operator had died there.
-        if (seen.writes >= dieAfter) throw new Error("injected fault: the operator died here");
-        const r = await real.request(method, path, opts);
-        seen.writes++;
-        return r as never;
-      }
-      return real.request(method, path, opts) as never;
-    },
-    watch: (path, query, onEvent, signal) => real.watch(path, query, onEvent, signal),
-  };
-  return { api, seen, close: () => real.close() };
-}
+/** The real client, counting this namespace's writes; with `dieAfter`, every write past it fails (dying-api.ts). */
+const counting = (ns: string, dieAfter = Infinity) => dyingApi(cp.kc, writesIn(ns), dieAfter);
 
 async function startManager(api: KubeApi): Promise<void> {
   const redactor = new SecretRedactor();

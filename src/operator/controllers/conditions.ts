@@ -36,3 +36,18 @@ export function nextConditions(
     };
   });
 }
+
+/** Phase Degraded and Ready=False for `reason`: what a controller writes when it refuses its object whole. */
+export function refusedStatus(
+  previous: readonly Condition[] | undefined,
+  reason: string,
+  message: string,
+  generation: number | undefined,
+  now: Date,
+) {
+  return {
+    observedGeneration: generation,
+    phase: "Degraded" as const,
+    conditions: nextConditions(previous, [{ type: "Ready", status: "False", reason, message }], generation, now),
+  };
+}

@@ -39,7 +39,7 @@ import type { Controller, ReconcileContext, ReconcileResult } from "../manager/c
 import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
 import { names, type Owner } from "../names.ts";
 import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
-import { type Condition, nextConditions } from "./conditions.ts";
+import { type Condition, refusedStatus } from "./conditions.ts";
 import { nameTaken } from "./name-collision.ts";
 import { relaySetOf } from "./relay-set.ts";
 import { gatePool } from "../keys/key-gate.ts";
@@ -134,17 +134,8 @@ async function refuse(
   event = true,
 ): Promise<void> {
   if (event) await ctx.event(group, "Warning", reason, message);
-  await writeStatus({
-    observedGeneration: generation,
-    phase: "Degraded",
-    conditions: nextConditions(
-      group.status?.conditions as Condition[] | undefined,
-      [{ type: "Ready", status: "False", reason, message }],
-      generation,
-      ctx.now(),
-    ),
-    ...extra,
-  });
+  const previous = group.status?.conditions as Condition[] | undefined;
+  await writeStatus({ ...refusedStatus(previous, reason, message, generation, ctx.now()), ...extra });
 }
 
 async function reconcile(

@@ -11,7 +11,7 @@ import { KIND } from "../kind-refs.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
 import { names, selectorLabels } from "../names.ts";
-import { type Condition, nextConditions } from "./conditions.ts";
+import { type Condition, nextConditions, refusedStatus } from "./conditions.ts";
 import { type Fetch, highestTip, metricsUrl, scrapeNode, tipOf } from "../node-client/node-metrics.ts";
 
 export const RELAY_CONTROLLER = "poolfleet-relay";
@@ -193,16 +193,10 @@ export function relayController(opts: RelayControllerOptions = {}): Controller {
     spec: relaySpec,
     reconcile,
     invalidSpec: async (ctx, { object, generation, writeStatus }, message) => {
+      const previous = object.status?.conditions as Condition[] | undefined;
       await writeStatus({
         ...object.status,
-        observedGeneration: generation,
-        phase: "Degraded",
-        conditions: nextConditions(
-          object.status?.conditions as Condition[] | undefined,
-          [{ type: "Ready", status: "False", reason: SPEC_INVALID, message }],
-          generation,
-          ctx.now(),
-        ),
+        ...refusedStatus(previous, SPEC_INVALID, message, generation, ctx.now()),
       });
       return {};
     },

@@ -31,7 +31,7 @@ import {
   scrapeNode,
 } from "../node-client/node-metrics.ts";
 import { type DisruptionDecision, lookaheadMinutes, producerDisruption } from "./producer-disruption.ts";
-import { type Condition, nextConditions } from "./conditions.ts";
+import { type Condition, refusedStatus } from "./conditions.ts";
 import { gatePool as gate } from "../keys/key-gate.ts";
 import { clockFor } from "../network-clock.ts";
 import { nameTaken } from "./name-collision.ts";
@@ -67,9 +67,7 @@ async function reconcile(
     await ctx.event(pool, "Warning", taken.reason, taken.message);
     await writeStatus({
       ...pool.status,
-      observedGeneration: generation,
-      phase: "Degraded",
-      conditions: nextConditions(previous, [{ type: "Ready", status: "False", ...taken }], generation, ctx.now()),
+      ...refusedStatus(previous, taken.reason, taken.message, generation, ctx.now()),
     });
     return { requeueAfterMs: opts.pollMs };
   }
@@ -234,16 +232,8 @@ export function stakePoolController(opts: StakePoolControllerOptions = {}): Cont
     spec: stakePoolSpec,
     reconcile: (ctx, primary) => reconcile(ctx, primary, { ...opts, pollMs, poolKes }),
     invalidSpec: async (ctx, { object, generation, writeStatus }, message) => {
-      await writeStatus({
-        observedGeneration: generation,
-        phase: "Degraded",
-        conditions: nextConditions(
-          object.status?.conditions as Condition[] | undefined,
-          [{ type: "Ready", status: "False", reason: SPEC_INVALID, message }],
-          generation,
-          ctx.now(),
-        ),
-      });
+      const previous = object.status?.conditions as Condition[] | undefined;
+      await writeStatus(refusedStatus(previous, SPEC_INVALID, message, generation, ctx.now()));
       return {};
     },
     forget: (key) => poolKes.forget(key.namespace, key.name),
