@@ -49,7 +49,9 @@ function fixture(rotationSpec: Record<string, unknown> = {}) {
   const pool = newPool();
   const kes = newKes();
   const period = preprod.kesPeriodOfSlot(preprod.slotAt(now.getTime()));
-  const cert = issue(pool, kes.vkey, 0, period);
+  // Signed one KES period back: with renewBefore 92d of the 93-day window, renewal is then due at once at any time
+  // of day (signed in the current period, it would not be during the first 24 h of a 36 h period).
+  const cert = issue(pool, kes.vkey, 0, period - 1);
   const data = {
     "kes.skey": b64(keyText(KEY_KINDS.kesSigning, kes.bytes)),
     "vrf.skey": b64(keyText(KEY_KINDS.vrfSigning, newVrf())),
@@ -81,7 +83,7 @@ function fixture(rotationSpec: Record<string, unknown> = {}) {
     apiVersion: KIND.KesRotation.apiVersion,
     kind: "KesRotation",
     metadata: { name: ROT, namespace: NS },
-    // 92 days of the 93 a preprod certificate lasts (62 periods of 36 h): the renewal time has come at once.
+    // 92 days of the 93 a preprod certificate lasts (62 periods of 36 h), signed a period back: due at once.
     spec: {
       poolRef: { name: POOL },
       mode: "Assisted",
