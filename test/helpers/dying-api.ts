@@ -7,13 +7,14 @@ import { type KubeApi, KubeClient } from "../../src/kube/client.ts";
 
 export function dyingApi(kc: KubeConfig, isWrite: (method: string, path: string) => boolean, dieAfter = Infinity) {
   const real = new KubeClient(kc);
-  const seen = { writes: 0 };
+  const seen = { writes: 0, paths: [] as string[] };
   const api: KubeApi = {
     async request(method, path, opts) {
       if (isWrite(method, path)) {
         if (seen.writes >= dieAfter) throw new Error("injected fault: the operator died here");
         const r = await real.request(method, path, opts);
         seen.writes++;
+        seen.paths.push(`${method} ${path}`);
         return r as never;
       }
       return real.request(method, path, opts) as never;

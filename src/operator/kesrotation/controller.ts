@@ -12,10 +12,8 @@ import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
 import { type KesRotationSpec, kesRotationSpec, type KesRotationStatus } from "../../api/kesrotation.ts";
 import { KIND } from "../kind-refs.ts";
-import { rvNotNewer } from "../manager/apply.ts";
 import type { Controller, ObjectKey, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
-import { names } from "../names.ts";
 import { apiPortOf, type Fetch, nextLeaderSlot } from "../node-client/node-metrics.ts";
 import { DEFAULT_KES_JOB_CLUSTERROLE } from "./build-jobs.ts";
 import { rotationOfJobPod } from "./jobs.ts";
@@ -23,6 +21,7 @@ import { type KesMetrics, type KesSeries, registerKesMetrics } from "./metrics.t
 import { remind } from "./remind.ts";
 import { rotate } from "./rotate.ts";
 import { kesRotationStatus, type RotationObservation } from "./status.ts";
+import { displayOf, heldBy } from "./target.ts";
 import { track } from "./track.ts";
 import { type KesRotationObject, Stop, type Tracked } from "./tracked.ts";
 
@@ -47,10 +46,8 @@ export interface KesRotationControllerOptions {
 interface ControllerState {
   pollMs: number;
   metrics: KesMetrics;
-  /** StakePool "ns/name" -> the KesRotations naming it, for the StakePool watch. */
+  /** The pool's holder, "StakePool/ns/name" or "MultikeyGroup/ns/name" -> the KesRotations naming it, for the watches. */
   byPool: Map<string, Set<string>>;
-  /** The status this controller last wrote per rotation, with its resourceVersion. */
-  written: Map<string, { rv: string; status: KesRotationStatus }>;
   /** The gauges' series per rotation, to forget them when it goes. */
   seen: Map<string, KesSeries>;
   opts: KesRotationControllerOptions;
@@ -59,11 +56,9 @@ interface ControllerState {
 /** A reconcile's observation and how it is written: persist() after every step, done() once at the end. */
 function begin(ctx: ReconcileContext, p: Omit<Primary<unknown, KesRotationStatus>, "spec">, s: ControllerState) {
   const id = `${p.key.namespace}/${p.key.name}`;
-  const md = p.object.metadata!;
-  // The informer may not have caught up with this controller's last status write yet; a step or reminder must
-  // never be redone from a stale copy (a second webhook call), so the status we last wrote wins over an older one.
-  const mine = s.written.get(id);
-  const status = mine && rvNotNewer(md.resourceVersion, mine.rv) ? mine.status : p.object.status;
+  // p.object carries the status this controller last wrote when the informer has not caught up with it
+  // (manager/typed-controller.ts): a step or reminder is never redone from a stale copy (a second webhook call).
+  const status = p.object.status;
   const obs: RotationObservation = {
     generation: p.generation,
     previous: status,
@@ -75,9 +70,7 @@ function begin(ctx: ReconcileContext, p: Omit<Primary<unknown, KesRotationStatus
     ...(status?.lastRotation ? { lastRotation: status.lastRotation } : {}),
   };
   const persist = async () => {
-    const written = await p.writeStatus(kesRotationStatus(obs));
-    const rv = written.metadata?.resourceVersion;
-    if (rv) s.written.set(id, { rv, status: (written as KesRotationObject).status ?? {} });
+    await p.writeStatus(kesRotationStatus(obs));
   };
   const done = async (): Promise<ReconcileResult> => {
     await persist();
@@ -98,11 +91,12 @@ async function reconcile(
   const ns = p.key.namespace;
   obs.mode = spec.mode;
   obs.suspended = spec.suspend;
-  const poolName = spec.poolRef.name;
+  const poolName = displayOf(spec);
+  obs.pool = poolName;
   for (const set of s.byPool.values()) set.delete(id);
-  const poolId = `${ns}/${poolName}`;
-  if (!s.byPool.has(poolId)) s.byPool.set(poolId, new Set());
-  s.byPool.get(poolId)!.add(id);
+  const holder = heldBy(ns, spec).key;
+  if (!s.byPool.has(holder)) s.byPool.set(holder, new Set());
+  s.byPool.get(holder)!.add(id);
   const series: KesSeries = { namespace: ns, name: owner.name, pool: poolName };
   s.seen.set(id, series);
 
@@ -131,7 +125,7 @@ async function reconcile(
         obs,
         persist,
         nextLeaderSlot: async (minutes: number) => {
-          const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${names.producer(poolName)}-0` });
+          const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: tracked.target.producerPod });
           return nextLeaderSlot(
             pod?.status?.podIP,
             apiPortOf(pod),
@@ -153,6 +147,14 @@ async function reconcile(
   return done();
 }
 
+/** The KesRotations naming a pool `obj` holds. */
+function rotationsOf(s: ControllerState, kind: "StakePool" | "MultikeyGroup", obj: KubernetesObject): ObjectKey[] {
+  return [...(s.byPool.get(`${kind}/${obj.metadata?.namespace}/${obj.metadata?.name}`) ?? [])].map((id) => {
+    const [namespace, name] = id.split("/") as [string, string];
+    return { namespace, name };
+  });
+}
+
 /** Where the gauges go when no registry is given; main.ts serves them on the operator's /metrics. */
 export const kesMetricsRegistry = new Registry();
 
@@ -161,7 +163,6 @@ export function kesRotationController(opts: KesRotationControllerOptions = {}): 
     pollMs: opts.pollMs ?? 60_000,
     metrics: registerKesMetrics(opts.registry ?? kesMetricsRegistry),
     byPool: new Map(),
-    written: new Map(),
     seen: new Map(),
     opts,
   };
@@ -170,7 +171,6 @@ export function kesRotationController(opts: KesRotationControllerOptions = {}): 
     const series = s.seen.get(id);
     if (series) s.metrics.forget(series);
     s.seen.delete(id);
-    s.written.delete(id);
     for (const set of s.byPool.values()) set.delete(id);
   };
   return typedController<KesRotationSpec, KesRotationStatus>({
@@ -180,15 +180,9 @@ export function kesRotationController(opts: KesRotationControllerOptions = {}): 
     watches: [
       // A Job's pod finishing (its termination message explains a failure).
       { kind: KIND.Pod, map: (obj) => rotationOfJobPod(obj as V1Pod) },
-      {
-        // The StakePool's revision moving (a swap finished, a person rotated by hand) changes the schedule.
-        kind: KIND.StakePool,
-        map: (obj: KubernetesObject) =>
-          [...(s.byPool.get(`${obj.metadata?.namespace}/${obj.metadata?.name}`) ?? [])].map((id) => {
-            const [namespace, name] = id.split("/") as [string, string];
-            return { namespace, name };
-          }),
-      },
+      // The holder's revision moving (a swap finished, a person rotated by hand) changes the schedule.
+      { kind: KIND.StakePool, map: (obj: KubernetesObject) => rotationsOf(s, "StakePool", obj) },
+      { kind: KIND.MultikeyGroup, map: (obj: KubernetesObject) => rotationsOf(s, "MultikeyGroup", obj) },
     ],
     spec: kesRotationSpec,
     reconcile: (ctx, primary) => reconcile(ctx, primary, s),

@@ -6,6 +6,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { z } from "zod";
 import type { Owner } from "../../api/owner.ts";
+import { rvNotNewer } from "./apply.ts";
 import type { Controller, KindRef, ObjectKey, ReconcileContext, ReconcileResult, WatchMapper } from "./context.ts";
 
 /** The reason every controller gives when its object's spec fails the schema. */
@@ -58,13 +59,23 @@ export function specInvalidMessage(issues: readonly { path: readonly PropertyKey
 }
 
 export function typedController<Spec, Status>(def: TypedController<Spec, Status>): Controller {
+  // The status this controller last wrote per object, with the resourceVersion the server answered. The informer
+  // may not have caught up with that write when the next reconcile starts; a status computed from the older copy
+  // (conditions' transition times, counters) would differ from the one just written and be written again, so the
+  // one we wrote wins over a copy that is not newer.
+  const written = new Map<string, { rv: string; status: Status }>();
+  const id = (key: ObjectKey) => `${key.namespace}/${key.name}`;
   async function reconcile(ctx: ReconcileContext, key: ObjectKey): Promise<ReconcileResult> {
-    const object = ctx.get<PrimaryObject<Status>>(def.primary, key);
-    if (!object?.metadata?.uid || object.metadata.deletionTimestamp) {
+    const cached = ctx.get<PrimaryObject<Status>>(def.primary, key);
+    if (!cached?.metadata?.uid || cached.metadata.deletionTimestamp) {
+      written.delete(id(key));
       def.forget?.(key);
       return {};
     }
-    const md = object.metadata;
+    const mine = written.get(id(key));
+    const object =
+      mine && rvNotNewer(cached.metadata.resourceVersion, mine.rv) ? { ...cached, status: mine.status } : cached;
+    const md = cached.metadata;
     const owner: Owner = {
       apiVersion: object.apiVersion ?? def.primary.apiVersion,
       kind: def.primary.kind,
@@ -77,13 +88,18 @@ export function typedController<Spec, Status>(def: TypedController<Spec, Status>
       object,
       owner,
       generation: md.generation,
-      writeStatus: (status: Status) =>
-        ctx.applyStatus({
+      writeStatus: async (status: Status) => {
+        const result = await ctx.applyStatus({
           apiVersion: owner.apiVersion,
           kind: owner.kind,
           metadata: { name: key.name, namespace: key.namespace },
           status,
-        } as KubernetesObject),
+        } as KubernetesObject);
+        const rv = result.metadata?.resourceVersion;
+        const back = (result as PrimaryObject<Status>).status;
+        if (rv && back !== undefined) written.set(id(key), { rv, status: back });
+        return result;
+      },
     };
     const parsed = def.spec.safeParse(object.spec);
     if (!parsed.success) {
