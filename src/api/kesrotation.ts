@@ -6,7 +6,7 @@
 //   Auto         a Job signs the request with a cold key kept in the cluster. Opt-in only, with an explicit
 //                acknowledgement, because it puts the pool's most valuable key into etcd.
 import { z } from "zod";
-import { cel, conditions, intOrString, localRef, observedGeneration, secretKeyRef } from "./common.ts";
+import { cel, conditions, intOrString, localRef, objectName, observedGeneration, secretKeyRef } from "./common.ts";
 
 /** Slots per KES period × max evolutions gives about 93 days on mainnet; renewing needs less than that. */
 export const MAX_KES_EVOLUTIONS = 62;
@@ -41,10 +41,35 @@ export const KES_MODES = ["MonitorOnly", "Assisted", "Auto"] as const;
 export const kesRotationSpec = cel(
   z
     .object({
-      poolRef: cel(localRef("StakePool").describe("The StakePool whose KES key this rotation keeps fresh."), {
-        rule: "self == oldSelf",
-        message: "poolRef is immutable; create a new KesRotation for another pool",
-      }),
+      poolRef: cel(
+        localRef("StakePool").describe(
+          "The StakePool whose KES key this rotation keeps fresh (or groupPoolRef for a pool in a MultikeyGroup).",
+        ),
+        {
+          rule: "self == oldSelf",
+          message: "poolRef is immutable; create a new KesRotation for another pool",
+        },
+      ).optional(),
+      groupPoolRef: cel(
+        z
+          .object({
+            group: objectName.describe("Name of the MultikeyGroup in the same namespace."),
+            pool: z
+              .string()
+              .min(1)
+              .max(63)
+              .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+              .describe("The pool's name in the group (spec.pools[].name)."),
+          })
+          .describe(
+            "A pool inside a MultikeyGroup whose KES key this rotation keeps fresh (instead of poolRef). The swap " +
+              "writes that pool's key Secret alone; the group's other pools keep their keys.",
+          ),
+        {
+          rule: "self == oldSelf",
+          message: "groupPoolRef is immutable; create a new KesRotation for another pool",
+        },
+      ).optional(),
       mode: z
         .enum(KES_MODES)
         .default("Assisted")
@@ -114,6 +139,14 @@ export const kesRotationSpec = cel(
     })
     .describe("Desired KES rotation policy for one pool."),
   {
+    rule: "has(self.poolRef) != has(self.groupPoolRef)",
+    message: "name exactly one pool: poolRef (a StakePool) or groupPoolRef (a pool in a MultikeyGroup)",
+  },
+  {
+    rule: "has(self.poolRef) == has(oldSelf.poolRef)",
+    message: "poolRef and groupPoolRef are immutable; create a new KesRotation for another pool",
+  },
+  {
     rule: "self.mode != 'Auto' || has(self.auto)",
     message:
       "Auto mode requires auto.coldKeySecretRef and auto.acknowledgeColdKeyInCluster: true (the cold key would live in the cluster)",
@@ -138,6 +171,10 @@ export const kesRotationStatus = z
   .object({
     observedGeneration: observedGeneration.optional(),
     phase: z.enum(KES_PHASES).describe("One-word summary of the rotation.").optional(),
+    pool: z
+      .string()
+      .describe("The pool rotated: the StakePool's name, or <group>/<pool> for a pool in a MultikeyGroup.")
+      .optional(),
     conditions: conditions.optional(),
     currentPeriod: z.int().min(0).describe("The network's current KES period.").optional(),
     startPeriod: z.int().min(0).describe("KES period the current operational certificate starts at.").optional(),

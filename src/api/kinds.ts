@@ -101,7 +101,12 @@ export const KES_ROTATION: KindDefinition = {
   spec: kesRotationSpec,
   status: kesRotationStatus,
   printerColumns: [
-    { name: "Pool", type: "string", jsonPath: ".spec.poolRef.name", description: "The pool." },
+    {
+      name: "Pool",
+      type: "string",
+      jsonPath: ".status.pool",
+      description: "The pool: a StakePool, or <group>/<pool> for a pool in a MultikeyGroup.",
+    },
     { name: "Mode", type: "string", jsonPath: ".spec.mode", description: "Rotation mode." },
     phase,
     { name: "KES Left", type: "integer", jsonPath: ".status.periodsLeft", description: "KES periods left." },

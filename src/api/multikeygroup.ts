@@ -108,6 +108,21 @@ export const multikeyGroupStatus = z
             name: z.string().describe("The pool's name in the group."),
             poolId: z.string().describe("The pool id (bech32).").optional(),
             keysValid: z.boolean().describe("Whether the pool's keys passed the consistency gate.").optional(),
+            keysHash: z
+              .string()
+              .regex(/^[0-9a-f]{64}$/)
+              .describe("The key revision the producer's bundle holds for the pool (its revision Secret's hash).")
+              .optional(),
+            opcertCounter: z
+              .int()
+              .min(0)
+              .describe("Issue number of the operational certificate the producer forges the pool with.")
+              .optional(),
+            counterOnChain: z
+              .int()
+              .min(0)
+              .describe("The pool's last issue number on the producer's chain (after its first block).")
+              .optional(),
             kesPeriodsLeft: z.int().describe("KES periods left on the pool's operational certificate.").optional(),
             blocksForged: z.int().min(0).describe("Blocks forged for this pool since the producer started.").optional(),
             forgingNow: z

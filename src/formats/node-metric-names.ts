@@ -26,4 +26,6 @@ export const POOL_METRICS = {
   blocksForged: "poolfleet_pool_blocks_forged_total",
   kesPeriodsRemaining: "poolfleet_pool_kes_periods_remaining",
   opcertCounter: "poolfleet_pool_opcert_counter",
+  /** The pool's last opcert issue number on the node's chain (Praos's counter), once it has forged a block. */
+  chainOpcertCounter: "poolfleet_pool_chain_opcert_counter",
 } as const;

@@ -37,6 +37,7 @@ export const NODE_FLAGS = [
   "pool-lease-dir",
   "pool-lease-namespace",
   "pool-lease-seconds",
+  "watch-keys",
   "metrics-port",
   "metrics-host",
   "max-caught-up-age",
@@ -73,6 +74,8 @@ export interface NodeOptions {
   readonly keys?: { readonly kes: string; readonly vrf: string; readonly opcert: string };
   /** A directory with one sub-directory of kes.skey, vrf.skey, node.cert per pool (many pools, one node). */
   readonly keyBundle?: string;
+  /** --watch-keys: re-read the keys (as on SIGHUP) when their files change, checking this often (ms). */
+  readonly watchKeysMs?: number;
   /** The node's display name (logs, metrics; pools in a bundle are "<name>-<index>"); default the host name. */
   readonly nodeName: string;
   /** 0: the main; L > 0: a backup that takes a pool over after L·k of its leader slots went without its block. */
@@ -164,6 +167,11 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
       "a backup (level 1 or more) needs --pool-lease-dir or --pool-lease-namespace, shared with the main: without a lease it could forge beside it",
     );
   const durationMs = Math.round(Number(leaseSeconds) * 1000);
+  const watchKeys = get("watch-keys");
+  if (watchKeys !== undefined && (!/^\d+$/.test(watchKeys) || Number(watchKeys) < 1 || Number(watchKeys) > 3600))
+    throw new InputError("--watch-keys", `"${watchKeys}" must be a whole number of seconds from 1 to 3600`);
+  if (watchKeys !== undefined && !keyBundle && given.length === 0)
+    throw new InputError("--watch-keys", "is given without keys: a relay has no key files to watch");
   const apiPort = get("api-port") === undefined ? undefined : port("api-port", 0);
   if (apiPort === undefined && get("api-host") !== undefined)
     throw new InputError("--api-host", "is given without --api-port (the API listener is closed without a port)");
@@ -173,6 +181,7 @@ export function resolveOptions(flags: Partial<Record<NodeFlag, string>>, env: No
   return {
     configPath: need("config"),
     keyBundle,
+    ...(watchKeys !== undefined ? { watchKeysMs: Number(watchKeys) * 1000 } : {}),
     redundancy,
     // The margin a taker waits beyond the lease: a third of it covers clocks running at rates up to 33% apart.
     ...(leaseStore ? { poolLease: { ...leaseStore, durationMs, marginMs: Math.ceil(durationMs / 3) } } : {}),

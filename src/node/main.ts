@@ -40,7 +40,8 @@ a missing or mismatching ShelleyGenesisHash, or a port that cannot be bound.
 Storage: a block is adopted, announced and logged durable only once fully written and fsynced; a failed write
 (a full disk) stops forging and adoption until a block's worth can be written again, then the node carries on
 from its last stored block. Check a database with: poolfleet-cli db verify --database-path DIR.
-Signals: SIGHUP re-reads the key files and the topology; SIGTERM or SIGINT stop (exit 1 if a step failed).`;
+Signals: SIGHUP re-reads the key files and the topology; SIGTERM or SIGINT stop (exit 1 if a step failed).
+--watch-keys SECONDS re-reads the keys as SIGHUP does when their files change (a mounted Secret updated in place).`;
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--version") {

@@ -50,6 +50,10 @@ export function createMetrics() {
       "when the pool's KES window ends (unix seconds)",
     ),
     poolOpcertCounter: pg(POOL_METRICS.opcertCounter, "issue number of the pool's operational certificate in use"),
+    poolChainOpcertCounter: pg(
+      POOL_METRICS.chainOpcertCounter,
+      "the pool's last operational certificate issue number on this node's chain",
+    ),
   };
   return {
     registry,

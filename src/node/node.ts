@@ -20,6 +20,7 @@ import type { LocalServer } from "../network/n2c.ts";
 import { mempoolSnapshot, startLocalSocket, startLocalTcp } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger } from "./forger.ts";
+import { keyFingerprint, watchKeys } from "./key-watch.ts";
 import { keySourceOf } from "./producer-pools.ts";
 import { type PoolGuards, poolGuardsFor } from "./pool-guard.ts";
 import { startApi } from "./api-http.ts";
@@ -47,6 +48,7 @@ export class PoolfleetNode {
   #forger!: Forger;
   #guards!: PoolGuards;
   #leaseTimer: NodeJS.Timeout | null = null;
+  #keyWatch: { stop: () => void } | undefined;
   #http: Server | null = null;
   #api: Server | null = null;
   #server: NodeServer | null = null;
@@ -166,6 +168,17 @@ export class PoolfleetNode {
     await this.#guards.maintain();
     const lease = this.options.poolLease;
     if (lease) this.#leaseTimer = setInterval(() => void this.#guards.maintain(), Math.max(50, lease.durationMs / 3));
+    if (this.options.watchKeysMs) {
+      const source = keySourceOf(this.options);
+      this.#keyWatch = watchKeys(
+        () => keyFingerprint(source),
+        () => {
+          this.log.info("key files changed: re-reading producer keys, as on SIGHUP");
+          this.reloadKeys();
+        },
+        this.options.watchKeysMs,
+      );
+    }
     this.#ready = true;
     this.#schedule();
   }
@@ -193,6 +206,7 @@ export class PoolfleetNode {
     this.#ready = false;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#leaseTimer) clearInterval(this.#leaseTimer);
+    this.#keyWatch?.stop();
     let clean = true;
     const step = async (what: string, fn: () => unknown) => {
       try {
@@ -435,6 +449,10 @@ export class PoolfleetNode {
     const poolId = this.#forger?.keys.poolIds()[0];
     const onChain = poolId ? this.#chain.state.counters.get(poolId) : undefined;
     if (onChain !== undefined) this.metrics.chainOpcertCounter.set(Number(onChain));
+    for (const { pool, poolId: id } of this.#forger?.keys.named() ?? []) {
+      const counter = this.#chain.state.counters.get(id);
+      if (counter !== undefined) this.metrics.poolChainOpcertCounter.set({ pool }, Number(counter));
+    }
     const tip = this.#chain.tip;
     if (!tip) return;
     this.metrics.tipSlot.set(Number(tip.slot));

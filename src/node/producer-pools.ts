@@ -223,6 +223,14 @@ export class ProducerPools {
   }
 
   /** Pool ids of the node's pools, for the chain's opcert counter series. */
+  /** Each pool's display name and id (the ids known: a pool whose key files did not read may have none). */
+  named(): { pool: string; poolId: string }[] {
+    return this.#pools.flatMap((p) => {
+      const poolId = p.gate.forging ? p.gate.keys.poolId : p.gate.poolId;
+      return poolId ? [{ pool: p.displayName, poolId }] : [];
+    });
+  }
+
   poolIds(): string[] {
     return this.#pools.flatMap((p) => {
       const id = p.gate.forging ? p.gate.keys.poolId : p.gate.poolId;

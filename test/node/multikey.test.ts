@@ -1,9 +1,10 @@
 // One poolfleet-node process holding several pools (a key bundle, MultikeyGroup's runtime, seeds/002): it forges
 // for every pool, forges one block when two of its pools lead a slot (and counts the other as lost to the
 // group), refuses a pool with a seeds/003 key mix alone while the others forge, takes a fixed pool back on SIGHUP,
-// and names pools by display name (node name + index, or a named identity) in metrics and /health.
+// takes one back when its files change under --watch-keys (swapped as the kubelet swaps a Secret volume), and names
+// pools by display name (node name + index, or a named identity) in metrics and /health.
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -24,7 +25,7 @@ const devnet = join(root, "devnet");
 const running: RunningNode[] = [];
 const POOLS = ["pool1", "pool2", "pool3", "pool4"];
 
-async function start(db: string, bundle: string, nodeName = "mk") {
+async function start(db: string, bundle: string, nodeName = "mk", extra: string[] = []) {
   const n = await startNode([
     "--config",
     join(devnet, "config.json"),
@@ -34,6 +35,7 @@ async function start(db: string, bundle: string, nodeName = "mk") {
     bundle,
     "--node-name",
     nodeName,
+    ...extra,
   ]);
   running.push(n);
   return n;
@@ -192,6 +194,46 @@ describe("one node, many pools", () => {
     // No key byte in anything the node said.
     const skey = JSON.parse(readFileSync(join(root, "other-kes.skey"), "utf8")).cborHex as string;
     assert.ok(!node.logs.some((l) => l.includes(skey.slice(8, 72))), "a KES key reached the log");
+    await node.stop();
+  });
+
+  it("--watch-keys: a pool re-keyed the way the kubelet updates a Secret volume is taken back without a signal or restart", async () => {
+    // The kubelet's layout (AtomicWriter): the files live in a timestamped directory behind the `..data` symlink,
+    // each visible entry a symlink through `..data`; an update writes a new directory and renames a new `..data`
+    // symlink over the old one, so a reader sees the whole old set or the whole new one.
+    const bundle = join(root, "bundle-watched");
+    const version = (name: string, pool2Kes: string) => {
+      const dir = join(bundle, name);
+      for (const p of POOLS) {
+        mkdirSync(join(dir, p), { recursive: true });
+        for (const f of ["kes.skey", "vrf.skey", "node.cert"]) cpSync(join(devnet, "pools", p, f), join(dir, p, f));
+      }
+      cpSync(pool2Kes, join(dir, "pool2", "kes.skey"));
+      symlinkSync(name, join(bundle, "..data_tmp"));
+      renameSync(join(bundle, "..data_tmp"), join(bundle, "..data"));
+    };
+    mkdirSync(bundle);
+    version("..2026_12_08_first", join(root, "other-kes.skey")); // seeds/003's mix for pool2 (made by the test above)
+    for (const p of POOLS) symlinkSync(join("..data", p), join(bundle, p));
+    const node = await start(join(root, "db-watched"), bundle, "mk", ["--watch-keys", "1"]);
+    await waitFor("ready", async () => (await node.get("/ready")).status === 200 || undefined);
+    assert.equal((await perPool(node, "poolfleet_pool_keys_valid")).get("mk-1"), 0, "pool2 refused at start");
+    const pid = node.child.pid;
+    version("..2026_12_08_second", join(devnet, "pools", "pool2", "kes.skey"));
+    await waitFor(
+      "mk-1 forges after its files changed",
+      async () => ((await perPool(node, "poolfleet_pool_blocks_forged_total")).get("mk-1") ?? 0) > 0 || undefined,
+      60_000,
+    );
+    assert.equal(node.child.pid, pid);
+    assert.equal(node.child.exitCode, null, "the same process, never restarted");
+    assert.equal(node.logs.filter((l) => l.includes("key files changed")).length, 1, "one reload for one swap");
+    assert.deepEqual(Object.fromEntries(await perPool(node, "poolfleet_pool_keys_valid")), {
+      "mk-0": 1,
+      "mk-1": 1,
+      "mk-2": 1,
+      "mk-3": 1,
+    });
     await node.stop();
   });
 

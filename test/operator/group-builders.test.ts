@@ -6,10 +6,12 @@ import { describe, test } from "node:test";
 import { multikeyGroupSpec } from "../../src/api/multikeygroup.ts";
 import { createMetrics } from "../../src/node/metrics.ts";
 import {
+  BUNDLE_REVISIONS_ANNOTATION,
+  bundleContents,
   bundleDisplayNames,
   bundleHash,
+  buildBundleSecret,
   buildGroupProducer,
-  mountedRevisions,
 } from "../../src/operator/builders/group-producer.ts";
 import {
   buildProducerRbac,
@@ -37,40 +39,32 @@ const spec = multikeyGroupSpec.parse({
     { name: "alpha", keys: { secretRef: { name: "a" } } },
   ],
 });
+const files = (tag: string) => ({
+  "kes.skey": Buffer.from(`kes-${tag}`).toString("base64"),
+  "vrf.skey": Buffer.from(`vrf-${tag}`).toString("base64"),
+  "node.cert": Buffer.from(`cert-${tag}`).toString("base64"),
+});
 const pools = [
-  { name: "zeta", secretName: "gw-zeta-keys-22222222" },
-  { name: "alpha", secretName: "gw-alpha-keys-11111111" },
+  { name: "zeta", secretName: "gw-zeta-keys-22222222", keysHash: "2".repeat(64), data: files("z") },
+  { name: "alpha", secretName: "gw-alpha-keys-11111111", keysHash: "1".repeat(64), data: files("a") },
 ];
 
 describe("group producer", () => {
-  test("one replica mounting every pool's revision as <pool>/<file>, read-only 0400, in the node's bundle order", () => {
+  test("one replica mounting the bundle Secret as <pool>/<file>, read-only 0400, in the node's bundle order", () => {
     const { statefulSet, service, podDisruptionBudget } = buildGroupProducer({ owner, spec, pools });
     assert.equal(statefulSet.metadata!.name, "gw-producer");
     assert.equal(statefulSet.spec!.replicas, 1);
     const vol = statefulSet.spec!.template.spec!.volumes!.find((v) => v.name === "keys")!;
-    assert.equal(vol.secret, undefined, "never a single Secret");
-    assert.equal(vol.projected!.defaultMode, 0o400);
-    assert.deepEqual(vol.projected!.sources, [
-      {
-        secret: {
-          name: "gw-alpha-keys-11111111",
-          items: [
-            { key: "kes.skey", path: "alpha/kes.skey" },
-            { key: "vrf.skey", path: "alpha/vrf.skey" },
-            { key: "node.cert", path: "alpha/node.cert" },
-          ],
-        },
-      },
-      {
-        secret: {
-          name: "gw-zeta-keys-22222222",
-          items: [
-            { key: "kes.skey", path: "zeta/kes.skey" },
-            { key: "vrf.skey", path: "zeta/vrf.skey" },
-            { key: "node.cert", path: "zeta/node.cert" },
-          ],
-        },
-      },
+    assert.equal(vol.projected, undefined, "one Secret, swapped in place by the kubelet");
+    assert.equal(vol.secret!.secretName, "gw-producer-keys");
+    assert.equal(vol.secret!.defaultMode, 0o400);
+    assert.deepEqual(vol.secret!.items, [
+      { key: "alpha.kes.skey", path: "alpha/kes.skey" },
+      { key: "alpha.vrf.skey", path: "alpha/vrf.skey" },
+      { key: "alpha.node.cert", path: "alpha/node.cert" },
+      { key: "zeta.kes.skey", path: "zeta/kes.skey" },
+      { key: "zeta.vrf.skey", path: "zeta/vrf.skey" },
+      { key: "zeta.node.cert", path: "zeta/node.cert" },
     ]);
     const c = statefulSet.spec!.template.spec!.containers[0]!;
     assert.deepEqual(
@@ -92,41 +86,66 @@ describe("group producer", () => {
       "--pool-lease-namespace",
       "default",
     ]);
+    const w = c.args!.indexOf("--watch-keys");
+    assert.deepEqual(c.args!.slice(w, w + 2), ["--watch-keys", "5"], "the node re-reads a re-keyed bundle in place");
     assert.equal(service.metadata!.name, "gw-producer");
     assert.equal(podDisruptionBudget.spec!.minAvailable, 1);
     assert.equal(statefulSet.metadata!.ownerReferences![0]!.kind, "MultikeyGroup");
   });
 
-  test("the pod template changes when a pool's revision changes, and not when the list is reordered", () => {
+  test("the pod template changes when a pool joins or leaves, not when a pool's revision changes or the list is reordered", () => {
     const a = buildGroupProducer({ owner, spec, pools });
     const b = buildGroupProducer({ owner, spec, pools: [...pools].reverse() });
     assert.deepEqual(a, b);
-    const c = buildGroupProducer({
-      owner,
-      spec,
-      pools: [pools[0]!, { name: "alpha", secretName: "gw-alpha-keys-33333333" }],
-    });
-    assert.notEqual(
-      bundleHash(pools),
-      bundleHash([pools[0]!, { name: "alpha", secretName: "gw-alpha-keys-33333333" }]),
-    );
-    assert.notDeepEqual(a.statefulSet.spec!.template, c.statefulSet.spec!.template);
+    const rekeyed = [
+      pools[0]!,
+      { ...pools[1]!, secretName: "gw-alpha-keys-33333333", keysHash: "3".repeat(64), data: files("a2") },
+    ];
+    const c = buildGroupProducer({ owner, spec, pools: rekeyed });
+    assert.deepEqual(a.statefulSet.spec!.template, c.statefulSet.spec!.template, "a re-keyed pool: no roll");
+    assert.notDeepEqual(buildBundleSecret(owner, pools).data, buildBundleSecret(owner, rekeyed).data);
+    const d = buildGroupProducer({ owner, spec, pools: [pools[0]!] });
+    assert.notEqual(bundleHash(pools), bundleHash([pools[0]!]));
+    assert.notDeepEqual(a.statefulSet.spec!.template, d.statefulSet.spec!.template, "a pool left: a roll");
   });
 
   test("refuses an empty bundle rather than start a producer with no pools", () => {
     assert.throws(() => buildGroupProducer({ owner, spec, pools: [] }), /at least one pool/);
   });
 
-  test("the live StatefulSet says which revision each pool runs on", () => {
-    const { statefulSet } = buildGroupProducer({ owner, spec, pools });
+  test("the bundle Secret holds each pool's revision files and says which revision each pool holds", () => {
+    const secret = buildBundleSecret(owner, pools);
+    assert.equal(secret.metadata!.name, "gw-producer-keys");
+    assert.equal(secret.immutable, undefined, "swapped in place when a pool is re-keyed");
+    assert.deepEqual(Object.keys(secret.data!).sort(), [
+      "alpha.kes.skey",
+      "alpha.node.cert",
+      "alpha.vrf.skey",
+      "zeta.kes.skey",
+      "zeta.node.cert",
+      "zeta.vrf.skey",
+    ]);
+    assert.equal(secret.data!["zeta.kes.skey"], pools[0]!.data["kes.skey"]);
+    const back = bundleContents(secret);
     assert.deepEqual(
-      [...mountedRevisions(statefulSet)],
+      [...back.values()].map((p) => [p.name, p.secretName, p.keysHash]),
       [
-        ["alpha", "gw-alpha-keys-11111111"],
-        ["zeta", "gw-zeta-keys-22222222"],
+        ["alpha", "gw-alpha-keys-11111111", "1".repeat(64)],
+        ["zeta", "gw-zeta-keys-22222222", "2".repeat(64)],
       ],
     );
-    assert.equal(mountedRevisions(undefined).size, 0);
+    assert.deepEqual(back.get("alpha")!.data, pools[1]!.data);
+    assert.equal(bundleContents(undefined).size, 0);
+    // A pool whose files are missing from the Secret, or a garbled annotation, is not taken as held.
+    const partial = { ...secret, data: { ...secret.data } };
+    delete partial.data["zeta.vrf.skey"];
+    assert.deepEqual([...bundleContents(partial).keys()], ["alpha"]);
+    const garbled = {
+      ...secret,
+      metadata: { ...secret.metadata, annotations: { [BUNDLE_REVISIONS_ANNOTATION]: "{" } },
+    };
+    assert.equal(bundleContents(garbled).size, 0);
+    assert.throws(() => buildBundleSecret(owner, [{ ...pools[0]!, data: {} }]), /zeta's revision has no kes.skey/);
   });
 
   test("display names follow the node's sorted directory order", () => {

@@ -36,6 +36,9 @@ import { DEFAULT_KES_JOB_CLUSTERROLE, KES_JOB_RULES } from "../../src/operator/k
 import { kesRotationController } from "../../src/operator/kesrotation/controller.ts";
 import { gateKeys } from "../../src/keys/secret-gate.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
+import { multikeyGroupController } from "../../src/operator/controllers/multikeygroup.ts";
+import { bundleContents, bundleDisplayNames } from "../../src/operator/builders/group-producer.ts";
+import type { MultikeyGroupStatus } from "../../src/api/multikeygroup.ts";
 import { DAY_MS } from "../../src/keys/kes-schedule.ts";
 import { type KubeApi, KubeClient } from "../../src/kube/client.ts";
 import { Manager } from "../../src/operator/manager/manager.ts";
@@ -174,6 +177,7 @@ async function startManager(api?: KubeApi): Promise<void> {
     kc: cp.kc,
     controllers: [
       stakePoolController({ pollMs: 200, scrape: false }),
+      multikeyGroupController({ pollMs: 200, scrape: false }),
       kesRotationController({ pollMs: 200, registry: metrics.registry, webhookTimeoutMs: 2000 }),
     ],
     log: operatorLogger("debug", redactor, logSink),
@@ -511,6 +515,89 @@ describe("KesRotation controller, Auto", () => {
     );
     const sign = standIn.runs.find((x) => x.job === "b-kes-sign-1")!;
     assert.equal(sign.exitCode, 0);
+  });
+});
+
+describe("a pool in a MultikeyGroup", () => {
+  test("an Auto rotation of one pool of a group: that pool moves to a new revision, the other pool is untouched", async () => {
+    const ns = "kes-g";
+    const a = poolKeys(periodAt(nowMs) - 60); // due at once
+    const b = poolKeys(periodAt(nowMs));
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    for (const [p, keys] of [
+      ["a", a],
+      ["b", b],
+    ] as const) {
+      await core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name: `${p}-cold` }, data: { "cold.vkey": keys.coldText } },
+      });
+      await setSecret(ns, `${p}-keys`, keys.data);
+    }
+    const coldText = keyText(KEY_KINDS.coldSigning, a.pool.coldSeed);
+    registerSecretText(coldText);
+    await setSecret(ns, "a-cold-skey", { "cold.skey": b64(coldText) });
+    await createObject(ns, "multikeygroups", "MultikeyGroup", "g", {
+      network: { name: "preprod" },
+      pools: ["a", "b"].map((p) => ({
+        name: p,
+        keys: { secretRef: { name: `${p}-keys` }, coldVerificationKeyRef: { name: `${p}-cold` } },
+      })),
+      relays: { replicas: 1 },
+    });
+    const group = () => getObject<MultikeyGroupStatus>(ns, "multikeygroups", "g");
+    const poolOf = async (p: string) => (await group()).status?.pools?.find((x) => x.name === p);
+    const before = await waitFor("both pools in the group's bundle", async () => {
+      const [pa, pb] = [await poolOf("a"), await poolOf("b")];
+      return pa?.keysHash && pb?.keysHash ? { a: pa.keysHash, b: pb.keysHash } : undefined;
+    });
+    const bSecretBefore = (await readSecret(ns, "b-keys"))!.data;
+    const templateBefore = (await apps.readNamespacedStatefulSet({ namespace: ns, name: "g-producer" })).metadata!
+      .generation;
+    await createObject(ns, "kesrotations", "KesRotation", "a-kes", {
+      groupPoolRef: { group: "g", pool: "a" },
+      mode: "Auto",
+      auto: { coldKeySecretRef: { name: "a-cold-skey" }, acknowledgeColdKeyInCluster: true },
+    });
+    const rot = await waitFor("the group pool's rotation", async () => {
+      const x = await getRotation(ns, "a-kes");
+      pastForgingTimeout(x);
+      return x.status?.lastRotation?.counter === 1 && x.status.counter === 1 ? x : undefined;
+    });
+    assert.equal(rot.status!.pool, "g/a");
+    assert.equal(rot.status!.lastRotation!.previousKeysHash, before.a);
+    const after = await waitFor("the group's status after the swap", async () => {
+      const pa = await poolOf("a");
+      return pa?.keysHash === rot.status!.lastRotation!.keysHash ? pa : undefined;
+    });
+    assert.equal(after.keysValid, true);
+    // The other pool: same Secret, same revision; the producer's bundle holds a's new revision and b's old one,
+    // swapped in place: the producer's pod template is the one it had before the rotation (no roll).
+    assert.equal((await poolOf("b"))!.keysHash, before.b);
+    assert.deepEqual((await readSecret(ns, "b-keys"))!.data, bSecretBefore);
+    const held = bundleContents(await readSecret(ns, "g-producer-keys"));
+    assert.equal(held.get("a")!.secretName, `g-a-keys-${rot.status!.lastRotation!.keysHash!.slice(0, 8)}`);
+    assert.equal(held.get("b")!.secretName, `g-b-keys-${before.b.slice(0, 8)}`);
+    const sts = await apps.readNamespacedStatefulSet({ namespace: ns, name: "g-producer" });
+    assert.equal(sts.metadata!.generation, templateBefore, "the rotation did not roll the group's producer");
+    assert.equal(bundleDisplayNames("g", [{ name: "a" }, { name: "b" }]).get("a"), "g-0");
+    // The rotation's objects carry the group pool's name; the Events say which pool of which group.
+    assert.equal(created(ns, "a-kes-staged-1"), 1);
+    assert.equal(created(ns, "a-kes-signed"), 1);
+    const rotated = await events(ns, "Rotated");
+    assert.equal(rotated.length, 1);
+    assert.match(rotated[0]!.note ?? "", /Pool a of MultikeyGroup g runs key revision g-a-keys-/);
+    assert.match(rotated[0]!.note ?? "", new RegExp(`previous revision g-a-keys-${before.a.slice(0, 8)}`));
+  });
+
+  test("naming both poolRef and groupPoolRef, or neither, is refused at admission", async () => {
+    const ns = "kes-g2";
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    for (const spec of [{ poolRef: { name: "p" }, groupPoolRef: { group: "g", pool: "a" } }, { mode: "MonitorOnly" }])
+      await assert.rejects(
+        createObject(ns, "kesrotations", "KesRotation", "x", spec),
+        /name exactly one pool: poolRef \(a StakePool\) or groupPoolRef/,
+      );
   });
 });
 

@@ -8,6 +8,7 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject } from "@
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { MultikeyGroupStatus } from "../../src/api/multikeygroup.ts";
 import type { KubeApi } from "../../src/kube/client.ts";
+import { bundleContents } from "../../src/operator/builders/group-producer.ts";
 import { gateKeys } from "../../src/keys/secret-gate.ts";
 import { multikeyGroupController } from "../../src/operator/controllers/multikeygroup.ts";
 import { relayController } from "../../src/operator/controllers/relay.ts";
@@ -75,7 +76,10 @@ async function createGroup(ns: string): Promise<void> {
   });
 }
 
-/** The group's producer StatefulSets and the revision Secrets its bundle projects, once all three pools are in. */
+/**
+ * The group's producer StatefulSets, the pools its bundle volume mounts and the revisions its bundle Secret holds
+ * (with the files it holds for each), once all three pools are in both.
+ */
 async function converged(ns: string) {
   const group = (await custom.getNamespacedCustomObject({
     group: GROUP,
@@ -88,8 +92,11 @@ async function converged(ns: string) {
   const sets = (await apps.listNamespacedStatefulSet({ namespace: ns })).items.filter((s) =>
     s.metadata!.name!.endsWith("-producer"),
   );
-  const bundle = sets[0]?.spec?.template.spec?.volumes?.find((v) => v.name === "keys")?.projected?.sources ?? [];
-  return bundle.length === POOLS.length ? { sets, bundle: bundle.map((s) => s.secret!.name!) } : undefined;
+  const items = sets[0]?.spec?.template.spec?.volumes?.find((v) => v.name === "keys")?.secret?.items ?? [];
+  const mounted = [...new Set(items.map((i) => i.path.split("/")[0]!))].sort();
+  const secret = await core.readNamespacedSecret({ namespace: ns, name: "g-producer-keys" }).catch(() => undefined);
+  const held = bundleContents(secret);
+  return mounted.length === POOLS.length && held.size === POOLS.length ? { sets, mounted, held } : undefined;
 }
 
 before(
@@ -140,19 +147,21 @@ describe("a MultikeyGroup's operator killed at every write", () => {
       const done = await waitFor(`the group in ${ns} to converge`, () => converged(ns));
       assert.equal(done.sets.length, 1, `killed after write ${kill}: one producer StatefulSet`);
       assert.equal(done.sets[0]!.spec!.replicas, 1, `killed after write ${kill}: one replica`);
-      assert.deepEqual(
-        done.bundle.map((s) => s.replace(/-keys-[0-9a-f]{8}$/, "")).sort(),
-        POOLS.map((p) => `g-${p}`),
-        `killed after write ${kill}: each pool exactly once in the bundle`,
-      );
-      for (const name of done.bundle) {
-        const rev = await core.readNamespacedSecret({ namespace: ns, name });
-        assert.ok(gateKeys({ secretName: name, data: rev.data, at: new Date() }).passed, `${name} passes the gate`);
+      assert.deepEqual(done.mounted, [...POOLS].sort(), `killed after write ${kill}: each pool exactly once mounted`);
+      for (const [pool, held] of done.held) {
+        assert.match(held.secretName, new RegExp(`^g-${pool}-keys-[0-9a-f]{8}$`));
+        const rev = await core.readNamespacedSecret({ namespace: ns, name: held.secretName });
+        assert.ok(gateKeys({ secretName: held.secretName, data: rev.data, at: new Date() }).passed, `${pool} passes`);
+        assert.deepEqual(held.data, rev.data, `killed after write ${kill}: ${pool}'s files are its revision's`);
       }
       // Converged means left alone: a second look writes nothing (the poll runs every 200 ms).
       const before = after.seen.writes;
       await sleep(1500);
-      assert.equal(after.seen.writes, before, `killed after write ${kill}: the converged group is not written again`);
+      assert.equal(
+        after.seen.writes,
+        before,
+        `killed after write ${kill}: the converged group is not written again (${after.seen.paths.slice(before).join(", ")})`,
+      );
       await stopManager();
       after.close();
     }

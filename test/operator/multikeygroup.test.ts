@@ -21,6 +21,7 @@ import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { MultikeyGroupStatus } from "../../src/api/multikeygroup.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
 import { multikeyGroupController } from "../../src/operator/controllers/multikeygroup.ts";
+import { bundleContents } from "../../src/operator/builders/group-producer.ts";
 import { relayController } from "../../src/operator/controllers/relay.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { KubeClient } from "../../src/kube/client.ts";
@@ -103,10 +104,21 @@ async function events(ns: string) {
   return list.items;
 }
 
-/** The revision Secret names the StatefulSet's bundle volume projects, in order, and each one's file paths. */
+/** The pools the StatefulSet's bundle volume mounts, in order, and each one's file paths. */
 function bundleOf(sts: Awaited<ReturnType<typeof readSts>>) {
   const vol = sts!.spec!.template.spec!.volumes!.find((v) => v.name === "keys")!;
-  return vol.projected!.sources!.map((s) => ({ secret: s.secret!.name!, paths: s.secret!.items!.map((i) => i.path) }));
+  const byPool = new Map<string, string[]>();
+  for (const i of vol.secret!.items!) {
+    const pool = i.path.split("/")[0]!;
+    byPool.set(pool, [...(byPool.get(pool) ?? []), i.path]);
+  }
+  return [...byPool].map(([pool, paths]) => ({ pool, paths }));
+}
+
+/** The revision each pool's files in the group's bundle Secret were copied from. */
+async function heldRevisions(ns: string, group: string) {
+  const secret = await core.readNamespacedSecret({ namespace: ns, name: `${group}-producer-keys` });
+  return new Map([...bundleContents(secret)].map(([pool, p]) => [pool, p.secretName]));
 }
 
 before(
@@ -192,9 +204,12 @@ describe("a MultikeyGroup with 3 pools", () => {
     assert.deepEqual(relays.items[0]!.spec.poolRef, { name: "g" });
 
     // Each pool its own immutable revision, projected into <pool>/<file> in the node's (sorted) bundle order.
-    const revisions = (await core.listNamespacedSecret({ namespace: ns, labelSelector: "poolfleet.io/pool=g" })).items;
+    const revisions = (
+      await core.listNamespacedSecret({ namespace: ns, labelSelector: "poolfleet.io/pool=g,poolfleet.io/key-revision" })
+    ).items;
     assert.equal(revisions.length, 3);
     const bundle = bundleOf(sts[0]);
+    const held = await heldRevisions(ns, "g");
     assert.deepEqual(
       bundle.map((b) => b.paths),
       ["alpha", "beta", "gamma"].map((p) => [`${p}/kes.skey`, `${p}/vrf.skey`, `${p}/node.cert`]),
@@ -203,11 +218,13 @@ describe("a MultikeyGroup with 3 pools", () => {
       const rev = revisions.find((r) => r.metadata!.labels!["poolfleet.io/group-pool"] === pool)!;
       assert.match(rev.metadata!.name!, new RegExp(`^g-${pool}-keys-[0-9a-f]{8}$`));
       assert.equal(rev.immutable, true);
-      assert.equal(bundle[i]!.secret, rev.metadata!.name);
+      assert.equal(bundle[i]!.pool, pool);
+      assert.equal(held.get(pool), rev.metadata!.name);
       assert.deepEqual(Object.keys(rev.data!).sort(), ["kes.skey", "node.cert", "vrf.skey"]);
     }
     const vol = sts[0]!.spec!.template.spec!.volumes!.find((v) => v.name === "keys")!;
-    assert.equal(vol.projected!.defaultMode, 0o400);
+    assert.equal(vol.secret!.secretName, "g-producer-keys");
+    assert.equal(vol.secret!.defaultMode, 0o400);
     const container = sts[0]!.spec!.template.spec!.containers[0]!;
     assert.equal(container.volumeMounts!.find((m) => m.name === "keys")!.readOnly, true);
     const args = container.args!;
@@ -270,7 +287,9 @@ describe("a MultikeyGroup with 3 pools", () => {
       m.poolKeysValid.set({ pool: `g-${i}` }, 1);
       m.poolForgingNow.set({ pool: `g-${i}` }, forging);
       m.poolKesPeriodsRemaining.set({ pool: `g-${i}` }, 40 + i);
+      m.poolOpcertCounter.set({ pool: `g-${i}` }, 3 + i);
     }
+    m.poolChainOpcertCounter.set({ pool: "g-0" }, 2); // beta and gamma have no block on the chain yet
     m.poolBlocksForged.inc({ pool: "g-0" }, 5);
     m.poolBlocksForged.inc({ pool: "g-1" }, 2);
     m.poolBlocksForged.inc({ pool: "g-2" }, 0);
@@ -305,6 +324,16 @@ describe("a MultikeyGroup with 3 pools", () => {
           ["gamma", false, 0, 42, undefined],
         ],
       );
+      // What a KesRotation of a pool in the group reads: the certificate in use and the chain's counter.
+      assert.deepEqual(
+        group.status!.pools!.map((p) => [p.opcertCounter, p.counterOnChain]),
+        [
+          [3, 2],
+          [4, undefined],
+          [5, undefined],
+        ],
+      );
+      assert.ok(group.status!.pools!.every((p) => /^[0-9a-f]{64}$/.test(p.keysHash ?? "")), "keysHash of each pool");
       assert.equal(poolOf(group, "gamma")?.reason, "NotForging");
       assert.equal(group.status!.phase, "Degraded", "ready, but one pool does not forge");
       assert.equal(condition(group, "Forging")?.message, "the producer forges for 2 of the 3 pools it holds");
@@ -336,7 +365,7 @@ describe("refusals", () => {
     assert.equal(poolOf(group, "gamma")?.reason, "KeySecretNotFound");
     assert.equal(condition(group, "KeysValid")?.reason, "PoolsRefused");
     assert.match(condition(group, "KeysValid")!.message, /2 of 3 pools refused.*pool beta: KesKeyMismatch/);
-    const revisions = (await core.listNamespacedSecret({ namespace: ns, labelSelector: "poolfleet.io/pool=h" })).items;
+    const revisions = (await core.listNamespacedSecret({ namespace: ns, labelSelector: "poolfleet.io/pool=h,poolfleet.io/key-revision" })).items;
     assert.deepEqual(
       revisions.map((r) => r.metadata!.labels!["poolfleet.io/group-pool"]),
       ["alpha"],

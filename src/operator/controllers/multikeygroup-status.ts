@@ -26,6 +26,8 @@ export interface GroupPoolObservation {
   inBundle: boolean;
   /** The node's display name for the pool (`<group>-<index>`), when in the bundle. */
   displayName?: string;
+  /** keysHash of the revision the bundle holds for the pool, when in the bundle. */
+  keysHash?: string;
 }
 
 export interface GroupObservation {
@@ -54,6 +56,8 @@ function poolStatus(
   const forgingNow = figures?.forgingNow !== undefined ? figures.forgingNow > 0 : undefined;
   const kesLeft = whole(figures?.kesPeriodsRemaining) ?? (p.gate.kes ? p.gate.kes.periodsLeft : undefined);
   const blocks = whole(figures?.blocksForged);
+  const counter = whole(figures?.opcertCounter);
+  const onChain = whole(figures?.chainOpcertCounter);
   const reason = !p.gate.passed
     ? p.gate.failure!.reason
     : !p.inBundle
@@ -67,6 +71,9 @@ function poolStatus(
     name: p.name,
     ...(p.gate.poolId ? { poolId: p.gate.poolId } : {}),
     keysValid: p.keysPassed && (figures?.keysValid === undefined || figures.keysValid > 0),
+    ...(p.keysHash ? { keysHash: p.keysHash } : {}),
+    ...(counter !== undefined && counter >= 0 ? { opcertCounter: counter } : {}),
+    ...(onChain !== undefined && onChain >= 0 ? { counterOnChain: onChain } : {}),
     ...(kesLeft !== undefined ? { kesPeriodsLeft: kesLeft } : {}),
     ...(blocks !== undefined ? { blocksForged: Math.max(0, blocks) } : {}),
     ...(forgingNow !== undefined ? { forgingNow } : {}),

@@ -24,16 +24,18 @@ import {
 } from "../../api/multikeygroup.ts";
 import {
   type BundlePool,
+  bundleContents,
   bundleDisplayNames,
+  bundleSecretName,
+  buildBundleSecret,
   buildGroupProducer,
-  mountedRevisions,
 } from "../builders/group-producer.ts";
 import { buildProducerNetworkPolicy } from "../builders/network-policy.ts";
 import { buildPoolRelay } from "../builders/pool-relay.ts";
 import { buildProducerRbac } from "../builders/producer-rbac.ts";
 import { buildProducerTopology } from "../builders/topology.ts";
 import { type GateResult, poolIdHex } from "../../keys/secret-gate.ts";
-import { buildKeyRevisionSecret, groupKeyRevisionName } from "../keys/revision.ts";
+import { buildKeyRevisionSecret } from "../keys/revision.ts";
 import { KIND } from "../kind-refs.ts";
 import type { Controller, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
@@ -193,19 +195,23 @@ async function reconcile(
 
   const producerName = names.producer(owner.name);
   const liveSts = ctx.get<V1StatefulSet>(KIND.StatefulSet, { namespace: ns, name: producerName });
-  const mounted = mountedRevisions(liveSts);
+  // What the producer holds now: the bundle Secret it mounts (read, never cached, like every key Secret).
+  const held = bundleContents(
+    await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: bundleSecretName(owner.name) }),
+  );
   const verdicts = await gatePools(ctx, group, owner, spec, main);
 
   const bundle: BundlePool[] = [];
   for (const v of verdicts) {
     const pool = v.pool.name;
-    const running = mounted.get(pool);
+    const running = held.get(pool);
     if (v.result.passed) {
       const hash = v.result.keysHash!;
-      const secretName = groupKeyRevisionName(owner.name, pool, hash);
-      await ctx.apply(buildKeyRevisionSecret({ owner, pool, keysHash: hash, data: v.data! }));
-      bundle.push({ name: pool, secretName });
-      if (running !== secretName) {
+      const revision = buildKeyRevisionSecret({ owner, pool, keysHash: hash, data: v.data! });
+      await ctx.apply(revision);
+      const secretName = revision.metadata!.name!;
+      bundle.push({ name: pool, secretName, keysHash: hash, data: revision.data! });
+      if (running?.secretName !== secretName) {
         await ctx.event(
           group,
           "Normal",
@@ -217,13 +223,13 @@ async function reconcile(
     }
     // A pool claimed elsewhere or repeated in the group leaves the bundle; one whose new keys fail keeps its revision.
     const keep = running !== undefined && v.keysPassed === false;
-    if (keep) bundle.push({ name: pool, secretName: running });
+    if (keep) bundle.push(running);
     const f = v.result.failure!;
     await ctx.event(
       group,
       "Warning",
       f.reason,
-      `Pool ${pool} refused (${f.reason}): ${f.message}${keep ? ` The producer keeps this pool on key revision ${running}.` : " The producer runs without this pool; the group's other pools are not affected."}`,
+      `Pool ${pool} refused (${f.reason}): ${f.message}${keep ? ` The producer keeps this pool on key revision ${running.secretName}.` : " The producer runs without this pool; the group's other pools are not affected."}`,
     );
   }
 
@@ -245,6 +251,9 @@ async function reconcile(
   if (bundle.length) {
     // The producer's identity first, so its pod starts with the right to its pools' Leases.
     for (const obj of buildProducerRbac(owner)) await ctx.apply(obj);
+    // The bundle Secret before the StatefulSet: a pod never starts with items its Secret lacks. A re-keyed pool
+    // changes only this Secret, and the running node re-reads it in place (--watch-keys).
+    await ctx.apply(buildBundleSecret(owner, bundle));
     const objs = buildGroupProducer({ owner, spec, pools: bundle });
     sts = await ctx.apply(objs.statefulSet);
     await ctx.apply(objs.service);
@@ -253,6 +262,10 @@ async function reconcile(
     // Every pool it held is now claimed elsewhere or gone from the group: a producer with no pools forges nothing.
     await ctx.delete(KIND.StatefulSet, { namespace: ns, name: producerName });
     sts = undefined;
+  }
+  if (!bundle.length && held.size > 0) {
+    // No pod mounts it any more; keys of pools no longer held do not stay in a Secret a pod could be given.
+    await ctx.delete(KIND.Secret, { namespace: ns, name: bundleSecretName(owner.name) });
   }
 
   const ready = (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
@@ -265,7 +278,7 @@ async function reconcile(
       : { ok: false, error: `pod ${producerName}-0 has no IP yet` };
   }
   const display = bundleDisplayNames(owner.name, bundle);
-  const inBundle = new Set(bundle.map((b) => b.name));
+  const inBundle = new Map(bundle.map((b) => [b.name, b]));
   const pools: GroupPoolObservation[] = verdicts.map((v) => ({
     name: v.pool.name,
     gate: v.result,
@@ -273,6 +286,7 @@ async function reconcile(
     ...(v.claimedBy ? { claimedBy: v.claimedBy } : {}),
     inBundle: inBundle.has(v.pool.name),
     ...(display.has(v.pool.name) ? { displayName: display.get(v.pool.name)! } : {}),
+    ...(inBundle.has(v.pool.name) ? { keysHash: inBundle.get(v.pool.name)!.keysHash } : {}),
   }));
   await writeStatus(
     multikeyGroupStatus({

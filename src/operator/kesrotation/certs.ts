@@ -35,7 +35,12 @@ export function kesVkeyIn(staged: V1Secret, where: string): { bytes: Uint8Array;
 }
 
 /** The pool's cold verification key: its ConfigMap when the StakePool names one, else the running certificate's. */
-export function coldKeyOf(ctx: ReconcileContext, ns: string, spec: StakePoolSpec, running: OperationalCertificate) {
+export function coldKeyOf(
+  ctx: ReconcileContext,
+  ns: string,
+  spec: Pick<StakePoolSpec, "keys">,
+  running: OperationalCertificate,
+) {
   const cold = coldKeyConfigMap(ctx, ns, spec.keys);
   if (cold.kind === "none") return { bytes: running.coldVkey, name: "the cold key of the running certificate" };
   if (cold.kind === "missing") throw new Stop("ColdKeyNotFound", cold.message);

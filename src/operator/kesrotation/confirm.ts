@@ -1,7 +1,8 @@
 // The last wait of a rotation: after the StakePool runs the new key revision, the producer must report forging
-// with the new certificate before the rotation completes. "Reports" means the StakePool's status, written from
-// the node's own /metrics: condition Forging=True (poolfleet_forging_enabled) and status.producer.opcertCounter
-// (poolfleet_opcert_counter, the certificate the node forges with) equal to the rotation's counter. A revision
+// with the new certificate before the rotation completes. "Reports" means the holder's status, written from the
+// node's own /metrics: a StakePool's condition Forging=True (poolfleet_forging_enabled) and
+// status.producer.opcertCounter (poolfleet_opcert_counter, the certificate the node forges with), or a group's
+// status.pools[].forgingNow and opcertCounter (poolfleet_pool_*), equal to the rotation's counter. A revision
 // that is mounted but not loaded, or a node that runs but refused the new keys, does not pass.
 //
 // The rule for a producer whose metrics cannot be read (kwok pods serve none; a NetworkPolicy may block the
@@ -12,34 +13,29 @@
 // more can be done automatically, and a rotation left open forever would block the next one. If the producer
 // reports the new certificate later, ForgingConfirmed turns True by itself.
 import { parseRenewBefore } from "../../keys/kes-schedule.ts";
-import { keyRevisionName } from "../keys/revision.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import type { Rotation } from "./status.ts";
-import type { StakePoolObject, Tracked } from "./tracked.ts";
+import type { RotationTarget, Tracked } from "./tracked.ts";
 
 /** What the producer reports, in words, for conditions. */
-function report(pool: StakePoolObject): string {
-  const forging = pool.status?.conditions?.find((c) => c.type === "Forging");
-  const counter = pool.status?.producer?.opcertCounter;
+function report(target: RotationTarget): string {
+  const { forging } = target;
   return (
-    `Forging=${forging?.status ?? "Unknown"} (${forging?.reason ?? "not reported"}), ` +
-    `opcert counter ${counter ?? "not reported"}`
+    `Forging=${forging.status} (${forging.reason}), ` + `opcert counter ${forging.opcertCounter ?? "not reported"}`
   );
 }
 
-/** The StakePool says its producer forges with a certificate carrying `counter`. */
-export function forgesWith(pool: StakePoolObject, counter: number): boolean {
-  const forging = pool.status?.conditions?.find((c) => c.type === "Forging");
-  return forging?.status === "True" && pool.status?.producer?.opcertCounter === counter;
+/** The pool's holder says its producer forges it with a certificate carrying `counter`. */
+export function forgesWith(target: RotationTarget, counter: number): boolean {
+  return target.forging.status === "True" && target.forging.opcertCounter === counter;
 }
 
 /** The ForgingConfirmed=False message: what was not seen, and how to roll back. */
-export function notConfirmedMessage(pool: StakePoolObject, counter: number, previousHash?: string): string {
-  const name = pool.metadata!.name!;
-  const previous = previousHash ? `revision ${keyRevisionName(name, previousHash)}` : "the previous revision";
+export function notConfirmedMessage(target: RotationTarget, counter: number, previousHash?: string): string {
+  const previous = previousHash ? `revision ${target.revisionName(previousHash)}` : "the previous revision";
   return (
-    `The producer of pool ${name} has not reported forging with issue number ${counter} (it reports ` +
-    `${report(pool)}). Check its /metrics and log; if it does not forge, roll back to ${previous}, which is kept ` +
+    `The producer of ${target.label} has not reported forging with issue number ${counter} (it reports ` +
+    `${report(target)}). Check its /metrics and log; if it does not forge, roll back to ${previous}, which is kept ` +
     "(docs/kes-rotation.md section 7). This turns True by itself once the producer reports the new certificate."
   );
 }
@@ -54,7 +50,7 @@ export async function awaitForging(
   t: Tracked,
   r: Rotation,
 ): Promise<"confirmed" | "unconfirmed" | "waiting"> {
-  if (forgesWith(t.pool, r.counter)) return "confirmed";
+  if (forgesWith(t.target, r.counter)) return "confirmed";
   const { obs } = t;
   let since = r.runningSince;
   if (!since) {
@@ -66,13 +62,12 @@ export async function awaitForging(
   const parsed = parseRenewBefore(timeout, "spec.forgingConfirmationTimeout"); // a duration: the CRD's pattern
   const deadline = Date.parse(since) + ("ms" in parsed ? parsed.ms : 0);
   if (obs.now.getTime() >= deadline) return "unconfirmed";
-  const poolName = t.pool.metadata!.name!;
   obs.blocked = {
     reason: "WaitingForForging",
     message:
-      `StakePool ${poolName} runs key revision ${keyRevisionName(poolName, r.newKeysHash!)}; waiting until ` +
+      `${t.target.label} runs key revision ${t.target.revisionName(r.newKeysHash!)}; waiting until ` +
       `${new Date(deadline).toISOString()} (spec.forgingConfirmationTimeout ${timeout}) for its producer to report ` +
-      `forging with issue number ${r.counter}: it reports ${report(t.pool)}`,
+      `forging with issue number ${r.counter}: it reports ${report(t.target)}`,
   };
   return "waiting";
 }
@@ -81,8 +76,8 @@ export async function awaitForging(
 export async function lateConfirmation(ctx: ReconcileContext, t: Tracked): Promise<void> {
   const last = t.obs.lastRotation;
   if (last?.forgingConfirmed !== false || last.counter === undefined) return;
-  if (!forgesWith(t.pool, last.counter)) {
-    t.obs.notConfirmedMessage = notConfirmedMessage(t.pool, last.counter, last.previousKeysHash);
+  if (!forgesWith(t.target, last.counter)) {
+    t.obs.notConfirmedMessage = notConfirmedMessage(t.target, last.counter, last.previousKeysHash);
     return;
   }
   t.obs.lastRotation = { ...last, forgingConfirmed: true, confirmedAt: t.obs.now.toISOString() };
@@ -91,6 +86,6 @@ export async function lateConfirmation(ctx: ReconcileContext, t: Tracked): Promi
     t.rot,
     "Normal",
     "ForgingConfirmed",
-    `The producer of pool ${t.pool.metadata!.name} now reports forging with issue number ${last.counter}`,
+    `The producer of ${t.target.label} now reports forging with issue number ${last.counter}`,
   );
 }

@@ -48,7 +48,7 @@ export async function runKesJob(
   what: string,
 ): Promise<"done" | "waiting"> {
   const name = job.metadata!.name!;
-  const poolName = t.pool.metadata!.name!;
+  const poolName = t.target.labelValue;
   const live = ctx.get<V1Job>(KIND.Job, { namespace: t.ns, name });
   if (!live) {
     await ctx.apply(kesJobServiceAccount(t.owner, poolName));

@@ -8,6 +8,7 @@ import { KIND } from "../kind-refs.ts";
 import type { ReconcileContext } from "../manager/context.ts";
 import { unb64 } from "./certs.ts";
 import type { RotationObservation } from "./status.ts";
+import { displayOf } from "./target.ts";
 import type { KesRotationObject } from "./tracked.ts";
 import { postWebhook, type WebhookReminder } from "./webhook.ts";
 
@@ -25,7 +26,7 @@ export interface ReminderInput {
 
 function reminderBody(r: ReminderInput, days: number): WebhookReminder {
   const { schedule, spec } = r;
-  const pool = spec.poolRef.name;
+  const pool = displayOf(spec);
   return {
     kind: "KesRotationReminder",
     namespace: r.ns,

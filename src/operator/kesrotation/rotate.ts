@@ -30,13 +30,11 @@ export async function rotate(ctx: ReconcileContext, t: Tracked): Promise<void> {
     r = verified && (await swap(ctx, t, verified.r, verified.set));
   }
   if (r?.step === "Swapped" && t.runningHash !== r.newKeysHash) {
-    // Written, and the StakePool has not rolled onto it: say so when its gate refused the set.
-    const poolName = t.pool.metadata!.name!;
-    const keysValid = t.pool.status?.conditions?.find((c) => c.type === "KeysValid");
-    if (keysValid?.status === "False")
+    // Written, and the holder has not rolled onto it: say so when its gate refused the set.
+    if (t.target.keysRefused)
       obs.blocked = {
         reason: "NewKeySetRefused",
-        message: `StakePool ${poolName} refused the new key set (${keysValid.message}); the producer keeps revision ${t.runningHash.slice(0, 8)}`,
+        message: `${t.target.label} refused the new key set (${t.target.keysRefused}); the producer keeps revision ${t.runningHash.slice(0, 8)}`,
       };
   }
 }

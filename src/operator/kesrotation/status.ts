@@ -20,6 +20,8 @@ export interface RotationObservation {
   now: Date;
   mode: "MonitorOnly" | "Assisted" | "Auto";
   suspended: boolean;
+  /** status.pool: the StakePool's name, or `<group>/<pool>`. */
+  pool?: string;
   /** Why tracking is impossible (no pool, no keys, no genesis), as a condition reason and message. */
   problem?: { reason: string; message: string };
   schedule?: KesSchedule;
@@ -158,6 +160,7 @@ export function kesRotationStatus(o: RotationObservation): KesRotationStatus {
   return {
     observedGeneration: o.generation,
     phase,
+    ...(o.pool ? { pool: o.pool } : {}),
     conditions,
     ...(s
       ? {

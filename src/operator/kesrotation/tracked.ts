@@ -3,19 +3,15 @@
 // Stop. Its own module so those parts import it and not each other in a circle.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { KesRotationSpec, KesRotationStatus } from "../../api/kesrotation.ts";
-import type { StakePoolSpec, StakePoolStatus } from "../../api/stakepool.ts";
 import type { OperationalCertificate } from "../../formats/opcert.ts";
 import type { SlotClock } from "../../formats/slot-clock.ts";
 import type { Owner } from "../names.ts";
 import type { RotationObservation } from "./status.ts";
+import type { StakePoolSpec } from "../../api/stakepool.ts";
 
 export interface KesRotationObject extends KubernetesObject {
   spec: unknown;
   status?: KesRotationStatus;
-}
-export interface StakePoolObject extends KubernetesObject {
-  spec: unknown;
-  status?: StakePoolStatus;
 }
 
 /** A problem that stops this reconcile's progress, with a condition reason. Messages carry no secret bytes. */
@@ -32,8 +28,8 @@ export interface Tracked {
   owner: Owner;
   rot: KesRotationObject;
   spec: KesRotationSpec;
-  poolSpec: StakePoolSpec;
-  pool: StakePoolObject;
+  /** The pool rotated and what its holder (StakePool or MultikeyGroup) reports of it. */
+  target: RotationTarget;
   clock: SlotClock;
   running: OperationalCertificate;
   runningHash: string;
@@ -45,4 +41,32 @@ export interface Tracked {
   nextLeaderSlot: (minutes: number) => Promise<{ slot: string; at: string } | undefined>;
   /** The ClusterRole the Jobs' ServiceAccount is bound to (the chart's <release>-kes-job). */
   jobClusterRole: string;
+}
+
+/** What the rotation needs of the pool's spec: its network (the clock), image (the Jobs), keys and pool id. */
+export type TargetSpec = Pick<StakePoolSpec, "network" | "image" | "keys" | "poolId">;
+
+export interface RotationTarget {
+  kind: "StakePool" | "MultikeyGroup";
+  /** The object holding the pool: a StakePool, or the MultikeyGroup. */
+  object: KubernetesObject;
+  /** status.pool and the webhook's `pool`: the StakePool's name, or `<group>/<pool>`. */
+  display: string;
+  /** How messages name it: "StakePool p" or "pool a of MultikeyGroup g". */
+  label: string;
+  /** The poolfleet.io/pool label of the rotation's Jobs and Secrets: the StakePool's name, or `<group>-<pool>`. */
+  labelValue: string;
+  spec: TargetSpec;
+  /** keysHash of the revision the producer runs (or is being rolled onto); undefined before any passed. */
+  runningHash: string | undefined;
+  /** The revision Secret of a key set of this pool. */
+  revisionName: (keysHash: string) => string;
+  /** The pool's last issue number on the producer's chain, when it reports it. */
+  counterOnChain: number | undefined;
+  /** Whether the producer reports forging the pool, and with which certificate. */
+  forging: { status: "True" | "False" | "Unknown"; reason: string; opcertCounter: number | undefined };
+  /** The producer's gate refuses the pool's current key Secret: why (the set written by a swap is not taken). */
+  keysRefused: string | undefined;
+  /** The producer's pod, whose /api/leader-schedule says when it leads. */
+  producerPod: string;
 }

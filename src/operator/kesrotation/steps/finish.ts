@@ -1,7 +1,6 @@
 // Step Swapped -> done: the StakePool runs the new revision. Wait for the producer to report forging with the new
 // certificate (confirm.ts), then delete the rotation's staged copies, record lastRotation and say how it ended.
 import { rotationNames } from "../../../api/kesrotation-objects.ts";
-import { keyRevisionName } from "../../keys/revision.ts";
 import { KIND } from "../../kind-refs.ts";
 import type { ReconcileContext } from "../../manager/context.ts";
 import { kesJobNames } from "../build-jobs.ts";
@@ -9,9 +8,10 @@ import { awaitForging, notConfirmedMessage } from "../confirm.ts";
 import type { Rotation } from "../status.ts";
 import type { Tracked } from "../tracked.ts";
 
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 export async function finish(ctx: ReconcileContext, t: Tracked, swapped: Rotation): Promise<void> {
   const { ns, owner, obs } = t;
-  const poolName = t.pool.metadata!.name!;
   const outcome = await awaitForging(ctx, t, swapped);
   if (outcome === "waiting") return;
   const r = obs.rotation!;
@@ -33,7 +33,7 @@ export async function finish(ctx: ReconcileContext, t: Tracked, swapped: Rotatio
   };
   obs.rotation = undefined;
   obs.request = undefined;
-  if (outcome === "unconfirmed") obs.notConfirmedMessage = notConfirmedMessage(t.pool, r.counter, r.previousKeysHash);
+  if (outcome === "unconfirmed") obs.notConfirmedMessage = notConfirmedMessage(t.target, r.counter, r.previousKeysHash);
   await t.persist();
   if (outcome === "unconfirmed")
     await ctx.event(
@@ -47,8 +47,8 @@ export async function finish(ctx: ReconcileContext, t: Tracked, swapped: Rotatio
     t.rot,
     "Normal",
     "Rotated",
-    `Pool ${poolName} runs key revision ${keyRevisionName(poolName, r.newKeysHash!)} with issue number ${r.counter}` +
+    `${capital(t.target.label)} runs key revision ${t.target.revisionName(r.newKeysHash!)} with issue number ${r.counter}` +
       (outcome === "confirmed" ? " and its producer forges with it; " : " (forging not confirmed); ") +
-      `the previous revision ${r.previousKeysHash ? keyRevisionName(poolName, r.previousKeysHash) : "(none)"} is kept for rollback`,
+      `the previous revision ${r.previousKeysHash ? t.target.revisionName(r.previousKeysHash) : "(none)"} is kept for rollback`,
   );
 }

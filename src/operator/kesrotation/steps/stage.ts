@@ -16,10 +16,10 @@ import { Stop, type Tracked } from "../tracked.ts";
 /** The rotation at AwaitingSignature, or undefined while the staging Job runs. */
 export async function stage(ctx: ReconcileContext, t: Tracked, r: Rotation): Promise<Rotation | undefined> {
   const { ns, owner, obs } = t;
-  const poolName = t.pool.metadata!.name!;
+  const poolName = t.target.labelValue;
   let staged = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: r.stagedSecretName });
   if (!staged) {
-    const job = stageJob({ owner, pool: poolName, spec: t.poolSpec, counter: r.counter });
+    const job = stageJob({ owner, pool: poolName, spec: t.target.spec, counter: r.counter });
     const state = await runKesJob(ctx, t, job, "StagingJobFailed", `generating the new KES key`);
     if (state === "waiting") return undefined;
     staged = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: r.stagedSecretName });

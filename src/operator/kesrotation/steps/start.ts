@@ -4,25 +4,25 @@ import { rotationNames } from "../../../api/kesrotation-objects.ts";
 import { KIND } from "../../kind-refs.ts";
 import type { ReconcileContext } from "../../manager/context.ts";
 import type { Rotation } from "../status.ts";
+import { displayOf } from "../target.ts";
 import type { KesRotationObject, Tracked } from "../tracked.ts";
 
 /** The new rotation record, or undefined when none starts now (obs.blocked says why if something holds it). */
 export async function start(ctx: ReconcileContext, t: Tracked): Promise<Rotation | undefined> {
   const { ns, owner, obs } = t;
-  const poolName = t.pool.metadata!.name!;
   if (!obs.schedule?.rotationDue) return undefined;
   const other = ctx
     .list<KesRotationObject>(KIND.KesRotation, ns)
     .find(
       (o) =>
         o.metadata?.name !== owner.name &&
-        (o.spec as { poolRef?: { name?: string } })?.poolRef?.name === poolName &&
+        displayOf(o.spec as Parameters<typeof displayOf>[0]) === t.target.display &&
         o.status?.rotation,
     );
   if (other) {
     obs.blocked = {
       reason: "AnotherRotationInFlight",
-      message: `KesRotation ${other.metadata!.name} is already rotating pool ${poolName}; this one waits`,
+      message: `KesRotation ${other.metadata!.name} is already rotating ${t.target.label}; this one waits`,
     };
     return undefined;
   }

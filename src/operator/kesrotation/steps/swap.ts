@@ -6,7 +6,6 @@ import type { V1Secret } from "@kubernetes/client-node";
 import { SIGNED_FILE, STAGED_FILES } from "../../../api/kesrotation-objects.ts";
 import { KEY_FILES } from "../../../keys/secret-gate.ts";
 import { gatePool } from "../../keys/key-gate.ts";
-import { keyRevisionName } from "../../keys/revision.ts";
 import { KIND } from "../../kind-refs.ts";
 import type { ReconcileContext } from "../../manager/context.ts";
 import { b64 } from "../certs.ts";
@@ -16,7 +15,6 @@ import type { VerifiedSet } from "./verify.ts";
 
 export async function swap(ctx: ReconcileContext, t: Tracked, r: Rotation, set: VerifiedSet): Promise<Rotation> {
   const { ns, obs } = t;
-  const poolName = t.pool.metadata!.name!;
   const margin = t.spec.leaderSlotMarginMinutes;
   if (margin > 0) {
     const next = await t.nextLeaderSlot(margin);
@@ -29,7 +27,7 @@ export async function swap(ctx: ReconcileContext, t: Tracked, r: Rotation, set: 
   }
   const revision = await ctx.read<V1Secret>(KIND.Secret, {
     namespace: ns,
-    name: keyRevisionName(poolName, t.runningHash),
+    name: t.target.revisionName(t.runningHash),
   });
   const vrf = revision?.data?.[KEY_FILES.vrf];
   if (!vrf) throw new Stop("RevisionUnreadable", `the running key revision has no ${KEY_FILES.vrf}`);
@@ -39,9 +37,10 @@ export async function swap(ctx: ReconcileContext, t: Tracked, r: Rotation, set: 
     [KEY_FILES.opcert]: set.signed.data![SIGNED_FILE]!,
     "kes.vkey": b64(set.kesVkeyText),
   };
-  const userSecret = t.poolSpec.keys.secretRef.name;
-  // The StakePool's own gate, run here first so a set it would refuse is never written.
-  const pre = gatePool(ctx, ns, t.poolSpec, userSecret, data, t.clock);
+  const userSecret = t.target.spec.keys.secretRef.name;
+  // The pool's own gate (the StakePool's, or the group's for this pool), run here first so a set it would refuse is
+  // never written.
+  const pre = gatePool(ctx, ns, t.target.spec, userSecret, data, t.clock);
   if (!pre.passed) throw new Stop("NewKeySetRefused", `The new key set fails the pool's gate: ${pre.failure!.message}`);
   await ctx.apply({ apiVersion: "v1", kind: "Secret", metadata: { name: userSecret, namespace: ns }, data });
   const next = (obs.rotation = { ...r, step: "Swapped", newKeysHash: pre.keysHash! });
@@ -50,7 +49,7 @@ export async function swap(ctx: ReconcileContext, t: Tracked, r: Rotation, set: 
     t.rot,
     "Normal",
     "KeySetWritten",
-    `Wrote the new key set ${pre.keysHash!.slice(0, 8)} to Secret ${userSecret}; StakePool ${poolName} rolls onto it`,
+    `Wrote the new key set ${pre.keysHash!.slice(0, 8)} to Secret ${userSecret}; ${t.target.label} rolls onto it`,
   );
   return next;
 }

@@ -30,7 +30,7 @@ export async function verify(
   r: Rotation,
 ): Promise<{ r: Rotation; set: VerifiedSet } | undefined> {
   const { ns, owner, obs } = t;
-  const poolName = t.pool.metadata!.name!;
+  const poolName = t.target.labelValue;
   const staged = await ctx.read<V1Secret>(KIND.Secret, { namespace: ns, name: r.stagedSecretName });
   if (!staged)
     throw new Stop(
@@ -45,7 +45,7 @@ export async function verify(
     const job = signJob({
       owner,
       pool: poolName,
-      spec: t.poolSpec,
+      spec: t.target.spec,
       counter: r.counter,
       coldKeySecretRef: t.spec.auto!.coldKeySecretRef,
     });
@@ -69,7 +69,7 @@ export async function verify(
     verdict = checkRotation({
       opcert: { cert, name: `Secret ${signedName}, key ${SIGNED_FILE}` },
       stagedKes: { verificationKey: vkey.bytes, name: `the staged KES key (Secret ${r.stagedSecretName})` },
-      coldVerificationKey: coldKeyOf(ctx, ns, t.poolSpec, t.running),
+      coldVerificationKey: coldKeyOf(ctx, ns, t.target.spec, t.running),
       // Fixed when the rotation started, so a restart after the swap does not see its own counter as "used".
       last: { value: r.counter - 1, source: "in the previous certificate" },
       clock: t.clock,
