@@ -120,8 +120,9 @@ RBAC objects beyond the KES Jobs' RoleBindings, or pods/exec, pods/attach, pods/
   verbs: ["get", "list", "watch"]
 # Secrets: get by name only (the key Secret a StakePool names, for the consistency gate; a KesRotation's staged
 # KES key, signed certificate and webhook Secrets; never the Auto cold key, which only the signing Job mounts).
-# create, patch, delete: the immutable key-revision Secrets, and deleting a finished rotation's staged key;
-# patch: the pool's key Secret when a rotated set has passed the gate. No list or watch: it cannot enumerate or
+# create, patch, delete: the immutable key-revision Secrets, a MultikeyGroup's bundle Secret (copies of its pools'
+# gated revisions, which its producer mounts), and deleting a finished rotation's staged key; patch: the pool's key
+# Secret when a rotated set has passed the gate. No list or watch: it cannot enumerate or
 # stream Secrets.
 - apiGroups: [""]
   resources: ["secrets"]

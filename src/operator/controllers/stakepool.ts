@@ -123,8 +123,11 @@ async function reconcile(
       ...(opts.operatorPeer ? { operatorPeer: opts.operatorPeer, operatorScrapes: opts.scrape !== false } : {}),
     }),
   );
+  // The producer's pod, read at most once per reconcile (its leader schedule and its /metrics both need its IP).
+  let podRead: Promise<V1Pod | undefined> | undefined;
+  const producerPod = () => (podRead ??= ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` }));
   // A drain may take the producer only away from its leader slots (producer-disruption.ts).
-  const disruption = await disruptionOf(ctx, owner.namespace, producerName, liveSts, spec, opts);
+  const disruption = await disruptionOf(ctx, liveSts, producerPod, spec, opts);
   let sts = liveSts;
   if (acceptedHash) {
     const objs = buildProducer({
@@ -153,7 +156,7 @@ async function reconcile(
   const ready = stsReady(sts);
   let scrape: ScrapeResult | undefined;
   if (ready && opts.scrape !== false) {
-    const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` });
+    const pod = await producerPod();
     const ip = pod?.status?.podIP;
     scrape = ip
       ? await scrapeNode(metricsUrl(ip, spec.metrics.port), opts.fetch ? { fetch: opts.fetch } : {})
@@ -185,9 +188,8 @@ const stsReady = (sts: V1StatefulSet | undefined) =>
 /** Asks a ready producer for its next leader slot and decides whether its PodDisruptionBudget may open. */
 async function disruptionOf(
   ctx: ReconcileContext,
-  ns: string,
-  producerName: string,
   sts: V1StatefulSet | undefined,
+  producerPod: () => Promise<V1Pod | undefined>,
   spec: StakePoolSpec,
   opts: StakePoolControllerOptions,
 ): Promise<DisruptionDecision> {
@@ -197,7 +199,7 @@ async function disruptionOf(
   if (ready) {
     if (opts.scrape === false) view = { known: false, why: "the operator is configured not to read producers" };
     else {
-      const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` });
+      const pod = await producerPod();
       view = await leaderSlotView(
         pod?.status?.podIP,
         apiPortOf(pod),
