@@ -236,6 +236,23 @@ export const metrics = cel(
 export const nodePort = z.int().min(1024).max(65535).default(3001).describe("Node-to-node (Ouroboros) port.");
 
 /** The fields every kind that runs poolfleet-node pods shares: image, node-to-node port, resources, storage, metrics. */
+/** When a drain may take a producer (a StakePool's, or a MultikeyGroup's, which leads the slots of all its pools). */
+export const disruption = z
+  .object({
+    leaderSlotMarginMinutes: z
+      .int()
+      .min(1)
+      .max(1440)
+      .default(10)
+      .describe(
+        "A drain may evict the producer only while it leads no slot within this many minutes: the operator " +
+          "opens the producer's PodDisruptionBudget (minAvailable 0) then, and closes it (minAvailable 1) " +
+          "before the next leader slot and whenever the producer's schedule cannot be read.",
+      ),
+  })
+  .default({ leaderSlotMarginMinutes: 10 })
+  .describe("When voluntary evictions (kubectl drain) may take the producer.");
+
 export const nodeRuntimeFields = {
   image: image.default({ repository: "poolfleet/poolfleet-node", tag: "0.1.0", pullPolicy: "IfNotPresent" }),
   port: nodePort,

@@ -5,7 +5,16 @@
 // time after that pool missed k of its leader slots in a row, with a per-pool lease fencing the two so one pool
 // never has two forgers (seeds/002's per-key fallback; docs/multikey.md).
 import { z } from "zod";
-import { cel, conditions, localRef, network, nodeRuntimeFields, observedGeneration, tip } from "./common.ts";
+import {
+  cel,
+  conditions,
+  disruption,
+  localRef,
+  network,
+  nodeRuntimeFields,
+  observedGeneration,
+  tip,
+} from "./common.ts";
 import { poolId, poolKeys, poolRelays } from "./stakepool.ts";
 
 /**
@@ -82,6 +91,7 @@ export const multikeyGroupSpec = z
     ),
     relays: poolRelays,
     ...nodeRuntimeFields,
+    disruption,
     paused: z
       .boolean()
       .default(false)

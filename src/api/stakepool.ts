@@ -5,6 +5,7 @@ import { z } from "zod";
 import {
   cel,
   conditions,
+  disruption,
   localRef,
   network,
   nodeRuntimeFields,
@@ -74,21 +75,7 @@ export const stakePoolSpec = z
     keys: poolKeys,
     relays: poolRelays,
     ...nodeRuntimeFields,
-    disruption: z
-      .object({
-        leaderSlotMarginMinutes: z
-          .int()
-          .min(1)
-          .max(1440)
-          .default(10)
-          .describe(
-            "A drain may evict the producer only while it leads no slot within this many minutes: the operator " +
-              "opens the producer's PodDisruptionBudget (minAvailable 0) then, and closes it (minAvailable 1) " +
-              "before the next leader slot and whenever the producer's schedule cannot be read.",
-          ),
-      })
-      .default({ leaderSlotMarginMinutes: 10 })
-      .describe("When voluntary evictions (kubectl drain) may take the producer."),
+    disruption,
     paused: z
       .boolean()
       .default(false)

@@ -1,5 +1,6 @@
 // When a drain may evict a producer (controllers/producer-disruption.ts): the pure policy at chosen times, the
-// PodDisruptionBudget it shapes, and the StakePool controller asking a producer for its leader schedule.
+// PodDisruptionBudget it shapes, and the StakePool and MultikeyGroup controllers asking a producer for its leader
+// schedule.
 // The producer's answer is injected through the controller's fetch option: a leader slot at a chosen minute is a
 // situation a real node cannot be made to produce on demand (the real schedule is tested in test/node/).
 import assert from "node:assert/strict";
@@ -13,6 +14,8 @@ import { KEY_KINDS, OPCERT_TYPE } from "../../src/formats/keys.ts";
 import { encodeOperationalCertificate } from "../../src/formats/opcert.ts";
 import { producerDisruption } from "../../src/operator/controllers/producer-disruption.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
+import { multikeyGroupController } from "../../src/operator/controllers/multikeygroup.ts";
+import type { MultikeyGroupStatus } from "../../src/api/multikeygroup.ts";
 import { KIND } from "../../src/operator/kind-refs.ts";
 import { networkClock } from "../../src/operator/networks.ts";
 import { issue, newKes, newPool, newVrf } from "../helpers/keyset.ts";
@@ -52,8 +55,8 @@ describe("producerDisruption", () => {
 type Pool = KubernetesObject & { status?: StakePoolStatus };
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-/** A StakePool with a key set that passes, and its producer StatefulSet reported ready at 127.0.0.1. */
-function readyPool(ctx: MemoryContext) {
+/** A key Secret `name` in namespace d holding a key set that passes the gate at NOW. */
+function keySecret(ctx: MemoryContext, name: string) {
   const clock = networkClock({ name: "preprod" });
   const pool = newPool();
   const kes = newKes();
@@ -63,7 +66,7 @@ function readyPool(ctx: MemoryContext) {
   ctx.put({
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name: "p-keys", namespace: "d" },
+    metadata: { name, namespace: "d" },
     data: {
       "kes.skey": b64(text(KEY_KINDS.kesSigning, kes.bytes)),
       "vrf.skey": b64(text(KEY_KINDS.vrfSigning, newVrf())),
@@ -72,6 +75,11 @@ function readyPool(ctx: MemoryContext) {
       ),
     },
   });
+}
+
+/** A StakePool with a key set that passes, and its producer StatefulSet reported ready at 127.0.0.1. */
+function readyPool(ctx: MemoryContext) {
+  keySecret(ctx, "p-keys");
   ctx.put<Pool>({
     apiVersion: KIND.StakePool.apiVersion,
     kind: "StakePool",
@@ -138,5 +146,69 @@ describe("the StakePool controller opens the PodDisruptionBudget only away from 
     await reconcile();
     assert.equal(pdb().spec?.minAvailable, 1, "a schedule it cannot read keeps evictions waiting");
     assert.equal(allowed()?.reason, "ScheduleUnknown");
+  });
+});
+
+describe("the MultikeyGroup controller opens its producer's budget only away from every pool's leader slots", () => {
+  test("a slot of either pool within the margin closes it; none near opens it", async () => {
+    const ctx = new MemoryContext(NOW);
+    keySecret(ctx, "a-keys");
+    keySecret(ctx, "b-keys");
+    ctx.put({
+      apiVersion: KIND.MultikeyGroup.apiVersion,
+      kind: "MultikeyGroup",
+      metadata: { name: "g", namespace: "d" },
+      spec: {
+        network: { name: "preprod" },
+        pools: [
+          { name: "a", keys: { secretRef: { name: "a-keys" } } },
+          { name: "b", keys: { secretRef: { name: "b-keys" } } },
+        ],
+        disruption: { leaderSlotMarginMinutes: 10 },
+      },
+    });
+    ctx.put({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "g-producer-0", namespace: "d" },
+      status: { podIP: "127.0.0.1" },
+    });
+    let answer: () => Response = () => Response.json({ slots: [] });
+    const controller = multikeyGroupController({
+      fetch: async (url) => (String(url).includes("/metrics") ? new Response("") : answer()),
+    });
+    const reconcile = () => controller.reconcile(ctx, { namespace: "d", name: "g" });
+    const pdb = () => ctx.get<V1PodDisruptionBudget>(KIND.PodDisruptionBudget, { namespace: "d", name: "g-producer" })!;
+    const allowed = () =>
+      ctx
+        .get<KubernetesObject & { status?: MultikeyGroupStatus }>(KIND.MultikeyGroup, { namespace: "d", name: "g" })!
+        .status?.conditions?.find((c) => c.type === "DisruptionAllowed");
+
+    await reconcile();
+    assert.equal(pdb().spec?.minAvailable, 0, "no ready producer: nothing to protect");
+    const sts = ctx.get<V1StatefulSet>(KIND.StatefulSet, { namespace: "d", name: "g-producer" })!;
+    ctx.put({ ...sts, status: { readyReplicas: 1, replicas: 1, observedGeneration: sts.metadata!.generation } });
+
+    // The group node's answer merges its pools' slots (forger.ts): pool b's comes first.
+    answer = () =>
+      Response.json({
+        slots: [
+          { slot: "900", at: at(5), pool: "g-1" },
+          { slot: "1800", at: at(30), pool: "g-0" },
+        ],
+      });
+    const near = await reconcile();
+    assert.equal(pdb().spec?.minAvailable, 1);
+    assert.deepEqual([allowed()?.status, allowed()?.reason], ["False", "LeaderSlotNear"]);
+    assert.ok(near.requeueAfterMs! <= 5 * 60_000 + 1000);
+
+    answer = () => Response.json({ slots: [{ slot: "1800", at: at(30), pool: "g-0" }] });
+    await reconcile();
+    assert.equal(pdb().spec?.minAvailable, 0);
+    assert.deepEqual([allowed()?.status, allowed()?.reason], ["True", "NoLeaderSlotNear"]);
+
+    answer = () => new Response("busy", { status: 503 });
+    await reconcile();
+    assert.equal(pdb().spec?.minAvailable, 1, "a schedule it cannot read keeps evictions waiting");
   });
 });

@@ -45,6 +45,8 @@ export interface GroupProducerInput {
   spec: MultikeyGroupSpec;
   /** The pools whose keys the producer holds (at least one); order does not matter. */
   pools: readonly { name: string }[];
+  /** Open the PodDisruptionBudget (minAvailable 0): no leader slot of any pool is near (producer-disruption.ts). */
+  disruptionAllowed?: boolean;
 }
 
 const TOPOLOGY_FILE = "topology.json";
@@ -166,5 +168,6 @@ export function buildGroupProducer(input: GroupProducerInput): ProducerObjects {
     args: groupProducerArgs(owner, spec),
     annotations: { [KEYS_HASH_ANNOTATION]: bundleHash(input.pools) },
     pod: { serviceAccountName: producerServiceAccountName(owner.name), automountServiceAccountToken: true },
+    disruptionAllowed: input.disruptionAllowed ?? false,
   });
 }

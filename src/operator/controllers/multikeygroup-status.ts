@@ -8,11 +8,13 @@
 // Degraded (ready, but a pool is refused or does not forge), Forging. A backup (role Backup) is meant not to forge:
 // Forging False with reason Standby and phase Standby while its producer forges no pool; once it has taken a pool
 // over, Forging True (reason TookOver) and phase Forging. Its pools that do not forge are not "NotForging".
+// DisruptionAllowed: a drain may evict the producer now (away from the leader slots of every pool it holds).
 import type { MultikeyGroupStatus } from "../../api/multikeygroup.ts";
 import type { GateResult } from "../../keys/secret-gate.ts";
 import { type PoolFigures, type ScrapeResult, tipOf } from "../node-client/node-metrics.ts";
 import { type Condition, type ConditionInput, nextConditions } from "./conditions.ts";
 import { POOL_CLAIMED } from "./pool-claims.ts";
+import type { DisruptionDecision } from "./producer-disruption.ts";
 
 export interface GroupPoolObservation {
   name: string;
@@ -41,6 +43,8 @@ export interface GroupObservation {
   scrape: ScrapeResult | undefined;
   /** Main (redundancy.level 0, the default) or Backup. */
   role?: "Main" | "Backup";
+  /** Whether a drain may evict the producer now (producer-disruption.ts); absent while no producer exists. */
+  disruption?: DisruptionDecision | undefined;
 }
 
 type PoolStatus = NonNullable<MultikeyGroupStatus["pools"]>[number];
@@ -188,7 +192,27 @@ export function multikeyGroupStatus(o: GroupObservation): MultikeyGroupStatus {
   return {
     observedGeneration: o.generation,
     phase,
-    conditions: nextConditions(o.previous, [keysValid, claims, ready, forgingCond], o.generation, o.now),
+    conditions: nextConditions(
+      o.previous,
+      [
+        keysValid,
+        claims,
+        ready,
+        forgingCond,
+        ...(o.disruption && o.statefulSetExists
+          ? [
+              {
+                type: "DisruptionAllowed",
+                status: o.disruption.allowed ? ("True" as const) : ("False" as const),
+                reason: o.disruption.reason,
+                message: o.disruption.message,
+              },
+            ]
+          : []),
+      ],
+      o.generation,
+      o.now,
+    ),
     role: o.role ?? "Main",
     poolCount: o.pools.length,
     forgingPools: forging,

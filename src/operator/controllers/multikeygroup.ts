@@ -43,6 +43,7 @@ import { names, type Owner } from "../names.ts";
 import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
 import { type Condition, refusedStatus } from "./conditions.ts";
 import { nameTaken } from "./name-collision.ts";
+import { disruptionOf, stsReady } from "./disruption-of.ts";
 import { relaySetOf } from "./relay-set.ts";
 import { gatePool } from "../keys/key-gate.ts";
 import { clockFor } from "../network-clock.ts";
@@ -247,6 +248,11 @@ async function reconcile(
     }),
   );
 
+  // The producer's pod, read at most once per reconcile (its leader schedule and its /metrics both need its IP).
+  let podRead: Promise<V1Pod | undefined> | undefined;
+  const producerPod = () => (podRead ??= ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` }));
+  // A drain may take the producer only away from the leader slots of every pool it holds (its schedule merges them).
+  const disruption = await disruptionOf(liveSts, producerPod, spec.disruption.leaderSlotMarginMinutes, ctx.now(), opts);
   let sts = liveSts;
   if (bundle.length) {
     // The producer's identity first, so its pod starts with the right to its pools' Leases.
@@ -254,7 +260,7 @@ async function reconcile(
     // The bundle Secret before the StatefulSet: a pod never starts with items its Secret lacks. A re-keyed pool
     // changes only this Secret, and the running node re-reads it in place (--watch-keys).
     await ctx.apply(buildBundleSecret(owner, bundle));
-    const objs = buildGroupProducer({ owner, spec, pools: bundle });
+    const objs = buildGroupProducer({ owner, spec, pools: bundle, disruptionAllowed: disruption.allowed });
     sts = await ctx.apply(objs.statefulSet);
     await ctx.apply(objs.service);
     await ctx.apply(objs.podDisruptionBudget);
@@ -268,10 +274,10 @@ async function reconcile(
     await ctx.delete(KIND.Secret, { namespace: ns, name: bundleSecretName(owner.name) });
   }
 
-  const ready = (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
+  const ready = stsReady(sts);
   let scrape: ScrapeResult | undefined;
   if (ready && opts.scrape !== false) {
-    const pod = await ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` });
+    const pod = await producerPod();
     const ip = pod?.status?.podIP;
     scrape = ip
       ? await scrapeNode(metricsUrl(ip, spec.metrics.port), opts.fetch ? { fetch: opts.fetch } : {})
@@ -299,9 +305,10 @@ async function reconcile(
       ready,
       scrape,
       role,
+      disruption,
     }),
   );
-  return { requeueAfterMs: opts.pollMs };
+  return { requeueAfterMs: Math.min(opts.pollMs, disruption.recheckInMs ?? opts.pollMs) };
 }
 
 export function multikeyGroupController(opts: MultikeyGroupControllerOptions = {}): Controller {

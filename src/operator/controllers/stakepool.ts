@@ -21,16 +21,8 @@ import { KIND } from "../kind-refs.ts";
 import type { Controller, ReconcileContext, ReconcileResult } from "../manager/context.ts";
 import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
 import { names } from "../names.ts";
-import {
-  apiPortOf,
-  type Fetch,
-  type LeaderSlotView,
-  leaderSlotView,
-  metricsUrl,
-  type ScrapeResult,
-  scrapeNode,
-} from "../node-client/node-metrics.ts";
-import { type DisruptionDecision, lookaheadMinutes, producerDisruption } from "./producer-disruption.ts";
+import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
+import { disruptionOf, stsReady } from "./disruption-of.ts";
 import { type Condition, refusedStatus } from "./conditions.ts";
 import { gatePool as gate } from "../keys/key-gate.ts";
 import { clockFor } from "../network-clock.ts";
@@ -127,7 +119,7 @@ async function reconcile(
   let podRead: Promise<V1Pod | undefined> | undefined;
   const producerPod = () => (podRead ??= ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` }));
   // A drain may take the producer only away from its leader slots (producer-disruption.ts).
-  const disruption = await disruptionOf(ctx, liveSts, producerPod, spec, opts);
+  const disruption = await disruptionOf(liveSts, producerPod, spec.disruption.leaderSlotMarginMinutes, ctx.now(), opts);
   let sts = liveSts;
   if (acceptedHash) {
     const objs = buildProducer({
@@ -180,35 +172,6 @@ async function reconcile(
     }),
   );
   return { requeueAfterMs: Math.min(opts.pollMs, disruption.recheckInMs ?? opts.pollMs) };
-}
-
-const stsReady = (sts: V1StatefulSet | undefined) =>
-  (sts?.status?.readyReplicas ?? 0) >= 1 && sts?.status?.observedGeneration === sts?.metadata?.generation;
-
-/** Asks a ready producer for its next leader slot and decides whether its PodDisruptionBudget may open. */
-async function disruptionOf(
-  ctx: ReconcileContext,
-  sts: V1StatefulSet | undefined,
-  producerPod: () => Promise<V1Pod | undefined>,
-  spec: StakePoolSpec,
-  opts: StakePoolControllerOptions,
-): Promise<DisruptionDecision> {
-  const ready = stsReady(sts);
-  const margin = spec.disruption.leaderSlotMarginMinutes;
-  let view: LeaderSlotView | undefined;
-  if (ready) {
-    if (opts.scrape === false) view = { known: false, why: "the operator is configured not to read producers" };
-    else {
-      const pod = await producerPod();
-      view = await leaderSlotView(
-        pod?.status?.podIP,
-        apiPortOf(pod),
-        lookaheadMinutes(margin),
-        opts.fetch ? { fetch: opts.fetch } : {},
-      );
-    }
-  }
-  return producerDisruption({ producerReady: ready, view, now: ctx.now(), marginMinutes: margin });
 }
 
 export function stakePoolController(opts: StakePoolControllerOptions = {}): Controller {
