@@ -333,7 +333,10 @@ describe("a MultikeyGroup with 3 pools", () => {
           [5, undefined],
         ],
       );
-      assert.ok(group.status!.pools!.every((p) => /^[0-9a-f]{64}$/.test(p.keysHash ?? "")), "keysHash of each pool");
+      assert.ok(
+        group.status!.pools!.every((p) => /^[0-9a-f]{64}$/.test(p.keysHash ?? "")),
+        "keysHash of each pool",
+      );
       assert.equal(poolOf(group, "gamma")?.reason, "NotForging");
       assert.equal(group.status!.phase, "Degraded", "ready, but one pool does not forge");
       assert.equal(condition(group, "Forging")?.message, "the producer forges for 2 of the 3 pools it holds");
@@ -365,7 +368,9 @@ describe("refusals", () => {
     assert.equal(poolOf(group, "gamma")?.reason, "KeySecretNotFound");
     assert.equal(condition(group, "KeysValid")?.reason, "PoolsRefused");
     assert.match(condition(group, "KeysValid")!.message, /2 of 3 pools refused.*pool beta: KesKeyMismatch/);
-    const revisions = (await core.listNamespacedSecret({ namespace: ns, labelSelector: "poolfleet.io/pool=h,poolfleet.io/key-revision" })).items;
+    const revisions = (
+      await core.listNamespacedSecret({ namespace: ns, labelSelector: "poolfleet.io/pool=h,poolfleet.io/key-revision" })
+    ).items;
     assert.deepEqual(
       revisions.map((r) => r.metadata!.labels!["poolfleet.io/group-pool"]),
       ["alpha"],
