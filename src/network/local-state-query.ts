@@ -134,8 +134,11 @@ export class QueryRefused extends Error {
 
 /** A ledger state held for one client between acquire and release. */
 export interface AcquiredState {
-  /** The result's CBOR for the query's CBOR; throws QueryRefused (or WireError for malformed bytes). */
-  answer(query: Uint8Array): Uint8Array;
+  /**
+   * The result's CBOR for the query's CBOR, for a client that negotiated node-to-client `version` (some answers'
+   * layouts depend on it); throws QueryRefused (or WireError for malformed bytes).
+   */
+  answer(query: Uint8Array, version: number): Uint8Array;
 }
 
 /** What the server asks of the node: a state at `target`, or why not. */
@@ -147,6 +150,7 @@ export async function serveLocalStateQuery(
   acquire: Acquire,
   log: NetLog,
   client: string,
+  version: number,
 ): Promise<void> {
   let held: AcquiredState | null = null;
   try {
@@ -168,7 +172,7 @@ export async function serveLocalStateQuery(
         case "MsgQuery": {
           let result: Uint8Array;
           try {
-            result = held!.answer(msg.query);
+            result = held!.answer(msg.query, version);
           } catch (error) {
             if (!(error instanceof QueryRefused || error instanceof WireError)) throw error;
             const reason = `local state-query: ${error.message}`;

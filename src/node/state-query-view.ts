@@ -32,6 +32,13 @@ export function copyLedger(l: LedgerState): LedgerState {
     blocksPrev: new Map(l.blocksPrev),
     rewardUpdate: l.rewardUpdate,
     poolDistr: l.poolDistr,
+    dreps: new Map(l.dreps),
+    committee: new Map(l.committee),
+    committeeHot: new Map(l.committeeHot),
+    proposals: new Map(l.proposals),
+    govRoots: new Map(l.govRoots),
+    constitutionPolicy: l.constitutionPolicy,
+    votes: new Map(l.votes),
   });
 }
 
@@ -44,6 +51,7 @@ export function stateQueryAcquire(node: {
   const { genesis, ledgerParams } = node.network;
   const header = (genesis.document.protocolParams as Record<string, unknown> | undefined)?.maxBlockHeaderSize;
   const constants = {
+    genesis,
     systemStart: genesis.systemStart,
     epochLength: genesis.epochLength,
     slotLengthMs: genesis.slotLengthMs,
@@ -62,6 +70,6 @@ export function stateQueryAcquire(node: {
     const c = node.chain();
     const chainDep = { lastSlot: c.tip?.slot ?? null, counters: c.counters, nonces: c.nonces };
     const view: QueryView = { ...constants, tip, tipPoint: tip.point, ledger: copyLedger(node.ledger()), chainDep };
-    return { answer: (query) => answerQuery(view, query) };
+    return { answer: (query, version) => answerQuery(view, query, version) };
   };
 }
