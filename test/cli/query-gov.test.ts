@@ -18,13 +18,12 @@ import { listenLocal } from "../../src/network/n2c.ts";
 import { stateQueryAcquire } from "../../src/node/state-query-view.ts";
 import { chain, MAGIC } from "../network/helpers.ts";
 import { createDevnet, runCli } from "../helpers/cli.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { startProducer, type RunningNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pf-cli-qgov-"));
 const devnet = join(dir, "devnet");
 const socket = join(dir, "node.socket");
-const pool = (f: string) => join(devnet, "pools", "pool1", f);
 const at = ["--socket-path", socket, "--testnet-magic", "42"];
 let node: RunningNode | undefined;
 
@@ -38,20 +37,7 @@ describe("poolfleet-cli governance queries over node-to-client", () => {
   before(
     async () => {
       await createDevnet(devnet, { slotLength: "0.1" });
-      node = await startNode([
-        "--config",
-        join(devnet, "config.json"),
-        "--database-path",
-        join(dir, "db"),
-        "--socket-path",
-        socket,
-        "--shelley-kes-key",
-        pool("kes.skey"),
-        "--shelley-vrf-key",
-        pool("vrf.skey"),
-        "--shelley-operational-certificate",
-        pool("node.cert"),
-      ]);
+      node = await startProducer(devnet, join(dir, "db"), socket);
       await waitFor("a forged block", async () => ((await node!.metric("poolfleet_tip_block")) ?? 0) >= 1, 60_000);
     },
     { timeout: 120_000 },

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bech32 } from "@scure/base";
 import { createDevnet, runCli } from "../helpers/cli.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { startProducer, type RunningNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pf-cli-qpool-"));
@@ -47,20 +47,7 @@ describe("poolfleet-cli pool queries over node-to-client", () => {
         epochLength: 600,
         slotsPerKesPeriod: 300,
       });
-      node = await startNode([
-        "--config",
-        join(devnet, "config.json"),
-        "--database-path",
-        join(dir, "db"),
-        "--socket-path",
-        socket,
-        "--shelley-kes-key",
-        pool("pool1", "kes.skey"),
-        "--shelley-vrf-key",
-        pool("pool1", "vrf.skey"),
-        "--shelley-operational-certificate",
-        pool("pool1", "node.cert"),
-      ]);
+      node = await startProducer(devnet, join(dir, "db"), socket);
       await waitFor("a forged block", async () => ((await node!.metric("poolfleet_tip_block")) ?? 0) >= 1, 60_000);
     },
     { timeout: 180_000 },

@@ -17,7 +17,7 @@ import { buildTx } from "../../src/ledger/tx-build.ts";
 import { conwayQuery, LocalNode } from "../../src/cli/local-node.ts";
 import { createDevnet } from "../helpers/cli.ts";
 import { wallet } from "../helpers/ledger.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { startProducer, type RunningNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pf-lsq-past-"));
@@ -38,20 +38,7 @@ describe("local state-query at points behind the tip", () => {
   before(
     async () => {
       await createDevnet(devnet, { slotLength: "0.1" });
-      node = await startNode([
-        "--config",
-        join(devnet, "config.json"),
-        "--database-path",
-        join(dir, "db"),
-        "--socket-path",
-        socket,
-        "--shelley-kes-key",
-        pool("kes.skey"),
-        "--shelley-vrf-key",
-        pool("vrf.skey"),
-        "--shelley-operational-certificate",
-        pool("node.cert"),
-      ]);
+      node = await startProducer(devnet, join(dir, "db"), socket);
       await waitFor("a forged block", async () => ((await node!.metric("poolfleet_tip_block")) ?? 0) >= 2, 60_000);
       client = await LocalNode.connect({ path: socket, magic: 42 });
     },
