@@ -1,7 +1,8 @@
 // Local state-query over a real Unix socket against a devnet ledger: acquire at the tip, the queries answered
 // with cardano-node's encoding (system start, chain point and block number, era, era history, epoch, protocol
 // parameters, UTxO by address and by input, pools, pool parameters and state, stake distribution and snapshots,
-// delegations and rewards, an era mismatch), acquires refused for points not held, answers that stay those of
+// delegations and rewards, an era mismatch; the genesis config in the layout of the negotiated version; DRep
+// states, vote delegatees and the treasury and reserves), acquires refused for points not held, answers that stay those of
 // the acquired state while the ledger moves, and unknown queries or malformed messages closing the connection.
 // The byte layouts are checked independently by gouroboros in test/network/interop-gouroboros-lsq.test.ts.
 import assert from "node:assert/strict";
@@ -391,6 +392,9 @@ describe("local state-query", () => {
       conway([15, [[1, 2]]]),
       conway([17, [new Uint8Array(3)]]),
       conway([20, [7]]),
+      conway([25, 5]),
+      conway([25, [[0, new Uint8Array(3)]]]),
+      conway([28, [[7, new Uint8Array(28)]]]),
       [0, [0, [9, [1]]]],
       [0, [7]],
       [4],
