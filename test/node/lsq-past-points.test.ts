@@ -3,9 +3,10 @@
 // replay), checked with a transaction — its output absent at the point before its block and present at the tip,
 // its input the other way round — and with the chain point, block number and Praos last slot each acquire
 // reports; the immutable tip is k blocks back; a point more than k blocks back is refused as too old, one not on
-// the chain as not on chain; and the node keeps forging and answering at the tip throughout.
+// the chain as not on chain; and the node keeps forging and answering at the tip throughout. Later, with a ledger
+// snapshot kept below the immutable tip, the state k blocks back is re-derived from it (UTxO and Praos state).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -117,5 +118,35 @@ describe("local state-query at points behind the tip", () => {
     const later = blockNo(tipAfter!) + 1;
     await waitFor(`block ${later}`, async () => ((await node!.metric("poolfleet_tip_block")) ?? 0) >= later, 30_000);
     assert.ok((await utxo("tip")).block >= later);
+  });
+
+  it("re-derives a past state from a kept ledger snapshot, not only from genesis", async () => {
+    const c = client!;
+    // The node snapshots its ledger every 20 blocks (and 2 s): wait for one below the immutable tip.
+    const snapshots = () =>
+      readdirSync(join(dir, "db", "snapshots"))
+        .map((f) => /^state-(\d{12})\.json$/.exec(f))
+        .flatMap((m) => (m ? [Number(m[1])] : []));
+    const immutableCount = async () => blockNo((await c.query([2]))[0]!) + 1 - K;
+    await waitFor(
+      "a snapshot at or below the immutable tip",
+      async () => {
+        const count = await immutableCount();
+        return snapshots().some((n) => n > 0 && n <= count);
+      },
+      90_000,
+    );
+    const whole = async (target: Parameters<LocalNode["queryAt"]>[0]) => {
+      const r = await c.queryAt(target, conwayQuery(7), [3], conwayQuery(13));
+      assert.ok(!("failure" in r), `acquired ${JSON.stringify(r)}`);
+      const [[utxoMap], point, [[, praos]]] = r as [[Map<CborValue[], unknown>], CborValue, [[number, CborValue[]]]];
+      const ids = [...utxoMap.keys()].map((k) => `${bytesToHex(k[0] as Uint8Array)}#${k[1]}`).sort();
+      return { ids, point: pointOf(point), lastSlot: Number((praos[0] as [number, number])[1]) };
+    };
+    const immutable = await whole("immutable");
+    assert.equal(immutable.lastSlot, Number(immutable.point.slot), "Praos's state of that block");
+    // No transaction since the first test: the UTxO k blocks back is the tip's, spent input and new output included.
+    assert.deepEqual(immutable.ids, (await whole("tip")).ids);
+    assert.ok(immutable.ids.length > 0);
   });
 });
