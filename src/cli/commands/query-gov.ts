@@ -15,7 +15,9 @@ const hash28 = (text: string, flag: string): Uint8Array => {
 };
 
 /** cardano-ledger's Credential JSON: {"keyHash": h} or {"scriptHash": h}. */
-const credentialJson = (c: CborValue[]) => ({ [c[0] === 0 ? "keyHash" : "scriptHash"]: bytesToHex(c[1] as Uint8Array) });
+const credentialJson = (c: CborValue[]) => ({
+  [c[0] === 0 ? "keyHash" : "scriptHash"]: bytesToHex(c[1] as Uint8Array),
+});
 
 /** An Anchor [url, hash] as JSON ({dataHash, url}), or null for SNothing ([]). */
 function anchorJson(maybe: CborValue): unknown {
