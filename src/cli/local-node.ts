@@ -7,7 +7,7 @@ import { type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
 import { InputError } from "../formats/errors.ts";
 import { handshakeSpec } from "../network/handshake.ts";
 import { N2C_PROTOCOL } from "../network/limits.ts";
-import { localStateQuerySpec } from "../network/local-state-query.ts";
+import { type AcquireTarget, localStateQuerySpec } from "../network/local-state-query.ts";
 import { localTxMonitorSpec, type TxMonitorMessage } from "../network/local-tx-monitor.ts";
 import { Mux } from "../network/mux.ts";
 import { encodeN2cVersionData, N2C_VERSIONS } from "../network/n2c-handshake.ts";
@@ -82,9 +82,17 @@ export class LocalNode {
 
   /** Acquire the tip, run `queries` (their CBOR values), release; the decoded answers. */
   async query(...queries: CborValue[]): Promise<CborValue[]> {
-    this.#lsq.send({ type: "MsgAcquire", target: "tip" });
+    const answers = await this.queryAt("tip", ...queries);
+    if ("failure" in answers) throw new Error(`the node did not let us acquire its tip (failure ${answers.failure})`);
+    return answers;
+  }
+
+  /** The same at `target` (a point, the tip or the immutable tip), or the node's acquire failure (0 too old, 1 not on chain). */
+  async queryAt(target: AcquireTarget, ...queries: CborValue[]): Promise<CborValue[] | { failure: number }> {
+    this.#lsq.send({ type: "MsgAcquire", target });
     const acquired = await this.#lsq.recv();
-    if (acquired.type !== "MsgAcquired") throw new Error(`the node did not let us acquire its tip (${acquired.type})`);
+    if (acquired.type === "MsgFailure") return { failure: acquired.failure };
+    if (acquired.type !== "MsgAcquired") throw new Error(`unexpected ${acquired.type}`);
     const answers: CborValue[] = [];
     for (const q of queries) {
       this.#lsq.send({ type: "MsgQuery", query: encodeCbor(q) });

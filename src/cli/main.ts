@@ -22,6 +22,7 @@ import {
   queryUtxo,
 } from "./commands/query-node.ts";
 import { queryPoolParams, queryPoolState, queryStakeDistribution } from "./commands/query-pool.ts";
+import { queryDRepState, queryTreasury } from "./commands/query-gov.ts";
 
 export const COMMANDS: readonly Command[] = [
   nodeKeyGen,
@@ -39,6 +40,8 @@ export const COMMANDS: readonly Command[] = [
   queryStakeDistribution,
   queryPoolState,
   queryPoolParams,
+  queryDRepState,
+  queryTreasury,
   queryTxMempoolInfo,
   queryTxMempoolNextTx,
   queryTxMempoolTxExists,

@@ -10,9 +10,9 @@
 // What a query means and how its answer is encoded is state-queries.ts's business; this file only runs the
 // conversation, so an unknown or unsupported query closes the connection with a log line naming it.
 import { SMALL_BYTE_LIMIT } from "./limits.ts";
-import { ConnectionClosedError, type NetLog } from "./mux.ts";
+import type { NetLog } from "./mux.ts";
 import { decodePoint, encodePoint, type Point } from "./points.ts";
-import type { Driver, ProtocolSpec } from "./protocol.ts";
+import { type Driver, type ProtocolSpec, serveMessages } from "./protocol.ts";
 import { decodeRaw, expectItems, message, splitMessage, WireError } from "./wire.ts";
 
 export type LsqState = "StIdle" | "StAcquiring" | "StAcquired" | "StQuerying" | "StDone";
@@ -134,8 +134,11 @@ export class QueryRefused extends Error {
 
 /** A ledger state held for one client between acquire and release. */
 export interface AcquiredState {
-  /** The result's CBOR for the query's CBOR; throws QueryRefused (or WireError for malformed bytes). */
-  answer(query: Uint8Array): Uint8Array;
+  /**
+   * The result's CBOR for the query's CBOR, for a client that negotiated node-to-client `version` (some answers'
+   * layouts depend on it); throws QueryRefused (or WireError for malformed bytes).
+   */
+  answer(query: Uint8Array, version: number): Uint8Array;
 }
 
 /** What the server asks of the node: a state at `target`, or why not. */
@@ -147,45 +150,36 @@ export async function serveLocalStateQuery(
   acquire: Acquire,
   log: NetLog,
   client: string,
+  version: number,
 ): Promise<void> {
   let held: AcquiredState | null = null;
-  try {
-    while (true) {
-      const msg = await driver.recv();
-      switch (msg.type) {
-        case "MsgAcquire":
-        case "MsgReAcquire": {
-          const got = acquire(msg.target);
-          if ("failure" in got) {
-            held = null;
-            driver.send({ type: "MsgFailure", failure: got.failure });
-          } else {
-            held = got;
-            driver.send({ type: "MsgAcquired" });
-          }
-          break;
-        }
-        case "MsgQuery": {
-          let result: Uint8Array;
-          try {
-            result = held!.answer(msg.query);
-          } catch (error) {
-            if (!(error instanceof QueryRefused || error instanceof WireError)) throw error;
-            const reason = `local state-query: ${error.message}`;
-            log.warn({ client }, reason);
-            throw driver.fail(reason);
-          }
-          driver.send({ type: "MsgResult", result });
-          break;
-        }
-        case "MsgRelease":
-          held = null;
-          break;
-        default:
-          return; // MsgDone
+  return serveMessages(driver, (msg) => {
+    switch (msg.type) {
+      case "MsgAcquire":
+      case "MsgReAcquire": {
+        const got = acquire(msg.target);
+        held = "failure" in got ? null : got;
+        driver.send("failure" in got ? { type: "MsgFailure", failure: got.failure } : { type: "MsgAcquired" });
+        return undefined;
       }
+      case "MsgQuery": {
+        let result: Uint8Array;
+        try {
+          result = held!.answer(msg.query, version);
+        } catch (error) {
+          if (!(error instanceof QueryRefused || error instanceof WireError)) throw error;
+          const reason = `local state-query: ${error.message}`;
+          log.warn({ client }, reason);
+          throw driver.fail(reason);
+        }
+        driver.send({ type: "MsgResult", result });
+        return undefined;
+      }
+      case "MsgRelease":
+        held = null;
+        return undefined;
+      default:
+        return "done"; // MsgDone
     }
-  } catch (error) {
-    if (!(error instanceof ConnectionClosedError)) throw error;
-  }
+  });
 }

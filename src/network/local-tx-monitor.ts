@@ -9,7 +9,7 @@
 import { bytesToHex } from "../crypto/bytes.ts";
 import { SMALL_BYTE_LIMIT } from "./limits.ts";
 import { ConnectionClosedError, type Mux } from "./mux.ts";
-import type { Driver, ProtocolSpec } from "./protocol.ts";
+import { type Driver, type ProtocolSpec, serveMessages } from "./protocol.ts";
 import {
   arrayOf,
   asBytes,
@@ -168,47 +168,42 @@ export async function serveLocalTxMonitor(
 ): Promise<void> {
   let held: MempoolSnapshot | null = null;
   let next = 0;
-  try {
-    while (true) {
-      const msg = await driver.recv();
-      switch (msg.type) {
-        case "MsgAcquire": {
-          if (held) {
-            const before = held;
-            while (sameTxs(before, snapshot())) {
-              await new Promise((resolve) => setTimeout(resolve, AWAIT_POLL_MS));
-              if (mux.closeReason !== undefined) throw new ConnectionClosedError(mux.closeReason);
-            }
+  return serveMessages(driver, async (msg) => {
+    switch (msg.type) {
+      case "MsgAcquire": {
+        if (held) {
+          const before = held;
+          while (sameTxs(before, snapshot())) {
+            await new Promise((resolve) => setTimeout(resolve, AWAIT_POLL_MS));
+            if (mux.closeReason !== undefined) throw new ConnectionClosedError(mux.closeReason);
           }
-          held = snapshot();
-          next = 0;
-          driver.send({ type: "MsgAcquired", slot: held.slot });
-          break;
         }
-        case "MsgNextTx": {
-          const tx = held!.txs[next];
-          if (tx) next++;
-          driver.send({ type: "MsgReplyNextTx", tx: tx ? { era: tx.era, bytes: tx.bytes } : null });
-          break;
-        }
-        case "MsgHasTx": {
-          const id = bytesToHex(msg.txId);
-          driver.send({ type: "MsgReplyHasTx", has: held!.txs.some((t) => t.id === id) });
-          break;
-        }
-        case "MsgGetSizes": {
-          const size = held!.txs.reduce((sum, t) => sum + t.bytes.length, 0);
-          driver.send({ type: "MsgReplyGetSizes", sizes: { capacity: held!.capacity, size, count: held!.txs.length } });
-          break;
-        }
-        case "MsgRelease":
-          held = null;
-          break;
-        default:
-          return; // MsgDone
+        held = snapshot();
+        next = 0;
+        driver.send({ type: "MsgAcquired", slot: held.slot });
+        return undefined;
       }
+      case "MsgNextTx": {
+        const tx = held!.txs[next];
+        if (tx) next++;
+        driver.send({ type: "MsgReplyNextTx", tx: tx ? { era: tx.era, bytes: tx.bytes } : null });
+        return undefined;
+      }
+      case "MsgHasTx": {
+        const id = bytesToHex(msg.txId);
+        driver.send({ type: "MsgReplyHasTx", has: held!.txs.some((t) => t.id === id) });
+        return undefined;
+      }
+      case "MsgGetSizes": {
+        const size = held!.txs.reduce((sum, t) => sum + t.bytes.length, 0);
+        driver.send({ type: "MsgReplyGetSizes", sizes: { capacity: held!.capacity, size, count: held!.txs.length } });
+        return undefined;
+      }
+      case "MsgRelease":
+        held = null;
+        return undefined;
+      default:
+        return "done"; // MsgDone
     }
-  } catch (error) {
-    if (!(error instanceof ConnectionClosedError)) throw error;
-  }
+  });
 }

@@ -4,8 +4,7 @@
 // States: StIdle (client) -> StBusy (server) -> StIdle; MsgDone -> StDone. The reason is ApplyTxErr as
 // cardano-node encodes it (apply-tx-err.ts).
 import { SMALL_BYTE_LIMIT } from "./limits.ts";
-import { ConnectionClosedError } from "./mux.ts";
-import type { Driver, ProtocolSpec } from "./protocol.ts";
+import { type Driver, type ProtocolSpec, serveMessages } from "./protocol.ts";
 import { decodeEraTx, encodeEraTx } from "./tx-submission.ts";
 import { expectItems, message, splitMessage, WireError } from "./wire.ts";
 
@@ -71,14 +70,10 @@ export async function serveLocalTxSubmission(
   driver: Driver<LocalTxState, LocalTxMessage>,
   submit: (hfcIndex: number, tx: Uint8Array) => LocalSubmitResult,
 ): Promise<void> {
-  try {
-    while (true) {
-      const msg = await driver.recv();
-      if (msg.type !== "MsgSubmitTx") return; // MsgDone
-      const result = submit(msg.hfcIndex, msg.tx);
-      driver.send(result.accepted ? { type: "MsgAcceptTx" } : { type: "MsgRejectTx", reason: result.reason });
-    }
-  } catch (error) {
-    if (!(error instanceof ConnectionClosedError)) throw error;
-  }
+  return serveMessages(driver, (msg) => {
+    if (msg.type !== "MsgSubmitTx") return "done"; // MsgDone
+    const result = submit(msg.hfcIndex, msg.tx);
+    driver.send(result.accepted ? { type: "MsgAcceptTx" } : { type: "MsgRejectTx", reason: result.reason });
+    return undefined;
+  });
 }

@@ -166,7 +166,7 @@ function serveLocal(where: string, services: LocalServices): LocalServer {
         local.handshakes++;
         mux.sduReadMs = t.sduReadMs;
         log.info({ client: mux.label, version: n2cVersionName(negotiated.version) }, "local client connected");
-        startLocalResponders(mux, services, log);
+        startLocalResponders(mux, services, log, negotiated.version);
       },
       (error: unknown) => {
         if (!(error instanceof ConnectionClosedError)) mux.close(`handshake failed: ${(error as Error).message}`);
@@ -177,7 +177,7 @@ function serveLocal(where: string, services: LocalServices): LocalServer {
   return local;
 }
 
-function startLocalResponders(mux: Mux, services: LocalServices, log: NetLog): void {
+function startLocalResponders(mux: Mux, services: LocalServices, log: NetLog, version: number): void {
   const cs = new Driver(
     mux.channel(N2C_PROTOCOL.localChainSync, "responder", INGRESS_LIMITS[N2C_PROTOCOL.localChainSync]!),
     localChainSyncSpec,
@@ -199,7 +199,12 @@ function startLocalResponders(mux: Mux, services: LocalServices, log: NetLog): v
       "server",
       () => null, // cardano-node waits for local clients for ever
     );
-    supervise(mux, log, "local state-query server", serveLocalStateQuery(lsq, services.acquire, log, mux.label));
+    supervise(
+      mux,
+      log,
+      "local state-query server",
+      serveLocalStateQuery(lsq, services.acquire, log, mux.label, version),
+    );
   }
   if (services.mempool) {
     const monitor = new Driver(

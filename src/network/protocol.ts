@@ -154,3 +154,19 @@ export class Driver<S extends string, M extends Message> {
     }
   }
 }
+
+/**
+ * The loop of a node-to-client server: hand each message the client sends to `handle` until it answers "done"
+ * (the client's MsgDone) or the connection closes. Anything else thrown (a protocol violation the handler or the
+ * driver found, a bug) ends the loop with that error.
+ */
+export async function serveMessages<S extends string, M extends Message>(
+  driver: Driver<S, M>,
+  handle: (msg: M) => "done" | undefined | Promise<"done" | undefined>,
+): Promise<void> {
+  try {
+    while ((await handle(await driver.recv())) !== "done");
+  } catch (error) {
+    if (!(error instanceof ConnectionClosedError)) throw error;
+  }
+}

@@ -14,7 +14,18 @@
 import { type CborValue } from "../codec/cbor.ts";
 import { QueryRefused } from "./local-state-query.ts";
 import type { Tip } from "./points.ts";
-import { bigUint, CONWAY_ERA_INDEX, enc, ERA_NAMES, eraMatch, eraMismatch, rawArray } from "./state-query-cbor.ts";
+import {
+  bigUint,
+  CONWAY_ERA_INDEX,
+  enc,
+  encodeSystemStart,
+  ERA_NAMES,
+  eraMatch,
+  eraMismatch,
+  rawArray,
+} from "./state-query-cbor.ts";
+
+export { encodeSystemStart };
 import { answerLedgerQuery, type LedgerQueryView, SHELLEY_QUERY_NAMES } from "./state-query-ledger.ts";
 import { concatBytes } from "../crypto/bytes.ts";
 import { decodeRaw } from "./wire.ts";
@@ -27,15 +38,6 @@ export interface QueryView extends LedgerQueryView {
   readonly slotLengthMs: number;
   /** ceil(3k/f): the era's safe zone and genesis window, in slots. */
   readonly stabilityWindow: number;
-}
-
-/** UTCTime as cardano-node writes SystemStart: [year, day of the year (1-based), picoseconds of the day]. */
-export function encodeSystemStart(start: Date): Uint8Array {
-  const year = start.getUTCFullYear();
-  const dayStart = Date.UTC(year, start.getUTCMonth(), start.getUTCDate());
-  const dayOfYear = Math.round((dayStart - Date.UTC(year, 0, 1)) / 86_400_000) + 1;
-  const pico = BigInt(start.getTime() - dayStart) * 1_000_000_000n;
-  return enc([year, dayOfYear, pico]);
 }
 
 /** A Bound [relative time in picoseconds, slot, epoch] at the start of `epoch`. */
@@ -70,8 +72,11 @@ const list = (value: CborValue, what: string): CborValue[] => {
   return value;
 };
 
-/** Answer one query against `v`: the MsgResult payload. Throws QueryRefused (closing the connection). */
-export function answerQuery(v: QueryView, queryBytes: Uint8Array): Uint8Array {
+/**
+ * Answer one query against `v` for a client of node-to-client `version`: the MsgResult payload. Throws
+ * QueryRefused (closing the connection).
+ */
+export function answerQuery(v: QueryView, queryBytes: Uint8Array, version: number): Uint8Array {
   const query = list(decodeRaw(queryBytes, "query"), "the query");
   switch (query[0]) {
     case 1:
@@ -81,13 +86,13 @@ export function answerQuery(v: QueryView, queryBytes: Uint8Array): Uint8Array {
     case 3:
       return v.tip.point === "origin" ? enc([]) : enc([v.tip.point.slot, v.tip.point.hash]);
     case 0:
-      return answerBlockQuery(v, list(query[1] ?? null, "BlockQuery"));
+      return answerBlockQuery(v, list(query[1] ?? null, "BlockQuery"), version);
     default:
       throw new QueryRefused(`query [${String(query[0])}] is not supported by poolfleet`);
   }
 }
 
-function answerBlockQuery(v: QueryView, q: CborValue[]): Uint8Array {
+function answerBlockQuery(v: QueryView, q: CborValue[], version: number): Uint8Array {
   switch (q[0]) {
     case 0: {
       const ns = list(q[1] ?? null, "QueryIfCurrent");
@@ -103,7 +108,7 @@ function answerBlockQuery(v: QueryView, q: CborValue[]): Uint8Array {
       if (!(tag in SHELLEY_QUERY_NAMES)) {
         throw new QueryRefused(`Shelley query ${tag} is not supported by poolfleet`);
       }
-      return eraMatch(answerLedgerQuery(v, tag, inner.slice(1)));
+      return eraMatch(answerLedgerQuery(v, tag, inner.slice(1), version));
     }
     case 1: {
       const sub = list(q[1] ?? null, "QueryAnytime");

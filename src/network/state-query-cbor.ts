@@ -66,3 +66,12 @@ export function eraMismatch(queryEra: number, ledgerEra: number): Uint8Array {
 /** cardano-node's eras in hard-fork order; the index is what queries and local tx-submission name an era by. */
 export const ERA_NAMES = ["Byron", "Shelley", "Allegra", "Mary", "Alonzo", "Babbage", "Conway"] as const;
 export const CONWAY_ERA_INDEX = 6;
+
+/** UTCTime as cardano-node writes SystemStart: [year, day of the year (1-based), picoseconds of the day]. */
+export function encodeSystemStart(start: Date): Uint8Array {
+  const year = start.getUTCFullYear();
+  const dayStart = Date.UTC(year, start.getUTCMonth(), start.getUTCDate());
+  const dayOfYear = Math.round((dayStart - Date.UTC(year, 0, 1)) / 86_400_000) + 1;
+  const pico = BigInt(start.getTime() - dayStart) * 1_000_000_000n;
+  return enc([year, dayOfYear, pico]);
+}

@@ -6,6 +6,7 @@ import { hexToBytes } from "../crypto/bytes.ts";
 import { rational as rat, type Rational } from "../crypto/rational.ts";
 import { asBytes, type CborValue } from "../codec/cbor.ts";
 import type { Nonce, NonceState } from "../consensus/nonce.ts";
+import type { ShelleyGenesis } from "../formats/genesis.ts";
 import type { PoolParams } from "../ledger/certs.ts";
 import type { LedgerParams } from "../ledger/params.ts";
 import { type LedgerState, poolStakes, type StakeSnapshot } from "../ledger/state.ts";
@@ -15,6 +16,8 @@ import type { Point } from "./points.ts";
 import { encodePoint } from "./points.ts";
 import { credential, enc, rational, rawArray, rawMap, rawSet } from "./state-query-cbor.ts";
 import { QueryRefused } from "./local-state-query.ts";
+import { encodeGenesisConfig } from "./state-query-genesis.ts";
+import { answerGovQuery, GOV_QUERY_NAMES } from "./state-query-gov.ts";
 
 /** The ledger state one acquire holds, with the constants its answers need. */
 export interface LedgerQueryView {
@@ -23,6 +26,8 @@ export interface LedgerQueryView {
   readonly params: LedgerParams;
   readonly protocolVersion: readonly [number, number];
   readonly maxBlockHeaderSize: number;
+  /** The node's Shelley genesis (GetGenesisConfig). */
+  readonly genesis: ShelleyGenesis;
   /** The consensus state at the tip (DebugChainDepState): last slot, opcert counters by pool, nonces. */
   readonly chainDep: {
     readonly lastSlot: bigint | null;
@@ -40,6 +45,7 @@ export const SHELLEY_QUERY_NAMES: Record<number, string> = {
   6: "GetUTxOByAddress",
   7: "GetUTxOWhole",
   10: "GetFilteredDelegationsAndRewardAccounts",
+  11: "GetGenesisConfig",
   13: "DebugChainDepState",
   15: "GetUTxOByTxIn",
   16: "GetStakePools",
@@ -48,6 +54,7 @@ export const SHELLEY_QUERY_NAMES: Record<number, string> = {
   20: "GetStakeSnapshots",
   22: "GetStakeDelegDeposits",
   36: "GetPoolDistr2",
+  ...GOV_QUERY_NAMES,
 };
 
 // Conway fields poolfleet's ledger does not apply (Plutus and governance): cardano's mainnet Alonzo/Conway
@@ -209,7 +216,7 @@ function keyCredentials(value: CborValue | undefined, what: string): string[] {
 const total = (snapshot: StakeSnapshot): bigint => [...snapshot.stake.values()].reduce((a, b) => a + b, 0n);
 
 /** The result (before the era wrapper) of Shelley query `tag` with its arguments. Throws QueryRefused. */
-export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborValue[]): Uint8Array {
+export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborValue[], version: number): Uint8Array {
   const l = v.ledger;
   switch (tag) {
     case 0:
@@ -238,6 +245,8 @@ export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborVal
       const rewards = rawMap(held.map(([c, a]) => [...credential(c), enc(a.reward)] as const));
       return rawArray([delegations, rewards]);
     }
+    case 11:
+      return encodeGenesisConfig(v.genesis, version);
     case 13:
       return encodePraosState(v.chainDep);
     case 15: {
@@ -297,6 +306,7 @@ export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborVal
       return rawArray([map, enc(total(l.snapshots.set))]);
     }
     default:
+      if (tag in GOV_QUERY_NAMES) return answerGovQuery(l, tag, args);
       throw new QueryRefused(`Shelley query ${tag} is not supported by poolfleet`);
   }
 }

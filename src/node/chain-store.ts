@@ -10,11 +10,12 @@ import type { Header } from "../chain/header.ts";
 import { type ChainSelectView, chooseFork } from "../consensus/chain-selection.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { ChainDbSource } from "../network/chain-db-source.ts";
-import type { Point } from "../network/points.ts";
+import type { Point, Tip } from "../network/points.ts";
 import { type AppendEntry, ChainDb, StorageError } from "../storage/chain-db.ts";
-import { loadSnapshot, saveSnapshot } from "../storage/snapshots.ts";
+import { loadSnapshot, saveSnapshot, snapshotCounts } from "../storage/snapshots.ts";
 import { type BlockResult, NodeChain } from "./chain.ts";
 import type { Network } from "./config.ts";
+import type { PastState } from "./state-query-view.ts";
 import { StorageHealth } from "./storage-health.ts";
 
 /** A snapshot after at least this many blocks and this much time: restart replays little, sync is not slowed. */
@@ -25,6 +26,12 @@ const SNAPSHOT_MIN_MS = 2000;
  * the storage probe writes a block's worth.
  */
 const PROBE_HEADER_BYTES = 1100 + 64;
+/**
+ * The most blocks a local state-query acquire of a past point replays onto the newest kept snapshot at or before
+ * it (or genesis). With snapshots at least SNAPSHOT_EVERY blocks apart and three kept, every point of a devnet's
+ * volatile window is within reach; a deeper replay is refused as too old rather than stall the node.
+ */
+const MAX_ACQUIRE_REPLAY = 3 * SNAPSHOT_EVERY;
 
 const entryOf = (h: Header): AppendEntry => ({
   slot: h.body.slot,
@@ -315,6 +322,36 @@ export class ChainStore {
       }
     }
     return { chain, from };
+  }
+
+  /**
+   * The state a local state-query client acquires at `target` when it is not the tip: the point of one of the
+   * last k blocks (or origin while the chain is at most k blocks long), or the immutable tip (k blocks back).
+   * Re-derived, never copied from the tip: the newest kept snapshot at or before it plus a replay of at most
+   * MAX_ACQUIRE_REPLAY blocks. "tip" when the target is the tip (the caller copies the live state instead).
+   */
+  stateForQuery(target: Point | "immutable"): PastState {
+    const length = this.db.length;
+    let count: number;
+    if (target === "immutable") count = Math.max(0, length - this.k);
+    else if (target === "origin") count = 0;
+    else {
+      const index = this.db.indexOfPoint(target.slot, target.hash);
+      if (index < 0) return "not-on-chain";
+      count = index + 1;
+    }
+    if (count === length) return "tip";
+    if (length - count > this.k) return "too-old";
+    const from = snapshotCounts(this.path)
+      .filter((c) => c <= count)
+      .reduce((a, b) => Math.max(a, b), 0);
+    if (count - from > MAX_ACQUIRE_REPLAY) return "too-old";
+    const { chain } = this.#chainAt(count);
+    const e = count === 0 ? undefined : this.db.entry(count - 1)!;
+    const tip: Tip = e
+      ? { point: { slot: e.slot, hash: e.hash }, blockNo: e.blockNo }
+      : { point: "origin", blockNo: 0n };
+    return { ledger: chain.ledger, chain: chain.state, tip };
   }
 
   snapshot(): void {

@@ -17,7 +17,8 @@ import type { NetLog } from "../network/mux.ts";
 import { type LocalServer, type LocalServices, listenLocal, listenLocalTcp } from "../network/n2c.ts";
 import type { Network } from "./config.ts";
 import { ListenError } from "./http.ts";
-import { stateQueryAcquire } from "./state-query-view.ts";
+import { type PastState, stateQueryAcquire } from "./state-query-view.ts";
+import type { Point } from "../network/points.ts";
 
 type Submit = (
   tx: Uint8Array,
@@ -53,6 +54,8 @@ export interface LocalNodeParts {
   submit: Submit;
   ledger: () => LedgerState;
   chain: () => ChainState;
+  /** States of past points for local state-query (ChainStore.stateForQuery). */
+  stateAt?: (target: Point | "immutable") => PastState;
   mempool: () => MempoolSnapshot;
 }
 

@@ -17,6 +17,7 @@ import { decodeTx, TxDecodeError, type Tx } from "../ledger/tx.ts";
 import { readTopology } from "../formats/topology.ts";
 import { listen, type NodeServer } from "../network/peer.ts";
 import type { LocalServer } from "../network/n2c.ts";
+import type { Point } from "../network/points.ts";
 import { mempoolSnapshot, startLocalSocket, startLocalTcp } from "./local-socket.ts";
 import { loadNetwork, type Network, type NodeOptions } from "./config.ts";
 import { Forger } from "./forger.ts";
@@ -141,6 +142,7 @@ export class PoolfleetNode {
       submit: (tx: Uint8Array) => this.submitTx(tx),
       ledger: () => this.#chain.ledger,
       chain: () => this.#chain.state,
+      stateAt: (target: Point | "immutable") => this.#store.stateForQuery(target),
       mempool: () => mempoolSnapshot(this.#mempool, this.#currentSlot()),
     };
     if (this.options.socketPath) this.#local = await startLocalSocket(this.options.socketPath, local);

@@ -25,6 +25,18 @@ export function saveSnapshot(dir: string, snapshot: Snapshot): void {
   for (const old of files.slice(0, Math.max(0, files.length - KEEP))) rmSync(join(folder, old), { force: true });
 }
 
+/** The block counts of the snapshots kept (from their file names, nothing is read), ascending. */
+export function snapshotCounts(dir: string): number[] {
+  try {
+    return readdirSync(join(dir, "snapshots"))
+      .filter((f) => /^state-\d{12}\.json$/.test(f))
+      .map((f) => Number(f.slice(6, 18)))
+      .sort((a, b) => a - b);
+  } catch {
+    return [];
+  }
+}
+
 /** The newest snapshot that `matches` the chain database, or null (start from genesis). */
 export function loadSnapshot(
   dir: string,

@@ -312,4 +312,15 @@ describe("poolfleet-cli query kes-period-info", () => {
     ok(later);
     assert.match(later.stdout, /status\s+expired/);
   });
+
+  it("needs --shelley-genesis offline (with a node the node's genesis serves), and says so in one line", async () => {
+    const r = await runCli([
+      "query",
+      "kes-period-info",
+      "--op-cert-file",
+      fixturePath("keys/cardano-cli-set", "node.cert"),
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--shelley-genesis: is required without a node \(--socket-path or --testnet-magic\)/);
+  });
 });

@@ -3,16 +3,17 @@
 // against the genesis's pools and /api/ledger; a bad pool id refused with one line. `query leadership-schedule
 // --current | --next` with the nonce and stake from the node, checked slot for slot against the producer's own
 // /api/leader-schedule (timing: each waits for a point in the 60 s epoch, at most one epoch). `query
-// kes-period-info` with the on-chain counter check: the certificate in use, a new one (one more), one too far
+// kes-period-info` without a genesis file (the node's GetGenesisConfig) and with one overriding it, with the
+// on-chain counter check: the certificate in use, a new one (one more), one too far
 // ahead, and a pool that never forged.
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bech32 } from "@scure/base";
 import { createDevnet, runCli } from "../helpers/cli.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { startProducer, type RunningNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pf-cli-qpool-"));
@@ -46,20 +47,7 @@ describe("poolfleet-cli pool queries over node-to-client", () => {
         epochLength: 600,
         slotsPerKesPeriod: 300,
       });
-      node = await startNode([
-        "--config",
-        join(devnet, "config.json"),
-        "--database-path",
-        join(dir, "db"),
-        "--socket-path",
-        socket,
-        "--shelley-kes-key",
-        pool("pool1", "kes.skey"),
-        "--shelley-vrf-key",
-        pool("pool1", "vrf.skey"),
-        "--shelley-operational-certificate",
-        pool("pool1", "node.cert"),
-      ]);
+      node = await startProducer(devnet, join(dir, "db"), socket);
       await waitFor("a forged block", async () => ((await node!.metric("poolfleet_tip_block")) ?? 0) >= 1, 60_000);
     },
     { timeout: 180_000 },
@@ -212,15 +200,16 @@ describe("poolfleet-cli pool queries over node-to-client", () => {
     const genesisFile = join(devnet, "shelley-genesis.json");
     const onChain = (await ledger()).opcertCounters;
     const [poolId] = Object.keys(onChain);
-    const kesInfo = async (cert: string) => {
+    // Without --shelley-genesis: the KES period length, evolutions and slot clock come from the node
+    // (GetGenesisConfig), as with cardano-cli; with it, the file overrides the node.
+    const kesInfo = async (cert: string, genesis?: string) => {
       const out = join(dir, "kes-info.json");
       const r = await runCli([
         "query",
         "kes-period-info",
         "--op-cert-file",
         cert,
-        "--shelley-genesis",
-        genesisFile,
+        ...(genesis === undefined ? [] : ["--shelley-genesis", genesis]),
         "--out-file",
         out,
         ...at,
@@ -258,6 +247,14 @@ describe("poolfleet-cli pool queries over node-to-client", () => {
     assert.match(inUse.text, /^✓ Operational certificate's KES period is within the correct KES period interval$/m);
     assert.match(inUse.text, /^✓ The operational certificate counter agrees with the node protocol state counter$/m);
     assert.match(inUse.text, /counter: 0 \(the on-chain counter: the certificate in use\)/);
+    // The same with a genesis file saying 150 slots per KES period: the file wins over the node's 300.
+    const halved = join(dir, "halved-kes-genesis.json");
+    const doc = JSON.parse(readFileSync(genesisFile, "utf8")) as Record<string, unknown>;
+    writeFileSync(halved, JSON.stringify({ ...doc, slotsPerKESPeriod: 150 }));
+    const overridden = (await kesInfo(pool("pool1", "node.cert"), halved)).info;
+    assert.equal(overridden.qKesSlotsPerKesPeriod, 150);
+    assert.equal(overridden.qKesEndKesInterval, 62);
+    assert.ok((overridden.qKesCurrentKesPeriod as number) >= Math.floor(tipBefore / 150));
 
     // A new certificate from a copy of the cold counter: one more is accepted, two more is not.
     const counter = join(dir, "cold.counter");

@@ -1,5 +1,6 @@
 // Runs the real poolfleet-node as a child process on loopback and polls its HTTP endpoints.
 import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../src/cli/devnet/processes.ts";
 
@@ -33,6 +34,28 @@ async function withApiPort(args: string[], env: NodeJS.ProcessEnv): Promise<{ ar
   if (args.includes("--api-port") || Object.hasOwn(env, "POOLFLEET_API_PORT")) return { args, apiPort: 0 };
   const apiPort = await freePort();
   return { args: [...args, "--api-port", String(apiPort)], apiPort };
+}
+
+/**
+ * A devnet's producer (`genesis create --out-dir devnet`): its config, pool NAME's KES key, VRF key and opcert, the
+ * database at `db` and node-to-client on `socket`.
+ */
+export function startProducer(devnet: string, db: string, socket: string, pool = "pool1"): Promise<RunningNode> {
+  const key = (f: string) => join(devnet, "pools", pool, f);
+  return startNode([
+    "--config",
+    join(devnet, "config.json"),
+    "--database-path",
+    db,
+    "--socket-path",
+    socket,
+    "--shelley-kes-key",
+    key("kes.skey"),
+    "--shelley-vrf-key",
+    key("vrf.skey"),
+    "--shelley-operational-certificate",
+    key("node.cert"),
+  ]);
 }
 
 export async function startNode(givenArgs: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningNode> {

@@ -5,8 +5,10 @@
 // delegations and rewards; the test compares them with the genesis, the chain database and /api/ledger. An
 // acquire at a point that is not on the chain is refused with AcquireFailurePointNotOnChain. gouroboros's local
 // tx-monitor client then walks the mempool of a node that does not forge (so the transaction it submitted stays
-// there), over the node's node-to-client TCP port: has-tx, next-tx with the submitted bytes, get-sizes. The Go
-// harness in test/interop/gouroboros-lsq is built from the Go module proxy into .cache/go; without Go the test is
+// there), over the node's node-to-client TCP port: has-tx, next-tx with the submitted bytes, get-sizes. The
+// state-query client also reads GetGenesisConfig (compared with the genesis file), GetAccountState (with
+// /api/ledger's pots) and GetFilteredVoteDelegatees, and acquires the immutable tip and then that point (a block
+// k back). The Go harness in test/interop/gouroboros-lsq is built from the Go module proxy into .cache/go; without Go the test is
 // skipped.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -99,9 +101,19 @@ describe(
         "--shelley-operational-certificate",
         pool("node.cert"),
       ]);
-      await waitFor("a few forged blocks", async () => ((await node!.metric("poolfleet_tip_block")) ?? 0) >= 3, 30_000);
+      // More than k (10) blocks, so that the immutable tip is a block.
+      await waitFor(
+        "k + 3 forged blocks",
+        async () => ((await node!.metric("poolfleet_tip_block")) ?? 0) >= 13,
+        60_000,
+      );
       const genesis = JSON.parse(readFileSync(join(devnet, "shelley-genesis.json"), "utf8")) as {
         systemStart: string;
+        networkMagic: number;
+        slotsPerKESPeriod: number;
+        maxKESEvolutions: number;
+        updateQuorum: number;
+        maxLovelaceSupply: number;
         epochLength: number;
         slotLength: number;
         securityParam: number;
@@ -125,7 +137,16 @@ describe(
         String(r.poolDistr2Error),
         /PoolDistr2Result \(cannot decode CBOR array to struct with different number/,
       );
-      const errors = Object.keys(r).filter((k) => k.endsWith("Error") && k !== "poolDistr2Error");
+      // The same for GetDRepState: gouroboros decodes the answer as a bare map, not [map]
+      // (DRepStateResult has no wrapper), so our bytes are checked in local-state-query.test.ts.
+      assert.match(
+        String(r.drepStateError),
+        /cannot unmarshal array into Go value of type localstatequery\.DRepStateResult/,
+        String(r.drepStateError),
+      );
+      const errors = Object.keys(r).filter(
+        (k) => k.endsWith("Error") && k !== "poolDistr2Error" && k !== "drepStateError",
+      );
       assert.deepEqual(
         errors.map((k) => `${k}: ${String(r[k])}`),
         [],
@@ -133,6 +154,7 @@ describe(
       );
 
       assert.equal(r.bogusNotOnChain, true, String(r.bogusAcquire));
+      const ledgerAfter = JSON.parse((await node.api("/api/ledger")).body) as { pots: Record<string, string> };
       assert.equal(await node.stop(), 0);
       node = undefined;
 
@@ -209,6 +231,55 @@ describe(
       const delegations = r.delegations as { delegations: Record<string, string>; rewards: Record<string, number> };
       assert.deepEqual(delegations.delegations, { [owner.stakeHash]: p!.poolId });
       assert.deepEqual(Object.keys(delegations.rewards), [owner.stakeHash]);
+
+      // GetGenesisConfig as gouroboros reads it (the current layout: V_21+ negotiated, no extra-config field).
+      const gc = r.genesisConfig as Record<string, unknown>;
+      assert.deepEqual(
+        [gc.networkMagic, gc.networkId, gc.securityParam, gc.epochLength, gc.slotsPerKESPeriod, gc.maxKESEvolutions],
+        [42, 0, genesis.securityParam, genesis.epochLength, genesis.slotsPerKESPeriod, genesis.maxKESEvolutions],
+      );
+      assert.equal(gc.slotLength, genesis.slotLength * 1_000_000, "microseconds");
+      assert.deepEqual([gc.updateQuorum, gc.maxLovelaceSupply], [genesis.updateQuorum, genesis.maxLovelaceSupply]);
+      assert.deepEqual(
+        [gc.systemStartYear, gc.systemStartDay],
+        [(r.systemStart as { year: string }).year, (r.systemStart as { day: number }).day],
+      );
+      assert.deepEqual(
+        [gc.minFeeA, gc.minFeeB, gc.keyDeposit, gc.nOpt, gc.protocolMajor, gc.minPoolCost],
+        [g.minFeeA, g.minFeeB, g.keyDeposit, g.nOpt, 10, g.minPoolCost],
+      );
+      assert.equal(gc.extraConfig, false);
+      assert.deepEqual([gc.a0, gc.rho], ["[3 10]", "[3 1000]"], "tag-30 ratios, as genesis's 0.3 and 0.003");
+      const f = genesis.activeSlotsCoeff;
+      assert.equal(gc.activeSlotsCoeff, `[1 ${Math.round(1 / f)}]`, "an untagged [num, den]");
+      // Treasury and reserves: /api/ledger's, before or after (an epoch boundary may fall between).
+      const account = r.accountState as { treasury: number; reserves: number };
+      const pots = [ledger, ledgerAfter].map((l) => {
+        const p = (l as unknown as { pots: Record<string, string | number> }).pots;
+        return [`${p.treasury}`, `${p.reserves}`];
+      });
+      assert.ok(
+        pots.some(([t, res]) => t === `${account.treasury}` && res === `${account.reserves}`),
+        `${JSON.stringify(account)} in ${JSON.stringify(pots)}`,
+      );
+      assert.equal(r.voteDelegatees, 0, "the owner delegates no votes");
+      // The immutable tip: a block k back from a tip between the run's chain point and the end; then that point.
+      const immutable = r.immutable as {
+        slot: number;
+        hash: string;
+        block: number;
+        pointAgain?: string;
+        pointAcquire?: string;
+      };
+      const immutableBlock = blocks.find((h) => bytesToHex(h.hash) === immutable.hash);
+      assert.ok(immutableBlock, "the immutable tip is a block of the chain");
+      assert.equal(BigInt(immutable.block), immutableBlock.body.blockNumber);
+      assert.ok(immutable.block >= (r.chainBlockNo as number) - genesis.securityParam, `${immutable.block}`);
+      assert.ok(immutable.block <= blocks.at(-1)!.body.blockNumber - BigInt(genesis.securityParam));
+      // Then that point by its hash: the same chain point — unless a block came in between, which makes the point
+      // k + 1 blocks deep, and that is refused as too old.
+      if (immutable.pointAcquire === undefined) assert.equal(immutable.pointAgain, immutable.hash);
+      else assert.match(immutable.pointAcquire, /too old/i);
     });
 
     it("shows gouroboros's tx-monitor client, on the TCP port, the transaction it submitted in a mempool snapshot", async () => {

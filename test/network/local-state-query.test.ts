@@ -1,7 +1,8 @@
 // Local state-query over a real Unix socket against a devnet ledger: acquire at the tip, the queries answered
 // with cardano-node's encoding (system start, chain point and block number, era, era history, epoch, protocol
 // parameters, UTxO by address and by input, pools, pool parameters and state, stake distribution and snapshots,
-// delegations and rewards, an era mismatch), acquires refused for points not held, answers that stay those of
+// delegations and rewards, an era mismatch; the genesis config in the layout of the negotiated version; DRep
+// states, vote delegatees and the treasury and reserves), acquires refused for points not held, answers that stay those of
 // the acquired state while the ledger moves, and unknown queries or malformed messages closing the connection.
 // The byte layouts are checked independently by gouroboros in test/network/interop-gouroboros-lsq.test.ts.
 import assert from "node:assert/strict";
@@ -23,7 +24,7 @@ import { handshakeSpec } from "../../src/network/handshake.ts";
 import { N2C_PROTOCOL } from "../../src/network/limits.ts";
 import { type AcquireTarget, localStateQuerySpec } from "../../src/network/local-state-query.ts";
 import { Mux } from "../../src/network/mux.ts";
-import { encodeN2cVersionData, N2C_VERSIONS } from "../../src/network/n2c-handshake.ts";
+import { encodeN2cVersionData, N2C_VERSION_BIT, N2C_VERSIONS } from "../../src/network/n2c-handshake.ts";
 import { listenLocal, listenLocalTcp } from "../../src/network/n2c.ts";
 import { Driver } from "../../src/network/protocol.ts";
 import { message } from "../../src/network/wire.ts";
@@ -62,7 +63,7 @@ const acquire = stateQueryAcquire({
 });
 let n = 0;
 
-async function client(tcp = false) {
+async function client(tcp = false, versions: readonly number[] = N2C_VERSIONS) {
   const path = join(dir, `n${++n}.socket`);
   const services = { magic: MAGIC, source, log, submitTx: () => ({ accepted: true }) as const, acquire };
   const server = tcp ? await listenLocalTcp("127.0.0.1", 0, services) : await listenLocal(path, services);
@@ -75,7 +76,7 @@ async function client(tcp = false) {
   const mux = new Mux(socket, { label: "test client" });
   const hs = new Driver(mux.channel(0, "initiator", 5760), handshakeSpec, "client", () => 5000);
   const data = encodeN2cVersionData({ networkMagic: MAGIC, query: false });
-  hs.send({ type: "MsgProposeVersions", versions: new Map(N2C_VERSIONS.map((v) => [v, data] as const)) });
+  hs.send({ type: "MsgProposeVersions", versions: new Map(versions.map((v) => [v, data] as const)) });
   assert.equal((await hs.recv()).type, "MsgAcceptVersion");
   const lsq = new Driver(
     mux.channel(N2C_PROTOCOL.localStateQuery, "initiator", 10_000_000),
@@ -234,6 +235,102 @@ describe("local state-query", () => {
     }
   });
 
+  it("answers GetGenesisConfig from the node's genesis, in the layout of the negotiated version", async () => {
+    for (const [version, paramsLength] of [
+      [20, 18],
+      [21, 17],
+      [22, 17],
+    ] as const) {
+      const c = await client(false, [version | N2C_VERSION_BIT]);
+      try {
+        assert.equal((await c.acquireAt("tip")).type, "MsgAcquired");
+        const [g] = (await c.query(conway([11]))) as [CborValue[]];
+        assert.equal(g.length, 15);
+        assert.deepEqual(g[0], [2026, 60, BigInt(12 * 3600 + 34 * 60 + 56) * 10n ** 12n]);
+        assert.deepEqual(g.slice(1, 3), [MAGIC, 0]);
+        const f = genesis.activeSlotsCoeff;
+        assert.deepEqual(g[3], [Number(f.num), Number(f.den)]);
+        assert.deepEqual(g.slice(4, 9).map(Number), [
+          genesis.securityParam,
+          100,
+          genesis.slotsPerKESPeriod,
+          genesis.maxKESEvolutions,
+          genesis.slotLengthMs * 1000,
+        ]);
+        const params = g[11] as CborValue[];
+        assert.equal(params.length, paramsLength, `NodeToClientV_${version}`);
+        assert.equal(params[0], Number(ledgerParams.minFeeA));
+        assert.deepEqual(params.slice(14, 16), paramsLength === 18 ? [10, 0] : [[10, 0], 1000000]);
+        assert.deepEqual(g.slice(12), [new Map(), new Map(), [new Map(), new Map()]], "compact: no funds, no staking");
+      } finally {
+        c.mux.close("done");
+        await c.server.close();
+      }
+    }
+  });
+
+  it("answers the DRep states, vote delegatees and account state the ledger holds", async () => {
+    const [keyDRep, scriptDRep] = ["d1".repeat(28), "5c".repeat(28)];
+    const scriptCred = `script:${scriptDRep}`;
+    const [a0, a1] = [owners[0]!.stakeHash, owners[1]!.stakeHash];
+    const saved = [a0, a1].map((a) => [a, ledger.accounts.get(a)!] as const);
+    ledger.dreps.set(keyDRep, { deposit: 500_000_000n, expiry: 20 });
+    ledger.dreps.set(scriptCred, { deposit: 7n, expiry: 3 });
+    ledger.accounts.set(a0, { ...saved[0]![1], drep: keyDRep });
+    ledger.accounts.set(a1, { ...saved[1]![1], drep: "abstain" });
+    const c = await client();
+    try {
+      assert.equal((await c.acquireAt("tip")).type, "MsgAcquired");
+      // Every DRep for the empty set: the script credential first (Credential's order), each as
+      // [expiry, SNothing anchor, deposit, delegators].
+      const [all] = (await c.query(conway([25, []]))) as [Map<CborValue[], CborValue[]>];
+      const entries = [...all].map(([k, v]) => [k[0], bytesToHex(k[1] as Uint8Array), v] as const);
+      assert.deepEqual(
+        entries.map(([kind, hash]) => [kind, hash]),
+        [
+          [1, scriptDRep],
+          [0, keyDRep],
+        ],
+      );
+      const [, , keyState] = entries[1]!;
+      assert.deepEqual(keyState.slice(0, 3), [20, [], 500_000_000]);
+      assert.deepEqual(
+        [...(keyState[3] as unknown as Set<CborValue[]>)].map((x) => [x[0], bytesToHex(x[1] as Uint8Array)]),
+        [[0, a0]],
+      );
+      assert.deepEqual(entries[0]![2].slice(0, 3), [3, [], 7]);
+      const [one] = (await c.query(conway([25, [[0, hexToBytes(keyDRep)]]]))) as [Map<unknown, unknown>];
+      assert.equal(one.size, 1);
+      // Vote delegatees of the credentials asked for: a DRep key [0, h], always abstain [2]; none for others.
+      const [delegatees] = (await c.query(
+        conway([
+          28,
+          [
+            [0, hexToBytes(a0)],
+            [0, hexToBytes(a1)],
+            [0, new Uint8Array(28)],
+          ],
+        ]),
+      )) as [Map<CborValue[], CborValue[]>];
+      const byCred = new Map([...delegatees].map(([k, v]) => [bytesToHex(k[1] as Uint8Array), v]));
+      assert.equal(byCred.size, 2);
+      assert.deepEqual(byCred.get(a1), [2]);
+      assert.equal(bytesToHex(byCred.get(a0)![1] as Uint8Array), keyDRep);
+      // ChainAccountState [treasury, reserves].
+      const [pots] = (await c.query(conway([29]))) as [CborValue[]];
+      assert.deepEqual(
+        pots.map((x) => BigInt(x as number)),
+        [ledger.pots.treasury, ledger.pots.reserves],
+      );
+      assert.ok(ledger.pots.reserves > 0n);
+    } finally {
+      c.mux.close("done");
+      await c.server.close();
+      ledger.dreps.clear();
+      for (const [a, account] of saved) ledger.accounts.set(a, account);
+    }
+  });
+
   it("serves the same protocols on the optional TCP port", async () => {
     const c = await client(true);
     try {
@@ -295,6 +392,9 @@ describe("local state-query", () => {
       conway([15, [[1, 2]]]),
       conway([17, [new Uint8Array(3)]]),
       conway([20, [7]]),
+      conway([25, 5]),
+      conway([25, [[0, new Uint8Array(3)]]]),
+      conway([28, [[7, new Uint8Array(28)]]]),
       [0, [0, [9, [1]]]],
       [0, [7]],
       [4],

@@ -1,4 +1,5 @@
-// `query kes-period-info` against a node, as cardano-cli runs it: the current KES period from the node's tip, and
+// `query kes-period-info` against a node, as cardano-cli runs it: the current KES period from the node's tip, the
+// KES period length and evolutions from the node's genesis (GetGenesisConfig; --shelley-genesis overrides), and
 // the on-chain opcert counter of the certificate's pool from the protocol state (DebugChainDepState), compared
 // with the certificate's own counter. The ledger accepts a header whose counter is the on-chain one (the
 // certificate in use) or one more (a rotation's new certificate); anything else is refused, so that is the check.
@@ -9,6 +10,7 @@ import type { ShelleyGenesis } from "../../formats/genesis.ts";
 import { type OperationalCertificate, poolIdOf } from "../../formats/opcert.ts";
 import { SlotClock } from "../../formats/slot-clock.ts";
 import type { Output } from "../command.ts";
+import { genesisFromNode } from "../genesis-from-node.ts";
 import { conwayQuery, withLocalNode } from "../local-node.ts";
 import { praosState } from "./leadership-node.ts";
 import { num } from "./query-node.ts";
@@ -37,11 +39,16 @@ export async function kesPeriodInfoFromNode(
   target: { path: string; magic: number },
   certPath: string,
   cert: OperationalCertificate,
-  genesis: ShelleyGenesis,
+  genesisFile: ShelleyGenesis | undefined,
   outFile: string | undefined,
   io: Output,
 ): Promise<number> {
-  const [point, chainDep] = await withLocalNode(target, (n) => n.query([3], conwayQuery(13)));
+  const [point, chainDep, genesisConfig] = await withLocalNode(target, (n) =>
+    n.query([3], conwayQuery(13), conwayQuery(11)),
+  );
+  // Slots per KES period, max evolutions and the slot clock: the node's own genesis (GetGenesisConfig), as
+  // cardano-cli reads them, unless --shelley-genesis overrides it.
+  const genesis = genesisFile ?? genesisFromNode(genesisConfig!);
   const tipSlot = (point as unknown[]).length ? num((point as [number])[0]) : 0;
   const onChain = praosState(chainDep!).counters.get(bytesToHex(poolIdOf(cert.coldVkey))) ?? null;
   const perPeriod = genesis.slotsPerKESPeriod;

@@ -2,6 +2,7 @@
 // `query stake-pools`, `query stake-snapshot` and `query tx-mempool info|next-tx|tx-exists`, with cardano-cli's flags (--socket-path or
 // CARDANO_NODE_SOCKET_PATH, --testnet-magic or --mainnet) and its JSON field names. Every answer comes from the
 // node over the socket (local state-query and local tx-monitor), decoded from the wire as cardano-cli would.
+import { utcTimeOf } from "../genesis-from-node.ts";
 import { bech32 } from "@scure/base";
 import { bytesToHex, hexToBytes } from "../../crypto/bytes.ts";
 import type { CborValue } from "../../codec/cbor.ts";
@@ -28,8 +29,7 @@ export const queryTip: Command = {
     const [start, blockNo, point, epochAnswer, history] = await withLocalNode(nodeTarget(flags), (n) =>
       n.query([1], [2], [3], conwayQuery(1), [0, [2, [0]]]),
     );
-    const [year, day, pico] = start as [number, number, number | bigint];
-    const startMs = Date.UTC(year, 0, day) + Number(BigInt(pico) / 1_000_000_000n);
+    const startMs = utcTimeOf(start!).getTime();
     const eras = history as [CborValue[], CborValue, CborValue[]][];
     const [[startTime, startSlot, startEpoch], , [epochLength, slotLengthMs]] = eras.at(-1)! as [
       CborValue[],

@@ -27,7 +27,11 @@ export const queryKesPeriodInfo: Command = {
   summary: "show an operational certificate's KES window: current period, start, end, time left, expiry date",
   flags: {
     "op-cert-file": { type: "string", required: true, value: "FILE", description: "the operational certificate" },
-    "shelley-genesis": { type: "string", required: true, value: "FILE", description: "the network's Shelley genesis" },
+    "shelley-genesis": {
+      type: "string",
+      value: "FILE",
+      description: "the network's Shelley genesis (needed offline; with a node, read from it unless given)",
+    },
     at: { type: "string", value: "RFC3339", description: "evaluate at this time instead of now (offline form)" },
     "output-json": { type: "boolean", description: "print JSON (offline form)" },
     ...NODE_FLAGS,
@@ -37,7 +41,7 @@ export const queryKesPeriodInfo: Command = {
   run(flags, io) {
     const certPath = flags.string("op-cert-file");
     const cert = readOperationalCertificate(certPath);
-    const genesis = readShelleyGenesis(flags.string("shelley-genesis"));
+    const genesisPath = flags.optionalString("shelley-genesis");
     // With a node (cardano-cli's form): the tip's KES period and the on-chain counter check.
     if (
       ["socket-path", "testnet-magic"].some((f) => flags.optionalString(f) !== undefined) ||
@@ -45,8 +49,19 @@ export const queryKesPeriodInfo: Command = {
     ) {
       if (flags.optionalString("at") !== undefined)
         throw new InputError("--at", "is the offline form's: the node's tip is now");
-      return kesPeriodInfoFromNode(nodeTarget(flags), certPath, cert, genesis, flags.optionalString("out-file"), io);
+      const genesisFile = genesisPath === undefined ? undefined : readShelleyGenesis(genesisPath);
+      return kesPeriodInfoFromNode(
+        nodeTarget(flags),
+        certPath,
+        cert,
+        genesisFile,
+        flags.optionalString("out-file"),
+        io,
+      );
     }
+    if (genesisPath === undefined)
+      throw new InputError("--shelley-genesis", "is required without a node (--socket-path or --testnet-magic)");
+    const genesis = readShelleyGenesis(genesisPath);
     const clock = new SlotClock(genesis);
     const at = parseTime(flags.optionalString("at"), "--at");
     const w = kesWindow(cert, clock, at);

@@ -328,6 +328,63 @@ func main() {
 	} else {
 		record("poolDistr2", nil, err)
 	}
+	genesis, err := lsq.GetGenesisConfig()
+	if err == nil {
+		record("genesisConfig", map[string]any{
+			"networkMagic": genesis.NetworkMagic, "networkId": genesis.NetworkId,
+			"activeSlotsCoeff": fmt.Sprint(genesis.ActiveSlotsCoeff), "securityParam": genesis.SecurityParam,
+			"epochLength": genesis.EpochLength, "slotsPerKESPeriod": genesis.SlotsPerKESPeriod,
+			"maxKESEvolutions": genesis.MaxKESEvolutions, "slotLength": genesis.SlotLength,
+			"updateQuorum": genesis.UpdateQuorum, "maxLovelaceSupply": genesis.MaxLovelaceSupply,
+			"systemStartYear": genesis.Start.Year.String(), "systemStartDay": genesis.Start.Day,
+			"minFeeA": genesis.ProtocolParams.MinFeeA, "minFeeB": genesis.ProtocolParams.MinFeeB,
+			"keyDeposit": genesis.ProtocolParams.KeyDeposit, "nOpt": genesis.ProtocolParams.NOpt,
+			"a0": fmt.Sprint(genesis.ProtocolParams.A0), "rho": fmt.Sprint(genesis.ProtocolParams.Rho),
+			"protocolMajor": genesis.ProtocolParams.ProtocolVersionMajor,
+			"minPoolCost":   genesis.ProtocolParams.MinPoolCost,
+			"extraConfig":   genesis.ExtraConfig != nil,
+		}, nil)
+	} else {
+		record("genesisConfig", nil, err)
+	}
+	account, err := lsq.GetAccountState()
+	if err == nil {
+		record("accountState", map[string]any{"treasury": account.State.Treasury, "reserves": account.State.Reserves}, nil)
+	} else {
+		record("accountState", nil, err)
+	}
+	stakeCred := lcommon.Credential{CredType: lcommon.CredentialTypeAddrKeyHash}
+	copy(stakeCred.Credential[:], stakeBytes)
+	delegatees, err := lsq.GetFilteredVoteDelegatees([]lcommon.Credential{stakeCred})
+	if err == nil {
+		record("voteDelegatees", len(*delegatees), nil)
+	} else {
+		record("voteDelegatees", nil, err)
+	}
+	dreps, err := lsq.GetDRepState(nil)
+	if err == nil {
+		record("drepState", len(*dreps), nil)
+	} else {
+		record("drepState", nil, err)
+	}
+	// The immutable tip (k blocks back), then that point itself: both acquirable, both report that block.
+	if err := lsq.AcquireImmutableTip(); err == nil {
+		immutablePoint, perr := lsq.GetChainPoint()
+		immutableBlock, berr := lsq.GetChainBlockNo()
+		if perr != nil || berr != nil {
+			record("immutable", nil, fmt.Errorf("point: %v, block: %v", perr, berr))
+		} else {
+			entry := map[string]any{"slot": immutablePoint.Slot, "hash": hex.EncodeToString(immutablePoint.Hash), "block": immutableBlock}
+			if aerr := lsq.Acquire(immutablePoint); aerr != nil {
+				entry["pointAcquire"] = aerr.Error()
+			} else if again, gerr := lsq.GetChainPoint(); gerr == nil {
+				entry["pointAgain"] = hex.EncodeToString(again.Hash)
+			}
+			record("immutable", entry, nil)
+		}
+	} else {
+		record("immutable", nil, err)
+	}
 	// A point that is not on the chain: the node refuses to acquire it.
 	bogus := pcommon.NewPoint(1, make([]byte, 32))
 	err = lsq.Acquire(&bogus)
