@@ -6,9 +6,9 @@
 // transaction that then lands in a forged block (and whose outputs pallas then reads by input), and one spending an
 // input that never existed, refused with the ledger's BadInputsUTxO as pallas decodes it. The Rust harness in
 // test/interop/pallas-n2c is built with cargo from crates.io (Cargo.lock committed, --locked) into
-// ${XDG_CACHE_HOME:-~/.cache}/poolfleet/pallas-n2c. Cold build on this 2-core machine: ~1.5 min (crates download and
-// dependencies 58 s, the harness ~20 s); warm: a no-op. Without cargo the test is skipped, saying so; with
-// POOLFLEET_REQUIRE_INTEROP=1 (CI) it fails instead.
+// ${XDG_CACHE_HOME:-~/.cache}/poolfleet/pallas-n2c (.ci/run builds it first: scripts/pallas-harness.sh). Cold build
+// on this 2-core machine: ~1.5 min idle, 13 min 26 s under a load average of 12-15 (2 min 59 s of CPU); warm: a
+// no-op. Without cargo the test is skipped, saying so; with POOLFLEET_REQUIRE_INTEROP=1 (CI) it fails instead.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
