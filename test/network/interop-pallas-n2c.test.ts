@@ -4,8 +4,9 @@
 // chain database and the tip it announces, local state-queries decoded with pallas's queries_v16 types and compared
 // with the genesis, the chain and /api/ledger, an acquire refused as not on chain, and local tx-submission: a
 // transaction that then lands in a forged block (and whose outputs pallas then reads by input), and one spending an
-// input that never existed, refused with the ledger's BadInputsUTxO as pallas decodes it. The Rust harness in
-// test/interop/pallas-n2c is built with cargo from crates.io (Cargo.lock committed, --locked) into
+// input that never existed and one spending the first one's input again, both refused with the ledger's
+// BadInputsUTxO as pallas decodes it. The Rust harness in test/interop/pallas-n2c is built with cargo from crates.io
+// (Cargo.lock committed, --locked) into
 // ${XDG_CACHE_HOME:-~/.cache}/poolfleet/pallas-n2c (.ci/run builds it first: scripts/pallas-harness.sh). Cold build
 // on this 2-core machine: ~1.5 min idle, 13 min 26 s under a load average of 12-15 (2 min 59 s of CPU); warm: a
 // no-op. Without cargo the test is skipped, saying so; with POOLFLEET_REQUIRE_INTEROP=1 (CI) it fails instead.
@@ -144,6 +145,15 @@ describe("interop with pallas-network's node-to-client NodeClient", { skip: carg
       },
       [payment],
     );
+    // Spends the good transaction's input again, with other outputs: the mempool already holds the good one.
+    const double = buildTx(
+      {
+        inputs: [{ txId: blake2b256(owner.address), index: 0 }],
+        outputs: [{ address: owner.address, coin: funds - fee }],
+        fee,
+      },
+      [payment],
+    );
     const events = await run(
       [
         socket,
@@ -155,6 +165,7 @@ describe("interop with pallas-network's node-to-client NodeClient", { skip: carg
         genesisTx,
         p!.poolId,
         owner.stakeHash,
+        bytesToHex(double.bytes),
       ],
       150_000,
     );
@@ -206,6 +217,7 @@ describe("interop with pallas-network's node-to-client NodeClient", { skip: carg
       [
         ["good", true],
         ["bad", false],
+        ["double", false],
       ],
       JSON.stringify(submitted),
     );
@@ -214,6 +226,12 @@ describe("interop with pallas-network's node-to-client NodeClient", { skip: carg
       submitted[1]!.reason,
       "ShelleyTxValidationError { error: ApplyTxError([UtxowFailure(UtxoFailure(BadInputsUTxO(Set([TransactionInput " +
         `{ transaction_id: Hash<32>("${"07".repeat(32)}"), index: 3 }]))))]), era: Conway }`,
+    );
+    // The double spend: the mempool's ledger state no longer holds the genesis output, as in cardano-node's mempool.
+    assert.equal(
+      submitted[2]!.reason,
+      "ShelleyTxValidationError { error: ApplyTxError([UtxowFailure(UtxoFailure(BadInputsUTxO(Set([TransactionInput " +
+        `{ transaction_id: Hash<32>("${genesisTx}"), index: 0 }]))))]), era: Conway }`,
     );
     const included = one("included");
     assert.equal(included.tx, bytesToHex(good.body.id), "pallas computes the same transaction id");

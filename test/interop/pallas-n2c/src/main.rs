@@ -1,15 +1,16 @@
 //! Interop harness (test only): pallas-network's node-to-client `NodeClient` on poolfleet's local socket.
 //!
 //!   pallas-n2c <socket-path> <magic> <blocks> <good-tx-hex> <bad-tx-hex> <address-hex> <genesis-txid-hex>
-//!              <pool-id-hex> <stake-key-hash-hex>
+//!              <pool-id-hex> <stake-key-hash-hex> <double-spend-tx-hex>
 //!
 //! Connects with `NodeClient::connect` (pallas's own version table: N2C V10..V23), follows the chain from origin
 //! with local chain-sync until <blocks> blocks arrived and it is at the tip (every block decoded and hashed by
 //! pallas-traverse's `MultiEraBlock`), acquires the tip with local state-query and runs a set of
 //! `queries_v16` queries (each answer decoded with pallas's types), refuses an acquire at a point not on the
-//! chain, submits <good-tx-hex> and <bad-tx-hex> with local tx-submission and keeps following the chain until a
-//! block holds the good transaction, then asks for that transaction's outputs by input. Prints one JSON line per
-//! event: versions, wrongMagic, versionQuery, handshake, intersect, block, queries, submitted, included, after, done. A query pallas cannot decode is reported as
+//! chain, submits <good-tx-hex>, <bad-tx-hex> and <double-spend-tx-hex> (the good one's input again) with local
+//! tx-submission and keeps following the chain until a block holds the good transaction, then asks for that
+//! transaction's outputs by input. Prints one JSON line per event: versions, wrongMagic, versionQuery, handshake,
+//! intersect, block, queries, submitted, included, after, done. A query pallas cannot decode is reported as
 //! "<name>Error" with pallas's message and the answer's CBOR (from a second, raw query), not a crash.
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -162,8 +163,8 @@ fn tip_json(t: &pallas_network::miniprotocols::chainsync::Tip) -> Json {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 10 {
-        fail("usage: <socket> <magic> <blocks> <good-tx> <bad-tx> <address> <genesis-txid> <pool-id> <stake-key-hash>".into());
+    if args.len() != 11 {
+        fail("usage: <socket> <magic> <blocks> <good-tx> <bad-tx> <address> <genesis-txid> <pool-id> <stake-key-hash> <double-spend-tx>".into());
     }
     let socket = &args[1];
     let magic: u64 = args[2]
@@ -180,6 +181,7 @@ async fn main() {
         .unwrap_or_else(|_| fail("txid: 32 bytes".into()));
     let pool_id = unhex("pool id", &args[8]);
     let stake_hash = unhex("stake key hash", &args[9]);
+    let double = unhex("double-spend tx", &args[10]);
     let good_id = hex::encode(
         MultiEraTx::decode(&good)
             .unwrap_or_else(|e| fail(format!("pallas cannot read the good transaction: {e}")))
@@ -624,7 +626,7 @@ async fn main() {
     emit(Json::Object(out));
 
     // Local tx-submission: the good transaction, then one the ledger must refuse.
-    for (name, tx) in [("good", &good), ("bad", &bad)] {
+    for (name, tx) in [("good", &good), ("bad", &bad), ("double", &double)] {
         let r = tokio::time::timeout(
             Duration::from_secs(20),
             client.submission().submit_tx(EraTx(CONWAY, tx.clone())),
