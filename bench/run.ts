@@ -4,11 +4,14 @@
 // the operator with 1000 StakePools on a real API server; one node holding 32 pools (multikey.ts).
 // Options: --schedule-slots N (default 432000), --skip-schedule, --chain-blocks N (default 100000), --skip-node,
 // --skip-propagation, --skip-operator, --operator-pools N (default 1000), --operator-steady-seconds S (default 60),
-// --skip-multikey, --multikey-slots N (default 600), --multikey-schedule-slots N (default 432000).
+// --skip-multikey, --multikey-slots N (default 600), --multikey-schedule-slots N (default 432000); node-to-client
+// (n2c.ts: local chain-sync and node-to-node sync of the same chain, state-query latency) --skip-n2c,
+// --n2c-blocks N (default 20000), --n2c-queries N (default 300).
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { run as validateHeadersFor, runVrfAndKesOnly } from "./header-validation.ts";
 import { benchMultikey } from "./multikey.ts";
+import { benchN2c } from "./n2c.ts";
 import { benchNode } from "./node.ts";
 import { benchOperator } from "./operator.ts";
 import { benchPropagation } from "./propagation.ts";
@@ -184,6 +187,13 @@ if (!args.includes("--skip-node")) {
   const chainBlocks = Number(args[args.indexOf("--chain-blocks") + 1] ?? 0) || 100000;
   console.log(`\nnode: building a ${chainBlocks}-block chain, replaying, restarting...`);
   await benchNode(chainBlocks);
+}
+
+if (!args.includes("--skip-n2c")) {
+  const blocks = Number(args[args.indexOf("--n2c-blocks") + 1] ?? 0) || 20_000;
+  const rounds = Number(args[args.indexOf("--n2c-queries") + 1] ?? 0) || 300;
+  console.log("\nnode-to-client: local chain-sync vs node-to-node sync of one chain, state-query latency...");
+  await benchN2c(blocks, rounds);
 }
 
 if (!args.includes("--skip-propagation")) {

@@ -38,11 +38,14 @@ export function nodeTarget(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
 }
 
 export class LocalNode {
+  /** The node-to-client version the node accepted (bit 15 set: NodeToClientV_22 is 0x8016). */
+  readonly version: number;
   readonly #mux: Mux;
   readonly #lsq;
   readonly #monitor;
 
-  private constructor(mux: Mux) {
+  private constructor(mux: Mux, version: number) {
+    this.version = version;
     this.#mux = mux;
     this.#lsq = new Driver(
       mux.channel(N2C_PROTOCOL.localStateQuery, "initiator", 64 * 1024 * 1024),
@@ -77,7 +80,7 @@ export class LocalNode {
         `the node at ${target.path} refused the handshake: ${JSON.stringify(reply, (_k, v: unknown) => (typeof v === "bigint" ? `${v}` : v))}`,
       );
     }
-    return new LocalNode(mux);
+    return new LocalNode(mux, reply.version);
   }
 
   /** Acquire the tip, run `queries` (their CBOR values), release; the decoded answers. */

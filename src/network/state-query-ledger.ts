@@ -54,6 +54,7 @@ export const SHELLEY_QUERY_NAMES: Record<number, string> = {
   20: "GetStakeSnapshots",
   22: "GetStakeDelegDeposits",
   36: "GetPoolDistr2",
+  37: "GetStakeDistribution2",
   ...GOV_QUERY_NAMES,
 };
 
@@ -215,6 +216,19 @@ function keyCredentials(value: CborValue | undefined, what: string): string[] {
 
 const total = (snapshot: StakeSnapshot): bigint => [...snapshot.stake.values()].reduce((a, b) => a + b, 0n);
 
+/**
+ * The ledger's PoolDistr as V21+ queries get it: [{pool: [fraction, stake (compact coin), VRF key hash]}, total
+ * active stake], the distribution in force (from the "set" snapshot), restricted to `only` when given.
+ */
+function poolDistr2(l: LedgerState, only: ReadonlySet<string> | null): Uint8Array {
+  const stakes = poolStakes(l.snapshots.set);
+  const pools = [...l.poolDistr].filter(([id]) => only === null || only.has(id));
+  const entry = (d: { stake: Rational; vrfKeyHash: Uint8Array }, id: string) =>
+    rawArray([rational(d.stake), enc(stakes.get(id) ?? 0n), enc(d.vrfKeyHash)]);
+  const map = rawMap(pools.map(([id, d]) => [id, enc(hexToBytes(id)), entry(d, id)] as const));
+  return rawArray([map, enc(total(l.snapshots.set))]);
+}
+
 /** The result (before the era wrapper) of Shelley query `tag` with its arguments. Throws QueryRefused. */
 export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborValue[], version: number): Uint8Array {
   const l = v.ledger;
@@ -295,16 +309,13 @@ export function answerLedgerQuery(v: LedgerQueryView, tag: number, args: CborVal
       );
       return rawMap(held);
     }
-    case 36: {
-      // The distribution in force (from the "set" snapshot): each pool's fraction, its stake and VRF key hash.
-      const only = poolFilter(args[0], "GetPoolDistr2 pool ids");
-      const stakes = poolStakes(l.snapshots.set);
-      const pools = [...l.poolDistr].filter(([id]) => only === null || only.has(id));
-      const entry = (d: { stake: Rational; vrfKeyHash: Uint8Array }, id: string) =>
-        rawArray([rational(d.stake), enc(stakes.get(id) ?? 0n), enc(d.vrfKeyHash)]);
-      const map = rawMap(pools.map(([id, d]) => [id, enc(hexToBytes(id)), entry(d, id)] as const));
-      return rawArray([map, enc(total(l.snapshots.set))]);
-    }
+    case 36:
+      return poolDistr2(l, poolFilter(args[0], "GetPoolDistr2 pool ids"));
+    case 37:
+      // cardano-node's V21+ replacement for GetStakeDistribution (5): the same pools and fractions as our answer
+      // to 5, in the new ledger PoolDistr shape that GetPoolDistr2 has too (cardano-cli's `query
+      // stake-distribution` sends 37 once V21 is negotiated).
+      return poolDistr2(l, null);
     default:
       if (tag in GOV_QUERY_NAMES) return answerGovQuery(l, tag, args);
       throw new QueryRefused(`Shelley query ${tag} is not supported by poolfleet`);

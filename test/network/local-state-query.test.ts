@@ -221,6 +221,18 @@ describe("local state-query", () => {
         BigInt(active),
         stakes.reduce((a, b) => a + b, 0n),
       );
+      // GetStakeDistribution2 (37, V21+): every pool, in the same shape, with GetStakeDistribution's fractions.
+      const [[distr37, active37]] = (await c.query(conway([37]))) as [[Map<Uint8Array, CborValue[]>, number]];
+      assert.deepEqual(
+        [...distr37].map(([k, e]) => [bytesToHex(k), e.length]),
+        poolIds.map((id) => [id, 3]),
+      );
+      assert.equal(active37, active);
+      const [distr5] = (await c.query(conway([5]))) as [Map<Uint8Array, CborValue[]>];
+      assert.deepEqual(
+        [...distr37.values()].map((e) => [e[0], e[2]]),
+        [...distr5.values()],
+      );
 
       // A query for Babbage while the ledger is in Conway: the era mismatch, not an answer.
       assert.deepEqual(await c.query([0, [0, [5, [1]]]]), [

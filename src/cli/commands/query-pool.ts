@@ -1,5 +1,7 @@
-// cardano-cli's pool queries over node-to-client: `query stake-distribution` (GetStakeDistribution: each pool's
-// share of the stake in force, keyed by bech32 pool id, the fraction as Aeson writes a Rational), and
+// cardano-cli's pool queries over node-to-client: `query stake-distribution` (each pool's share of the stake in
+// force, keyed by bech32 pool id, the fraction as Aeson writes a Rational; asked as cardano-cli asks it:
+// GetStakeDistribution2 from NodeToClientV_21 on, where cardano-node refuses GetStakeDistribution, which older
+// versions get), and
 // `query pool-state --stake-pool-id` with its deprecated alias `query pool-params` (GetPoolState), printing per
 // pool { poolParams, futurePoolParams, retiring } with the ledger's PoolParams JSON (publicKey, vrf, pledge, cost,
 // margin, rewardAccount, owners, relays, metadata) as cardano-cli 8-10 print it.
@@ -8,6 +10,7 @@ import { bytesToHex } from "../../crypto/bytes.ts";
 import type { CborValue } from "../../codec/cbor.ts";
 import { InputError } from "../../formats/errors.ts";
 import type { Command } from "../command.ts";
+import { N2C_VERSION_BIT } from "../../network/n2c-handshake.ts";
 import { conwayQuery, currentEraResult, NODE_FLAGS, nodeTarget, withLocalNode } from "../local-node.ts";
 import { json, num, poolIdBytes, ratio } from "./query-node.ts";
 
@@ -31,8 +34,14 @@ export const queryStakeDistribution: Command = {
   async run(flags, io) {
     if (flags.boolean("output-json") && flags.boolean("output-text"))
       throw new InputError("query stake-distribution", "give at most one of --output-json and --output-text");
-    const [answer] = await withLocalNode(nodeTarget(flags), (n) => n.query(conwayQuery(5)));
-    const pools = [...(currentEraResult(answer!) as Map<Uint8Array, CborValue[]>)]
+    const [v21, answer] = await withLocalNode(nodeTarget(flags), async (n) => {
+      const v21 = n.version >= (21 | N2C_VERSION_BIT);
+      return [v21, (await n.query(conwayQuery(v21 ? 37 : 5)))[0]!] as const;
+    });
+    // V21+: the ledger's PoolDistr [{pool: [fraction, stake, vrf]}, total]; before: {pool: [fraction, vrf]}.
+    const result = currentEraResult(answer);
+    const distribution = (v21 ? (result as CborValue[])[0] : result) as Map<Uint8Array, CborValue[]>;
+    const pools = [...distribution]
       .map(([id, [stake]]) => [poolBech32(id), fraction(stake!)] as const)
       .sort(([a], [b]) => (a < b ? -1 : 1));
     if (flags.boolean("output-text")) {
