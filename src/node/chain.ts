@@ -38,7 +38,14 @@ export class NodeChain {
   }
 
   static genesis(net: Network): NodeChain {
-    return new NodeChain(net, initialChainState(net.genesis.hash), genesisLedgerState(net.genesis, net.ledgerParams));
+    const ledger = genesisLedgerState(net.genesis, net.ledgerParams);
+    // The Conway genesis's committee and constitution are the enact state governance starts from.
+    if (net.governance) {
+      for (const [cold, term] of net.governance.committee) ledger.committee.set(cold, term);
+      ledger.committeeThreshold = net.governance.committeeThreshold;
+      ledger.constitutionPolicy = net.governance.constitutionPolicy;
+    }
+    return new NodeChain(net, initialChainState(net.genesis.hash), ledger);
   }
 
   static fromJson(net: Network, json: unknown): NodeChain {
