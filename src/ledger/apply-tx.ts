@@ -57,6 +57,7 @@ export type LedgerFailure =
   | F<"UnsupportedFeature", { features: string[] }>
   | F<"MalformedCertificate", { index: number }>
   | F<"MalformedGovernance">
+  | F<"ConwayTreasuryValueMismatch", { supplied: bigint; expected: bigint }>
   | F<"WithdrawalsNotInRewardsCERTS", { account: string; requested: bigint; balance: bigint | null }>;
 
 export interface LedgerTx {
@@ -226,6 +227,14 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     withdrawn += amount;
     journal.set(state.accounts, cred, { ...acct, reward: 0n });
   }
+  // Conway LEDGER: a stated current treasury value must be the treasury's (`ConwayTreasuryValueMismatch`).
+  if (body.currentTreasuryValue !== undefined && body.currentTreasuryValue !== state.pots.treasury)
+    failures.push({
+      kind: "ConwayTreasuryValueMismatch",
+      supplied: body.currentTreasuryValue,
+      expected: state.pots.treasury,
+      message: `the transaction states the treasury holds ${body.currentTreasuryValue}; it holds ${state.pots.treasury}`,
+    });
   // Conway LEDGER/CERTS `updateDormantDRepExpiries`: a transaction with proposals ends the dormant epochs.
   if (body.proposals && body.proposals.length > 0) endDormantEpochs(state, journal);
   const certDeposits = applyCertificates(state, certs, params, journal, failures, needed);

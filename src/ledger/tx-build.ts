@@ -45,6 +45,8 @@ export interface TxPlan {
   readonly mint?: MultiAsset;
   /** Body key 22: lovelace donated to the treasury. */
   readonly donation?: bigint;
+  /** Body key 21: the treasury the transaction states it sees. */
+  readonly currentTreasuryValue?: bigint;
   /** Native scripts for the witness set (key 1): minting policies and script-locked inputs. */
   readonly nativeScripts?: NativeScript[];
   /** Encode the inputs as Conway does, a tag-258 set, instead of a plain array (both are valid). */
@@ -123,6 +125,7 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
       plan.referenceInputs.map((i) => [i.txId, i.index]),
     );
   if (plan.votes !== undefined) m.set(19, plan.votes);
+  if (plan.currentTreasuryValue !== undefined) m.set(21, plan.currentTreasuryValue);
   if (plan.proposals?.length) m.set(20, plan.proposals);
   if (plan.donation !== undefined) m.set(22, plan.donation);
   // Outputs keep their bytes as encodeOutput writes them (tag 24 inside), so the body is assembled from parts.

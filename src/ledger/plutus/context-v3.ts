@@ -143,7 +143,7 @@ export function txInfoV3(src: ContextSource, range: Data): Data {
     bytes(body.id),
     map([]),
     list((body.proposals ?? []).map(proposalProcedure)),
-    NOTHING,
+    body.currentTreasuryValue === undefined ? NOTHING : just(int(body.currentTreasuryValue)),
     body.donation > 0n ? just(int(body.donation)) : NOTHING,
   ]);
 }
