@@ -19,6 +19,7 @@ import { genesisLedgerState, type LedgerState } from "../ledger/state.ts";
 import { ledgerStateFromJson, ledgerStateToJson } from "../ledger/state-json.ts";
 import type { Tx } from "../ledger/tx.ts";
 import type { Network } from "./config.ts";
+import { ledgerParamsAt } from "./ledger-params.ts";
 
 export type BlockResult =
   | { readonly ok: true; readonly txs: Tx[]; readonly epochs: EpochReport[] }
@@ -108,6 +109,7 @@ export class NodeChain {
     const epoch = this.net.clock.epochOfSlot(Number(slot));
     if (epoch < this.ledger.epoch) return fail(`block slot ${slot} is in epoch ${epoch}, before the ledger's epoch`);
     const epochs = tickToEpoch(this.ledger, this.net.ledgerParams, epoch, journal);
+    const params = ledgerParamsAt(this.net, this.tip?.slot ?? null);
     const h = applyHeader(this.#chain, header, this.net.rules, this.ledger.poolDistr);
     if (!h.ok) return fail(h.errors.map((e) => e.message).join("; "));
     const size = blockBodySize(block);
@@ -121,7 +123,7 @@ export class NodeChain {
       this.ledger,
       block,
       bytesToHex(issuerPoolId(header)),
-      { slot, params: this.net.ledgerParams, reapply: options.reapply ?? false },
+      { slot, params, reapply: options.reapply ?? false },
       journal,
     );
     if (!body.ok) return fail(body.message);

@@ -24,6 +24,7 @@ import { type ForgingPool, ProducerPools } from "./producer-pools.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { poolIdOf } from "../formats/opcert.ts";
 import type { PoolGuards } from "./pool-guard.ts";
+import { ledgerParamsAt } from "./ledger-params.ts";
 
 export interface ForgerDeps {
   readonly network: Network;
@@ -307,7 +308,7 @@ export class Forger {
     const net = this.#d.network;
     return {
       state: this.#d.store().chain.ledger,
-      params: net.ledgerParams,
+      params: ledgerParamsAt(net, this.#d.store().chain.tip?.slot ?? null),
       slot,
       epoch: net.clock.epochOfSlot(Number(slot)),
     };

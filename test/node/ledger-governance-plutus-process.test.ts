@@ -4,7 +4,8 @@
 // scripts (inline datums), then a spend of the always-succeeding one (collateral, redeemer, script integrity hash
 // over the Conway genesis's V3 cost model), and a DRep registration with an info action proposal and the new
 // DRep's vote on it, and forges each into a block; a spend of the always-failing script is refused as the Haskell
-// ledger names it (ValidationTagMismatch: is_valid claims success, the script fails). The scripts are
+// ledger names it (ValidationTagMismatch: is_valid claims success, the script fails), and so is a spend whose
+// validity bound lies past the safe zone's horizon (TimeTranslationPastHorizon). The scripts are
 // test/helpers/plutus-tx.ts's V3_SUCCEEDS and V3_FAILS: `(program 1.1.0 (lam ctx (con unit ())))` and `(program
 // 1.1.0 (lam ctx (error)))` encoded with @harmoniclabs/uplc (flat in a CBOR byte string). Every stored block then
 // replays from genesis with the supply invariant holding.
@@ -115,7 +116,7 @@ describe("poolfleet-node with Plutus and governance", () => {
     // 2. Spend a script-locked output with the owner's change as collateral; the integrity hash covers the
     // redeemer and the V3 cost model of the node's Conway genesis.
     const change = { txId: lock.body.id, index: 2 };
-    const spendPlan = (script: Uint8Array, index: number, extraFee = 0n): TxPlan => {
+    const spendPlan = (script: Uint8Array, index: number, extraFee = 0n, ttl?: bigint): TxPlan => {
       const redeemer: Redeemer = {
         tag: "spend",
         index: 0,
@@ -127,6 +128,7 @@ describe("poolfleet-node with Plutus and governance", () => {
         outputs: [{ address: owner.address, coin: funds - 2n * locked - 2n * fee - extraFee + locked }],
         fee: fee + extraFee,
         collateral: [change],
+        ...(ttl !== undefined && { ttl }),
         plutusScripts: [{ language: 3, bytes: script }],
         redeemers: [redeemer],
       };
@@ -138,6 +140,11 @@ describe("poolfleet-node with Plutus and governance", () => {
     assert.equal(refused.status, 400, refused.body);
     assert.match(refused.body, /ValidationTagMismatch/);
     assert.doesNotMatch(refused.body, /UnsupportedFeature/);
+    // A validity bound past the safe zone cannot be shown to the script as POSIX time.
+    const farAway = buildTx(spendPlan(V3_SUCCEEDS, 0, 0n, 1_000_000_000n), [ownerPayment]);
+    const past = await submit(node, farAway.bytes);
+    assert.equal(past.status, 400, past.body);
+    assert.match(past.body, /TimeTranslationPastHorizon/);
     const spend = buildTx(spendPlan(V3_SUCCEEDS, 0), [ownerPayment]);
     assert.deepEqual(await submit(node, spend.bytes), { status: 202, body: bytesToHex(spend.body.id) });
     await forged(node, 2);

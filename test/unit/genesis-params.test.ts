@@ -1,6 +1,7 @@
 // The Alonzo and Conway genesis parameters the node gives its ledger (ledger/genesis-params.ts, node/config.ts):
 // Plutus cost models (arrays, or objects by parameter name), exact prices, limits and the slot-to-time
-// conversion; governance deposits, lifetimes and thresholds; the initial committee and constitution.
+// conversion and its horizon at the node's tip; governance deposits, lifetimes and thresholds; the initial committee
+// and constitution.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,9 @@ import {
   governanceParamsFromGenesis,
   plutusParamsFromGenesis,
 } from "../../src/ledger/genesis-params.ts";
+import { stabilityWindow } from "../../src/consensus/nonce.ts";
 import { loadNetwork } from "../../src/node/config.ts";
+import { ledgerParamsAt } from "../../src/node/ledger-params.ts";
 
 const time = { systemStartMs: 0n, byronSlots: 0n, byronSlotLengthMs: 0n, slotLengthMs: 1000n };
 const where = { alonzo: "alonzo", conway: "conway" };
@@ -118,6 +121,14 @@ describe("genesis parameters for Plutus and governance", () => {
       assert.equal(net.ledgerParams.governance?.protocolMajor, 10);
       assert.equal(net.ledgerParams.governance?.ratification?.drepThresholds.length, 10);
       assert.equal(net.governance?.committeeThreshold?.num, 0n);
+      // The conversion's horizon: the first epoch boundary at or after the tip plus ceil(3k/f).
+      const window = BigInt(stabilityWindow(net.genesis.securityParam, net.genesis.activeSlotsCoeff, false));
+      const length = BigInt(net.genesis.epochLength);
+      const at = (tip: bigint) => ledgerParamsAt(net, tip).plutus?.time?.horizon;
+      assert.equal(at(0n), ((window + length - 1n) / length) * length);
+      assert.equal(at(length * 5n) ?? 0n, ((length * 5n + window + length - 1n) / length) * length);
+      assert.ok((at(length * 5n) ?? 0n) % length === 0n && (at(length * 5n) ?? 0n) >= length * 5n + window);
+      assert.equal(ledgerParamsAt(net, 1n), ledgerParamsAt(net, 2n), "one object per horizon");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
