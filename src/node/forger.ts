@@ -25,6 +25,7 @@ import { bytesToHex } from "../crypto/bytes.ts";
 import { poolIdOf } from "../formats/opcert.ts";
 import type { PoolGuards } from "./pool-guard.ts";
 import { ledgerParamsAt } from "./ledger-params.ts";
+import { currentParams } from "../ledger/param-changes.ts";
 
 export interface ForgerDeps {
   readonly network: Network;
@@ -116,7 +117,7 @@ export class Forger {
       const forged =
         chosen?.gate.forging &&
         forgeForSlot(slot, chain.state, net.rules, at.state.poolDistr, chosen.gate.keys, () =>
-          this.#d.mempool.select(at, net.ledgerParams.maxBlockBodySize - 64, journal),
+          this.#d.mempool.select(at, currentParams(at.params, at.state).maxBlockBodySize - 64, journal),
         );
       return { leaders, refused, chosen, forged: forged || undefined };
     });
