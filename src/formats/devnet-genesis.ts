@@ -179,10 +179,33 @@ export function createDevnet(options: DevnetOptions): Devnet {
       constitution: { anchor: { dataHash: "0".repeat(64), url: "" } },
       dRepActivity: 20,
       dRepDeposit: 500000000,
+      // Mainnet's Conway genesis thresholds.
+      dRepVotingThresholds: {
+        committeeNoConfidence: 0.6,
+        committeeNormal: 0.67,
+        hardForkInitiation: 0.6,
+        motionNoConfidence: 0.67,
+        ppEconomicGroup: 0.67,
+        ppGovGroup: 0.75,
+        ppNetworkGroup: 0.67,
+        ppTechnicalGroup: 0.67,
+        treasuryWithdrawal: 0.67,
+        updateToConstitution: 0.75,
+      },
       govActionDeposit: 100000000000,
       govActionLifetime: 6,
       minFeeRefScriptCostPerByte: 15,
-      plutusV3CostModel: [],
+      // A devnet's PlutusV3 scripts run free: 251 zero costs (the length of Conway's first V3 cost model), as the
+      // Haskell conformance vectors' cost models are, since poolfleet's script budgets are not yet checked
+      // against a third party's.
+      plutusV3CostModel: new Array<number>(251).fill(0),
+      poolVotingThresholds: {
+        committeeNoConfidence: 0.51,
+        committeeNormal: 0.51,
+        hardForkInitiation: 0.51,
+        motionNoConfidence: 0.51,
+        ppSecurityGroup: 0.51,
+      },
     },
     null,
     2,

@@ -17,6 +17,7 @@
 // the certificate applies (`conwayDRepDepositsTxCerts`: drepDeposit per registration; `conwayDRepRefundsTxCerts`:
 // the deposit a registered DRep paid), so a refused certificate is not also reported as unbalanced.
 import type { Certificate, DRep } from "./certs.ts";
+import { drepExpiry } from "./gov-epoch.ts";
 import type { Journal } from "./journal.ts";
 import type { GovernanceParams } from "./params.ts";
 import type { F } from "./rules/failure.ts";
@@ -62,7 +63,7 @@ export function applyGovCertificate(
   failures: { push(...items: GovCertFailure[]): number },
 ): { deposit: bigint; refund: bigint } {
   const none = { deposit: 0n, refund: 0n };
-  const expiry = state.epoch + gov.drepActivity;
+  const expiry = drepExpiry(state, gov.drepActivity);
   switch (cert.kind) {
     case "DRepRegistration": {
       const credential = cert.credential;

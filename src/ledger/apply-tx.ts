@@ -12,8 +12,10 @@ import { blake2b224 } from "../crypto/hash.ts";
 import { applyCertificates, type CertFailure } from "./apply-certs.ts";
 import { applyProposals, type ProposalFailure } from "./proposals.ts";
 import { applyVotes, type VoteFailure } from "./votes.ts";
+import { endDormantEpochs } from "./gov-epoch.ts";
 import { type Certificate, credentialScript, decodeCertificate, rewardAccountCredential } from "./certs.ts";
 import type { Journal } from "./journal.ts";
+import { currentParams } from "./param-changes.ts";
 import type { LedgerParams } from "./params.ts";
 import type { LedgerState } from "./state.ts";
 import { type AuxDataFailure, auxDataFailures } from "./rules/aux-data.ts";
@@ -54,6 +56,8 @@ export type LedgerFailure =
   | F<"MissingVKeyWitnessesUTXOW", { keyHashes: string[] }>
   | F<"UnsupportedFeature", { features: string[] }>
   | F<"MalformedCertificate", { index: number }>
+  | F<"MalformedGovernance">
+  | F<"ConwayTreasuryValueMismatch", { supplied: bigint; expected: bigint }>
   | F<"WithdrawalsNotInRewardsCERTS", { account: string; requested: bigint; balance: bigint | null }>;
 
 export interface LedgerTx {
@@ -80,7 +84,8 @@ export interface TxContext {
 /** Check `tx` against `state` and apply it; returns the failures (empty when applied). */
 export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journal: Journal): LedgerFailure[] {
   const { body, witnesses } = tx;
-  const { params, slot } = ctx;
+  const { slot } = ctx;
+  const params = currentParams(ctx.params, state);
   const failures: LedgerFailure[] = [];
   const certs: Certificate[] = [];
   for (const [i, raw] of body.certificates.entries()) {
@@ -222,13 +227,27 @@ export function applyTx(state: LedgerState, tx: LedgerTx, ctx: TxContext, journa
     withdrawn += amount;
     journal.set(state.accounts, cred, { ...acct, reward: 0n });
   }
+  // Conway LEDGER: a stated current treasury value must be the treasury's (`ConwayTreasuryValueMismatch`).
+  if (body.currentTreasuryValue !== undefined && body.currentTreasuryValue !== state.pots.treasury)
+    failures.push({
+      kind: "ConwayTreasuryValueMismatch",
+      supplied: body.currentTreasuryValue,
+      expected: state.pots.treasury,
+      message: `the transaction states the treasury holds ${body.currentTreasuryValue}; it holds ${state.pots.treasury}`,
+    });
+  // Conway LEDGER/CERTS `updateDormantDRepExpiries`: a transaction with proposals ends the dormant epochs.
+  if (body.proposals && body.proposals.length > 0) endDormantEpochs(state, journal);
   const certDeposits = applyCertificates(state, certs, params, journal, failures, needed);
   const refunds = certDeposits.refunds;
   // GOV after CERTS (Conway LEDGER): a proposal may return its deposit to an account the transaction registers.
-  const deposits =
-    certDeposits.deposits +
-    (body.proposals ? applyProposals(state, body.id, body.proposals, params, journal, failures) : 0n);
-  if (body.votes !== undefined) applyVotes(state, body.votes, params, journal, failures, needed);
+  // A proposal or vote the body decoder let through but GOV cannot read is refused, never thrown.
+  let deposits = certDeposits.deposits;
+  try {
+    if (body.proposals) deposits += applyProposals(state, body.id, body.proposals, params, journal, failures);
+    if (body.votes !== undefined) applyVotes(state, body.votes, params, journal, failures, needed);
+  } catch (error) {
+    failures.push({ kind: "MalformedGovernance", message: `governance procedures: ${(error as Error).message}` });
+  }
 
   if (missing.length === 0)
     failures.push(

@@ -6,6 +6,7 @@ import { blockBodySize } from "../chain/block.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { type LedgerFailure, applyTx } from "./apply-tx.ts";
 import { Journal } from "./journal.ts";
+import { currentParams } from "./param-changes.ts";
 import type { LedgerParams } from "./params.ts";
 import type { LedgerState } from "./state.ts";
 import { blockTransactions, type Tx, TxDecodeError } from "./tx.ts";
@@ -22,8 +23,10 @@ export function applyBlockBody(
   journal: Journal,
 ): BodyResult {
   const size = blockBodySize(block);
-  if (size > ctx.params.maxBlockBodySize)
-    return { ok: false, message: `block body is ${size} bytes; at most ${ctx.params.maxBlockBodySize}` };
+  // The limit in force: governance may have changed it (param-changes.ts).
+  const { maxBlockBodySize } = currentParams(ctx.params, state);
+  if (size > maxBlockBodySize)
+    return { ok: false, message: `block body is ${size} bytes; at most ${maxBlockBodySize}` };
   let txs: Tx[];
   try {
     txs = blockTransactions(block);

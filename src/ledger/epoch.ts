@@ -6,12 +6,17 @@
 //   2. SNAP: go <- set <- mark <- the stake distribution now; the epoch's fees are set aside with it;
 //   3. adopt re-registered pool parameters;
 //   4. POOLREAP: pools retiring in the new epoch leave, their deposits go back to their reward accounts (or the
-//      treasury when unregistered) and delegations to them end; expired info actions return their deposits; the
-//      epoch's treasury donations join the treasury;
+//      treasury when unregistered) and delegations to them end; Conway EPOCH: the ratification computed at the
+//      boundary before is enacted (enact.ts), an epoch with no proposal open counts as dormant, the epoch's
+//      treasury donations join the treasury, and RATIFY runs over what this boundary leaves (ratify.ts), to be
+//      enacted at the next;
 //   5. compute the next reward update from the go snapshot, the blocks made in the ended epoch, its fees and
 //      the reserves;
 //   6. blocks made roll over and the pool distribution for the new epoch comes from the set snapshot.
-import { expireInfoProposals } from "./gov-epoch.ts";
+import { applyRatified, type EnactReport } from "./enact.ts";
+import { countDormantEpoch, expireInfoProposals } from "./gov-epoch.ts";
+import { currentParams } from "./param-changes.ts";
+import { ratify } from "./ratify.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import { createRewardUpdate } from "./rewards.ts";
@@ -24,10 +29,13 @@ export interface EpochReport {
   readonly rewardsToTreasury: bigint;
   readonly retiredPools: string[];
   readonly adoptedPoolUpdates: string[];
+  /** The governance actions enacted, removed and expired at this boundary (enact.ts). */
+  readonly governance?: EnactReport;
 }
 
-export function applyEpochBoundary(state: LedgerState, params: LedgerParams, journal: Journal): EpochReport {
+export function applyEpochBoundary(state: LedgerState, base: LedgerParams, journal: Journal): EpochReport {
   const next = state.epoch + 1;
+  const params = currentParams(base, state);
   const pots = state.pots;
   // 1. The pending reward update.
   let rewardsPaid = 0n;
@@ -76,13 +84,19 @@ export function applyEpochBoundary(state: LedgerState, params: LedgerParams, jou
         journal.set(state.accounts, cred, { ...account, pool: null });
     }
   }
-  // Conway EPOCH: expired info actions return their deposits (gov-epoch.ts).
-  expireInfoProposals(state, next, journal);
+  // Conway EPOCH: the ratification of the boundary before is enacted (enact.ts); without the parameters
+  // ratification needs, expired info actions still return their deposits (gov-epoch.ts).
+  const ratifying = params.governance?.ratification !== undefined;
+  const governance = ratifying ? applyRatified(state, journal) : undefined;
+  if (!ratifying) expireInfoProposals(state, next, journal);
+  if (params.governance) countDormantEpoch(state, next, journal);
   // Conway EPOCH: the epoch's treasury donations join the treasury.
   if (pots.donations > 0n) {
     journal.assign(pots, "treasury", pots.treasury + pots.donations);
     journal.assign(pots, "donations", 0n);
   }
+  // RATIFY over what this boundary leaves, enacted at the next (ratify.ts).
+  if (ratifying) journal.assign(state, "ratified", ratify(state, currentParams(base, state), next));
   // 5. The reward update for the epoch that just ended.
   const calc = createRewardUpdate({
     params,
@@ -102,7 +116,14 @@ export function applyEpochBoundary(state: LedgerState, params: LedgerParams, jou
   journal.assign(state, "blocksCurrent", new Map());
   journal.assign(state, "poolDistr", poolDistribution(state.snapshots.set));
   journal.assign(state, "epoch", next);
-  return { epoch: next, rewardsPaid, rewardsToTreasury, retiredPools, adoptedPoolUpdates };
+  return {
+    epoch: next,
+    rewardsPaid,
+    rewardsToTreasury,
+    retiredPools,
+    adoptedPoolUpdates,
+    ...(governance && { governance }),
+  };
 }
 
 /** Apply every epoch boundary up to `epoch` (a chain may skip whole epochs without a block). */

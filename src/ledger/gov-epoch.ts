@@ -2,8 +2,10 @@
 // Rules/Epoch.hs `returnProposalDeposits`, Rules/Ratify.hs: a proposal expires when `gasExpiresAfter <
 // reCurrentEpoch`, the epoch the ratification that ends at this boundary began in, i.e. the new epoch minus one).
 // Its deposit goes back to its return account when that is registered, to the treasury otherwise, and its votes
-// go with it. Only info actions are expired here: they are never ratified, so their expiry does not depend on
-// ratification, which poolfleet does not implement yet; other actions stay pending.
+// go with it. This is the whole of it only when the ledger is given no ratification thresholds (then only info
+// actions, which are never ratified, expire); with them, ratify.ts and enact.ts expire and enact every action.
+// `ratificationNeeded` is what the conformance replay used before ratification existed. The DReps' dormant
+// epochs (`vsNumDormantEpochs`) are counted and added here too.
 import { rewardAccountCredential } from "./certs.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerState } from "./state.ts";
@@ -64,4 +66,29 @@ export function ratificationNeeded(state: LedgerState, epoch: number, t: Thresho
     if (!heldByCommittee && !heldByDReps) return `proposal ${id} may be ratified`;
   }
   return null;
+}
+
+/**
+ * `updateDormantDRepExpiry` (cardano-ledger Conway/Rules/Certs.hs): the epochs that passed with no proposal to vote
+ * on (`vsNumDormantEpochs`) are added to every DRep's expiry (unless that would still leave it in the past) and
+ * the count starts again, when a transaction brings proposals.
+ */
+export function endDormantEpochs(state: LedgerState, journal: Journal): void {
+  const dormant = state.dormantEpochs;
+  if (dormant === 0) return;
+  for (const [credential, drep] of state.dreps)
+    if (drep.expiry + dormant >= state.epoch)
+      journal.set(state.dreps, credential, { ...drep, expiry: drep.expiry + dormant });
+  journal.assign(state, "dormantEpochs", 0);
+}
+
+/** `computeDRepExpiry`: a DRep registering, updating or voting now stays active `drepActivity` epochs, less the
+ * dormant epochs not yet added to every expiry. */
+export const drepExpiry = (state: LedgerState, drepActivity: number): number =>
+  Math.max(0, state.epoch + drepActivity - state.dormantEpochs);
+
+/** `updateNumDormantEpochs` (Rules/Epoch.hs): an epoch boundary into `epoch` leaving no proposal open counts. */
+export function countDormantEpoch(state: LedgerState, epoch: number, journal: Journal): void {
+  for (const p of state.proposals.values()) if (epoch <= p.expiresAfter) return;
+  journal.assign(state, "dormantEpochs", state.dormantEpochs + 1);
 }

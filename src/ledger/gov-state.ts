@@ -27,6 +27,39 @@ export interface Proposal {
   readonly members?: readonly string[];
   /** A parameter change touching the security group (SECURITY_GROUP), on which pools vote. */
   readonly security?: boolean;
+  // What enactment needs (ENACT); absent in proposals kept by nodes before ratification was implemented.
+  /** A parameter change's update (the CBOR map of ConwayPParams keys to values, hex). */
+  readonly update?: string;
+  /** A treasury withdrawal's reward accounts (hex) and amounts (decimal lovelace). */
+  readonly withdrawals?: readonly (readonly [string, string])[];
+  /** A committee update's removed cold credentials, the terms of `members` (same order) and its quorum `n/d`. */
+  readonly removed?: readonly string[];
+  readonly terms?: readonly number[];
+  readonly threshold?: string;
+  /** A new constitution's guardrail script hash (hex), or null for none. */
+  readonly policy?: string | null;
+}
+
+/**
+ * The outcome of RATIFY (cardano-ledger Conway/Rules/Ratify.hs) over the proposals, votes and distributions of
+ * one epoch boundary, applied at the next (Rules/Epoch.hs, as the DRep pulser's result): the actions enacted in
+ * order, those expired, and the enact state they lead to. JSON-ready (amounts as decimal strings).
+ */
+export interface Ratified {
+  /** The epoch the ratification ran in (`reCurrentEpoch`). */
+  readonly epoch: number;
+  readonly enacted: readonly GovActionId[];
+  readonly expired: readonly GovActionId[];
+  /** The committee (cold credential, last epoch) and its quorum `n/d`; null after no confidence. */
+  readonly committee: readonly (readonly [string, number])[] | null;
+  readonly committeeThreshold: string | null;
+  readonly constitutionPolicy: string | null;
+  /** Every parameter change enacted so far (hex of the merged update map). */
+  readonly paramChanges: string;
+  readonly protocolVersion: readonly [number, number] | null;
+  /** Enacted treasury withdrawals by stake credential (decimal lovelace). */
+  readonly withdrawals: readonly (readonly [string, string])[];
+  readonly roots: readonly (readonly [GovPurpose, GovActionId])[];
 }
 
 export const proposalToJson = (p: Proposal): unknown => ({ ...p, deposit: `${p.deposit}` });
@@ -41,3 +74,14 @@ export const proposalFromJson = (v: unknown): Proposal => {
  * price of UTxO bytes and of reference scripts, and the proposal deposit.
  */
 export const SECURITY_GROUP = new Set([0, 1, 2, 3, 4, 17, 21, 22, 30, 33]);
+
+/**
+ * The DRep group of each updatable parameter (cardano-ledger Conway PParams.hs `pGroup`), as an index into
+ * `drepVotingThresholds`: 5 network, 6 economic, 7 technical, 8 governance.
+ */
+export const DREP_GROUP: ReadonlyMap<number, number> = new Map([
+  ...[2, 3, 4, 20, 21, 22, 24].map((k) => [k, 5] as const),
+  ...[0, 1, 5, 6, 10, 11, 16, 17, 19, 33].map((k) => [k, 6] as const),
+  ...[7, 8, 9, 18, 23].map((k) => [k, 7] as const),
+  ...[25, 26, 27, 28, 29, 30, 31, 32].map((k) => [k, 8] as const),
+]);

@@ -56,6 +56,21 @@ export interface GovernanceParams {
   /** What a proposal must deposit (`govActionDeposit`) and the epochs it stays open (`govActionLifetime`). */
   readonly govActionDeposit: bigint;
   readonly govActionLifetime: number;
+  /**
+   * What ratification needs (cardano-ledger ConwayPParams); absent, proposals other than info actions are never
+   * ratified nor expired. `poolVotingThresholds` in order: motionNoConfidence, committeeNormal,
+   * committeeNoConfidence, hardForkInitiation, ppSecurityGroup; `drepVotingThresholds`: motionNoConfidence,
+   * committeeNormal, committeeNoConfidence, updateToConstitution, hardForkInitiation, ppNetworkGroup,
+   * ppEconomicGroup, ppTechnicalGroup, ppGovGroup, treasuryWithdrawal.
+   */
+  readonly ratification?: RatificationParams;
+}
+
+export interface RatificationParams {
+  readonly poolThresholds: readonly Rational[];
+  readonly drepThresholds: readonly Rational[];
+  readonly committeeMinSize: number;
+  readonly committeeMaxTermLength: number;
 }
 
 /** cardano-ledger's Alonzo/Babbage/Conway parameters for scripts, collateral and reference-script fees. */

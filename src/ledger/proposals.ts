@@ -16,7 +16,7 @@
 // deposit is counted in value conservation as stated (`conwayProposalsDeposits`). A treasury withdrawal's guardrail
 // script is a script the transaction needs (phase-one-scripts.ts) and runs in phase 2 on its `propose` purpose
 // (plutus/proposals.ts), a parameter change's too.
-import { asArray, asBytes, asUint, type CborValue } from "../codec/cbor.ts";
+import { asArray, asBytes, asUint, type CborValue, encodeCbor } from "../codec/cbor.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { rewardAccountCredential, setItems } from "./certs.ts";
 import { type GovActionId, type GovPurpose, SECURITY_GROUP } from "./gov-state.ts";
@@ -62,6 +62,20 @@ const credential = (v: CborValue, what: string): string => {
 };
 const entriesOf = (v: CborValue): [CborValue, CborValue][] =>
   v instanceof Map ? [...(v as Map<CborValue, CborValue>)] : [];
+/** A committee quorum (a unit interval, tag 30 as Conway writes it, or a bare pair) as `n/d`. */
+const quorum = (v: CborValue, what: string): string => {
+  const t = v as unknown as { tag?: number; value?: CborValue };
+  const pair = t?.tag === 30 ? t.value : v;
+  if (!Array.isArray(pair) || pair.length !== 2) throw new Error(`${what}: the committee quorum must be a rational`);
+  const [n, d] = [asUint(pair[0], what), asUint(pair[1], what)];
+  if (d === 0n || n > d) throw new Error(`${what}: the committee quorum ${n}/${d} is not in [0, 1]`);
+  return `${n}/${d}`;
+};
+/** A constitution [anchor, script hash / null]'s guardrail script. */
+const constitutionPolicyOf = (v: CborValue): string | null => {
+  const hash = Array.isArray(v) ? v[1] : null;
+  return hash instanceof Uint8Array ? bytesToHex(hash) : null;
+};
 const networkOf = (account: string) => parseInt(account.slice(0, 2), 16) & 0x0f;
 
 /**
@@ -127,6 +141,7 @@ export function applyProposals(
       });
     let version: [number, number] | undefined;
     let members: string[] | undefined;
+    let committeeUpdate: { removed: string[]; terms: number[]; threshold: string } | undefined;
     if (tag === 1) {
       const [major, minor] = asArray(action[2]!, `${what} protocol version`, 2).map((x) => Number(asUint(x, what)));
       version = [major!, minor!];
@@ -225,6 +240,7 @@ export function applyProposals(
         ([c, e]) => [credential(c, `${what} member`), Number(asUint(e, what))] as const,
       );
       members = added.map(([c]) => c);
+      committeeUpdate = { removed: [...removed], terms: added.map(([, e]) => e), threshold: quorum(action[4]!, what) };
       const conflicting = added.map(([c]) => c).filter((c) => removed.has(c));
       if (conflicting.length > 0)
         push({
@@ -266,7 +282,11 @@ export function applyProposals(
       ...(members && { members }),
       ...(tag === 0 && {
         security: [...(action[2] as Map<CborValue, CborValue>).keys()].some((k) => SECURITY_GROUP.has(Number(k))),
+        update: bytesToHex(encodeCbor(action[2]!)),
       }),
+      ...(tag === 2 && { withdrawals: withdrawals.map(([a, n]) => [a, `${n}`] as const) }),
+      ...committeeUpdate,
+      ...(tag === 5 && { policy: constitutionPolicyOf(action[2]!) }),
     });
   }
   return deposits;

@@ -3,7 +3,8 @@
 import { bytesToHex, hexToBytes } from "../crypto/bytes.ts";
 import { rational, type Rational } from "../crypto/rational.ts";
 import type { DRep, PoolParams } from "./certs.ts";
-import { type GovActionId, type GovPurpose, proposalFromJson, proposalToJson } from "./gov-state.ts";
+import { type CborValue, decodeCbor, encodeCbor } from "../codec/cbor.ts";
+import { type GovActionId, type GovPurpose, proposalFromJson, proposalToJson, type Ratified } from "./gov-state.ts";
 import { LedgerState, type StakeSnapshot } from "./state.ts";
 import { utxoEntryFromJson, utxoEntryToJson } from "./utxo-json.ts";
 
@@ -86,6 +87,11 @@ export function ledgerStateToJson(s: LedgerState): unknown {
     govRoots: [...s.govRoots],
     constitutionPolicy: s.constitutionPolicy,
     votes: [...s.votes],
+    committeeThreshold: s.committeeThreshold && ratJ(s.committeeThreshold),
+    paramChanges: bytesToHex(encodeCbor(new Map(s.paramChanges))),
+    protocolVersion: s.protocolVersion,
+    ratified: s.ratified,
+    dormantEpochs: s.dormantEpochs,
   };
 }
 
@@ -143,5 +149,12 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
     govRoots: new Map((j.govRoots ?? []) as [GovPurpose, GovActionId][]),
     constitutionPolicy: (j.constitutionPolicy ?? null) as string | null,
     votes: new Map((j.votes ?? []) as [string, number][]),
+    committeeThreshold: j.committeeThreshold ? jRat(j.committeeThreshold) : null,
+    paramChanges: j.paramChanges
+      ? (decodeCbor(hexToBytes(j.paramChanges as string)) as Map<number, CborValue>)
+      : new Map(),
+    protocolVersion: (j.protocolVersion ?? null) as [number, number] | null,
+    ratified: (j.ratified ?? null) as Ratified | null,
+    dormantEpochs: (j.dormantEpochs ?? 0) as number,
   });
 }

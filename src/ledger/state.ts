@@ -9,7 +9,8 @@ import { rational, type Rational } from "../crypto/rational.ts";
 import { InputError } from "../formats/errors.ts";
 import type { ShelleyGenesis } from "../formats/genesis.ts";
 import type { DRep, KeyHash, PoolParams } from "./certs.ts";
-import type { GovActionId, GovPurpose, Proposal } from "./gov-state.ts";
+import type { GovActionId, GovPurpose, Proposal, Ratified } from "./gov-state.ts";
+import type { CborValue } from "../codec/cbor.ts";
 import { rewardAccount } from "./certs.ts";
 import type { LedgerParams } from "./params.ts";
 import type { TxOutput } from "./tx.ts";
@@ -104,6 +105,16 @@ export class LedgerState {
   constitutionPolicy: string | null;
   /** Votes cast, `action|voter` to 0 no, 1 yes, 2 abstain (votes.ts). */
   readonly votes: Map<string, number>;
+  /** The enacted committee's quorum, or null when there is no committee (none yet, or after no confidence). */
+  committeeThreshold: Rational | null;
+  /** Parameter changes enacted by governance (ConwayPParams key to value), over the genesis parameters. */
+  paramChanges: ReadonlyMap<number, CborValue>;
+  /** The protocol version an enacted hard fork set, or null (the parameters' own). */
+  protocolVersion: readonly [number, number] | null;
+  /** The ratification computed at the last epoch boundary, enacted at the next (ratify.ts, enact.ts). */
+  ratified: Ratified | null;
+  /** Epochs that passed with no proposal open (`vsNumDormantEpochs`), not yet added to the DReps' expiries. */
+  dormantEpochs: number;
 
   constructor(init: {
     epoch: number;
@@ -126,6 +137,11 @@ export class LedgerState {
     govRoots?: Map<GovPurpose, GovActionId>;
     constitutionPolicy?: string | null;
     votes?: Map<string, number>;
+    committeeThreshold?: Rational | null;
+    paramChanges?: ReadonlyMap<number, CborValue>;
+    protocolVersion?: readonly [number, number] | null;
+    ratified?: Ratified | null;
+    dormantEpochs?: number;
   }) {
     this.epoch = init.epoch;
     this.utxo = init.utxo;
@@ -147,6 +163,11 @@ export class LedgerState {
     this.govRoots = init.govRoots ?? new Map();
     this.constitutionPolicy = init.constitutionPolicy ?? null;
     this.votes = init.votes ?? new Map();
+    this.committeeThreshold = init.committeeThreshold ?? null;
+    this.paramChanges = init.paramChanges ?? new Map();
+    this.protocolVersion = init.protocolVersion ?? null;
+    this.ratified = init.ratified ?? null;
+    this.dormantEpochs = init.dormantEpochs ?? 0;
   }
 
   /** Total lovelace the ledger accounts for; always equals maxLovelaceSupply (a checked invariant). */

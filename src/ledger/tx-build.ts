@@ -45,6 +45,8 @@ export interface TxPlan {
   readonly mint?: MultiAsset;
   /** Body key 22: lovelace donated to the treasury. */
   readonly donation?: bigint;
+  /** Body key 21: the treasury the transaction states it sees. */
+  readonly currentTreasuryValue?: bigint;
   /** Native scripts for the witness set (key 1): minting policies and script-locked inputs. */
   readonly nativeScripts?: NativeScript[];
   /** Encode the inputs as Conway does, a tag-258 set, instead of a plain array (both are valid). */
@@ -63,6 +65,10 @@ export interface TxPlan {
   readonly redeemers?: Redeemer[];
   /** The is_valid flag; true when not given. */
   readonly isValid?: boolean;
+  /** Body key 19: voting procedures, as Conway's CDDL writes them (voter to action id to [vote, anchor]). */
+  readonly votes?: CborValue;
+  /** Body key 20: proposal procedures, each [deposit, return account, action, anchor]. */
+  readonly proposals?: CborValue[];
 }
 
 /** An output's bytes: Alonzo's array form, or Babbage's map form when it carries an inline datum or a script. */
@@ -118,6 +124,9 @@ export function encodeTxBody(plan: TxPlan): Uint8Array {
       18,
       plan.referenceInputs.map((i) => [i.txId, i.index]),
     );
+  if (plan.votes !== undefined) m.set(19, plan.votes);
+  if (plan.currentTreasuryValue !== undefined) m.set(21, plan.currentTreasuryValue);
+  if (plan.proposals?.length) m.set(20, plan.proposals);
   if (plan.donation !== undefined) m.set(22, plan.donation);
   // Outputs keep their bytes as encodeOutput writes them (tag 24 inside), so the body is assembled from parts.
   const raw: [number, Uint8Array][] = [...m].map(([k, v]) => [k as number, encodeCbor(v)]);

@@ -41,6 +41,8 @@ export interface TxBody {
   readonly networkId?: number;
   /** Body key 22: lovelace given to the treasury (Conway); 0 when absent. */
   readonly donation: bigint;
+  /** Body key 21: the treasury the transaction states it sees (Conway `currentTreasuryValue`). */
+  readonly currentTreasuryValue?: bigint;
   /** Body key 9: tokens minted (> 0) and burned (< 0) by policy; empty when the body has no mint. */
   readonly mint: MultiAsset;
   /** Body key 11: the script integrity hash (redeemers, datums and the cost models' language views). */
@@ -103,7 +105,6 @@ export class TxDecodeError extends Error {
 
 const UNSUPPORTED_BODY_FIELDS: Record<number, string> = {
   6: "protocol parameter update",
-  21: "treasury value",
 };
 const UNSUPPORTED_WITNESS_FIELDS: Record<number, string> = {};
 
@@ -215,6 +216,7 @@ export function decodeTxBody(bytes: Uint8Array, options: DecodeOptions = {}): Tx
       certificates,
       withdrawals,
       donation: f.has(22) ? asUint(field(22), "treasury donation") : 0n,
+      ...(f.has(21) && { currentTreasuryValue: asUint(field(21), "current treasury value") }),
       mint: f.has(9) ? decodeMultiAsset(f.get(9)!, "mint", "mint", strict) : NO_ASSETS,
       ...(f.has(11) && { scriptDataHash: asBytes(field(11), "script data hash", 32) }),
       collateral: f.has(13) ? inputSet(entries(field(13), "collateral inputs"), strict, "collateral input") : [],

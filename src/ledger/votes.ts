@@ -1,7 +1,8 @@
 // Voting procedures (Conway body key 19) by cardano-ledger's GOV rule (eras/conway/impl/src/Cardano/Ledger/Conway/
 // Rules/Gov.hs `conwayGovTransition`, after the transaction's proposals are added), every check reported:
-//   UnelectedCommitteeVoters     (protocol version 10 on) a committee voter is the authorised hot key of a member of
-//                                the enacted committee
+//   UnelectedCommitteeVoters     (protocol version 11 on; before, only cardano-ledger's MEMPOOL rule checks it, so a
+//                                block may hold such votes) a committee voter is the authorised hot key of a member
+//                                of the enacted committee
 //   VotersDoNotExist             committee voters are authorised hot keys, DReps registered, pools registered
 //   GovActionsDoNotExist         the actions voted on are proposed (this transaction's proposals included)
 //   DisallowedVotesDuringBootstrap   no DRep votes in the bootstrap phase (protocol version 9)
@@ -13,6 +14,7 @@
 // votes by script voters (the vote purpose).
 import { asArray, asBytes, asUint, type CborValue } from "../codec/cbor.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
+import { drepExpiry } from "./gov-epoch.ts";
 import type { Journal } from "./journal.ts";
 import type { LedgerParams } from "./params.ts";
 import type { F } from "./rules/failure.ts";
@@ -83,7 +85,7 @@ export function applyVotes(
   const hot = new Map<string, string>(); // authorised hot credential -> its cold credential
   for (const [cold, h] of state.committeeHot) if (h !== null) hot.set(h, cold);
   const committeeVoters = votes.filter((v) => v.type === "committee");
-  if (gov.protocolMajor >= 10)
+  if (gov.protocolMajor >= 11)
     report(
       "UnelectedCommitteeVoters",
       "committee votes by hot keys of no member of the enacted committee",
@@ -128,6 +130,6 @@ export function applyVotes(
   for (const v of cast) {
     journal.set(state.votes, `${v.action}|${v.voter}`, v.vote);
     const drep = v.type === "drep" ? state.dreps.get(v.hash) : undefined;
-    if (drep) journal.set(state.dreps, v.hash, { ...drep, expiry: state.epoch + gov.drepActivity });
+    if (drep) journal.set(state.dreps, v.hash, { ...drep, expiry: drepExpiry(state, gov.drepActivity) });
   }
 }

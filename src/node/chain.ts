@@ -19,6 +19,7 @@ import { genesisLedgerState, type LedgerState } from "../ledger/state.ts";
 import { ledgerStateFromJson, ledgerStateToJson } from "../ledger/state-json.ts";
 import type { Tx } from "../ledger/tx.ts";
 import type { Network } from "./config.ts";
+import { ledgerParamsAt } from "./ledger-params.ts";
 
 export type BlockResult =
   | { readonly ok: true; readonly txs: Tx[]; readonly epochs: EpochReport[] }
@@ -38,7 +39,14 @@ export class NodeChain {
   }
 
   static genesis(net: Network): NodeChain {
-    return new NodeChain(net, initialChainState(net.genesis.hash), genesisLedgerState(net.genesis, net.ledgerParams));
+    const ledger = genesisLedgerState(net.genesis, net.ledgerParams);
+    // The Conway genesis's committee and constitution are the enact state governance starts from.
+    if (net.governance) {
+      for (const [cold, term] of net.governance.committee) ledger.committee.set(cold, term);
+      ledger.committeeThreshold = net.governance.committeeThreshold;
+      ledger.constitutionPolicy = net.governance.constitutionPolicy;
+    }
+    return new NodeChain(net, initialChainState(net.genesis.hash), ledger);
   }
 
   static fromJson(net: Network, json: unknown): NodeChain {
@@ -101,6 +109,7 @@ export class NodeChain {
     const epoch = this.net.clock.epochOfSlot(Number(slot));
     if (epoch < this.ledger.epoch) return fail(`block slot ${slot} is in epoch ${epoch}, before the ledger's epoch`);
     const epochs = tickToEpoch(this.ledger, this.net.ledgerParams, epoch, journal);
+    const params = ledgerParamsAt(this.net, this.tip?.slot ?? null);
     const h = applyHeader(this.#chain, header, this.net.rules, this.ledger.poolDistr);
     if (!h.ok) return fail(h.errors.map((e) => e.message).join("; "));
     const size = blockBodySize(block);
@@ -114,7 +123,7 @@ export class NodeChain {
       this.ledger,
       block,
       bytesToHex(issuerPoolId(header)),
-      { slot, params: this.net.ledgerParams, reapply: options.reapply ?? false },
+      { slot, params, reapply: options.reapply ?? false },
       journal,
     );
     if (!body.ok) return fail(body.message);

@@ -18,6 +18,13 @@ import {
   maxValueSizeFromAlonzoGenesis,
 } from "../ledger/params.ts";
 import type { ChainRules } from "../consensus/chain-state.ts";
+import {
+  type GenesisGovernance,
+  governanceFromGenesis,
+  governanceParamsFromGenesis,
+  plutusParamsFromGenesis,
+} from "../ledger/genesis-params.ts";
+import { slotTimeOf } from "../ledger/plutus/time.ts";
 import { DEFAULT_MAX_CAUGHT_UP_AGE_S } from "./readiness.ts";
 
 export const NODE_FLAGS = [
@@ -214,47 +221,75 @@ export interface Network {
   readonly clock: SlotClock;
   readonly rules: ChainRules;
   readonly ledgerParams: LedgerParams;
+  /** The Conway genesis's committee and constitution, for the ledger at genesis. */
+  readonly governance?: GenesisGovernance;
   /** The effective network configuration, for /config. */
   readonly summary: Record<string, unknown>;
 }
 
-/** `coinsPerUTxOByte` and `maxValueSize` from the Alonzo genesis config.json names (hash-checked), or null. */
-function readAlonzoParams(
+/** The `<era>GenesisFile` config.json names (its `<era>GenesisHash` checked when stated), parsed, or null. */
+function readEraGenesis(
   configPath: string,
   config: Record<string, unknown>,
-): { coinsPerUTxOByte: bigint; maxValueSize: number } | null {
-  const file = config.AlonzoGenesisFile;
+  era: "Alonzo" | "Conway",
+): { path: string; document: unknown } | null {
+  const file = config[`${era}GenesisFile`];
   if (file === undefined) return null;
-  if (typeof file !== "string") throw new InputError(configPath, '"AlonzoGenesisFile" must be a file name');
+  if (typeof file !== "string") throw new InputError(configPath, `"${era}GenesisFile" must be a file name`);
   const path = resolve(dirname(configPath), file);
-  if (!existsSync(path)) throw new InputError(configPath, `AlonzoGenesisFile ${path} does not exist`);
+  if (!existsSync(path)) throw new InputError(configPath, `${era}GenesisFile ${path} does not exist`);
   const bytes = readInputFile(path, JSON_LIMIT);
-  const stated = config.AlonzoGenesisHash;
+  const stated = config[`${era}GenesisHash`];
   if (typeof stated === "string" && stated !== bytesToHex(blake2b256(bytes)))
-    throw new InputError(configPath, `AlonzoGenesisHash ${stated} does not match ${path}`);
-  let document: unknown;
+    throw new InputError(configPath, `${era}GenesisHash ${stated} does not match ${path}`);
   try {
-    document = JSON.parse(bytes.toString("utf8"));
+    return { path, document: JSON.parse(bytes.toString("utf8")) };
   } catch {
-    throw new InputError(path, "is not valid JSON (expected an Alonzo genesis)");
+    throw new InputError(path, `is not valid JSON (expected a${era === "Alonzo" ? "n" : ""} ${era} genesis)`);
   }
-  return {
-    coinsPerUTxOByte: coinsPerUTxOByteFromAlonzoGenesis(document, path),
-    maxValueSize: maxValueSizeFromAlonzoGenesis(document, path),
-  };
+}
+
+/**
+ * The protocol version the ledger judges by: the Shelley genesis's `protocolParams.protocolVersion` when it is a
+ * Conway one (9 or later, as poolfleet's devnets start), otherwise Conway's first, 9.0 (a network replayed from
+ * an earlier era's genesis is judged by Conway's rules; its hard forks are not replayed).
+ */
+function conwayProtocolVersion(genesis: ShelleyGenesis): [number, number] {
+  const pv = (genesis.document.protocolParams as { protocolVersion?: { major?: unknown; minor?: unknown } } | undefined)
+    ?.protocolVersion;
+  const major = typeof pv?.major === "number" ? pv.major : 0;
+  const minor = typeof pv?.minor === "number" ? pv.minor : 0;
+  return major >= 9 ? [major, minor] : [9, 0];
 }
 
 /** Read config.json and the Shelley genesis it names (formats/config-json.ts checks the genesis hash). */
 export function loadNetwork(configPath: string): Network {
   const { genesis, genesisPath, conwayFromEpoch, document: config } = readNodeConfig(configPath);
   const clock = new SlotClock(genesis);
-  const alonzo = readAlonzoParams(configPath, config);
-  const ledgerParams = ledgerParamsFromGenesis(
+  const alonzo = readEraGenesis(configPath, config, "Alonzo");
+  const conway = readEraGenesis(configPath, config, "Conway");
+  const base = ledgerParamsFromGenesis(
     genesis,
     genesisPath,
-    alonzo?.coinsPerUTxOByte ?? null,
-    alonzo?.maxValueSize ?? null,
+    alonzo && coinsPerUTxOByteFromAlonzoGenesis(alonzo.document, alonzo.path),
+    alonzo && maxValueSizeFromAlonzoGenesis(alonzo.document, alonzo.path),
   );
+  // Plutus needs both genesis files (cost models, prices, limits; PlutusV3 and the reference-script price), and
+  // scripts see the validity interval through the Shelley genesis's slot-to-time conversion; governance needs the
+  // Conway genesis. Without them the ledger refuses what it cannot judge (UnsupportedFeature).
+  const version = conwayProtocolVersion(genesis);
+  const ledgerParams: LedgerParams = {
+    ...base,
+    ...(alonzo &&
+      conway && {
+        plutus: plutusParamsFromGenesis(alonzo.document, conway.document, version[0], slotTimeOf(genesis), {
+          alonzo: alonzo.path,
+          conway: conway.path,
+        }),
+      }),
+    ...(conway && { governance: governanceParamsFromGenesis(conway.document, version, conway.path) }),
+  };
+  const governance = conway ? governanceFromGenesis(conway.document, conway.path) : undefined;
   const rules: ChainRules = {
     params: {
       slotsPerKESPeriod: genesis.slotsPerKESPeriod,
@@ -270,6 +305,7 @@ export function loadNetwork(configPath: string): Network {
     genesis,
     clock,
     ledgerParams,
+    ...(governance && { governance }),
     rules,
     summary: {
       networkMagic: genesis.networkMagic,
@@ -282,6 +318,10 @@ export function loadNetwork(configPath: string): Network {
       maxKESEvolutions: genesis.maxKESEvolutions,
       shelleyGenesisHash: bytesToHex(genesis.hash),
       coinsPerUTxOByte: ledgerParams.coinsPerUTxOByte === null ? null : Number(ledgerParams.coinsPerUTxOByte),
+      plutusLanguages: [...(ledgerParams.plutus?.costModels.keys() ?? [])].map((v) => `PlutusV${v}`),
+      protocolVersion: ledgerParams.governance
+        ? `${ledgerParams.governance.protocolMajor}.${ledgerParams.governance.protocolMinor}`
+        : null,
       pools: Object.keys((genesis.document.staking as { pools?: object } | undefined)?.pools ?? {}).length,
     },
   };

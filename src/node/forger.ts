@@ -24,6 +24,8 @@ import { type ForgingPool, ProducerPools } from "./producer-pools.ts";
 import { bytesToHex } from "../crypto/bytes.ts";
 import { poolIdOf } from "../formats/opcert.ts";
 import type { PoolGuards } from "./pool-guard.ts";
+import { ledgerParamsAt } from "./ledger-params.ts";
+import { currentParams } from "../ledger/param-changes.ts";
 
 export interface ForgerDeps {
   readonly network: Network;
@@ -115,7 +117,7 @@ export class Forger {
       const forged =
         chosen?.gate.forging &&
         forgeForSlot(slot, chain.state, net.rules, at.state.poolDistr, chosen.gate.keys, () =>
-          this.#d.mempool.select(at, net.ledgerParams.maxBlockBodySize - 64, journal),
+          this.#d.mempool.select(at, currentParams(at.params, at.state).maxBlockBodySize - 64, journal),
         );
       return { leaders, refused, chosen, forged: forged || undefined };
     });
@@ -307,7 +309,7 @@ export class Forger {
     const net = this.#d.network;
     return {
       state: this.#d.store().chain.ledger,
-      params: net.ledgerParams,
+      params: ledgerParamsAt(net, this.#d.store().chain.tip?.slot ?? null),
       slot,
       epoch: net.clock.epochOfSlot(Number(slot)),
     };

@@ -34,6 +34,7 @@ import type { NodeChain } from "./chain.ts";
 import { type AdoptResult, ChainStore } from "./chain-store.ts";
 import { Peering } from "./peering.ts";
 import { ledgerSummary, peerConnections } from "./views.ts";
+import { ledgerParamsAt } from "./ledger-params.ts";
 /** Mempool capacity in blocks' worth of transactions (cardano-node's default is twice the block size). */
 const MEMPOOL_BLOCKS = 2;
 
@@ -353,7 +354,7 @@ export class PoolfleetNode {
   #ledgerAt(slot: bigint) {
     return {
       state: this.#chain.ledger,
-      params: this.#network.ledgerParams,
+      params: ledgerParamsAt(this.#network, this.#chain.tip?.slot ?? null),
       slot,
       epoch: this.#network.clock.epochOfSlot(Number(slot)),
     };

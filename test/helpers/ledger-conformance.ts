@@ -14,7 +14,7 @@ import { asBytes, asUint, type CborValue, decodeCbor } from "../../src/codec/cbo
 import { applyTx } from "../../src/ledger/apply-tx.ts";
 import { decodeCertificate, rewardAccountCredential, scriptCredential } from "../../src/ledger/certs.ts";
 import { tickToEpoch } from "../../src/ledger/epoch.ts";
-import { ratificationNeeded, type Thresholds } from "../../src/ledger/gov-epoch.ts";
+import type { Thresholds } from "../../src/ledger/gov-epoch.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
 import type { SlotTime } from "../../src/ledger/plutus/time.ts";
@@ -42,10 +42,21 @@ export interface ConformanceVector {
   readonly constitutionPolicy: string | null;
   /** Which thresholds that can hold an action back are above zero (the committee's, the DReps'). */
   readonly thresholds: Thresholds;
-  /** The enacted committee at the start: cold credential to the epoch its term ends. */
+  /** The enacted committee at the start: cold credential to the epoch its term ends, and its quorum (null: none). */
   readonly committee: Map<string, number>;
+  readonly committeeThreshold: Rational | null;
   /** The DReps registered after all events, with their deposits, as the Haskell ledger left them. */
   readonly finalDReps: Map<string, bigint>;
+  /** The governance state and treasury after all events, as the Haskell ledger left them (`FinalGov`). */
+  readonly finalGov: FinalGov;
+  /** The epoch of the final state: the dumps stop at the last transaction's epoch in some vectors, whose later
+   * boundaries the final state does not show. */
+  readonly finalEpoch: number;
+  /**
+   * Why the final state shows changes no event made (the ImpSpec test changed the state directly between events),
+   * so the governance figures cannot be compared; null when it does not.
+   */
+  readonly changedOutsideEvents: string | null;
   readonly params: LedgerParams;
   readonly events: ConformanceEvent[];
 }
@@ -136,6 +147,12 @@ function conwayParams(pp: CborValue[], config: CborValue[]): LedgerParams {
       protocolMinor: Number(asUint((pp[12] as CborValue[])[1], "protocol version")),
       govActionDeposit: n(27),
       govActionLifetime: Number(n(26)),
+      ratification: {
+        poolThresholds: (pp[22] as CborValue[]).map((r, i) => tagged(r, `pool threshold ${i}`)),
+        drepThresholds: (pp[23] as CborValue[]).map((r, i) => tagged(r, `DRep threshold ${i}`)),
+        committeeMinSize: Number(n(24)),
+        committeeMaxTermLength: Number(n(25)),
+      },
     },
   };
 }
@@ -216,6 +233,7 @@ export function readConformanceVector(file: string): ConformanceVector {
     utxo,
     finalUtxo,
     committee,
+    committeeThreshold: committeeField[0] === undefined ? null : tagged(committeeField[0][1], "threshold"),
     thresholds: {
       committee: committeeField[0] !== undefined && tagged(committeeField[0][1], "threshold").num > 0n,
       // drepVotingThresholds [motionNoConfidence, committeeNormal, committeeNoConfidence, ..]
@@ -227,8 +245,110 @@ export function readConformanceVector(file: string): ConformanceVector {
     treasury: asUint(treasury, "treasury"),
     reserves: asUint(reserves, "reserves"),
     finalDReps,
+    finalGov: finalGovOf(cborArrayItems(items[2]!)),
+    finalEpoch: Number(asUint(decodeCbor(cborArrayItems(items[2]!)[0]!), "final epoch")),
+    changedOutsideEvents: outsideEvents(items[1]!, items[2]!),
     params: conwayParams(pp, config),
     events,
+  };
+}
+
+/**
+ * What ratification and enactment leave, read from a final `NewEpochState`: the treasury, the proposals still open,
+ * each purpose's last enacted action, the committee (null after no confidence) with its quorum, the constitution's
+ * guardrail script and every registered stake credential's reward balance.
+ */
+export interface FinalGov {
+  readonly treasury: bigint;
+  readonly proposals: string[];
+  readonly roots: Record<string, string | null>;
+  readonly committee: Record<string, number> | null;
+  readonly committeeThreshold: string | null;
+  readonly constitutionPolicy: string | null;
+  readonly rewards: Record<string, string>;
+  /** Each registered DRep's expiry epoch (dormant epochs added as Conway adds them). */
+  readonly drepExpiries: Record<string, number>;
+}
+
+const govId = (v: CborValue): string => {
+  const [txId, index] = v as [Uint8Array, CborValue];
+  return `${hex(txId)}#${asUint(index, "governance action index")}`;
+};
+
+function finalGovOf(nes: Uint8Array[]): FinalGov {
+  const epochState = cborArrayItems(nes[3]!);
+  const [treasury] = decodeCbor(epochState[0]!) as [CborValue];
+  const ledger = cborArrayItems(epochState[1]!);
+  const gov = cborArrayItems(cborArrayItems(ledger[1]!)[3]!);
+  const [roots, props] = decodeCbor(gov[0]!) as [CborValue[][], CborValue[][]];
+  const purposes = ["pparams", "hardFork", "committee", "constitution"];
+  const committee = decodeCbor(gov[1]!) as [[Map<CborValue, CborValue>, { value: [CborValue, CborValue] }]?];
+  const constitution = decodeCbor(gov[2]!) as [unknown, Uint8Array | null];
+  // dState [UMap [credential to [StrictMaybe [reward, deposit], pointers, pool, DRep], pointers], ..].
+  const accounts = (decodeCbor(cborArrayItems(ledger[0]!)[2]!) as [[Map<CborValue, CborValue[]>]])[0][0];
+  const rewards: Record<string, string> = {};
+  for (const [c, a] of accounts) {
+    const rd = (a[0] as CborValue[][])[0];
+    rewards[credentialOf(c)] = `${rd ? asUint(rd[0], "reward") : 0n}`;
+  }
+  // certState [vState [DReps (credential to [expiry, ..]), ..], ..].
+  const dreps = (decodeCbor(cborArrayItems(ledger[0]!)[0]!) as [Map<CborValue, CborValue[]>])[0];
+  return {
+    drepExpiries: Object.fromEntries([...dreps].map(([c, d]) => [credentialOf(c), Number(asUint(d[0], "expiry"))])),
+    treasury: asUint(treasury, "treasury"),
+    proposals: props.map((p) => govId(p[0]!)).sort(),
+    roots: Object.fromEntries(
+      roots.map((r, i) => [purposes[i]!, Array.isArray(r) && r.length > 0 ? govId(r[0]!) : null]),
+    ),
+    committee:
+      committee[0] === undefined
+        ? null
+        : Object.fromEntries([...committee[0][0]].map(([c, e]) => [credentialOf(c), Number(asUint(e, "term"))])),
+    committeeThreshold:
+      committee[0] === undefined
+        ? null
+        : `${asUint(committee[0][1].value[0], "quorum")}/${asUint(committee[0][1].value[1], "quorum")}`,
+    constitutionPolicy: constitution[1] ? hex(constitution[1]) : null,
+    rewards,
+  };
+}
+
+/** The current parameters' hash and the committee field of a `NewEpochState`'s governance state. */
+function govFields(nes: Uint8Array): { params: string; committee: string; roots: CborValue[][] } {
+  const gov = cborArrayItems(cborArrayItems(cborArrayItems(cborArrayItems(cborArrayItems(nes)[3]!)[1]!)[1]!)[3]!);
+  const [roots] = decodeCbor(gov[0]!) as [CborValue[][]];
+  return { params: hex(gov[3]!), committee: hex(gov[1]!), roots };
+}
+
+/**
+ * Evidence in Haskell's own final state that the test changed it outside the events: the current parameters
+ * differ from the initial ones though no parameter change or hard fork was ever enacted (both roots empty), or
+ * the committee differs though no committee action was.
+ */
+function outsideEvents(initial: Uint8Array, final: Uint8Array): string | null {
+  const a = govFields(initial);
+  const b = govFields(final);
+  const none = (i: number) => !Array.isArray(b.roots[i]) || b.roots[i]!.length === 0;
+  if (a.params !== b.params && none(0) && none(1))
+    return "the protocol parameters changed with no parameter change or hard fork enacted";
+  if (a.committee !== b.committee && none(2)) return "the committee changed with no committee action enacted";
+  return null;
+}
+
+/** The same figures from poolfleet's ledger state. */
+export function finalGovOfState(state: LedgerState): FinalGov {
+  const t = state.committeeThreshold;
+  return {
+    drepExpiries: Object.fromEntries([...state.dreps].map(([c, d]) => [c, d.expiry])),
+    treasury: state.pots.treasury,
+    proposals: [...state.proposals.keys()].sort(),
+    roots: Object.fromEntries(
+      ["pparams", "hardFork", "committee", "constitution"].map((p) => [p, state.govRoots.get(p as "pparams") ?? null]),
+    ),
+    committee: t === null ? null : Object.fromEntries(state.committee),
+    committeeThreshold: t === null ? null : `${t.num}/${t.den}`,
+    constitutionPolicy: state.constitutionPolicy,
+    rewards: Object.fromEntries([...state.accounts].map(([c, a]) => [c, `${a.reward}`])),
   };
 }
 
@@ -245,6 +365,8 @@ export interface Replay {
   readonly utxo: ReadonlyMap<string, TxOutput>;
   /** The DReps poolfleet's ledger ends with. */
   readonly dreps: ReadonlyMap<string, DRepState>;
+  /** poolfleet's ledger state at the end. */
+  readonly state: LedgerState;
   /** Why replay stopped before the end, or null when every event was followed. */
   readonly stoppedAt: string | null;
 }
@@ -279,27 +401,17 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     pools: new Map(),
     pots: { reserves: vector.reserves, treasury: vector.treasury, deposited: 0n, fees: 0n, donations: 0n },
     committee: new Map(vector.committee),
+    committeeThreshold: vector.committeeThreshold,
     constitutionPolicy: vector.constitutionPolicy,
   });
   const judged: JudgedTx[] = [];
   for (const [index, event] of vector.events.entries()) {
     if (event.kind === "slot") continue; // every transaction event carries its own slot
-    // An epoch boundary changes no UTxO entry (Conway pays rewards and refunds to accounts), so boundaries after
-    // the last transaction leave the UTxO to compare with Haskell's. One before a transaction is crossed with
-    // poolfleet's boundary (epoch.ts) when it provably ratifies and expires nothing but info actions
-    // (`ratificationNeeded`); otherwise (ratification and enactment are not implemented) the replay stops.
+    // Every epoch boundary is crossed with poolfleet's (epoch.ts), which ratifies and enacts as Conway's EPOCH
+    // does (ratify.ts, enact.ts).
     if (event.kind === "epochs") {
-      if (!vector.events.slice(index).some((e) => e.kind === "tx")) continue;
-      for (let n = 0; n < event.count; n++) {
-        if (ratificationNeeded(state, state.epoch + 1, vector.thresholds) !== null)
-          return {
-            judged,
-            utxo: state.utxo,
-            dreps: state.dreps,
-            stoppedAt: `event ${index}: an epoch boundary that may ratify or expire proposals`,
-          };
+      for (let n = 0; n < event.count && state.epoch < vector.finalEpoch; n++)
         tickToEpoch(state, vector.params, state.epoch + 1, new Journal());
-      }
       continue;
     }
     const slot = event.slot;
@@ -307,16 +419,28 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     try {
       tx = decodeTx(event.bytes);
     } catch (error) {
-      return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${(error as Error).message}` };
+      return {
+        judged,
+        state,
+        utxo: state.utxo,
+        dreps: state.dreps,
+        stoppedAt: `event ${index}: ${(error as Error).message}`,
+      };
     }
     const reason = outOfScope(tx);
-    if (reason) return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${reason}` };
+    if (reason) return { judged, state, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${reason}` };
     const journal = new Journal();
     const result = applyTx(state, tx, { slot, params: vector.params }, journal);
     const unsupported = result.find((f) => f.kind === "UnsupportedFeature");
     if (unsupported) {
       journal.rollback();
-      return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: `event ${index}: ${unsupported.message}` };
+      return {
+        judged,
+        state,
+        utxo: state.utxo,
+        dreps: state.dreps,
+        stoppedAt: `event ${index}: ${unsupported.message}`,
+      };
     }
     const failures = result.map((f) => f.kind);
     if (!event.success) journal.rollback();
@@ -324,10 +448,11 @@ export function replayConformanceVector(vector: ConformanceVector): Replay {
     if (event.success && failures.length > 0)
       return {
         judged,
+        state,
         utxo: state.utxo,
         dreps: state.dreps,
         stoppedAt: `event ${index}: refused here, accepted by Haskell`,
       };
   }
-  return { judged, utxo: state.utxo, dreps: state.dreps, stoppedAt: null };
+  return { judged, state, utxo: state.utxo, dreps: state.dreps, stoppedAt: null };
 }

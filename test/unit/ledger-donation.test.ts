@@ -1,5 +1,6 @@
 // Conway treasury donations (body key 22): the donation counts as produced in value conservation, waits in the
-// ledger's donation pot for the epoch boundary, then joins the treasury; a snapshot keeps it.
+// ledger's donation pot for the epoch boundary, then joins the treasury; a snapshot keeps it. A stated current
+// treasury value (body key 21) must be the treasury's.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { applyTx } from "../../src/ledger/apply-tx.ts";
@@ -43,5 +44,30 @@ describe("treasury donations", () => {
     assert.equal(state.pots.treasury, treasury + deltaT + report!.rewardsToTreasury + 7_000_000n);
     assert.equal(state.totalLovelace(), params.maxLovelaceSupply);
     journal.rollback();
+  });
+
+  it("a stated current treasury value must be the treasury's (ConwayTreasuryValueMismatch)", () => {
+    const { state: state2, params: params2, owners: owners2 } = devnetLedger();
+    const bob = owners2[0]!;
+    state2.pots.treasury = 5_000_000n;
+    state2.pots.reserves -= 5_000_000n;
+    const stating = (value: bigint) =>
+      buildTx(
+        {
+          inputs: [genesisInput(bob)],
+          outputs: [{ address: bob.address, coin: funds - fee }],
+          fee,
+          currentTreasuryValue: value,
+        },
+        [bob.paymentSeed],
+      );
+    const journal = new Journal();
+    const wrong = applyTx(state2, stating(4_999_999n), { slot: 10n, params: params2 }, journal);
+    assert.deepEqual(
+      wrong.map((f) => f.kind),
+      ["ConwayTreasuryValueMismatch"],
+    );
+    journal.rollback();
+    assert.deepEqual(applyTx(state2, stating(5_000_000n), { slot: 10n, params: params2 }, journal), []);
   });
 });

@@ -9,11 +9,11 @@ import type { CborValue } from "../../src/codec/cbor.ts";
 import { rewardAccount } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import type { LedgerParams } from "../../src/ledger/params.ts";
-import { DataB, DataConstr, DataI, DataList, DataMap } from "@harmoniclabs/plutus-data";
+import { DataB, DataConstr, DataI, DataList, DataMap, DataPair } from "@harmoniclabs/plutus-data";
 import { Tag } from "cbor-x";
 import { expireInfoProposals, ratificationNeeded } from "../../src/ledger/gov-epoch.ts";
 import { ContextError } from "../../src/ledger/plutus/data.ts";
-import { proposalProcedure } from "../../src/ledger/plutus/proposals.ts";
+import { proposalProcedure, transVotes } from "../../src/ledger/plutus/proposals.ts";
 import { proposalPolicy } from "../../src/ledger/proposals.ts";
 import { applyProposals, type ProposalFailure } from "../../src/ledger/proposals.ts";
 import { ledgerStateFromJson, ledgerStateToJson } from "../../src/ledger/state-json.ts";
@@ -255,5 +255,46 @@ describe("proposal procedures (GOV)", () => {
     state.accounts.set(cred, account);
     state.votes.set(`${"02".repeat(32)}#0|drep:${"cd".repeat(28)}`, 1);
     assert.match(ratificationNeeded(state, next, all) ?? "", /may be ratified/, "a DRep said yes");
+  });
+
+  it("votes as PlutusV3 sees them (txInfoVotes): voters and actions in the ledger's order", () => {
+    const id = (b: number, i: number): CborValue => [new Uint8Array(32).fill(b), i];
+    const yes: CborValue = [1, null];
+    const raw = new Map<CborValue, CborValue>([
+      [[4, new Uint8Array(28).fill(1)], new Map([[id(2, 0), [2, null]]])],
+      [
+        [2, new Uint8Array(28).fill(9)],
+        new Map([
+          [id(5, 1), yes],
+          [id(5, 0), [0, null]],
+        ]),
+      ],
+      [[3, new Uint8Array(28).fill(9)], new Map([[id(1, 0), yes]])],
+      [[0, new Uint8Array(28).fill(3)], new Map([[id(1, 0), yes]])],
+    ]);
+    const h = (b: number) => new DataB(new Uint8Array(28).fill(b));
+    const gaid = (b: number, i: number) => new DataConstr(0, [new DataB(new Uint8Array(32).fill(b)), new DataI(i)]);
+    const expected = new DataMap(
+      [
+        // CommitteeVoter (key), then DRepVoter with the script credential before the key one, then StakePoolVoter.
+        [new DataConstr(0, [new DataConstr(0, [h(3)])]), [[gaid(1, 0), new DataConstr(1, [])]]],
+        [new DataConstr(1, [new DataConstr(1, [h(9)])]), [[gaid(1, 0), new DataConstr(1, [])]]],
+        [
+          new DataConstr(1, [new DataConstr(0, [h(9)])]),
+          [
+            [gaid(5, 0), new DataConstr(0, [])],
+            [gaid(5, 1), new DataConstr(1, [])],
+          ],
+        ],
+        [new DataConstr(2, [h(1)]), [[gaid(2, 0), new DataConstr(2, [])]]],
+      ].map(
+        ([k, vs]) =>
+          new DataPair(
+            k as DataConstr,
+            new DataMap((vs as [DataConstr, DataConstr][]).map(([a, v]) => new DataPair(a, v))),
+          ),
+      ),
+    );
+    assert.deepEqual(transVotes(raw), expected);
   });
 });

@@ -65,7 +65,9 @@ describe("voting procedures (GOV)", () => {
   });
 
   it("unknown voters, unelected hot keys and unknown actions are refused by name", () => {
-    const { vote, txId } = setup();
+    // Before protocol version 11 only the MEMPOOL rule refuses unelected committee voters; GOV does from 11.
+    assert.deepEqual(setup(10).vote([0, h(4)]).kinds, [], "protocol version 10: GOV accepts an unelected voter");
+    const { vote, txId } = setup(11);
     assert.deepEqual(vote([0, h(4)]).kinds, ["UnelectedCommitteeVoters"]);
     assert.deepEqual(vote([0, h(7)]).kinds, ["UnelectedCommitteeVoters", "VotersDoNotExist"]);
     assert.deepEqual(vote([2, h(8)]).kinds, ["VotersDoNotExist"]);

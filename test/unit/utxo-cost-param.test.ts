@@ -15,6 +15,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const devnet = createDevnet({ ...DEVNET_DEFAULTS, pools: 1, startTime: new Date() });
 writeFileSync(join(dir, "shelley-genesis.json"), devnet.shelleyGenesis);
 writeFileSync(join(dir, "alonzo-genesis.json"), devnet.alonzoGenesis);
+writeFileSync(join(dir, "conway-genesis.json"), devnet.conwayGenesis);
 const config = JSON.parse(devnet.config) as Record<string, unknown>;
 const writeConfig = (c: Record<string, unknown>) => {
   writeFileSync(join(dir, "config.json"), JSON.stringify(c));

@@ -13,7 +13,7 @@ import { decodeCertificate, rewardAccountCredential } from "../certs.ts";
 import { sortedWithdrawals } from "../rules/phase-one-scripts.ts";
 import { outRef } from "../utxo.ts";
 import { txCertV3 } from "./certificates.ts";
-import { proposalProcedure } from "./proposals.ts";
+import { proposalProcedure, transVotes } from "./proposals.ts";
 import type { TxBody, TxInput, TxOutput, WitnessSet } from "../tx.ts";
 import { REDEEMER_TAGS, type Redeemer } from "../plutus-witness.ts";
 import { sortedRefs } from "../rules/redeemers.ts";
@@ -141,9 +141,9 @@ export function txInfoV3(src: ContextSource, range: Data): Data {
     map(orderedRedeemers(src, (r) => purpose(src, r))),
     map(orderedDatums(src)),
     bytes(body.id),
-    map([]),
+    body.votes === undefined ? map([]) : transVotes(body.votes),
     list((body.proposals ?? []).map(proposalProcedure)),
-    NOTHING,
+    body.currentTreasuryValue === undefined ? NOTHING : just(int(body.currentTreasuryValue)),
     body.donation > 0n ? just(int(body.donation)) : NOTHING,
   ]);
 }

@@ -80,3 +80,41 @@ export function proposalProcedure(raw: CborValue): Data {
     governanceAction(asArray(action!, "action")),
   ]);
 }
+
+const VOTER_RANK = [
+  [0, 1],
+  [0, 0],
+  [1, 1],
+  [1, 0],
+  [2, 0],
+] as const; // voter type to [constructor, credential order]: ScriptHashObj sorts before KeyHashObj in the ledger
+
+/**
+ * `txInfoVotes` (cardano-ledger Conway TxInfo.hs `transVotingProcedures`): each voter — CommitteeVoter 0 [hot
+ * Credential], DRepVoter 1 [Credential], StakePoolVoter 2 [B pool id] — to its votes by GovernanceActionId
+ * (VoteNo 0, VoteYes 1, Abstain 2), both maps in the ledger's key order (voter constructor, then script
+ * credentials before key ones, then hash; action ids by transaction id, then index).
+ */
+export function transVotes(raw: CborValue): Data {
+  if (!(raw instanceof Map)) return map([]);
+  const voters = [...(raw as Map<CborValue, CborValue>)].map(([voterV, byAction]) => {
+    const [tagV, hashV] = asArray(voterV, "voter", 2);
+    const tag = Number(asUint(tagV, "voter type"));
+    if (tag > 4) throw new ContextError(`voter type ${tag} does not exist`);
+    const hash = asBytes(hashV, "voter", 28);
+    const [ctor, credRank] = VOTER_RANK[tag]!;
+    const voter = tag === 4 ? constr(2, [bytes(hash)]) : constr(ctor, [constr(tag % 2 === 1 ? 1 : 0, [bytes(hash)])]);
+    const votes = [...(byAction as Map<CborValue, CborValue>)]
+      .map(([idV, procedure]) => {
+        const [txId, index] = asArray(idV, "governance action id", 2);
+        const id = asBytes(txId, "governance action id", 32);
+        const ix = asUint(index, "action index");
+        const vote = Number(asUint(asArray(procedure, "voting procedure", 2)[0], "vote"));
+        return { key: `${bytesToHex(id)}${ix.toString(16).padStart(8, "0")}`, id, ix, vote };
+      })
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ id, ix, vote }): [Data, Data] => [constr(0, [bytes(id), int(ix)]), constr(vote)]);
+    return { key: `${ctor}${credRank}${bytesToHex(hash)}`, pair: [voter, map(votes)] as [Data, Data] };
+  });
+  return map(voters.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((v) => v.pair));
+}
