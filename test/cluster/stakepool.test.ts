@@ -1,7 +1,10 @@
 // The operator's StakePool on the real cluster: the real Manager with the StakePool and Relay controllers, key
 // Secrets from a real devnet (`poolfleet-cli genesis create`), and pods of the node image that really run
 // poolfleet-node — the producer forging on its gated keys, on a local PersistentVolume, behind the operator's
-// NetworkPolicies, and the relay following it over the operator's Services. Ready comes from the nodes' own /ready.
+// NetworkPolicies, and the relays following it over the operator's Services. Ready comes from the nodes' own /ready.
+// On the same cluster: every relay's tip follows the producer's, a transaction submitted at a relay ends up in a
+// block the producer forged, and a deleted producer pod comes back on its PersistentVolume and forges on from its
+// chain. The test process reads the nodes' /metrics and /api as the operator does (its ipBlock peer).
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +13,11 @@ import { after, before, describe, it } from "node:test";
 import { CoreV1Api, CustomObjectsApi, type KubernetesObject, type V1Pod } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../src/api/common.ts";
 import type { StakePoolStatus } from "../../src/api/stakepool.ts";
+import { bytesToHex } from "../../src/crypto/bytes.ts";
+import { blake2b256 } from "../../src/crypto/hash.ts";
+import { KEY_KINDS, readKeyFile } from "../../src/formats/keys.ts";
+import { buildTx } from "../../src/ledger/tx-build.ts";
+import { NODE_API_PORT } from "../../src/operator/builders/node-pod.ts";
 import { relayController } from "../../src/operator/controllers/relay.ts";
 import { stakePoolController } from "../../src/operator/controllers/stakepool.ts";
 import { operatorLogger } from "../../src/operator/main.ts";
@@ -19,13 +27,21 @@ import { runCli } from "../helpers/cli.ts";
 import { containerTier } from "../helpers/docker.ts";
 import { installProjectCrds } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
+import { wallet } from "../helpers/ledger.ts";
 import { type RealCluster, startRealCluster, realClusterSkip } from "../helpers/real-cluster.ts";
 import { waitWithin } from "../helpers/wait.ts";
 
 const waitFor = waitWithin(180_000);
 const NS = "pool";
 const HOT = ["kes.skey", "vrf.skey", "node.cert"];
+const RELAYS = ["p1-relay-0", "p1-relay-1"];
+const METRICS_PORT = 12798; // spec.metrics.port's default
 type Pool = KubernetesObject & { status?: StakePoolStatus };
+interface Tip {
+  slot: string;
+  blockNo: string;
+  hash: string;
+}
 
 describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClusterSkip() }, () => {
   let rc: RealCluster;
@@ -45,6 +61,44 @@ describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClus
       plural: "stakepools",
       name: "p1",
     }) as Promise<Pool>;
+
+  const logsOf = (name: string) => core.readNamespacedPodLog({ name, namespace: NS }).catch(() => "");
+  const describePod = async (name: string) => {
+    const p = await readPod(name);
+    return `${name}: ${JSON.stringify(p?.status?.containerStatuses ?? p?.status?.conditions)}\n${(await logsOf(name)).slice(-2000)}`;
+  };
+  const withPods = async (e: unknown) => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    for (const name of ["p1-producer-0", ...RELAYS]) err.message += `\n${await describePod(name)}`;
+    return err;
+  };
+  /** A node pod's address, where the test process reaches it as the operator does (the policies' ipBlock peer). */
+  const podUrl = async (name: string, port: number) => {
+    const ip = (await readPod(name))?.status?.podIP;
+    if (!ip) throw new Error(`pod ${name} has no address`);
+    return `http://${ip}:${port}`;
+  };
+  const tipOf = async (name: string): Promise<Tip> => {
+    const res = await fetch(`${await podUrl(name, NODE_API_PORT)}/api/ledger`, { signal: AbortSignal.timeout(3000) });
+    const tip = ((await res.json()) as { tip: Tip | null }).tip;
+    if (!tip) throw new Error(`${name} has no tip`);
+    return tip;
+  };
+  const metric = async (name: string, metricName: string) => {
+    const res = await fetch(`${await podUrl(name, METRICS_PORT)}/metrics`, { signal: AbortSignal.timeout(3000) });
+    const line = (await res.text()).split("\n").find((l) => l.startsWith(`${metricName} `));
+    if (!line) throw new Error(`${name} has no metric ${metricName}`);
+    return line.split(" ")[1]!;
+  };
+  const submit = async (name: string, bytes: Uint8Array) => {
+    const res = await fetch(`${await podUrl(name, NODE_API_PORT)}/api/submit/tx`, {
+      method: "POST",
+      headers: { "content-type": "application/cbor" },
+      body: Buffer.from(bytes),
+      signal: AbortSignal.timeout(5000),
+    });
+    return { status: res.status, body: JSON.parse(await res.text()) as string };
+  };
 
   before(async () => {
     const tier = await containerTier();
@@ -107,34 +161,32 @@ describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClus
         spec: {
           network: { name: "custom", configMapRef: { name: "devnet-network" } },
           keys: { secretRef: { name: "p1-keys" }, coldVerificationKeyRef: { name: "p1-cold" } },
-          relays: { replicas: 1 },
+          relays: { replicas: RELAYS.length },
         },
       },
     });
 
-    const logsOf = (name: string) => core.readNamespacedPodLog({ name, namespace: NS }).catch(() => "");
-    const describePod = async (name: string) => {
-      const p = await readPod(name);
-      return `${name}: ${JSON.stringify(p?.status?.containerStatuses ?? p?.status?.conditions)}\n${(await logsOf(name)).slice(-2000)}`;
-    };
     try {
       const producer = await waitFor("pod p1-producer-0 Running and Ready", async () => {
         const p = await readPod("p1-producer-0");
         return runningReady(p) ? p : undefined;
       });
       assert.equal(producer.spec?.nodeName, rc.nodeName);
-      await waitFor("pod p1-relay-0 Running and Ready", async () => runningReady(await readPod("p1-relay-0")));
+      for (const relay of RELAYS)
+        await waitFor(`pod ${relay} Running and Ready`, async () => runningReady(await readPod(relay)));
       const pool = await waitFor("StakePool p1 Ready", async () => {
         const p = await getPool();
         return p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? p : undefined;
       });
       assert.equal(pool.status?.producer?.ready, true);
-      // Blocks the producer forged reach the relay over the operator's Services, through its NetworkPolicies.
-      const adopted = await waitFor("the relay adopting blocks from the producer", async () => {
-        const line = (await logsOf("p1-relay-0")).split("\n").find((l) => l.includes('"event":"adopted"'));
-        return line;
-      });
-      assert.match(adopted, /"blocks":[1-9]/);
+      // Blocks the producer forged reach the relays over the operator's Services, through its NetworkPolicies.
+      for (const relay of RELAYS) {
+        const adopted = await waitFor(`${relay} adopting blocks from the producer`, async () => {
+          const line = (await logsOf(relay)).split("\n").find((l) => l.includes('"event":"adopted"'));
+          return line;
+        });
+        assert.match(adopted, /"blocks":[1-9]/);
+      }
       // The chain database is on a local PersistentVolume of the cluster's storage class, owned by the pod's fsGroup.
       const claim = await core.readNamespacedPersistentVolumeClaim({ name: "data-p1-producer-0", namespace: NS });
       assert.equal(claim.status?.phase, "Bound");
@@ -150,9 +202,126 @@ describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClus
       assert.equal(forging.status?.phase, "Forging");
       assert.ok((forging.status?.tip?.slot ?? 0) > 0, JSON.stringify(forging.status?.tip));
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      err.message += `\n${await describePod("p1-producer-0")}\n${await describePod("p1-relay-0")}`;
-      throw err;
+      throw await withPods(e);
+    }
+  });
+
+  it("keeps every relay's tip following the producer's", async () => {
+    try {
+      // Three rounds, each on a newer producer tip: both ends are read in one poll, and the round passes when a
+      // relay's tip is the producer's very block (same hash), so a relay stuck on an old block or another fork fails.
+      let last = -1;
+      const rounds: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const from = await waitFor(`the producer's tip past block ${last}`, async () => {
+          const t = await tipOf("p1-producer-0");
+          return Number(t.blockNo) > last ? t : undefined;
+        });
+        for (const relay of RELAYS) {
+          const seen = await waitFor(`${relay} on the producer's tip (block ${from.blockNo} or later)`, async () => {
+            const [p, r] = await Promise.all([tipOf("p1-producer-0"), tipOf(relay)]);
+            return Number(p.blockNo) >= Number(from.blockNo) && p.hash === r.hash ? r : undefined;
+          });
+          rounds.push(`round ${round}: ${relay} at block ${seen.blockNo} slot ${seen.slot} ${seen.hash.slice(0, 16)}`);
+        }
+        last = Number(from.blockNo);
+      }
+      process.stderr.write(`relays following the producer:\n  ${rounds.join("\n  ")}\n`);
+    } catch (e) {
+      throw await withPods(e);
+    }
+  });
+
+  it("puts a transaction submitted at a relay into a block the producer forges", async () => {
+    try {
+      const pool1 = (f: string) => join(dir, "devnet", "pools", "pool1", f);
+      const ownerPayment = readKeyFile(pool1("payment.skey"), KEY_KINDS.paymentSigning);
+      const owner = wallet(ownerPayment, readKeyFile(pool1("stake.skey"), KEY_KINDS.stakeSigning));
+      const funds = 1_000_000_000_000n; // the genesis owner's (genesis create's default)
+      const fee = 400_000n;
+      const to = wallet();
+      const tx = buildTx(
+        {
+          inputs: [{ txId: blake2b256(owner.address), index: 0 }],
+          outputs: [
+            { address: to.address, coin: 5_000_000_000n },
+            { address: owner.address, coin: funds - 5_000_000_000n - fee },
+          ],
+          fee,
+        },
+        [ownerPayment],
+      );
+      const id = bytesToHex(tx.body.id);
+      const relay = RELAYS[RELAYS.length - 1]!;
+      const before = Number(await metric("p1-producer-0", "poolfleet_txs_in_blocks_total"));
+      const accepted = await submit(relay, tx.bytes);
+      assert.deepEqual(accepted, { status: 202, body: id }, `submitted at ${relay}`);
+      // It travels to the producer over node-to-node tx-submission, enters its mempool, and a block the producer
+      // forges spends the genesis input.
+      await waitFor("the producer's mempool taking the transaction from a relay", async () =>
+        (await logsOf("p1-producer-0"))
+          .split("\n")
+          .some((l) => l.includes("transaction accepted into the mempool") && l.includes(id)),
+      );
+      await waitFor("the transaction in a block the producer adopted", async () => {
+        const n = Number(await metric("p1-producer-0", "poolfleet_txs_in_blocks_total"));
+        return n > before && Number(await metric("p1-producer-0", "poolfleet_mempool_txs")) === 0;
+      });
+      // The producer's ledger has spent the input (a block applied it: the mempool alone would say "duplicate"),
+      // and so has every relay's, which adopted that block.
+      for (const node of ["p1-producer-0", ...RELAYS]) {
+        const again = await waitFor(`${node} refusing the spent input`, async () => {
+          const r = await submit(node, tx.bytes);
+          return /not in the UTxO/.test(r.body) ? r : undefined;
+        });
+        assert.equal(again.status, 400, node);
+      }
+    } catch (e) {
+      throw await withPods(e);
+    }
+  });
+
+  it("brings a deleted producer pod back on its PersistentVolume, forging on from its chain", async () => {
+    try {
+      const old = (await readPod("p1-producer-0"))!;
+      const claim = await core.readNamespacedPersistentVolumeClaim({ name: "data-p1-producer-0", namespace: NS });
+      const oldTip = await tipOf("p1-producer-0");
+      assert.ok(Number(oldTip.blockNo) >= 1, JSON.stringify(oldTip));
+      await core.deleteNamespacedPod({ name: "p1-producer-0", namespace: NS });
+      const back = await waitFor("a new p1-producer-0 Running and Ready", async () => {
+        const p = await readPod("p1-producer-0");
+        return p && p.metadata?.uid !== old.metadata?.uid && runningReady(p) ? p : undefined;
+      });
+      assert.notEqual(back.metadata?.uid, old.metadata?.uid);
+      const claimNow = await core.readNamespacedPersistentVolumeClaim({ name: "data-p1-producer-0", namespace: NS });
+      assert.equal(claimNow.metadata?.uid, claim.metadata?.uid, "the same claim");
+      assert.equal(claimNow.spec?.volumeName, claim.spec?.volumeName, "on the same PersistentVolume");
+      // The node restored its chain from the volume before any peer spoke: the tip it logs at start is at least
+      // the one the old pod had (not block 0 of a fresh database).
+      const restored = (await logsOf("p1-producer-0"))
+        .split("\n")
+        .map((l) => (l.includes('"msg":"chain restored"') ? (JSON.parse(l) as { tip: Tip | null }) : undefined))
+        .find((l) => l !== undefined);
+      assert.ok(restored?.tip, "the new pod logs the chain it restored");
+      assert.ok(Number(restored.tip.blockNo) >= Number(oldTip.blockNo), JSON.stringify({ restored, oldTip }));
+      // And it forges on: its own blocks (a fresh counter in the new process) on top of the old chain.
+      const on = await waitFor("the new producer forging past its old tip", async () => {
+        const forged = Number(await metric("p1-producer-0", "poolfleet_blocks_forged_total"));
+        const tip = await tipOf("p1-producer-0");
+        return forged >= 1 && Number(tip.blockNo) > Number(restored.tip!.blockNo) ? { forged, tip } : undefined;
+      });
+      const pool = await waitFor("StakePool p1 Forging from the new pod's metrics", async () => {
+        const p = await getPool();
+        const forging = p.status?.conditions?.find((c) => c.type === "Forging")?.status === "True";
+        return forging && (p.status?.tip?.slot ?? 0) > Number(oldTip.slot) ? p : undefined;
+      });
+      process.stderr.write(
+        `producer restart: old tip block ${oldTip.blockNo}, restored ${restored.tip.blockNo}, ` +
+          `now ${on.tip.blockNo} with ${on.forged} forged by the new pod; status ${pool.status?.phase} ` +
+          `blocksForged ${pool.status?.blocksForged}\n`,
+      );
+    } catch (e) {
+      throw await withPods(e);
     }
   });
 });
