@@ -128,12 +128,15 @@ export function kubeletConfig(k: KubeletInputs): string {
   );
 }
 
-/** CoreDNS serving the cluster domain from the API server, and nothing else (no upstream: nothing leaves). */
-export function corefile(kubeconfig: string, listen: string): string {
+/**
+ * CoreDNS serving the cluster domain from the API server, and nothing else (no upstream: nothing leaves). It runs
+ * in a pod (real-cluster-objects.ts makeDnsPod), listening on every address of the pod.
+ */
+export function corefile(kubeconfig: string): string {
   return `.:53 {
     errors
-    health ${listen}:8080
-    ready ${listen}:8181
+    health :8080
+    ready :8181
     kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {
         kubeconfig ${kubeconfig} poolfleet
         pods insecure

@@ -1,7 +1,7 @@
 // A real single-node Kubernetes cluster on this machine, for behaviour tests (test/cluster/): the envtest control
 // plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler: envtest.ts), and a node in a network
 // namespace of its own (real-cluster-host.ts) running containerd with its own state, the kubelet, a CNI bridge,
-// kube-proxy (nftables mode), CoreDNS behind the kube-dns Service, and kube-router's NetworkPolicy enforcer; a
+// kube-proxy (nftables mode), CoreDNS (a pod) behind the kube-dns Service, and kube-router's NetworkPolicy enforcer; a
 // storage class of static local PersistentVolumes for StatefulSets' claims. Images are imported into containerd
 // from the local Docker engine (no registry). stop() undoes everything and throws naming whatever it could not.
 //
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { type ControlPlane, startEnvtest } from "./envtest.ts";
-import { makeDnsService, makeStorage, STORAGE_CLASS } from "./real-cluster-objects.ts";
+import { DNS_POD, makeDnsPod, makeDnsService, makeStorage, STORAGE_CLASS } from "./real-cluster-objects.ts";
 import { DIR_PREFIX, recordCluster, removeStaleClusters } from "./real-cluster-stale.ts";
 import {
   CNI_BIN,
@@ -153,7 +153,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
         }
       }
     });
-    for (const name of ["kube-router", "kube-proxy", "coredns", "containerd"]) await stop(name);
+    for (const name of ["kube-router", "kube-proxy", "containerd"]) await stop(name);
     await step("killing the node's processes", killAll);
     await step("removing the shims' sockets", () => shimSockets.forEach((s) => rmSync(s, { force: true })));
     await step("stopping the control plane", () => control?.stop());
@@ -264,10 +264,14 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       kubelet.exited,
     );
 
-    // Cluster DNS: CoreDNS on the node, behind the kube-dns Service the kubelet gives pods as their nameserver.
-    writeFileSync(join(dir, "Corefile"), corefile(kubeconfig, net.nodeIp));
-    const coredns = inNode("coredns", join(assets, "coredns"), ["-conf", join(dir, "Corefile")]);
-    await makeDnsService(kc, DNS_SERVICE_IP, net.nodeIp);
+    // Cluster DNS: CoreDNS in a pod of kube-system, behind the kube-dns Service the kubelet gives pods as their
+    // nameserver. It reaches the API server as the node's components do (the host end of the veth).
+    const dnsConf = join(dir, "coredns");
+    mkdirSync(dnsConf);
+    writeFileSync(join(dnsConf, "Corefile"), corefile("/etc/coredns/kubeconfig"));
+    writeFileSync(join(dnsConf, "kubeconfig"), readFileSync(kubeconfig), { mode: 0o600 });
+    await makeDnsPod(kc, PAUSE_IMAGE, assets, dnsConf);
+    await makeDnsService(kc, DNS_SERVICE_IP);
 
     const proxy = inNode("kube-proxy", join(assets, "kube-proxy"), [
       `--kubeconfig=${kubeconfig}`,
@@ -305,16 +309,17 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       router.exited,
     );
     await poll(
-      "CoreDNS ready",
+      "CoreDNS's pod ready",
       deadline,
       async () => {
         try {
-          return (await fetch(`http://${net!.nodeIp}:8181/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+          const p = await core.readNamespacedPod({ name: DNS_POD, namespace: "kube-system" });
+          return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
         } catch {
           return false;
         }
       },
-      coredns.exited,
+      kubelet.exited,
     );
 
     await makeStorage(kc, NODE_NAME, join(dir, "volumes"), options.volumes ?? 8);
