@@ -29,6 +29,16 @@ import { installProjectCrds } from "../helpers/envtest.ts";
 import { configMapFromDir, secretFromFiles } from "../helpers/from-file.ts";
 import { wallet } from "../helpers/ledger.ts";
 import { type RealCluster, startRealCluster, realClusterSkip } from "../helpers/real-cluster.ts";
+import {
+  asExpected,
+  dnsProbeScript,
+  execIn,
+  formatTable,
+  hostProbe,
+  probeTable,
+  type ProbeRow,
+  tcpProbeScript,
+} from "../helpers/real-cluster-probe.ts";
 import { waitWithin } from "../helpers/wait.ts";
 
 const waitFor = waitWithin(180_000);
@@ -36,6 +46,10 @@ const NS = "pool";
 const HOT = ["kes.skey", "vrf.skey", "node.cert"];
 const RELAYS = ["p1-relay-0", "p1-relay-1"];
 const METRICS_PORT = 12798; // spec.metrics.port's default
+const SCRAPE_FROM = {
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+  podSelector: { matchLabels: { app: "prometheus" } },
+};
 type Pool = KubernetesObject & { status?: StakePoolStatus };
 interface Tip {
   slot: string;
@@ -49,6 +63,7 @@ describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClus
   let custom: CustomObjectsApi;
   let manager: Manager;
   let dir: string;
+  let image: string;
 
   const readPod = (name: string) => core.readNamespacedPod({ name, namespace: NS }).catch(() => undefined);
   const runningReady = (p: V1Pod | undefined) =>
@@ -103,7 +118,8 @@ describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClus
   before(async () => {
     const tier = await containerTier();
     if (!("image" in tier)) throw new Error(`the real-cluster tier needs the node image: ${tier.skip}`);
-    rc = await startRealCluster({ images: [tier.image] });
+    image = tier.image;
+    rc = await startRealCluster({ images: [image] });
     core = rc.kc.makeApiClient(CoreV1Api);
     custom = rc.kc.makeApiClient(CustomObjectsApi);
     await installProjectCrds(rc.kc);
@@ -162,6 +178,8 @@ describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClus
           network: { name: "custom", configMapRef: { name: "devnet-network" } },
           keys: { secretRef: { name: "p1-keys" }, coldVerificationKeyRef: { name: "p1-cold" } },
           relays: { replicas: RELAYS.length },
+          // Prometheus's pods in namespace monitoring may scrape; nobody else (the policy table below checks).
+          metrics: { scrapeFrom: SCRAPE_FROM },
         },
       },
     });
@@ -223,8 +241,8 @@ describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClus
             return Number(p.blockNo) >= Number(from.blockNo) && p.hash === r.hash ? r : undefined;
           });
           rounds.push(`round ${round}: ${relay} at block ${seen.blockNo} slot ${seen.slot} ${seen.hash.slice(0, 16)}`);
+          last = Math.max(last, Number(seen.blockNo)); // the next round waits for a block after every one seen
         }
-        last = Number(from.blockNo);
       }
       process.stderr.write(`relays following the producer:\n  ${rounds.join("\n  ")}\n`);
     } catch (e) {
@@ -323,5 +341,138 @@ describe("a StakePool on a real cluster", { timeout: 20 * 60_000, skip: realClus
     } catch (e) {
       throw await withPods(e);
     }
+  });
+
+  it("enforces the operator's own NetworkPolicies on real connections: the pairs of issue 17's table", async () => {
+    // Probe pods: a scraper where spec.metrics.scrapeFrom points, a look-alike (same labels) in another namespace,
+    // and a pod of another pool (pool p2's relay labels) in the pool's namespace. The first two serve TCP on 3001
+    // and 8080, so the producer's egress has somewhere to be refused.
+    const idle = `for (const p of [3001, 8080]) require("node:net").createServer((c) => c.end()).listen(p)`;
+    const probePod = async (ns: string, name: string, labels: Record<string, string>) => {
+      if (ns !== NS) {
+        await core.createNamespace({ body: { metadata: { name: ns } } });
+        await waitFor(`the default ServiceAccount in ${ns}`, () =>
+          core.readNamespacedServiceAccount({ name: "default", namespace: ns }).then(() => true),
+        );
+      }
+      await core.createNamespacedPod({
+        namespace: ns,
+        body: {
+          metadata: { name, labels },
+          spec: { containers: [{ name: "c", image, command: ["node", "-e", idle] }] },
+        },
+      });
+    };
+    await probePod("monitoring", "prometheus", { app: "prometheus" });
+    await probePod("elsewhere", "stranger", { app: "prometheus" });
+    await probePod(NS, "p2-relay-0", {
+      "app.kubernetes.io/name": "poolfleet-node",
+      "app.kubernetes.io/instance": "p2-relay",
+      "app.kubernetes.io/component": "relay",
+      "poolfleet.io/pool": "p2",
+    });
+    const ipOf = (ns: string, name: string) =>
+      waitFor(`${ns}/${name} Running`, async () => {
+        const p = await core.readNamespacedPod({ name, namespace: ns });
+        return p.status?.phase === "Running" && p.status.podIP ? p.status.podIP : undefined;
+      });
+    const ip = {
+      producer: await ipOf(NS, "p1-producer-0"),
+      relay: await ipOf(NS, "p1-relay-0"),
+      scraper: await ipOf("monitoring", "prometheus"),
+      stranger: await ipOf("elsewhere", "stranger"),
+      otherPool: await ipOf(NS, "p2-relay-0"),
+    };
+    const API = "10.0.0.1"; // the kubernetes Service in envtest's range 10.0.0.0/24
+
+    type From = { label: string; ns: string; pod: string; container: string } | { label: string; host: true };
+    const from = {
+      relay: { label: "relay p1-relay-0", ns: NS, pod: "p1-relay-0", container: "node" },
+      producer: { label: "producer p1-producer-0", ns: NS, pod: "p1-producer-0", container: "node" },
+      scraper: { label: "scraper monitoring/prometheus", ns: "monitoring", pod: "prometheus", container: "c" },
+      stranger: { label: "other namespace (scraper labels)", ns: "elsewhere", pod: "stranger", container: "c" },
+      otherPool: { label: "other pool's relay p2-relay-0", ns: NS, pod: "p2-relay-0", container: "c" },
+      operator: { label: "operator (host, ipBlock)", host: true },
+    } satisfies Record<string, From>;
+    const to = {
+      producerN2n: [ip.producer, 3001, "producer :3001 node-to-node"],
+      producerMetrics: [ip.producer, METRICS_PORT, "producer :12798 metrics"],
+      producerApi: [ip.producer, NODE_API_PORT, "producer :12799 api"],
+      relayN2n: [ip.relay, 3001, "relay :3001 node-to-node"],
+      relayMetrics: [ip.relay, METRICS_PORT, "relay :12798 metrics"],
+      relayService: ["p1-relay-0.pool.svc.cluster.local", 3001, "relay's Service by name :3001"],
+      stranger: [ip.stranger, 3001, "other-namespace pod :3001"],
+      scraper: [ip.scraper, 8080, "scraper pod :8080"],
+      api: [API, 443, "kubernetes Service :443 (API server)"],
+    } as const satisfies Record<string, readonly [string, number, string]>;
+    const tcp = (f: From, t: readonly [string, number, string], expect: ProbeRow["expect"]): ProbeRow => ({
+      from: f.label,
+      to: t[2],
+      expect,
+      probe: () =>
+        "host" in f
+          ? hostProbe(t[0], t[1])
+          : execIn(rc.kc, f.ns, f.pod, f.container, ["node", "-e", tcpProbeScript(t[0], t[1])]),
+    });
+    const rows: ProbeRow[] = [
+      // The producer's ingress: node-to-node only from its own relays; metrics from the scrape source and the
+      // operator; the API from the operator (and its relays).
+      tcp(from.relay, to.producerN2n, "allow"),
+      tcp(from.stranger, to.producerN2n, "deny"),
+      tcp(from.otherPool, to.producerN2n, "deny"),
+      tcp(from.scraper, to.producerN2n, "deny"),
+      tcp(from.operator, to.producerN2n, "deny"),
+      tcp(from.scraper, to.producerMetrics, "allow"),
+      tcp(from.operator, to.producerMetrics, "allow"),
+      tcp(from.stranger, to.producerMetrics, "deny"),
+      tcp(from.otherPool, to.producerMetrics, "deny"),
+      tcp(from.relay, to.producerMetrics, "deny"),
+      tcp(from.operator, to.producerApi, "allow"),
+      tcp(from.relay, to.producerApi, "allow"),
+      tcp(from.scraper, to.producerApi, "deny"),
+      tcp(from.stranger, to.producerApi, "deny"),
+      // Relays: node-to-node from anywhere; metrics only from the scrape source and the operator.
+      tcp(from.stranger, to.relayN2n, "allow"),
+      tcp(from.otherPool, to.relayN2n, "allow"),
+      tcp(from.scraper, to.relayN2n, "allow"),
+      tcp(from.operator, to.relayN2n, "allow"),
+      tcp(from.scraper, to.relayMetrics, "allow"),
+      tcp(from.stranger, to.relayMetrics, "deny"),
+      tcp(from.otherPool, to.relayMetrics, "deny"),
+      // The producer's egress: its own relays (by address, and by Service name through cluster DNS), nothing else.
+      tcp(from.producer, to.relayN2n, "allow"),
+      {
+        from: from.producer.label,
+        to: "cluster DNS (p1-relay-0's Service name)",
+        expect: "allow",
+        probe: () =>
+          execIn(rc.kc, NS, "p1-producer-0", "node", [
+            "node",
+            "-e",
+            dnsProbeScript("p1-relay-0.pool.svc.cluster.local"),
+          ]),
+      },
+      tcp(from.producer, to.relayService, "allow"),
+      tcp(from.producer, to.relayMetrics, "deny"),
+      tcp(from.relay, to.stranger, "allow"),
+      tcp(from.producer, to.stranger, "deny"),
+      tcp(from.stranger, to.scraper, "allow"),
+      tcp(from.producer, to.scraper, "deny"),
+      tcp(from.relay, to.api, "allow"),
+      tcp(from.producer, to.api, "deny"),
+    ];
+    // A denial means something only where the same port answers someone else: every denied destination has an
+    // allowed row, so "refused" is the policy, not a closed port.
+    for (const r of rows.filter((x) => x.expect === "deny")) {
+      assert.ok(
+        rows.some((x) => x.expect === "allow" && x.to === r.to),
+        `no allowed row shows ${r.to} answering`,
+      );
+    }
+    const results = await probeTable(rows);
+    const table = formatTable(results);
+    process.stderr.write(`the operator's NetworkPolicies, enforced by kube-router:\n${table}\n`);
+    const wrong = results.filter((r) => !asExpected(r));
+    assert.equal(wrong.length, 0, `pairs not as the policies say:\n${table}`);
   });
 });
