@@ -150,16 +150,14 @@ export function corefile(kubeconfig: string): string {
 }
 
 /**
- * The admin kubeconfig for the node's components, which reach the API server at the host end of the veth. The
- * API server's serving certificate names only localhost and 127.0.0.1 (envtest.ts), hence tls-server-name.
+ * The admin kubeconfig for the node's components, which reach the API server at the host end of the veth (its
+ * serving certificate names that address: envtest.ts `address`).
  */
 export function nodeKubeconfig(server: string, ca: string, cert: string, key: string): string {
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [
-      { name: "poolfleet", cluster: { server, "certificate-authority-data": ca, "tls-server-name": "localhost" } },
-    ],
+    clusters: [{ name: "poolfleet", cluster: { server, "certificate-authority-data": ca } }],
     users: [{ name: "admin", user: { "client-certificate-data": cert, "client-key-data": key } }],
     contexts: [{ name: "poolfleet", context: { cluster: "poolfleet", user: "admin" } }],
     "current-context": "poolfleet",

@@ -34,6 +34,7 @@ import {
   unmountAll,
 } from "./real-cluster-host.ts";
 import {
+  CLUSTER_DOMAIN,
   cniConfig,
   containerdConfig,
   corefile,
@@ -48,6 +49,8 @@ const SCRIPT = fileURLToPath(new URL("../../scripts/k8s-node-binaries.sh", impor
 const START_TIMEOUT_MS = Number(process.env.POOLFLEET_REAL_CLUSTER_START_TIMEOUT_MS ?? 180_000);
 export const NODE_NAME = "poolfleet-node";
 const DNS_SERVICE_IP = "10.0.0.10"; // in envtest's Service range 10.0.0.0/24
+/** The kubernetes Service's ClusterIP: the first address of envtest's Service range. */
+export const API_SERVICE_IP = "10.0.0.1";
 
 export interface RealCluster {
   readonly kc: KubeConfig;
@@ -181,12 +184,21 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
 
     control = await startEnvtest({
       e2e: { nodes: 0, volumes: 0 },
-      apiServerArgs: [
-        // The node reaches the API server at the host end of its veth; flags given twice take the last value.
-        "--bind-address=0.0.0.0",
-        `--advertise-address=${net.hostIp}`,
-        "--kubelet-preferred-address-types=InternalIP",
+      // The API server listens only at the host end of the node's veth: the node and its pods reach it there (pods
+      // through the kubernetes Service, which kube-proxy translates to this address), the test process too, and
+      // nothing off this machine (no other interface's address is bound; the veth's subnet is routed nowhere).
+      address: net.hostIp,
+      // Pods verify it as in any cluster: by the kubernetes Service's ClusterIP and DNS names.
+      servingSans: [
+        `IP:${API_SERVICE_IP}`,
+        "DNS:kubernetes",
+        "DNS:kubernetes.default",
+        "DNS:kubernetes.default.svc",
+        `DNS:kubernetes.default.svc.${CLUSTER_DOMAIN}`,
       ],
+      // Pods get their ServiceAccount's token (in-cluster clients: an operator pod, a Job).
+      serviceAccountAdmission: true,
+      apiServerArgs: ["--kubelet-preferred-address-types=InternalIP"],
     });
     const kc = control.kc;
     const port = new URL(control.server).port;
@@ -270,6 +282,18 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
     mkdirSync(dnsConf);
     writeFileSync(join(dnsConf, "Corefile"), corefile("/etc/coredns/kubeconfig"));
     writeFileSync(join(dnsConf, "kubeconfig"), readFileSync(kubeconfig), { mode: 0o600 });
+    await poll(
+      "the default ServiceAccount in kube-system (the ServiceAccount admission plugin needs it for a pod)",
+      deadline,
+      async () => {
+        try {
+          return Boolean(await core.readNamespacedServiceAccount({ name: "default", namespace: "kube-system" }));
+        } catch {
+          return false;
+        }
+      },
+      kubelet.exited,
+    );
     await makeDnsPod(kc, PAUSE_IMAGE, assets, dnsConf);
     await makeDnsService(kc, DNS_SERVICE_IP);
 
