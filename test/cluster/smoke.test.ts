@@ -1,15 +1,18 @@
 // The real-cluster tier's first behaviour test: a single-node cluster on this machine (test/helpers/real-cluster.ts)
 // whose node becomes Ready, runs pods of the node image (their logs read back through the API server and the
 // kubelet), and carries pod-to-pod traffic by pod IP and through a Service's ClusterIP found by its DNS name
-// (the CNI bridge, kube-proxy and CoreDNS). Every part is real; nothing here is faked.
+// (the CNI bridge, kube-proxy and CoreDNS), and lets a pod reach the API server through the kubernetes Service as an
+// in-cluster client does (its ServiceAccount token, the certificate checked against the Service's names), while the
+// API server listens nowhere but at the host end of the node's veth. Every part is real; nothing here is faked.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { containerTier } from "../helpers/docker.ts";
-import { type RealCluster, startRealCluster, realClusterSkip } from "../helpers/real-cluster.ts";
+import { API_SERVICE_IP, type RealCluster, startRealCluster, realClusterSkip } from "../helpers/real-cluster.ts";
+import { hostProbe } from "../helpers/real-cluster-probe.ts";
 import { mountsUnder } from "../helpers/real-cluster-host.ts";
 import { waitWithin } from "../helpers/wait.ts";
 
@@ -142,5 +145,59 @@ describe("real single-node cluster", { timeout: 20 * 60_000, skip: realClusterSk
     assert.match(logs, /^direct: hello from echo-a$/m);
     assert.match(logs, /^service: hello from echo-a$/m);
     assert.match(logs, /^service: hello from echo-b$/m);
+  });
+
+  it("lets a pod reach the API server through the kubernetes Service, with its ServiceAccount token", async () => {
+    // The in-cluster client's path: KUBERNETES_SERVICE_HOST (the ClusterIP) and the Service's DNS name, the CA and
+    // token the ServiceAccount admission plugin projects into the pod, the serving certificate verified against
+    // the name used. A SelfSubjectReview says who the API server took the caller for.
+    const client = `const fs = require("node:fs"), https = require("node:https");
+    const sa = "/var/run/secrets/kubernetes.io/serviceaccount";
+    const ask = (host) => new Promise((done) => {
+      const req = https.request({ host, port: 443, method: "POST", timeout: 5000,
+        path: "/apis/authentication.k8s.io/v1/selfsubjectreviews", ca: fs.readFileSync(sa + "/ca.crt"),
+        headers: { authorization: "Bearer " + fs.readFileSync(sa + "/token", "utf8"), "content-type": "application/json" },
+      }, (res) => { let b = ""; res.on("data", (c) => (b += c)); res.on("end", () => {
+        console.log(host + " " + res.statusCode + " " + (JSON.parse(b).status?.userInfo?.username ?? b)); done(); }); });
+      req.on("timeout", () => req.destroy(new Error("timed out")));
+      req.on("error", (e) => { console.log(host + " fail " + (e.code ?? "") + " " + e.message); done(); });
+      req.end(JSON.stringify({ apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }));
+    });
+    (async () => { await ask(process.env.KUBERNETES_SERVICE_HOST); await ask("kubernetes.default.svc"); })();`;
+    await core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: "in-cluster" },
+        spec: { restartPolicy: "Never", containers: [{ name: "c", image, command: ["node", "-e", client] }] },
+      },
+    });
+    const pod = await finished("in-cluster");
+    const logs = await logsOf("in-cluster");
+    assert.equal(pod.status?.phase, "Succeeded", logs);
+    assert.match(
+      logs,
+      new RegExp(`^${API_SERVICE_IP.replace(/\./g, "\\.")} 201 system:serviceaccount:${NS}:default$`, "m"),
+    );
+    assert.match(logs, new RegExp(`^kubernetes\\.default\\.svc 201 system:serviceaccount:${NS}:default$`, "m"));
+    // kube-proxy's rule for it: the ClusterIP's port 443 to the API server at the host end of the veth.
+    const port = new URL(rc.control.server).port;
+    const rules = execFileSync("nsenter", [
+      `--net=/run/netns/${rc.net.ns}`,
+      "nft",
+      "list",
+      "table",
+      "ip",
+      "kube-proxy",
+    ]).toString();
+    assert.match(rules, new RegExp(`${API_SERVICE_IP.replace(/\./g, "\\.")} . tcp . 443`));
+    assert.match(rules, new RegExp(`dnat to ${rc.net.hostIp.replace(/\./g, "\\.")}:${port}`));
+    // The API server is bound to that address alone: not loopback, not any other address of this machine.
+    assert.equal(new URL(rc.control.server).hostname, rc.net.hostIp);
+    const others = Object.entries(networkInterfaces())
+      .flatMap(([, addrs]) => addrs ?? [])
+      .filter((a) => a.family === "IPv4" && a.address !== rc.net.hostIp)
+      .map((a) => a.address);
+    assert.ok(others.includes("127.0.0.1"), others.join(" "));
+    for (const addr of others) assert.match(await hostProbe(addr, Number(port)), /^fail ECONNREFUSED/, addr);
   });
 });

@@ -63,6 +63,18 @@ export interface ControlPlaneOptions {
    * benchmark makes thousands of Services and needs more.
    */
   serviceClusterIpRange?: string;
+  /**
+   * The one address kube-apiserver binds, advertises (the `kubernetes` Service's endpoint) and is reached at (default
+   * 127.0.0.1); its serving certificate names it. The real-cluster tier uses the host end of its node's veth.
+   */
+  address?: string;
+  /** More subjectAltName entries for the serving certificate, e.g. `IP:10.0.0.1`, `DNS:kubernetes.default.svc`. */
+  servingSans?: string[];
+  /**
+   * Keep the ServiceAccount admission plugin (default off: a bare API server has no token controller's
+   * namespaces to wait for), so pods get their ServiceAccount's projected token, as on any cluster.
+   */
+  serviceAccountAdmission?: boolean;
 }
 
 /**
@@ -188,8 +200,10 @@ export async function startEnvtest(options: ControlPlaneOptions = {}): Promise<C
 
   try {
     await makeCa(dir);
+    const address = options.address ?? "127.0.0.1";
+    const sans = ["DNS:localhost", "IP:127.0.0.1", ...(address === "127.0.0.1" ? [] : [`IP:${address}`])];
     await signed(dir, "apiserver", "/CN=localhost", [
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      `subjectAltName=${[...sans, ...(options.servingSans ?? [])].join(",")}`,
       "extendedKeyUsage=serverAuth",
       "keyUsage=critical,digitalSignature,keyEncipherment",
     ]);
@@ -232,13 +246,13 @@ export async function startEnvtest(options: ControlPlaneOptions = {}): Promise<C
       exitedMessage(etcd, "etcd", etcdTail),
     );
 
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${address}:${apiPort}`;
     const api = spawnLogged(
       join(assets, "kube-apiserver"),
       [
         `--etcd-servers=${etcdUrl}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
+        `--bind-address=${address}`,
+        `--advertise-address=${address}`,
         `--secure-port=${apiPort}`,
         `--cert-dir=${dir}`,
         `--tls-cert-file=${join(dir, "apiserver.crt")}`,
@@ -247,7 +261,7 @@ export async function startEnvtest(options: ControlPlaneOptions = {}): Promise<C
         "--authorization-mode=RBAC",
         `--service-cluster-ip-range=${options.serviceClusterIpRange ?? "10.0.0.0/24"}`,
         "--allow-privileged=true",
-        "--disable-admission-plugins=ServiceAccount",
+        ...(options.serviceAccountAdmission ? [] : ["--disable-admission-plugins=ServiceAccount"]),
         `--service-account-issuer=${server}/`,
         `--service-account-key-file=${join(dir, "sa.key")}`,
         `--service-account-signing-key-file=${join(dir, "sa.key")}`,

@@ -128,12 +128,15 @@ export function kubeletConfig(k: KubeletInputs): string {
   );
 }
 
-/** CoreDNS serving the cluster domain from the API server, and nothing else (no upstream: nothing leaves). */
-export function corefile(kubeconfig: string, listen: string): string {
+/**
+ * CoreDNS serving the cluster domain from the API server, and nothing else (no upstream: nothing leaves). It runs
+ * in a pod (real-cluster-objects.ts makeDnsPod), listening on every address of the pod.
+ */
+export function corefile(kubeconfig: string): string {
   return `.:53 {
     errors
-    health ${listen}:8080
-    ready ${listen}:8181
+    health :8080
+    ready :8181
     kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {
         kubeconfig ${kubeconfig} poolfleet
         pods insecure
@@ -147,16 +150,14 @@ export function corefile(kubeconfig: string, listen: string): string {
 }
 
 /**
- * The admin kubeconfig for the node's components, which reach the API server at the host end of the veth. The
- * API server's serving certificate names only localhost and 127.0.0.1 (envtest.ts), hence tls-server-name.
+ * The admin kubeconfig for the node's components, which reach the API server at the host end of the veth (its
+ * serving certificate names that address: envtest.ts `address`).
  */
 export function nodeKubeconfig(server: string, ca: string, cert: string, key: string): string {
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [
-      { name: "poolfleet", cluster: { server, "certificate-authority-data": ca, "tls-server-name": "localhost" } },
-    ],
+    clusters: [{ name: "poolfleet", cluster: { server, "certificate-authority-data": ca } }],
     users: [{ name: "admin", user: { "client-certificate-data": cert, "client-key-data": key } }],
     contexts: [{ name: "poolfleet", context: { cluster: "poolfleet", user: "admin" } }],
     "current-context": "poolfleet",

@@ -1,20 +1,24 @@
-// The API objects a real cluster's node comes with (real-cluster.ts): the kube-dns Service in front of CoreDNS, which
-// runs on the node itself, and the storage class of local PersistentVolumes.
+// The API objects a real cluster's node comes with (real-cluster.ts): CoreDNS as a pod of kube-system labelled
+// k8s-app=kube-dns behind the kube-dns Service, as kubeadm, kind and k3s run it (so NetworkPolicies that admit DNS by
+// those labels, as the operator's producer policy does, meet what they would meet there), and the storage class
+// of local PersistentVolumes.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, StorageV1Api } from "@kubernetes/client-node";
 
 export const STORAGE_CLASS = "poolfleet-local";
 
-/** Service kube-system/kube-dns at `clusterIp` (the kubelet's clusterDNS), its one endpoint CoreDNS at `nodeIp`. */
-export async function makeDnsService(kc: KubeConfig, clusterIp: string, nodeIp: string): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespacedService({
+export const DNS_POD = "coredns";
+
+/** Service kube-system/kube-dns at `clusterIp` (the kubelet's clusterDNS), selecting the CoreDNS pod. */
+export async function makeDnsService(kc: KubeConfig, clusterIp: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedService({
     namespace: "kube-system",
     body: {
       metadata: { name: "kube-dns", labels: { "k8s-app": "kube-dns" } },
       spec: {
         clusterIP: clusterIp,
+        selector: { "k8s-app": "kube-dns" },
         ports: [
           { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
           { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
@@ -22,20 +26,43 @@ export async function makeDnsService(kc: KubeConfig, clusterIp: string, nodeIp: 
       },
     },
   });
-  // No selector: the Endpoints are ours, mirrored into an EndpointSlice by kube-controller-manager for kube-proxy.
-  await core.createNamespacedEndpoints({
+}
+
+/**
+ * CoreDNS as pod kube-system/coredns: the static binary the node-side build made (`binDir`, mounted from the host)
+ * in the pause image (no image of its own is needed), its Corefile and kubeconfig from `confDir`. Root in the pod,
+ * for port 53. Ready when its /ready answers.
+ */
+export async function makeDnsPod(kc: KubeConfig, image: string, binDir: string, confDir: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedPod({
     namespace: "kube-system",
     body: {
-      metadata: { name: "kube-dns" },
-      subsets: [
-        {
-          addresses: [{ ip: nodeIp }],
-          ports: [
-            { name: "dns", port: 53, protocol: "UDP" },
-            { name: "dns-tcp", port: 53, protocol: "TCP" },
-          ],
-        },
-      ],
+      metadata: { name: DNS_POD, labels: { "k8s-app": "kube-dns" } },
+      spec: {
+        dnsPolicy: "Default",
+        automountServiceAccountToken: false,
+        containers: [
+          {
+            name: "coredns",
+            image,
+            command: ["/opt/coredns/coredns", "-conf", "/etc/coredns/Corefile"],
+            securityContext: { runAsUser: 0, runAsGroup: 0 },
+            ports: [
+              { name: "dns", containerPort: 53, protocol: "UDP" },
+              { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
+            ],
+            readinessProbe: { httpGet: { path: "/ready", port: 8181 }, periodSeconds: 1 },
+            volumeMounts: [
+              { name: "bin", mountPath: "/opt/coredns", readOnly: true },
+              { name: "conf", mountPath: "/etc/coredns", readOnly: true },
+            ],
+          },
+        ],
+        volumes: [
+          { name: "bin", hostPath: { path: binDir, type: "Directory" } },
+          { name: "conf", hostPath: { path: confDir, type: "Directory" } },
+        ],
+      },
     },
   });
 }

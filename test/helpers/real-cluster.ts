@@ -1,7 +1,7 @@
 // A real single-node Kubernetes cluster on this machine, for behaviour tests (test/cluster/): the envtest control
 // plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler: envtest.ts), and a node in a network
 // namespace of its own (real-cluster-host.ts) running containerd with its own state, the kubelet, a CNI bridge,
-// kube-proxy (nftables mode), CoreDNS behind the kube-dns Service, and kube-router's NetworkPolicy enforcer; a
+// kube-proxy (nftables mode), CoreDNS (a pod) behind the kube-dns Service, and kube-router's NetworkPolicy enforcer; a
 // storage class of static local PersistentVolumes for StatefulSets' claims. Images are imported into containerd
 // from the local Docker engine (no registry). stop() undoes everything and throws naming whatever it could not.
 //
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { type ControlPlane, startEnvtest } from "./envtest.ts";
-import { makeDnsService, makeStorage, STORAGE_CLASS } from "./real-cluster-objects.ts";
+import { DNS_POD, makeDnsPod, makeDnsService, makeStorage, STORAGE_CLASS } from "./real-cluster-objects.ts";
 import { DIR_PREFIX, recordCluster, removeStaleClusters } from "./real-cluster-stale.ts";
 import {
   CNI_BIN,
@@ -34,6 +34,7 @@ import {
   unmountAll,
 } from "./real-cluster-host.ts";
 import {
+  CLUSTER_DOMAIN,
   cniConfig,
   containerdConfig,
   corefile,
@@ -48,6 +49,8 @@ const SCRIPT = fileURLToPath(new URL("../../scripts/k8s-node-binaries.sh", impor
 const START_TIMEOUT_MS = Number(process.env.POOLFLEET_REAL_CLUSTER_START_TIMEOUT_MS ?? 180_000);
 export const NODE_NAME = "poolfleet-node";
 const DNS_SERVICE_IP = "10.0.0.10"; // in envtest's Service range 10.0.0.0/24
+/** The kubernetes Service's ClusterIP: the first address of envtest's Service range. */
+export const API_SERVICE_IP = "10.0.0.1";
 
 export interface RealCluster {
   readonly kc: KubeConfig;
@@ -153,7 +156,7 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
         }
       }
     });
-    for (const name of ["kube-router", "kube-proxy", "coredns", "containerd"]) await stop(name);
+    for (const name of ["kube-router", "kube-proxy", "containerd"]) await stop(name);
     await step("killing the node's processes", killAll);
     await step("removing the shims' sockets", () => shimSockets.forEach((s) => rmSync(s, { force: true })));
     await step("stopping the control plane", () => control?.stop());
@@ -181,12 +184,21 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
 
     control = await startEnvtest({
       e2e: { nodes: 0, volumes: 0 },
-      apiServerArgs: [
-        // The node reaches the API server at the host end of its veth; flags given twice take the last value.
-        "--bind-address=0.0.0.0",
-        `--advertise-address=${net.hostIp}`,
-        "--kubelet-preferred-address-types=InternalIP",
+      // The API server listens only at the host end of the node's veth: the node and its pods reach it there (pods
+      // through the kubernetes Service, which kube-proxy translates to this address), the test process too, and
+      // nothing off this machine (no other interface's address is bound; the veth's subnet is routed nowhere).
+      address: net.hostIp,
+      // Pods verify it as in any cluster: by the kubernetes Service's ClusterIP and DNS names.
+      servingSans: [
+        `IP:${API_SERVICE_IP}`,
+        "DNS:kubernetes",
+        "DNS:kubernetes.default",
+        "DNS:kubernetes.default.svc",
+        `DNS:kubernetes.default.svc.${CLUSTER_DOMAIN}`,
       ],
+      // Pods get their ServiceAccount's token (in-cluster clients: an operator pod, a Job).
+      serviceAccountAdmission: true,
+      apiServerArgs: ["--kubelet-preferred-address-types=InternalIP"],
     });
     const kc = control.kc;
     const port = new URL(control.server).port;
@@ -264,10 +276,26 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       kubelet.exited,
     );
 
-    // Cluster DNS: CoreDNS on the node, behind the kube-dns Service the kubelet gives pods as their nameserver.
-    writeFileSync(join(dir, "Corefile"), corefile(kubeconfig, net.nodeIp));
-    const coredns = inNode("coredns", join(assets, "coredns"), ["-conf", join(dir, "Corefile")]);
-    await makeDnsService(kc, DNS_SERVICE_IP, net.nodeIp);
+    // Cluster DNS: CoreDNS in a pod of kube-system, behind the kube-dns Service the kubelet gives pods as their
+    // nameserver. It reaches the API server as the node's components do (the host end of the veth).
+    const dnsConf = join(dir, "coredns");
+    mkdirSync(dnsConf);
+    writeFileSync(join(dnsConf, "Corefile"), corefile("/etc/coredns/kubeconfig"));
+    writeFileSync(join(dnsConf, "kubeconfig"), readFileSync(kubeconfig), { mode: 0o600 });
+    await poll(
+      "the default ServiceAccount in kube-system (the ServiceAccount admission plugin needs it for a pod)",
+      deadline,
+      async () => {
+        try {
+          return Boolean(await core.readNamespacedServiceAccount({ name: "default", namespace: "kube-system" }));
+        } catch {
+          return false;
+        }
+      },
+      kubelet.exited,
+    );
+    await makeDnsPod(kc, PAUSE_IMAGE, assets, dnsConf);
+    await makeDnsService(kc, DNS_SERVICE_IP);
 
     const proxy = inNode("kube-proxy", join(assets, "kube-proxy"), [
       `--kubeconfig=${kubeconfig}`,
@@ -305,16 +333,17 @@ export async function startRealCluster(options: RealClusterOptions = {}): Promis
       router.exited,
     );
     await poll(
-      "CoreDNS ready",
+      "CoreDNS's pod ready",
       deadline,
       async () => {
         try {
-          return (await fetch(`http://${net!.nodeIp}:8181/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+          const p = await core.readNamespacedPod({ name: DNS_POD, namespace: "kube-system" });
+          return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
         } catch {
           return false;
         }
       },
-      coredns.exited,
+      kubelet.exited,
     );
 
     await makeStorage(kc, NODE_NAME, join(dir, "volumes"), options.volumes ?? 8);
