@@ -15,7 +15,7 @@ import { genesisFromNode } from "../../src/cli/genesis-from-node.ts";
 import { N2C_VERSION_BIT } from "../../src/network/n2c-handshake.ts";
 import { encodeGenesisConfig } from "../../src/network/state-query-genesis.ts";
 
-const path = new URL("../../../shared/vectors/genesis/mainnet-shelley-genesis.json", import.meta.url);
+const path = new URL("../fixtures/genesis/mainnet-shelley-genesis.json", import.meta.url);
 const bytes = readFileSync(path);
 const genesis = parseShelleyGenesis(bytes, "mainnet genesis");
 const doc = JSON.parse(bytes.toString("utf8")) as { genDelegs: Record<string, { delegate: string; vrf: string }> };
