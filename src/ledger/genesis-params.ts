@@ -42,7 +42,7 @@ function costModel(v: unknown, what: string, where: string): bigint[] {
 }
 
 /**
- * PlutusParams from an Alonzo genesis (costModels PlutusV1/PlutusV2, executionPrices, maxTxExUnits,
+ * PlutusParams from an Alonzo genesis (costModels PlutusV1/PlutusV2, executionPrices, maxTxExUnits, maxBlockExUnits,
  * collateralPercentage, maxCollateralInputs) and a Conway genesis (plutusV3CostModel,
  * minFeeRefScriptCostPerByte), at `protocolMajor`, with the network's slot-to-time conversion.
  */
@@ -66,7 +66,10 @@ export function plutusParamsFromGenesis(
   if (Array.isArray(c.plutusV3CostModel) && c.plutusV3CostModel.length > 0)
     costModels.set(3, costModel(c.plutusV3CostModel, "plutusV3CostModel", where.conway));
   const prices = obj(a.executionPrices);
-  const units = obj(a.maxTxExUnits);
+  const exUnits = (u: Doc, what: string) => ({
+    mem: whole(u, u.exUnitsMem !== undefined ? "exUnitsMem" : "memory", `${where.alonzo} ${what}`),
+    steps: whole(u, u.exUnitsSteps !== undefined ? "exUnitsSteps" : "steps", `${where.alonzo} ${what}`),
+  });
   return {
     protocolMajor,
     costModels,
@@ -74,10 +77,8 @@ export function plutusParamsFromGenesis(
       mem: fraction(prices.prMem, "executionPrices.prMem", where.alonzo),
       steps: fraction(prices.prSteps, "executionPrices.prSteps", where.alonzo),
     },
-    maxTxExUnits: {
-      mem: whole(units, units.exUnitsMem !== undefined ? "exUnitsMem" : "memory", `${where.alonzo} maxTxExUnits`),
-      steps: whole(units, units.exUnitsSteps !== undefined ? "exUnitsSteps" : "steps", `${where.alonzo} maxTxExUnits`),
-    },
+    maxTxExUnits: exUnits(obj(a.maxTxExUnits), "maxTxExUnits"),
+    ...(a.maxBlockExUnits !== undefined && { maxBlockExUnits: exUnits(obj(a.maxBlockExUnits), "maxBlockExUnits") }),
     collateralPercentage: whole(a, "collateralPercentage", where.alonzo),
     maxCollateralInputs: Number(whole(a, "maxCollateralInputs", where.alonzo)),
     minFeeRefScriptCostPerByte: fraction(c.minFeeRefScriptCostPerByte ?? 0, "minFeeRefScriptCostPerByte", where.conway),

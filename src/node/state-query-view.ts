@@ -39,6 +39,12 @@ export function copyLedger(l: LedgerState): LedgerState {
     govRoots: new Map(l.govRoots),
     constitutionPolicy: l.constitutionPolicy,
     votes: new Map(l.votes),
+    // Replaced whole when they change, never mutated in place.
+    committeeThreshold: l.committeeThreshold,
+    paramChanges: l.paramChanges,
+    protocolVersion: l.protocolVersion,
+    ratified: l.ratified,
+    dormantEpochs: l.dormantEpochs,
   });
 }
 
