@@ -81,6 +81,8 @@ export function applyRatified(state: LedgerState, journal: Journal): EnactReport
     r.committeeThreshold === null ? null : parseRational(r.committeeThreshold),
   );
   for (const c of state.committeeHot.keys()) if (!members.has(c)) journal.delete(state.committeeHot, c);
+  for (const c of state.committeeResignAnchors.keys())
+    if (!members.has(c)) journal.delete(state.committeeResignAnchors, c);
   journal.assign(state, "constitutionPolicy", r.constitutionPolicy);
   journal.assign(state, "paramChanges", decodeCbor(hexToBytes(r.paramChanges)) as Map<number, CborValue>);
   journal.assign(state, "protocolVersion", r.protocolVersion);

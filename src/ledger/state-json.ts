@@ -83,6 +83,7 @@ export function ledgerStateToJson(s: LedgerState): unknown {
     dreps: mapJ(s.dreps, (d) => [str(d.deposit), d.expiry]),
     committee: mapJ(s.committee, (e) => e),
     committeeHot: mapJ(s.committeeHot, (h) => h),
+    committeeResignAnchors: mapJ(s.committeeResignAnchors, (a) => a),
     proposals: mapJ(s.proposals, proposalToJson),
     govRoots: [...s.govRoots],
     constitutionPolicy: s.constitutionPolicy,
@@ -145,6 +146,8 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
     }),
     committee: jMap(j.committee ?? [], (v) => v as number),
     committeeHot: jMap(j.committeeHot ?? [], (v) => v as string | null),
+    // Snapshots from before resignation anchors were kept have none.
+    committeeResignAnchors: jMap(j.committeeResignAnchors ?? [], (v) => v as [string, string]),
     proposals: jMap(j.proposals ?? [], proposalFromJson),
     govRoots: new Map((j.govRoots ?? []) as [GovPurpose, GovActionId][]),
     constitutionPolicy: (j.constitutionPolicy ?? null) as string | null,

@@ -98,6 +98,9 @@ export class LedgerState {
   readonly committee: Map<KeyHash, number>;
   /** `CommitteeState`: each cold credential's authorised hot credential, or null once it resigned. */
   readonly committeeHot: Map<KeyHash, KeyHash | null>;
+  /** The anchor [url, data hash in hex] a member's resignation gave (`CommitteeMemberResigned (StrictMaybe Anchor)`),
+   * for the members in `committeeHot` as resigned that gave one. */
+  readonly committeeResignAnchors: Map<KeyHash, readonly [string, string]>;
   /** Proposed governance actions by id (gov-state.ts), the roots each purpose's next proposal follows, and the
    * constitution's guardrail script hash. */
   readonly proposals: Map<GovActionId, Proposal>;
@@ -133,6 +136,7 @@ export class LedgerState {
     dreps?: Map<KeyHash, DRepState>;
     committee?: Map<KeyHash, number>;
     committeeHot?: Map<KeyHash, KeyHash | null>;
+    committeeResignAnchors?: Map<KeyHash, readonly [string, string]>;
     proposals?: Map<GovActionId, Proposal>;
     govRoots?: Map<GovPurpose, GovActionId>;
     constitutionPolicy?: string | null;
@@ -159,6 +163,7 @@ export class LedgerState {
     this.dreps = init.dreps ?? new Map();
     this.committee = init.committee ?? new Map();
     this.committeeHot = init.committeeHot ?? new Map();
+    this.committeeResignAnchors = init.committeeResignAnchors ?? new Map();
     this.proposals = init.proposals ?? new Map();
     this.govRoots = init.govRoots ?? new Map();
     this.constitutionPolicy = init.constitutionPolicy ?? null;

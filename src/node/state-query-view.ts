@@ -35,6 +35,7 @@ export function copyLedger(l: LedgerState): LedgerState {
     dreps: new Map(l.dreps),
     committee: new Map(l.committee),
     committeeHot: new Map(l.committeeHot),
+    committeeResignAnchors: new Map(l.committeeResignAnchors),
     proposals: new Map(l.proposals),
     govRoots: new Map(l.govRoots),
     constitutionPolicy: l.constitutionPolicy,
