@@ -22,7 +22,7 @@ import {
   queryUtxo,
 } from "./commands/query-node.ts";
 import { queryPoolParams, queryPoolState, queryStakeDistribution } from "./commands/query-pool.ts";
-import { queryCommitteeState, queryDRepState, queryTreasury } from "./commands/query-gov.ts";
+import { queryCommitteeState, queryConstitution, queryDRepState, queryTreasury } from "./commands/query-gov.ts";
 
 export const COMMANDS: readonly Command[] = [
   nodeKeyGen,
@@ -43,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   queryDRepState,
   queryTreasury,
   queryCommitteeState,
+  queryConstitution,
   queryTxMempoolInfo,
   queryTxMempoolNextTx,
   queryTxMempoolTxExists,

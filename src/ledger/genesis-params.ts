@@ -139,6 +139,8 @@ export interface GenesisGovernance {
   readonly committee: Map<string, number>;
   readonly committeeThreshold: Rational | null;
   readonly constitutionPolicy: string | null;
+  /** The constitution's anchor [url, data hash in hex]. */
+  readonly constitutionAnchor: readonly [string, string] | null;
 }
 
 export function governanceFromGenesis(conway: unknown, where: string): GenesisGovernance {
@@ -154,9 +156,17 @@ export function governanceFromGenesis(conway: unknown, where: string): GenesisGo
   const script = obj(c.constitution).script;
   if (script !== undefined && (typeof script !== "string" || !/^[0-9a-f]{56}$/.test(script)))
     throw new InputError(where, "constitution.script must be a 28-byte script hash in hex");
+  const anchor = obj(obj(c.constitution).anchor);
+  // Without a well-formed anchor (cardano-node would refuse such a file) the anchor is unknown: GetConstitution is
+  // then refused rather than answered with a made-up one.
+  const constitutionAnchor: [string, string] | null =
+    typeof anchor.url === "string" && typeof anchor.dataHash === "string" && /^[0-9a-f]{64}$/.test(anchor.dataHash)
+      ? [anchor.url, anchor.dataHash]
+      : null;
   return {
     committee,
     committeeThreshold: field.threshold === undefined ? null : fraction(field.threshold, "committee.threshold", where),
     constitutionPolicy: (script as string | undefined) ?? null,
+    constitutionAnchor,
   };
 }

@@ -87,6 +87,7 @@ export function ledgerStateToJson(s: LedgerState): unknown {
     proposals: mapJ(s.proposals, proposalToJson),
     govRoots: [...s.govRoots],
     constitutionPolicy: s.constitutionPolicy,
+    constitutionAnchor: s.constitutionAnchor,
     votes: [...s.votes],
     committeeThreshold: s.committeeThreshold && ratJ(s.committeeThreshold),
     paramChanges: bytesToHex(encodeCbor(new Map(s.paramChanges))),
@@ -151,6 +152,7 @@ export function ledgerStateFromJson(json: unknown): LedgerState {
     proposals: jMap(j.proposals ?? [], proposalFromJson),
     govRoots: new Map((j.govRoots ?? []) as [GovPurpose, GovActionId][]),
     constitutionPolicy: (j.constitutionPolicy ?? null) as string | null,
+    constitutionAnchor: (j.constitutionAnchor ?? null) as [string, string] | null,
     votes: new Map((j.votes ?? []) as [string, number][]),
     committeeThreshold: j.committeeThreshold ? jRat(j.committeeThreshold) : null,
     paramChanges: j.paramChanges

@@ -106,6 +106,9 @@ export class LedgerState {
   readonly proposals: Map<GovActionId, Proposal>;
   readonly govRoots: Map<GovPurpose, GovActionId>;
   constitutionPolicy: string | null;
+  /** The constitution's anchor [url, data hash in hex] (`constitutionAnchor`), or null when not known (a ledger
+   * without a Conway genesis, or a constitution enacted from a proposal kept before anchors were). */
+  constitutionAnchor: readonly [string, string] | null;
   /** Votes cast, `action|voter` to 0 no, 1 yes, 2 abstain (votes.ts). */
   readonly votes: Map<string, number>;
   /** The enacted committee's quorum, or null when there is no committee (none yet, or after no confidence). */
@@ -140,6 +143,7 @@ export class LedgerState {
     proposals?: Map<GovActionId, Proposal>;
     govRoots?: Map<GovPurpose, GovActionId>;
     constitutionPolicy?: string | null;
+    constitutionAnchor?: readonly [string, string] | null;
     votes?: Map<string, number>;
     committeeThreshold?: Rational | null;
     paramChanges?: ReadonlyMap<number, CborValue>;
@@ -167,6 +171,7 @@ export class LedgerState {
     this.proposals = init.proposals ?? new Map();
     this.govRoots = init.govRoots ?? new Map();
     this.constitutionPolicy = init.constitutionPolicy ?? null;
+    this.constitutionAnchor = init.constitutionAnchor ?? null;
     this.votes = init.votes ?? new Map();
     this.committeeThreshold = init.committeeThreshold ?? null;
     this.paramChanges = init.paramChanges ?? new Map();

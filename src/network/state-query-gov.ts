@@ -1,5 +1,8 @@
 // Answers to the Conway governance and account queries whose data poolfleet's ledger holds, encoded as
 // cardano-ledger encodes the results (tags from ouroboros-consensus's encodeShelleyQuery):
+//   [23] GetConstitution -> Constitution [anchor [url, data hash], guardrail script hash or null]
+//     (cardano-ledger Conway/Governance/Procedures.hs `instance EncCBOR (Constitution era)`: the script with
+//     `encodeNullStrictMaybe`); refused when the ledger does not know the anchor.
 //   [25, Set (Credential DRepRole)] GetDRepState -> Map credential DRepState, every DRep when the set is empty
 //     (cardano-ledger-api queryDRepState). DRepState (Conway/State/VState... `instance EncCBOR DRepState`):
 //     [drepExpiry, drepAnchor (StrictMaybe: [] or [anchor]), drepDeposit, drepDelegs (set, tag 258)].
@@ -44,6 +47,7 @@ const credSet = (cs: readonly string[]): Uint8Array =>
 
 /** The Conway query tags answered here. */
 export const GOV_QUERY_NAMES: Record<number, string> = {
+  23: "GetConstitution",
   25: "GetDRepState",
   27: "GetCommitteeMembersState",
   28: "GetFilteredVoteDelegatees",
@@ -76,6 +80,13 @@ export function credentialSet(value: CborValue | undefined, what: string): strin
 /** The result (before the era wrapper) of governance query `tag`. */
 export function answerGovQuery(l: LedgerState, tag: number, args: CborValue[]): Uint8Array {
   switch (tag) {
+    case 23: {
+      const anchor = l.constitutionAnchor;
+      if (anchor === null)
+        throw new QueryRefused("GetConstitution: the ledger does not hold the constitution's anchor");
+      const policy = l.constitutionPolicy;
+      return rawArray([enc([anchor[0], hexToBytes(anchor[1])]), enc(policy === null ? null : hexToBytes(policy))]);
+    }
     case 25: {
       const wanted = credentialSet(args[0], "GetDRepState credentials");
       const dreps = [...l.dreps].filter(([c]) => wanted.length === 0 || wanted.includes(c));

@@ -39,6 +39,7 @@ export function copyLedger(l: LedgerState): LedgerState {
     proposals: new Map(l.proposals),
     govRoots: new Map(l.govRoots),
     constitutionPolicy: l.constitutionPolicy,
+    constitutionAnchor: l.constitutionAnchor,
     votes: new Map(l.votes),
     // Replaced whole when they change, never mutated in place.
     committeeThreshold: l.committeeThreshold,

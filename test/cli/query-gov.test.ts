@@ -1,9 +1,9 @@
 // poolfleet-cli's governance queries: against a real poolfleet-node's socket on a devnet, `query drep-state` (no
-// DReps: a running node cannot register any, see below), `query committee-state` (the genesis's empty committee)
+// DReps: a running node cannot register any, see below), `query committee-state` (the genesis's empty committee), `query constitution`
 // and `query treasury` (/api/ledger's treasury), a
 // malformed hash refused with one line; against this process's node-to-client server over a ledger holding a key
 // and a script DRep, cardano-cli's [credential, {anchor, deposit, expiry}] pairs in Credential order, by hash too,
-// and a committee's members state with each filter.
+// a constitution, and a committee's members state with each filter.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -72,6 +72,10 @@ describe("poolfleet-cli governance queries over node-to-client", () => {
       `epoch ${committee.epoch} in [${before}, ${after}]`,
     );
     assert.deepEqual(committee, { committee: {}, epoch: committee.epoch, threshold: 0 });
+    // The devnet's Conway genesis constitution: its anchor, no guardrail script.
+    assert.deepEqual(JSON.parse(await cli(["constitution", ...at])), {
+      anchor: { dataHash: "0".repeat(64), url: "" },
+    });
     const badCold = await runCli(["query", "committee-state", "--cold-verification-key-hash", "12", ...at]);
     assert.equal(badCold.code, 1);
     assert.match(badCold.stderr, /--cold-verification-key-hash: 12 is not a 28-byte hash in hex/);
@@ -126,6 +130,17 @@ describe("poolfleet-cli governance queries over node-to-client", () => {
       await cli(["drep-state", "--drep-script-hash", "5C".repeat(28), "--out-file", out, ...local]);
       assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), [(all as unknown[])[0]]);
       assert.equal((await cli(["treasury", ...local])).trim(), `${ledger.pots.treasury}`);
+
+      // A constitution with a guardrail script; unknown to the ledger, the query closes the connection.
+      ledger.constitutionAnchor = ["https://c.example", "cc".repeat(32)];
+      ledger.constitutionPolicy = "fa".repeat(28);
+      assert.deepEqual(JSON.parse(await cli(["constitution", ...local])), {
+        anchor: { dataHash: "cc".repeat(32), url: "https://c.example" },
+        script: "fa".repeat(28),
+      });
+      ledger.constitutionAnchor = null;
+      const unknown = await runCli(["query", "constitution", ...local]);
+      assert.notEqual(unknown.code, 0);
 
       // The committee: an active member with a hot key, an expired script member, an unrecognized hot key.
       ledger.committee.set("c1".repeat(28), 50);

@@ -139,6 +139,21 @@ export const queryCommitteeState: Command = {
   },
 };
 
+export const queryConstitution: Command = {
+  path: ["query", "constitution"],
+  summary: "show the constitution's anchor and guardrail script (GetConstitution, cardano-cli's JSON)",
+  flags: NODE_FLAGS,
+  example: "poolfleet-cli query constitution --socket-path node.socket --testnet-magic 42",
+  async run(flags, io) {
+    const [answer] = await withLocalNode(nodeTarget(flags), (n) => n.query(conwayQuery(23)));
+    const [anchor, script] = currentEraResult(answer!) as [CborValue, CborValue];
+    // cardano-ledger's Constitution JSON: "script" only when there is one.
+    const out = { anchor: anchorJson([anchor]), ...(script instanceof Uint8Array && { script: bytesToHex(script) }) };
+    io.out(json(out));
+    return 0;
+  },
+};
+
 export const queryTreasury: Command = {
   path: ["query", "treasury"],
   summary: "show the treasury in lovelace (GetAccountState), as cardano-cli prints it",
