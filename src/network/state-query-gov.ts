@@ -17,8 +17,8 @@
 //     epoch's committee is the one the last ratification leads to (the ledger's `ratified`), else the current one.
 //   [29] GetAccountState -> ChainAccountState [treasury, reserves].
 // Maps and sets are in Data.Map/Set order of Credential (ScriptHashObj before KeyHashObj, then by hash).
-// Simplified: poolfleet's ledger does not keep a DRep's anchor, so drepAnchor is always SNothing ([]), and it has
-// no dormant-epoch counter, so the expiry is the one held (queryDRepState adds the dormant epochs).
+// The expiry is queryDRepState's: the ledger's dormant epochs added (`updateDormantDRepExpiry`). Simplified:
+// poolfleet's ledger does not keep a DRep's anchor, so drepAnchor is always SNothing ([]).
 import { hexToBytes } from "../crypto/bytes.ts";
 import type { CborValue } from "../codec/cbor.ts";
 import type { DRep } from "../ledger/certs.ts";
@@ -77,6 +77,17 @@ export function credentialSet(value: CborValue | undefined, what: string): strin
   });
 }
 
+/**
+ * A DRep's expiry as `queryDRepState` reports it: with the dormant epochs not yet added to the DReps' expiries
+ * added, unless that still leaves it before the current epoch (Conway/Rules/Certs.hs `updateDormantDRepExpiry`,
+ * applied to a copy of the state).
+ */
+function queriedExpiry(l: LedgerState, expiry: number): number {
+  if (l.dormantEpochs === 0) return expiry;
+  const actual = expiry + l.dormantEpochs;
+  return actual < l.epoch ? expiry : actual;
+}
+
 /** The result (before the era wrapper) of governance query `tag`. */
 export function answerGovQuery(l: LedgerState, tag: number, args: CborValue[]): Uint8Array {
   switch (tag) {
@@ -98,7 +109,12 @@ export function answerGovQuery(l: LedgerState, tag: number, args: CborValue[]): 
       }
       return rawMap(
         dreps.map(([c, s]) => {
-          const state = rawArray([enc(s.expiry), enc([]), enc(s.deposit), credSet(delegators.get(c) ?? [])]);
+          const state = rawArray([
+            enc(queriedExpiry(l, s.expiry)),
+            enc([]),
+            enc(s.deposit),
+            credSet(delegators.get(c) ?? []),
+          ]);
           return [...cred(c), state] as const;
         }),
       );

@@ -1,5 +1,5 @@
 // poolfleet-cli's governance queries: against a real poolfleet-node's socket on a devnet, `query drep-state` (no
-// DReps: a running node cannot register any, see below), `query committee-state` (the genesis's empty committee), `query constitution`
+// DRep registers there), `query committee-state` (the genesis's empty committee), `query constitution`
 // and `query treasury` (/api/ledger's treasury), a
 // malformed hash refused with one line; against this process's node-to-client server over a ledger holding a key
 // and a script DRep, cardano-cli's [credential, {anchor, deposit, expiry}] pairs in Credential order, by hash too,
@@ -51,9 +51,8 @@ describe("poolfleet-cli governance queries over node-to-client", () => {
   });
 
   it("query drep-state, committee-state and treasury answer from the node: no DReps, the empty genesis committee, /api/ledger's treasury", async () => {
-    // A running node is given no DRep deposit or activity (the ledger then refuses governance certificates as
-    // UnsupportedFeature), so no DRep can register on it: the answer is the empty list. The DReps' layout is
-    // checked against an in-process ledger below.
+    // No DRep registers on this devnet: the answer is the empty list. The DReps' layout is checked against an
+    // in-process ledger below.
     assert.equal(await cli(["drep-state", "--all-dreps", ...at]), "[]\n");
     assert.equal(await cli(["drep-state", "--drep-key-hash", "ab".repeat(28), ...at]), "[]\n");
     const treasuries = [await node!.api("/api/ledger")];
