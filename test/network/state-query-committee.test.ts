@@ -10,6 +10,7 @@ import { rational } from "../../src/crypto/rational.ts";
 import { type CborValue, decodeCbor } from "../../src/codec/cbor.ts";
 import { committeeStateJson } from "../../src/cli/commands/query-gov.ts";
 import { applyGovCertificate } from "../../src/ledger/apply-gov-certs.ts";
+import { applyRatified } from "../../src/ledger/enact.ts";
 import { scriptCredential } from "../../src/ledger/certs.ts";
 import { Journal } from "../../src/ledger/journal.ts";
 import { LedgerState } from "../../src/ledger/state.ts";
@@ -192,5 +193,16 @@ describe("resignation anchors in the ledger", () => {
     const old = JSON.parse(JSON.stringify(ledgerStateToJson(l))) as Record<string, unknown>;
     delete old.committeeResignAnchors;
     assert.equal(ledgerStateFromJson(old).committeeResignAnchors.size, 0);
+  });
+
+  it("forgets the anchors of members an enacted committee no longer has", () => {
+    const l = ledger(); // C resigned with an anchor; the ratified committee keeps A, C and E
+    applyRatified(l, new Journal());
+    assert.deepEqual([...l.committeeResignAnchors.keys()], [C]);
+    const m = ledger();
+    m.ratified = { ...m.ratified!, committee: [[A, 12]] };
+    applyRatified(m, new Journal());
+    assert.equal(m.committeeResignAnchors.size, 0);
+    assert.equal(m.committeeHot.has(C), false);
   });
 });
