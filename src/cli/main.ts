@@ -22,7 +22,7 @@ import {
   queryUtxo,
 } from "./commands/query-node.ts";
 import { queryPoolParams, queryPoolState, queryStakeDistribution } from "./commands/query-pool.ts";
-import { queryDRepState, queryTreasury } from "./commands/query-gov.ts";
+import { queryCommitteeState, queryConstitution, queryDRepState, queryTreasury } from "./commands/query-gov.ts";
 
 export const COMMANDS: readonly Command[] = [
   nodeKeyGen,
@@ -42,6 +42,8 @@ export const COMMANDS: readonly Command[] = [
   queryPoolParams,
   queryDRepState,
   queryTreasury,
+  queryCommitteeState,
+  queryConstitution,
   queryTxMempoolInfo,
   queryTxMempoolNextTx,
   queryTxMempoolTxExists,

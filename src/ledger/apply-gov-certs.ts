@@ -16,6 +16,7 @@
 // What it takes and gives back for value conservation is what cardano-ledger counts from the body, whether or not
 // the certificate applies (`conwayDRepDepositsTxCerts`: drepDeposit per registration; `conwayDRepRefundsTxCerts`:
 // the deposit a registered DRep paid), so a refused certificate is not also reported as unbalanced.
+import type { CborValue } from "../codec/cbor.ts";
 import type { Certificate, DRep } from "./certs.ts";
 import { drepExpiry } from "./gov-epoch.ts";
 import type { Journal } from "./journal.ts";
@@ -138,7 +139,15 @@ export function applyGovCertificate(
         });
       if (found.length > 0) return (failures.push(...found), none);
       journal.set(state.committeeHot, cold, cert.kind === "CommitteeHotAuth" ? cert.hot : null);
+      const anchor = cert.kind === "CommitteeResignation" ? anchorOf(cert.anchor) : null;
+      if (anchor) journal.set(state.committeeResignAnchors, cold, anchor);
       return none;
     }
   }
+}
+
+/** An anchor [url, data hash] as [url, hash in hex]; null for none. */
+function anchorOf(a: CborValue): readonly [string, string] | null {
+  if (!Array.isArray(a) || typeof a[0] !== "string" || !(a[1] instanceof Uint8Array)) return null;
+  return [a[0], Buffer.from(a[1]).toString("hex")];
 }

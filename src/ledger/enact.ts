@@ -45,6 +45,7 @@ export function applyRatified(state: LedgerState, journal: Journal): EnactReport
     for (const c of children.get(id) ?? []) subtree(c, into);
   };
   const enacted = r.enacted.filter((id) => state.proposals.has(id));
+  const enactedConstitution = enacted.some((id) => state.proposals.get(id)!.action === 5);
   const removed = new Set<GovActionId>();
   for (const id of enacted) {
     // The enacted action's siblings (the other children of the root it followed) leave with their subtrees.
@@ -81,7 +82,13 @@ export function applyRatified(state: LedgerState, journal: Journal): EnactReport
     r.committeeThreshold === null ? null : parseRational(r.committeeThreshold),
   );
   for (const c of state.committeeHot.keys()) if (!members.has(c)) journal.delete(state.committeeHot, c);
+  for (const c of state.committeeResignAnchors.keys())
+    if (!members.has(c)) journal.delete(state.committeeResignAnchors, c);
   journal.assign(state, "constitutionPolicy", r.constitutionPolicy);
+  // A ratification kept before anchors were: the anchor stays unless it enacted a new constitution.
+  const anchor =
+    r.constitutionAnchor !== undefined ? r.constitutionAnchor : enactedConstitution ? null : state.constitutionAnchor;
+  journal.assign(state, "constitutionAnchor", anchor);
   journal.assign(state, "paramChanges", decodeCbor(hexToBytes(r.paramChanges)) as Map<number, CborValue>);
   journal.assign(state, "protocolVersion", r.protocolVersion);
   for (const [purpose, id] of r.roots as [GovPurpose, GovActionId][])

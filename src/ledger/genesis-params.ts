@@ -42,7 +42,7 @@ function costModel(v: unknown, what: string, where: string): bigint[] {
 }
 
 /**
- * PlutusParams from an Alonzo genesis (costModels PlutusV1/PlutusV2, executionPrices, maxTxExUnits,
+ * PlutusParams from an Alonzo genesis (costModels PlutusV1/PlutusV2, executionPrices, maxTxExUnits, maxBlockExUnits,
  * collateralPercentage, maxCollateralInputs) and a Conway genesis (plutusV3CostModel,
  * minFeeRefScriptCostPerByte), at `protocolMajor`, with the network's slot-to-time conversion.
  */
@@ -66,7 +66,10 @@ export function plutusParamsFromGenesis(
   if (Array.isArray(c.plutusV3CostModel) && c.plutusV3CostModel.length > 0)
     costModels.set(3, costModel(c.plutusV3CostModel, "plutusV3CostModel", where.conway));
   const prices = obj(a.executionPrices);
-  const units = obj(a.maxTxExUnits);
+  const exUnits = (u: Doc, what: string) => ({
+    mem: whole(u, u.exUnitsMem !== undefined ? "exUnitsMem" : "memory", `${where.alonzo} ${what}`),
+    steps: whole(u, u.exUnitsSteps !== undefined ? "exUnitsSteps" : "steps", `${where.alonzo} ${what}`),
+  });
   return {
     protocolMajor,
     costModels,
@@ -74,10 +77,8 @@ export function plutusParamsFromGenesis(
       mem: fraction(prices.prMem, "executionPrices.prMem", where.alonzo),
       steps: fraction(prices.prSteps, "executionPrices.prSteps", where.alonzo),
     },
-    maxTxExUnits: {
-      mem: whole(units, units.exUnitsMem !== undefined ? "exUnitsMem" : "memory", `${where.alonzo} maxTxExUnits`),
-      steps: whole(units, units.exUnitsSteps !== undefined ? "exUnitsSteps" : "steps", `${where.alonzo} maxTxExUnits`),
-    },
+    maxTxExUnits: exUnits(obj(a.maxTxExUnits), "maxTxExUnits"),
+    ...(a.maxBlockExUnits !== undefined && { maxBlockExUnits: exUnits(obj(a.maxBlockExUnits), "maxBlockExUnits") }),
     collateralPercentage: whole(a, "collateralPercentage", where.alonzo),
     maxCollateralInputs: Number(whole(a, "maxCollateralInputs", where.alonzo)),
     minFeeRefScriptCostPerByte: fraction(c.minFeeRefScriptCostPerByte ?? 0, "minFeeRefScriptCostPerByte", where.conway),
@@ -138,6 +139,8 @@ export interface GenesisGovernance {
   readonly committee: Map<string, number>;
   readonly committeeThreshold: Rational | null;
   readonly constitutionPolicy: string | null;
+  /** The constitution's anchor [url, data hash in hex]. */
+  readonly constitutionAnchor: readonly [string, string] | null;
 }
 
 export function governanceFromGenesis(conway: unknown, where: string): GenesisGovernance {
@@ -153,9 +156,17 @@ export function governanceFromGenesis(conway: unknown, where: string): GenesisGo
   const script = obj(c.constitution).script;
   if (script !== undefined && (typeof script !== "string" || !/^[0-9a-f]{56}$/.test(script)))
     throw new InputError(where, "constitution.script must be a 28-byte script hash in hex");
+  const anchor = obj(obj(c.constitution).anchor);
+  // Without a well-formed anchor (cardano-node would refuse such a file) the anchor is unknown: GetConstitution is
+  // then refused rather than answered with a made-up one.
+  const constitutionAnchor: [string, string] | null =
+    typeof anchor.url === "string" && typeof anchor.dataHash === "string" && /^[0-9a-f]{64}$/.test(anchor.dataHash)
+      ? [anchor.url, anchor.dataHash]
+      : null;
   return {
     committee,
     committeeThreshold: field.threshold === undefined ? null : fraction(field.threshold, "committee.threshold", where),
     constitutionPolicy: (script as string | undefined) ?? null,
+    constitutionAnchor,
   };
 }

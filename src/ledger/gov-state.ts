@@ -38,6 +38,8 @@ export interface Proposal {
   readonly threshold?: string;
   /** A new constitution's guardrail script hash (hex), or null for none. */
   readonly policy?: string | null;
+  /** A new constitution's anchor [url, data hash in hex]. */
+  readonly constitutionAnchor?: readonly [string, string] | null;
 }
 
 /**
@@ -54,6 +56,8 @@ export interface Ratified {
   readonly committee: readonly (readonly [string, number])[] | null;
   readonly committeeThreshold: string | null;
   readonly constitutionPolicy: string | null;
+  /** The constitution's anchor after this ratification (absent in ratifications kept before anchors were). */
+  readonly constitutionAnchor?: readonly [string, string] | null;
   /** Every parameter change enacted so far (hex of the merged update map). */
   readonly paramChanges: string;
   readonly protocolVersion: readonly [number, number] | null;

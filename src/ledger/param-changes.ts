@@ -51,6 +51,9 @@ export function overlayParams(
       ...(has(20) && {
         maxTxExUnits: { mem: big((c(20) as CborValue[])[0]!), steps: big((c(20) as CborValue[])[1]!) },
       }),
+      ...(has(21) && {
+        maxBlockExUnits: { mem: big((c(21) as CborValue[])[0]!), steps: big((c(21) as CborValue[])[1]!) },
+      }),
       ...(has(23) && { collateralPercentage: big(c(23)!) }),
       ...(has(24) && { maxCollateralInputs: num(c(24)!) }),
       ...(has(33) && { minFeeRefScriptCostPerByte: ratio(c(33)!) }),

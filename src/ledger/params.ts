@@ -82,6 +82,8 @@ export interface PlutusParams {
   /** Lovelace per unit of memory and per CPU step (`prices`). */
   readonly prices: { readonly mem: Rational; readonly steps: Rational };
   readonly maxTxExUnits: { readonly mem: bigint; readonly steps: bigint };
+  /** The execution units a block's transactions may use together (`maxBlockExUnits`; reported, not yet checked). */
+  readonly maxBlockExUnits?: { readonly mem: bigint; readonly steps: bigint };
   /** Collateral must cover this percentage of the fee. */
   readonly collateralPercentage: bigint;
   readonly maxCollateralInputs: number;

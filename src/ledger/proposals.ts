@@ -76,6 +76,12 @@ const constitutionPolicyOf = (v: CborValue): string | null => {
   const hash = Array.isArray(v) ? v[1] : null;
   return hash instanceof Uint8Array ? bytesToHex(hash) : null;
 };
+/** A constitution [anchor, script hash / null]'s anchor [url, data hash in hex]. */
+const constitutionAnchorOf = (v: CborValue): [string, string] | null => {
+  const anchor = Array.isArray(v) ? v[0] : null;
+  if (!Array.isArray(anchor) || typeof anchor[0] !== "string" || !(anchor[1] instanceof Uint8Array)) return null;
+  return [anchor[0], bytesToHex(anchor[1])];
+};
 const networkOf = (account: string) => parseInt(account.slice(0, 2), 16) & 0x0f;
 
 /**
@@ -286,7 +292,10 @@ export function applyProposals(
       }),
       ...(tag === 2 && { withdrawals: withdrawals.map(([a, n]) => [a, `${n}`] as const) }),
       ...committeeUpdate,
-      ...(tag === 5 && { policy: constitutionPolicyOf(action[2]!) }),
+      ...(tag === 5 && {
+        policy: constitutionPolicyOf(action[2]!),
+        constitutionAnchor: constitutionAnchorOf(action[2]!),
+      }),
     });
   }
   return deposits;

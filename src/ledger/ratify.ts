@@ -34,6 +34,7 @@ interface Enact {
   committee: Map<string, number> | null;
   committeeThreshold: Rational | null;
   constitutionPolicy: string | null;
+  constitutionAnchor: readonly [string, string] | null;
   changes: Map<number, CborValue>;
   pv: readonly [number, number] | null;
   treasury: bigint;
@@ -218,7 +219,10 @@ function enactOne(id: GovActionId, p: Proposal, e: Enact): void {
     for (const [i, c] of (p.members ?? []).entries()) members.set(c, p.terms![i]!);
     e.committee = members;
     e.committeeThreshold = parseRational(p.threshold!);
-  } else if (p.action === 5) e.constitutionPolicy = p.policy ?? null;
+  } else if (p.action === 5) {
+    e.constitutionPolicy = p.policy ?? null;
+    e.constitutionAnchor = p.constitutionAnchor ?? null;
+  }
   if (p.purpose !== null) e.roots.set(p.purpose, id);
 }
 
@@ -233,6 +237,7 @@ export function ratify(state: LedgerState, base: LedgerParams, epoch: number): R
     committee: state.committeeThreshold === null ? null : new Map(state.committee),
     committeeThreshold: state.committeeThreshold,
     constitutionPolicy: state.constitutionPolicy,
+    constitutionAnchor: state.constitutionAnchor,
     changes: new Map(state.paramChanges),
     pv: state.protocolVersion,
     treasury: state.pots.treasury,
@@ -271,6 +276,7 @@ export function ratify(state: LedgerState, base: LedgerParams, epoch: number): R
     committee: enact.committee && [...enact.committee],
     committeeThreshold: enact.committeeThreshold && `${enact.committeeThreshold.num}/${enact.committeeThreshold.den}`,
     constitutionPolicy: enact.constitutionPolicy,
+    constitutionAnchor: enact.constitutionAnchor,
     paramChanges: bytesToHex(encodeCbor(enact.changes)),
     protocolVersion: enact.pv,
     withdrawals: [...enact.withdrawals].map(([c, n]) => [c, `${n}`] as const),

@@ -98,11 +98,17 @@ export class LedgerState {
   readonly committee: Map<KeyHash, number>;
   /** `CommitteeState`: each cold credential's authorised hot credential, or null once it resigned. */
   readonly committeeHot: Map<KeyHash, KeyHash | null>;
+  /** The anchor [url, data hash in hex] a member's resignation gave (`CommitteeMemberResigned (StrictMaybe Anchor)`),
+   * for the members in `committeeHot` as resigned that gave one. */
+  readonly committeeResignAnchors: Map<KeyHash, readonly [string, string]>;
   /** Proposed governance actions by id (gov-state.ts), the roots each purpose's next proposal follows, and the
    * constitution's guardrail script hash. */
   readonly proposals: Map<GovActionId, Proposal>;
   readonly govRoots: Map<GovPurpose, GovActionId>;
   constitutionPolicy: string | null;
+  /** The constitution's anchor [url, data hash in hex] (`constitutionAnchor`), or null when not known (a ledger
+   * without a Conway genesis, or a constitution enacted from a proposal kept before anchors were). */
+  constitutionAnchor: readonly [string, string] | null;
   /** Votes cast, `action|voter` to 0 no, 1 yes, 2 abstain (votes.ts). */
   readonly votes: Map<string, number>;
   /** The enacted committee's quorum, or null when there is no committee (none yet, or after no confidence). */
@@ -133,9 +139,11 @@ export class LedgerState {
     dreps?: Map<KeyHash, DRepState>;
     committee?: Map<KeyHash, number>;
     committeeHot?: Map<KeyHash, KeyHash | null>;
+    committeeResignAnchors?: Map<KeyHash, readonly [string, string]>;
     proposals?: Map<GovActionId, Proposal>;
     govRoots?: Map<GovPurpose, GovActionId>;
     constitutionPolicy?: string | null;
+    constitutionAnchor?: readonly [string, string] | null;
     votes?: Map<string, number>;
     committeeThreshold?: Rational | null;
     paramChanges?: ReadonlyMap<number, CborValue>;
@@ -159,9 +167,11 @@ export class LedgerState {
     this.dreps = init.dreps ?? new Map();
     this.committee = init.committee ?? new Map();
     this.committeeHot = init.committeeHot ?? new Map();
+    this.committeeResignAnchors = init.committeeResignAnchors ?? new Map();
     this.proposals = init.proposals ?? new Map();
     this.govRoots = init.govRoots ?? new Map();
     this.constitutionPolicy = init.constitutionPolicy ?? null;
+    this.constitutionAnchor = init.constitutionAnchor ?? null;
     this.votes = init.votes ?? new Map();
     this.committeeThreshold = init.committeeThreshold ?? null;
     this.paramChanges = init.paramChanges ?? new Map();

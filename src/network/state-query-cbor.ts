@@ -30,6 +30,14 @@ export function tagged(tag: number, raw: Uint8Array): Uint8Array {
   return concatBytes(tag < 24 ? Uint8Array.of(0xc0 | tag) : head(6, tag), raw);
 }
 
+/**
+ * A Haskell list as cardano-ledger-binary writes it (`encodeList`, from encoding version 2): a definite-length
+ * array up to 23 items, an indefinite-length one (0x9f ... 0xff) past that.
+ */
+export function hsList(items: readonly Uint8Array[]): Uint8Array {
+  return items.length <= 23 ? rawArray(items) : concatBytes(Uint8Array.of(0x9f), ...items, Uint8Array.of(0xff));
+}
+
 /** A set (tag 258) of already-encoded items, sorted by their bytes. */
 export function rawSet(items: readonly Uint8Array[]): Uint8Array {
   const sorted = [...items].sort((a, b) => (bytesToHex(a) < bytesToHex(b) ? -1 : 1));

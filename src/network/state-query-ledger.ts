@@ -1,5 +1,5 @@
 // Answers to the Shelley-family ledger queries (BlockQuery (QueryIfCurrent (Conway query))), encoded as
-// cardano-node encodes each result for Conway: protocol parameters as Conway's 31-field array, UTxO as a map of
+// cardano-node encodes each result for Conway: protocol parameters in force as Conway's 31-field array, UTxO as a map of
 // [txid, ix] to outputs (the legacy array form for outputs without a datum, as the ledger writes them), pools,
 // stake and rewards from poolfleet's ledger state. Tags follow ouroboros-consensus's Shelley query codec.
 import { hexToBytes } from "../crypto/bytes.ts";
@@ -14,7 +14,8 @@ import type { TxOutput } from "../ledger/tx.ts";
 import { valueToCbor } from "../ledger/value.ts";
 import type { Point } from "./points.ts";
 import { encodePoint } from "./points.ts";
-import { credential, enc, rational, rawArray, rawMap, rawSet } from "./state-query-cbor.ts";
+import { credential, enc, hsList, rational, rawArray, rawMap, rawSet } from "./state-query-cbor.ts";
+import { currentParams } from "../ledger/param-changes.ts";
 import { QueryRefused } from "./local-state-query.ts";
 import { encodeGenesisConfig } from "./state-query-genesis.ts";
 import { answerGovQuery, GOV_QUERY_NAMES } from "./state-query-gov.ts";
@@ -58,46 +59,81 @@ export const SHELLEY_QUERY_NAMES: Record<number, string> = {
   ...GOV_QUERY_NAMES,
 };
 
-// Conway fields poolfleet's ledger does not apply (Plutus and governance): cardano's mainnet Alonzo/Conway
-// genesis values, so a client decoding the 31 fields finds sensible numbers. Cost models are sent empty.
+// Fallbacks for a network whose config.json names no Alonzo genesis (no Plutus parameters) or no Conway genesis (no
+// governance parameters): cardano's mainnet Alonzo/Conway genesis values, so a client decoding the 31 fields finds
+// sensible numbers (cardano-node itself needs both files; poolfleet's ledger then refuses scripts and governance
+// certificates as unsupported). Every network poolfleet sets up (devnet, config.json with both files) never uses them.
 const r = (n: number, d: number): Rational => rat(BigInt(n), BigInt(d));
-const UNUSED = {
-  prices: [r(577, 10000), r(721, 10000000)],
-  maxTxExUnits: [14_000_000, 10_000_000_000],
-  maxBlockExUnits: [62_000_000, 20_000_000_000],
-  collateralPercentage: 150,
+const MAINNET_BLOCK_EX_UNITS = { mem: 62_000_000n, steps: 20_000_000_000n };
+const MAINNET_PLUTUS = {
+  costModels: new Map<number, readonly bigint[]>(),
+  prices: { mem: r(577, 10000), steps: r(721, 10000000) },
+  maxTxExUnits: { mem: 14_000_000n, steps: 10_000_000_000n },
+  maxBlockExUnits: MAINNET_BLOCK_EX_UNITS,
+  collateralPercentage: 150n,
   maxCollateralInputs: 3,
-  poolVoting: [r(51, 100), r(51, 100), r(51, 100), r(51, 100), r(51, 100)],
-  drepVoting: [
-    r(67, 100),
-    r(67, 100),
-    r(6, 10),
-    r(75, 100),
-    r(6, 10),
-    r(67, 100),
-    r(67, 100),
-    r(67, 100),
-    r(75, 100),
-    r(67, 100),
-  ],
-  committeeMinSize: 7,
-  committeeMaxTermLength: 146,
+  minFeeRefScriptCostPerByte: r(15, 1),
+};
+const MAINNET_GOVERNANCE = {
   govActionLifetime: 6,
   govActionDeposit: 100_000_000_000n,
   drepDeposit: 500_000_000n,
   drepActivity: 20,
-  minFeeRefScriptCostPerByte: r(15, 1),
+  ratification: {
+    poolThresholds: [r(51, 100), r(51, 100), r(51, 100), r(51, 100), r(51, 100)],
+    drepThresholds: [
+      r(67, 100),
+      r(67, 100),
+      r(6, 10),
+      r(75, 100),
+      r(6, 10),
+      r(67, 100),
+      r(67, 100),
+      r(67, 100),
+      r(75, 100),
+      r(67, 100),
+    ],
+    committeeMinSize: 7,
+    committeeMaxTermLength: 146,
+  },
 };
 
-/** Conway's PParams as the ledger encodes them: a 31-element array in the order of the CDDL's fields. */
+/** ExUnits as the ledger encodes them (Cardano.Ledger.Plutus.ExUnits): [mem, steps]. */
+const exUnits = (u: { readonly mem: bigint; readonly steps: bigint }): Uint8Array => enc([u.mem, u.steps]);
+
+/**
+ * CostModels as cardano-ledger encodes them (Cardano.Ledger.Plutus.CostModels `encCBOR . flattenCostModels`): a
+ * map from the language's Word8 (PlutusV1 0, V2 1, V3 2) to its parameters as a Haskell list (`encodeList`).
+ */
+export function encodeCostModels(models: ReadonlyMap<number, readonly bigint[]>): Uint8Array {
+  return rawMap(
+    [...models].map(([language, values]) => {
+      const key = language - 1;
+      return [String(key).padStart(3, "0"), enc(key), hsList(values.map((x) => enc(x)))] as const;
+    }),
+  );
+}
+
+/**
+ * Conway's PParams as cardano-ledger encodes them (Cardano.Ledger.Conway.PParams, `instance EncCBOR
+ * (ConwayPParams Identity era)`): a 31-element array in the CDDL's order, from the parameters in force — the
+ * network's genesis parameters with every change governance enacted (ledger/param-changes.ts `currentParams`) —
+ * and the ledger's protocol version (the genesis one until a hard fork is enacted).
+ */
 export function encodeConwayParams(v: LedgerQueryView): Uint8Array {
-  const p = v.params;
+  const p = currentParams(v.params, v.ledger);
+  const plutus = p.plutus ?? MAINNET_PLUTUS;
+  const gov = p.governance;
+  const ratify = gov?.ratification ?? MAINNET_GOVERNANCE.ratification;
+  const governance = gov ?? MAINNET_GOVERNANCE;
+  const version = v.ledger.protocolVersion ?? (gov ? [gov.protocolMajor, gov.protocolMinor] : v.protocolVersion);
+  const headerSize = v.ledger.paramChanges.get(4);
   return rawArray([
     enc(p.minFeeA),
     enc(p.minFeeB),
     enc(p.maxBlockBodySize),
     enc(p.maxTxSize),
-    enc(v.maxBlockHeaderSize),
+    enc(headerSize ?? v.maxBlockHeaderSize),
     enc(p.keyDeposit),
     enc(p.poolDeposit),
     enc(p.eMax),
@@ -105,25 +141,25 @@ export function encodeConwayParams(v: LedgerQueryView): Uint8Array {
     rational(p.a0),
     rational(p.rho),
     rational(p.tau),
-    enc([...v.protocolVersion]),
+    enc([...version]),
     enc(p.minPoolCost),
     enc(p.coinsPerUTxOByte ?? 0n),
-    enc(new Map()),
-    rawArray(UNUSED.prices.map(rational)),
-    enc(UNUSED.maxTxExUnits),
-    enc(UNUSED.maxBlockExUnits),
+    encodeCostModels(plutus.costModels),
+    rawArray([rational(plutus.prices.mem), rational(plutus.prices.steps)]),
+    exUnits(plutus.maxTxExUnits),
+    exUnits(plutus.maxBlockExUnits ?? MAINNET_BLOCK_EX_UNITS),
     enc(p.maxValueSize ?? 0),
-    enc(UNUSED.collateralPercentage),
-    enc(UNUSED.maxCollateralInputs),
-    rawArray(UNUSED.poolVoting.map(rational)),
-    rawArray(UNUSED.drepVoting.map(rational)),
-    enc(UNUSED.committeeMinSize),
-    enc(UNUSED.committeeMaxTermLength),
-    enc(UNUSED.govActionLifetime),
-    enc(UNUSED.govActionDeposit),
-    enc(UNUSED.drepDeposit),
-    enc(UNUSED.drepActivity),
-    rational(UNUSED.minFeeRefScriptCostPerByte),
+    enc(plutus.collateralPercentage),
+    enc(plutus.maxCollateralInputs),
+    rawArray(ratify.poolThresholds.map(rational)),
+    rawArray(ratify.drepThresholds.map(rational)),
+    enc(ratify.committeeMinSize),
+    enc(ratify.committeeMaxTermLength),
+    enc(governance.govActionLifetime),
+    enc(governance.govActionDeposit),
+    enc(governance.drepDeposit),
+    enc(governance.drepActivity),
+    rational(plutus.minFeeRefScriptCostPerByte),
   ]);
 }
 

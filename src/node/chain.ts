@@ -45,6 +45,7 @@ export class NodeChain {
       for (const [cold, term] of net.governance.committee) ledger.committee.set(cold, term);
       ledger.committeeThreshold = net.governance.committeeThreshold;
       ledger.constitutionPolicy = net.governance.constitutionPolicy;
+      ledger.constitutionAnchor = net.governance.constitutionAnchor;
     }
     return new NodeChain(net, initialChainState(net.genesis.hash), ledger);
   }
@@ -52,7 +53,12 @@ export class NodeChain {
   static fromJson(net: Network, json: unknown): NodeChain {
     const j = json as { chain?: unknown; ledger?: unknown };
     if (!j || typeof j !== "object" || !j.chain || !j.ledger) throw new Error("not a node chain snapshot");
-    return new NodeChain(net, chainStateFromJson(j.chain), ledgerStateFromJson(j.ledger));
+    const ledger = ledgerStateFromJson(j.ledger);
+    // A snapshot from before the constitution's anchor was kept: the genesis's, unless governance replaced it.
+    const held = (j.ledger as { constitutionAnchor?: unknown }).constitutionAnchor;
+    if (held === undefined && !ledger.govRoots.has("constitution") && net.governance)
+      ledger.constitutionAnchor = net.governance.constitutionAnchor;
+    return new NodeChain(net, chainStateFromJson(j.chain), ledger);
   }
 
   toJson(): unknown {

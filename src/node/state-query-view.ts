@@ -35,10 +35,18 @@ export function copyLedger(l: LedgerState): LedgerState {
     dreps: new Map(l.dreps),
     committee: new Map(l.committee),
     committeeHot: new Map(l.committeeHot),
+    committeeResignAnchors: new Map(l.committeeResignAnchors),
     proposals: new Map(l.proposals),
     govRoots: new Map(l.govRoots),
     constitutionPolicy: l.constitutionPolicy,
+    constitutionAnchor: l.constitutionAnchor,
     votes: new Map(l.votes),
+    // Replaced whole when they change, never mutated in place.
+    committeeThreshold: l.committeeThreshold,
+    paramChanges: l.paramChanges,
+    protocolVersion: l.protocolVersion,
+    ratified: l.ratified,
+    dormantEpochs: l.dormantEpochs,
   });
 }
 

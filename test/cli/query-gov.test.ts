@@ -1,7 +1,9 @@
 // poolfleet-cli's governance queries: against a real poolfleet-node's socket on a devnet, `query drep-state` (no
-// DReps: a running node cannot register any, see below) and `query treasury` (/api/ledger's treasury), a
+// DRep registers there), `query committee-state` (the genesis's empty committee), `query constitution`
+// and `query treasury` (/api/ledger's treasury), a
 // malformed hash refused with one line; against this process's node-to-client server over a ledger holding a key
-// and a script DRep, cardano-cli's [credential, {anchor, deposit, expiry}] pairs in Credential order, by hash too.
+// and a script DRep, cardano-cli's [credential, {anchor, deposit, expiry}] pairs in Credential order, by hash too,
+// a constitution, and a committee's members state with each filter.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { initialNonceState } from "../../src/consensus/nonce.ts";
 import { createDevnet as createDevnetFiles, DEVNET_DEFAULTS } from "../../src/formats/devnet-genesis.ts";
 import { parseShelleyGenesis } from "../../src/formats/genesis.ts";
+import { rational } from "../../src/crypto/rational.ts";
 import { scriptCredential } from "../../src/ledger/certs.ts";
 import { ledgerParamsFromGenesis } from "../../src/ledger/params.ts";
 import { genesisLedgerState } from "../../src/ledger/state.ts";
@@ -47,10 +50,9 @@ describe("poolfleet-cli governance queries over node-to-client", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("query drep-state and treasury answer from the node: no DReps, /api/ledger's treasury", async () => {
-    // A running node is given no DRep deposit or activity (the ledger then refuses governance certificates as
-    // UnsupportedFeature), so no DRep can register on it: the answer is the empty list. The DReps' layout is
-    // checked against an in-process ledger below.
+  it("query drep-state, committee-state and treasury answer from the node: no DReps, the empty genesis committee, /api/ledger's treasury", async () => {
+    // No DRep registers on this devnet: the answer is the empty list. The DReps' layout is checked against an
+    // in-process ledger below.
     assert.equal(await cli(["drep-state", "--all-dreps", ...at]), "[]\n");
     assert.equal(await cli(["drep-state", "--drep-key-hash", "ab".repeat(28), ...at]), "[]\n");
     const treasuries = [await node!.api("/api/ledger")];
@@ -60,6 +62,23 @@ describe("poolfleet-cli governance queries over node-to-client", () => {
     assert.ok(pots.includes(treasury), `treasury ${treasury} in ${pots.join(", ")}`);
     assert.match(treasury, /^\d+$/);
 
+    // The devnet's Conway genesis enacts an empty committee with a zero quorum.
+    const before = (await node!.metric("cardano_node_metrics_epoch_int")) ?? 0;
+    const committee = JSON.parse(await cli(["committee-state", ...at])) as { epoch: number };
+    const after = (await node!.metric("cardano_node_metrics_epoch_int")) ?? 0;
+    assert.ok(
+      committee.epoch >= before && committee.epoch <= after,
+      `epoch ${committee.epoch} in [${before}, ${after}]`,
+    );
+    assert.deepEqual(committee, { committee: {}, epoch: committee.epoch, threshold: 0 });
+    // The devnet's Conway genesis constitution: its anchor, no guardrail script.
+    assert.deepEqual(JSON.parse(await cli(["constitution", ...at])), {
+      anchor: { dataHash: "0".repeat(64), url: "" },
+    });
+    const badCold = await runCli(["query", "committee-state", "--cold-verification-key-hash", "12", ...at]);
+    assert.equal(badCold.code, 1);
+    assert.match(badCold.stderr, /--cold-verification-key-hash: 12 is not a 28-byte hash in hex/);
+
     const bad = await runCli(["query", "drep-state", "--drep-key-hash", "xyz", ...at]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--drep-key-hash: xyz is not a 28-byte hash in hex/);
@@ -68,7 +87,7 @@ describe("poolfleet-cli governance queries over node-to-client", () => {
     assert.match(neither.stderr, /give one of --all-dreps, --drep-key-hash or --drep-script-hash/);
   });
 
-  it("query drep-state prints cardano-cli's [credential, {anchor, deposit, expiry}] pairs for a ledger's DReps", async () => {
+  it("query drep-state and committee-state print cardano-cli's JSON for a ledger's DReps and committee", async () => {
     // The node-to-client server over a ledger holding two DReps (a key and a script credential), on a socket of
     // this process; the CLI is a separate process.
     const g = createDevnetFiles({ ...DEVNET_DEFAULTS, pools: 1, startTime: new Date("2026-03-01T00:00:00Z") });
@@ -110,6 +129,58 @@ describe("poolfleet-cli governance queries over node-to-client", () => {
       await cli(["drep-state", "--drep-script-hash", "5C".repeat(28), "--out-file", out, ...local]);
       assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), [(all as unknown[])[0]]);
       assert.equal((await cli(["treasury", ...local])).trim(), `${ledger.pots.treasury}`);
+
+      // A constitution with a guardrail script; unknown to the ledger, the query closes the connection.
+      ledger.constitutionAnchor = ["https://c.example", "cc".repeat(32)];
+      ledger.constitutionPolicy = "fa".repeat(28);
+      assert.deepEqual(JSON.parse(await cli(["constitution", ...local])), {
+        anchor: { dataHash: "cc".repeat(32), url: "https://c.example" },
+        script: "fa".repeat(28),
+      });
+      ledger.constitutionAnchor = null;
+      const unknown = await runCli(["query", "constitution", ...local]);
+      assert.notEqual(unknown.code, 0);
+
+      // The committee: an active member with a hot key, an expired script member, an unrecognized hot key.
+      ledger.committee.set("c1".repeat(28), 50);
+      ledger.committee.set(scriptCredential("c2".repeat(28)), 0);
+      ledger.committeeHot.set("c1".repeat(28), "f1".repeat(28));
+      ledger.committeeHot.set("c3".repeat(28), "f3".repeat(28));
+      ledger.committeeThreshold = rational(3n, 4n);
+      ledger.epoch = 1;
+      const members = JSON.parse(await cli(["committee-state", ...local])) as {
+        committee: Record<string, { status: string }>;
+      };
+      assert.deepEqual(Object.keys(members.committee), [
+        `keyHash-${"c1".repeat(28)}`,
+        `keyHash-${"c3".repeat(28)}`,
+        `scriptHash-${"c2".repeat(28)}`,
+      ]);
+      assert.deepEqual(
+        Object.values(members.committee).map((m) => m.status),
+        ["Active", "Unrecognized", "Expired"],
+      );
+      const active = JSON.parse(await cli(["committee-state", "--active", ...local])) as unknown;
+      assert.deepEqual(active, {
+        committee: {
+          [`keyHash-${"c1".repeat(28)}`]: {
+            expiration: 50,
+            hotCredsAuthStatus: { contents: { keyHash: "f1".repeat(28) }, tag: "MemberAuthorized" },
+            nextEpochChange: { tag: "NoChangeExpected" },
+            status: "Active",
+          },
+        },
+        epoch: 1,
+        threshold: 0.75,
+      });
+      const byHot = JSON.parse(await cli(["committee-state", "--hot-key-hash", "f3".repeat(28), ...local])) as {
+        committee: Record<string, unknown>;
+      };
+      assert.deepEqual(Object.keys(byHot.committee), [`keyHash-${"c3".repeat(28)}`]);
+      const byCold = JSON.parse(
+        await cli(["committee-state", "--cold-script-hash", "c2".repeat(28), "--expired", ...local]),
+      ) as { committee: Record<string, unknown> };
+      assert.deepEqual(Object.keys(byCold.committee), [`scriptHash-${"c2".repeat(28)}`]);
     } finally {
       await server.close();
     }

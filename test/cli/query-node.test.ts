@@ -106,6 +106,36 @@ describe("poolfleet-cli query over node-to-client", () => {
     assert.equal(pp.utxoCostPerByte, 4310);
     assert.equal(Object.keys(pp.poolVotingThresholds as object).length, 5);
     assert.equal(Object.keys(pp.dRepVotingThresholds as object).length, 10);
+    // The Plutus and governance fields are the ledger's: the devnet's Alonzo and Conway genesis values.
+    type Units = { exUnitsMem: number; exUnitsSteps: number };
+    const alonzo = JSON.parse(readFileSync(join(devnet, "alonzo-genesis.json"), "utf8")) as {
+      executionPrices: { prMem: number; prSteps: number };
+      maxTxExUnits: Units;
+      maxBlockExUnits: Units;
+    } & Record<string, unknown>;
+    const conway = JSON.parse(readFileSync(join(devnet, "conway-genesis.json"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual(pp.costModels, { PlutusV3: conway.plutusV3CostModel });
+    assert.deepEqual(pp.executionUnitPrices, {
+      priceMemory: alonzo.executionPrices.prMem,
+      priceSteps: alonzo.executionPrices.prSteps,
+    });
+    const units = (u: Units) => ({ memory: u.exUnitsMem, steps: u.exUnitsSteps });
+    assert.deepEqual(pp.maxTxExecutionUnits, units(alonzo.maxTxExUnits));
+    assert.deepEqual(pp.maxBlockExecutionUnits, units(alonzo.maxBlockExUnits));
+    assert.deepEqual(
+      [pp.collateralPercentage, pp.maxCollateralInputs, pp.maxValueSize],
+      [alonzo.collateralPercentage, alonzo.maxCollateralInputs, alonzo.maxValueSize],
+    );
+    assert.deepEqual(
+      [pp.dRepDeposit, pp.dRepActivity, pp.govActionDeposit, pp.govActionLifetime],
+      [conway.dRepDeposit, conway.dRepActivity, conway.govActionDeposit, conway.govActionLifetime],
+    );
+    assert.deepEqual(
+      [pp.committeeMinSize, pp.committeeMaxTermLength, pp.minFeeRefScriptCostPerByte],
+      [conway.committeeMinSize, conway.committeeMaxTermLength, conway.minFeeRefScriptCostPerByte],
+    );
+    assert.deepEqual(pp.dRepVotingThresholds, conway.dRepVotingThresholds);
+    assert.deepEqual(pp.poolVotingThresholds, conway.poolVotingThresholds);
 
     const owner = wallet(
       readKeyFile(pool("payment.skey"), KEY_KINDS.paymentSigning),

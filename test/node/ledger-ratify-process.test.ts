@@ -2,7 +2,8 @@
 // economic group, which the DReps ratify and the devnet's empty zero-quorum committee accepts) is proposed with a
 // DRep that registers and holds the genesis owner's vote delegation, and the DRep votes yes. Two epoch boundaries
 // on (ratified at the first, enacted at the second, as Conway's DRep pulser does) the node's ledger asks for the
-// new deposit: a stake registration stating 2 ada is refused (IncorrectDepositDELEG), one stating 3 ada is forged.
+// new deposit: a stake registration stating 2 ada is refused (IncorrectDepositDELEG), one stating 3 ada is forged,
+// and GetCurrentPParams over the node's socket answers 3 ada.
 // Before enactment it was the other way round. The stored chain replays with the supply whole and the proposal
 // enacted as its purpose's root, its deposit back in the owner's rewards.
 import assert from "node:assert/strict";
@@ -28,6 +29,7 @@ import { waitFor } from "../helpers/wait.ts";
 const root = mkdtempSync(join(tmpdir(), "pf-ledger-ratify-"));
 const devnet = join(root, "devnet");
 const db = join(root, "db");
+const socket = join(root, "node.socket");
 const running: RunningNode[] = [];
 after(() => {
   for (const n of running) n.child.kill("SIGKILL");
@@ -90,6 +92,8 @@ describe("poolfleet-node through a governance round", () => {
       join(devnet, "config.json"),
       "--database-path",
       db,
+      "--socket-path",
+      socket,
       "--shelley-kes-key",
       pool("kes.skey"),
       "--shelley-vrf-key",
@@ -176,6 +180,10 @@ describe("poolfleet-node through a governance round", () => {
     const old = await submit(node, register({ txId: vote.body.id, index: 0 }, coin, 2_000_000n).bytes);
     assert.equal(old.status, 400, old.body);
     assert.match(old.body, /IncorrectDepositDELEG/);
+    // Over node-to-client, GetCurrentPParams answers the enacted deposit (cardano-cli's protocol-parameters JSON).
+    const pp = await runCli(["query", "protocol-parameters", "--socket-path", socket, "--testnet-magic", "42"]);
+    assert.equal(pp.code, 0, pp.stderr);
+    assert.equal((JSON.parse(pp.stdout) as { stakeAddressDeposit: number }).stakeAddressDeposit, 3_000_000);
     const fresh = register({ txId: vote.body.id, index: 0 }, coin, 3_000_000n);
     assert.deepEqual(await submit(node, fresh.bytes), { status: 202, body: bytesToHex(fresh.body.id) });
     await forged(node, 3);
