@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../src/cli/devnet/processes.ts";
+import { waitFor } from "./wait.ts";
 
 export { freePort };
 
@@ -107,4 +108,25 @@ export async function startNode(givenArgs: string[], env: NodeJS.ProcessEnv = {}
     },
   };
   return node;
+}
+
+/** POST a transaction's CBOR to a node's submit API: the HTTP status and the node's JSON answer. */
+export async function submitTx(node: RunningNode, bytes: Uint8Array): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${node.apiPort}/api/submit/tx`, {
+    method: "POST",
+    headers: { "content-type": "application/cbor" },
+    body: Buffer.from(bytes),
+  });
+  return { status: res.status, body: JSON.parse(await res.text()) as string };
+}
+
+/** Wait until the node's mempool is empty and at least `count` transactions are in its forged blocks. */
+export async function txsForged(node: RunningNode, count: number): Promise<void> {
+  await waitFor(
+    `${count} transactions in forged blocks`,
+    async () =>
+      (await node.metric("poolfleet_mempool_txs")) === 0 &&
+      ((await node.metric("poolfleet_txs_in_blocks_total")) ?? 0) >= count,
+    30_000,
+  );
 }

@@ -30,7 +30,7 @@ import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
 import { wallet } from "../helpers/ledger.ts";
 import { V3_FAILS, V3_SUCCEEDS } from "../helpers/plutus-tx.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { startNode, type RunningNode, submitTx, txsForged } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-ledger-gov-plutus-"));
@@ -41,25 +41,6 @@ after(() => {
   for (const n of running) n.child.kill("SIGKILL");
   rmSync(root, { recursive: true, force: true });
 });
-
-async function submit(node: RunningNode, bytes: Uint8Array) {
-  const res = await fetch(`http://127.0.0.1:${node.apiPort}/api/submit/tx`, {
-    method: "POST",
-    headers: { "content-type": "application/cbor" },
-    body: Buffer.from(bytes),
-  });
-  return { status: res.status, body: JSON.parse(await res.text()) as string };
-}
-
-/** Wait until the mempool is empty and at least `count` transactions are in blocks. */
-const forged = (node: RunningNode, count: number) =>
-  waitFor(
-    `${count} transactions in forged blocks`,
-    async () =>
-      (await node.metric("poolfleet_mempool_txs")) === 0 &&
-      ((await node.metric("poolfleet_txs_in_blocks_total")) ?? 0) >= count,
-    30_000,
-  );
 
 const scriptAddress = (bytes: Uint8Array) => concatBytes(Uint8Array.of(0x70), hexToBytes(scriptHash(3, bytes)));
 
@@ -110,8 +91,8 @@ describe("poolfleet-node with Plutus and governance", () => {
       },
       [ownerPayment],
     );
-    assert.deepEqual(await submit(node, lock.bytes), { status: 202, body: bytesToHex(lock.body.id) });
-    await forged(node, 1);
+    assert.deepEqual(await submitTx(node, lock.bytes), { status: 202, body: bytesToHex(lock.body.id) });
+    await txsForged(node, 1);
 
     // 2. Spend a script-locked output with the owner's change as collateral; the integrity hash covers the
     // redeemer and the V3 cost model of the node's Conway genesis.
@@ -136,18 +117,18 @@ describe("poolfleet-node with Plutus and governance", () => {
       return { ...plan, scriptDataHash: scriptIntegrityHash(draft.witnesses.plutus, new Set([3]), costModels)! };
     };
     const failing = buildTx(spendPlan(V3_FAILS, 1), [ownerPayment]);
-    const refused = await submit(node, failing.bytes);
+    const refused = await submitTx(node, failing.bytes);
     assert.equal(refused.status, 400, refused.body);
     assert.match(refused.body, /ValidationTagMismatch/);
     assert.doesNotMatch(refused.body, /UnsupportedFeature/);
     // A validity bound past the safe zone cannot be shown to the script as POSIX time.
     const farAway = buildTx(spendPlan(V3_SUCCEEDS, 0, 0n, 1_000_000_000n), [ownerPayment]);
-    const past = await submit(node, farAway.bytes);
+    const past = await submitTx(node, farAway.bytes);
     assert.equal(past.status, 400, past.body);
     assert.match(past.body, /TimeTranslationPastHorizon/);
     const spend = buildTx(spendPlan(V3_SUCCEEDS, 0), [ownerPayment]);
-    assert.deepEqual(await submit(node, spend.bytes), { status: 202, body: bytesToHex(spend.body.id) });
-    await forged(node, 2);
+    assert.deepEqual(await submitTx(node, spend.bytes), { status: 202, body: bytesToHex(spend.body.id) });
+    await txsForged(node, 2);
 
     // 3. A DRep registers and proposes an info action (deposit back to the owner's registered stake address).
     const drep = wallet();
@@ -165,8 +146,8 @@ describe("poolfleet-node with Plutus and governance", () => {
       },
       [ownerPayment, drep.paymentSeed],
     );
-    assert.deepEqual(await submit(node, govern.bytes), { status: 202, body: bytesToHex(govern.body.id) });
-    await forged(node, 3);
+    assert.deepEqual(await submitTx(node, govern.bytes), { status: 202, body: bytesToHex(govern.body.id) });
+    await txsForged(node, 3);
 
     // 4. The DRep votes yes on it.
     const vote = buildTx(
@@ -188,8 +169,8 @@ describe("poolfleet-node with Plutus and governance", () => {
       },
       [ownerPayment, drep.paymentSeed],
     );
-    assert.deepEqual(await submit(node, vote.bytes), { status: 202, body: bytesToHex(vote.body.id) });
-    await forged(node, 4);
+    assert.deepEqual(await submitTx(node, vote.bytes), { status: 202, body: bytesToHex(vote.body.id) });
+    await txsForged(node, 4);
     assert.equal(await node.stop(), 0);
 
     // Every stored block replays from genesis: the script output is spent, the failing one still locked, the

@@ -18,7 +18,7 @@ import { loadNetwork } from "../../src/node/config.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
 import { newPool, wallet } from "../helpers/ledger.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { startNode, type RunningNode, submitTx } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-ledger-node-"));
@@ -37,15 +37,6 @@ async function cli(args: string[]) {
 /** Put pool A's or pool B's hot keys where the node reads them. */
 function useKeys(from: string) {
   for (const f of ["kes.skey", "vrf.skey", "node.cert"]) copyFileSync(join(from, f), join(keysDir, f));
-}
-
-async function submit(node: RunningNode, bytes: Uint8Array) {
-  const res = await fetch(`http://127.0.0.1:${node.apiPort}/api/submit/tx`, {
-    method: "POST",
-    headers: { "content-type": "application/cbor" },
-    body: Buffer.from(bytes),
-  });
-  return { status: res.status, body: JSON.parse(await res.text()) as string };
 }
 
 before(async () => {
@@ -122,7 +113,7 @@ describe("poolfleet-node with its ledger", () => {
     await waitFor("ready", async () => (await node.get("/ready")).status === 200);
 
     // Bad input is refused with the reason, and the node keeps going.
-    const garbage = await submit(node, Uint8Array.of(0x84, 0x01));
+    const garbage = await submitTx(node, Uint8Array.of(0x84, 0x01));
     assert.equal(garbage.status, 400);
     assert.match(garbage.body, /transaction/);
 
@@ -146,7 +137,7 @@ describe("poolfleet-node with its ledger", () => {
       [ownerPayment],
       { protocolMajor: 8 }, // built as an earlier era would read it; the node decodes as Conway does
     );
-    const duplicate = await submit(node, twice.bytes);
+    const duplicate = await submitTx(node, twice.bytes);
     assert.equal(duplicate.status, 400);
     assert.match(duplicate.body, /input 1 repeats input 0/);
 
@@ -178,9 +169,9 @@ describe("poolfleet-node with its ledger", () => {
       },
       [ownerPayment, coldSeed, delegator.stakeSeed],
     );
-    const accepted = await submit(node, registration.bytes);
+    const accepted = await submitTx(node, registration.bytes);
     assert.deepEqual(accepted, { status: 202, body: bytesToHex(registration.body.id) });
-    const again = await submit(node, registration.bytes);
+    const again = await submitTx(node, registration.bytes);
     assert.equal(again.status, 400, "a duplicate is refused");
     assert.equal(ledger.pools.length, 1);
 
@@ -194,7 +185,7 @@ describe("poolfleet-node with its ledger", () => {
     );
     assert.equal(await node.metric("poolfleet_mempool_txs"), 0);
     assert.ok((await node.metric("poolfleet_txs_in_blocks_total"))! >= 1);
-    const doubleSpend = await submit(node, registration.bytes);
+    const doubleSpend = await submitTx(node, registration.bytes);
     assert.equal(doubleSpend.status, 400);
     assert.match(doubleSpend.body, /not in the UTxO/);
 

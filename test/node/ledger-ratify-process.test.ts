@@ -23,7 +23,7 @@ import { loadNetwork } from "../../src/node/config.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
 import { wallet } from "../helpers/ledger.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { startNode, type RunningNode, submitTx, txsForged } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-ledger-ratify-"));
@@ -35,24 +35,6 @@ after(() => {
   for (const n of running) n.child.kill("SIGKILL");
   rmSync(root, { recursive: true, force: true });
 });
-
-async function submit(node: RunningNode, bytes: Uint8Array) {
-  const res = await fetch(`http://127.0.0.1:${node.apiPort}/api/submit/tx`, {
-    method: "POST",
-    headers: { "content-type": "application/cbor" },
-    body: Buffer.from(bytes),
-  });
-  return { status: res.status, body: JSON.parse(await res.text()) as string };
-}
-
-const forged = (node: RunningNode, count: number) =>
-  waitFor(
-    `${count} transactions in forged blocks`,
-    async () =>
-      (await node.metric("poolfleet_mempool_txs")) === 0 &&
-      ((await node.metric("poolfleet_txs_in_blocks_total")) ?? 0) >= count,
-    30_000,
-  );
 
 describe("poolfleet-node through a governance round", () => {
   it("enacts a DRep-ratified keyDeposit change two epoch boundaries on, and then asks for the new deposit", async () => {
@@ -140,8 +122,8 @@ describe("poolfleet-node through a governance round", () => {
       },
       [ownerPayment, ownerStake, drep.paymentSeed],
     );
-    assert.deepEqual(await submit(node, propose.bytes), { status: 202, body: bytesToHex(propose.body.id) });
-    await forged(node, 1);
+    assert.deepEqual(await submitTx(node, propose.bytes), { status: 202, body: bytesToHex(propose.body.id) });
+    await txsForged(node, 1);
     const vote = buildTx(
       {
         inputs: [{ txId: propose.body.id, index: 0 }],
@@ -162,12 +144,12 @@ describe("poolfleet-node through a governance round", () => {
       [ownerPayment, drep.paymentSeed],
     );
     coin -= fee;
-    assert.deepEqual(await submit(node, vote.bytes), { status: 202, body: bytesToHex(vote.body.id) });
-    await forged(node, 2);
+    assert.deepEqual(await submitTx(node, vote.bytes), { status: 202, body: bytesToHex(vote.body.id) });
+    await txsForged(node, 2);
     const votedIn = (await node.metric("cardano_node_metrics_epoch_int")) ?? 0;
 
     // Not yet enacted: the new deposit is refused.
-    const early = await submit(node, register({ txId: vote.body.id, index: 0 }, coin, 3_000_000n).bytes);
+    const early = await submitTx(node, register({ txId: vote.body.id, index: 0 }, coin, 3_000_000n).bytes);
     assert.equal(early.status, 400, early.body);
     assert.match(early.body, /IncorrectDepositDELEG/);
 
@@ -177,7 +159,7 @@ describe("poolfleet-node through a governance round", () => {
       async () => ((await node.metric("cardano_node_metrics_epoch_int")) ?? 0) >= votedIn + 2,
       60_000,
     );
-    const old = await submit(node, register({ txId: vote.body.id, index: 0 }, coin, 2_000_000n).bytes);
+    const old = await submitTx(node, register({ txId: vote.body.id, index: 0 }, coin, 2_000_000n).bytes);
     assert.equal(old.status, 400, old.body);
     assert.match(old.body, /IncorrectDepositDELEG/);
     // Over node-to-client, GetCurrentPParams answers the enacted deposit (cardano-cli's protocol-parameters JSON).
@@ -185,8 +167,8 @@ describe("poolfleet-node through a governance round", () => {
     assert.equal(pp.code, 0, pp.stderr);
     assert.equal((JSON.parse(pp.stdout) as { stakeAddressDeposit: number }).stakeAddressDeposit, 3_000_000);
     const fresh = register({ txId: vote.body.id, index: 0 }, coin, 3_000_000n);
-    assert.deepEqual(await submit(node, fresh.bytes), { status: 202, body: bytesToHex(fresh.body.id) });
-    await forged(node, 3);
+    assert.deepEqual(await submitTx(node, fresh.bytes), { status: 202, body: bytesToHex(fresh.body.id) });
+    await txsForged(node, 3);
     assert.equal(await node.stop(), 0);
 
     const net = loadNetwork(join(devnet, "config.json"));

@@ -21,7 +21,7 @@ import { loadNetwork } from "../../src/node/config.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
 import { wallet } from "../helpers/ledger.ts";
-import { startNode, type RunningNode } from "../helpers/node-process.ts";
+import { startNode, type RunningNode, submitTx, txsForged } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const root = mkdtempSync(join(tmpdir(), "pf-ledger-tokens-"));
@@ -32,15 +32,6 @@ after(() => {
   for (const n of running) n.child.kill("SIGKILL");
   rmSync(root, { recursive: true, force: true });
 });
-
-async function submit(node: RunningNode, bytes: Uint8Array) {
-  const res = await fetch(`http://127.0.0.1:${node.apiPort}/api/submit/tx`, {
-    method: "POST",
-    headers: { "content-type": "application/cbor" },
-    body: Buffer.from(bytes),
-  });
-  return { status: res.status, body: JSON.parse(await res.text()) as string };
-}
 
 async function start(): Promise<RunningNode> {
   const pool = (f: string) => join(devnet, "pools", "pool1", f);
@@ -60,16 +51,6 @@ async function start(): Promise<RunningNode> {
   await waitFor("ready", async () => (await node.get("/ready")).status === 200);
   return node;
 }
-
-/** Wait until the mempool is empty and at least `count` transactions are in blocks. */
-const forged = (node: RunningNode, count: number) =>
-  waitFor(
-    `${count} transactions in forged blocks`,
-    async () =>
-      (await node.metric("poolfleet_mempool_txs")) === 0 &&
-      ((await node.metric("poolfleet_txs_in_blocks_total")) ?? 0) >= count,
-    30_000,
-  );
 
 describe("poolfleet-node with tokens", () => {
   it("mints a native-script token, spends it, refuses tokens from nowhere, and keeps them across a restart", async () => {
@@ -99,8 +80,8 @@ describe("poolfleet-node with tokens", () => {
       },
       [ownerPayment],
     );
-    assert.deepEqual(await submit(node, mint.bytes), { status: 202, body: bytesToHex(mint.body.id) });
-    await forged(node, 1);
+    assert.deepEqual(await submitTx(node, mint.bytes), { status: 202, body: bytesToHex(mint.body.id) });
+    await txsForged(node, 1);
 
     // Tokens from nowhere: the owner's change pays out 5 tokens that no input holds and no mint creates.
     const forgery = buildTx(
@@ -111,7 +92,7 @@ describe("poolfleet-node with tokens", () => {
       },
       [ownerPayment],
     );
-    const refused = await submit(node, forgery.bytes);
+    const refused = await submitTx(node, forgery.bytes);
     assert.equal(refused.status, 400);
     assert.match(refused.body, /ValueNotConservedUTxO/);
     assert.match(refused.body, new RegExp(`5 ${policy}`));
@@ -128,8 +109,8 @@ describe("poolfleet-node with tokens", () => {
       },
       [bob.paymentSeed],
     );
-    assert.deepEqual(await submit(node, send.bytes), { status: 202, body: bytesToHex(send.body.id) });
-    await forged(node, 2);
+    assert.deepEqual(await submitTx(node, send.bytes), { status: 202, body: bytesToHex(send.body.id) });
+    await txsForged(node, 2);
     assert.equal(await node.stop(), 0);
 
     // Restarted on the same database, the node still knows bob holds 600: he burns them all.
@@ -144,8 +125,8 @@ describe("poolfleet-node with tokens", () => {
       },
       [bob.paymentSeed, ownerPayment],
     );
-    assert.deepEqual(await submit(node, burn.bytes), { status: 202, body: bytesToHex(burn.body.id) });
-    await forged(node, 1);
+    assert.deepEqual(await submitTx(node, burn.bytes), { status: 202, body: bytesToHex(burn.body.id) });
+    await txsForged(node, 1);
     assert.equal(await node.stop(), 0);
 
     // Every stored block replays from genesis; the owner ends with 400 tokens and bob with none.
