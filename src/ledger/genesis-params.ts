@@ -86,14 +86,18 @@ export function plutusParamsFromGenesis(
   };
 }
 
-const POOL_THRESHOLDS = [
+/**
+ * The voting thresholds' names in cardano-ledger's field order (PoolVotingThresholds, DRepVotingThresholds): as the
+ * Conway genesis names them and as the protocol parameters encode them, in that order.
+ */
+export const POOL_THRESHOLDS = [
   "motionNoConfidence",
   "committeeNormal",
   "committeeNoConfidence",
   "hardForkInitiation",
   "ppSecurityGroup",
 ];
-const DREP_THRESHOLDS = [
+export const DREP_THRESHOLDS = [
   "motionNoConfidence",
   "committeeNormal",
   "committeeNoConfidence",

@@ -7,6 +7,7 @@ import { bech32 } from "@scure/base";
 import { bytesToHex, hexToBytes } from "../../crypto/bytes.ts";
 import type { CborValue } from "../../codec/cbor.ts";
 import { InputError } from "../../formats/errors.ts";
+import { DREP_THRESHOLDS, POOL_THRESHOLDS } from "../../ledger/genesis-params.ts";
 import { decodeTx } from "../../ledger/tx.ts";
 import type { Command } from "../command.ts";
 import { conwayQuery, currentEraResult, NODE_FLAGS, nodeTarget, withLocalNode } from "../local-node.ts";
@@ -62,25 +63,6 @@ export const queryTip: Command = {
   },
 };
 
-const POOL_THRESHOLDS = [
-  "motionNoConfidence",
-  "committeeNormal",
-  "committeeNoConfidence",
-  "hardForkInitiation",
-  "ppSecurityGroup",
-];
-const DREP_THRESHOLDS = [
-  "motionNoConfidence",
-  "committeeNormal",
-  "committeeNoConfidence",
-  "updateToConstitution",
-  "hardForkInitiation",
-  "ppNetworkGroup",
-  "ppEconomicGroup",
-  "ppTechnicalGroup",
-  "ppGovGroup",
-  "treasuryWithdrawal",
-];
 const named = (names: string[], values: CborValue) =>
   Object.fromEntries(names.map((name, i) => [name, ratio((values as CborValue[])[i]!)]).sort());
 
