@@ -456,7 +456,11 @@ describe("KesRotation controller, Assisted", () => {
     assert.equal(notConfirmed.status, "False");
     assert.equal(notConfirmed.reason, "NotConfirmed");
     assert.match(notConfirmed.message, new RegExp(`roll back to revision a-keys-${firstHash.slice(0, 8)}`));
-    const warnings = await events(ns, "ForgingNotConfirmed");
+    // The status is written before the step's Events (finish.ts), so the Warning may come a moment after it.
+    const warnings = await waitFor("the ForgingNotConfirmed Warning", async () => {
+      const w = await events(ns, "ForgingNotConfirmed");
+      return w.length > 0 ? w : undefined;
+    });
     assert.equal(warnings.length, 1);
     assert.equal(warnings[0]!.type, "Warning");
     assert.match(warnings[0]!.note!, /WITHOUT confirmation within 30m/);
@@ -486,7 +490,11 @@ describe("KesRotation controller, Assisted", () => {
     assert.equal(cond(current, "RotationDue")?.status, "False");
     assert.equal(cond(current, "KeysValid")?.status, "True");
     assert.equal(current.status!.phase, "Valid");
-    assert.equal((await events(ns, "Rotated")).length, 1);
+    const rotated = await waitFor("the Rotated Event", async () => {
+      const e = await events(ns, "Rotated");
+      return e.length > 0 ? e : undefined;
+    });
+    assert.equal(rotated.length, 1);
     assert.equal(await gauge("poolfleet_kes_periods_remaining", "a-kes"), 62);
   });
 });
@@ -584,7 +592,11 @@ describe("a pool in a MultikeyGroup", () => {
     // The rotation's objects carry the group pool's name; the Events say which pool of which group.
     assert.equal(created(ns, "a-kes-staged-1"), 1);
     assert.equal(created(ns, "a-kes-signed"), 1);
-    const rotated = await events(ns, "Rotated");
+    // finish.ts writes the status before its Events: wait for the Event rather than read it once.
+    const rotated = await waitFor("the Rotated Event", async () => {
+      const e = await events(ns, "Rotated");
+      return e.length > 0 ? e : undefined;
+    });
     assert.equal(rotated.length, 1);
     assert.match(rotated[0]!.note ?? "", /Pool a of MultikeyGroup g runs key revision g-a-keys-/);
     assert.match(rotated[0]!.note ?? "", new RegExp(`previous revision g-a-keys-${before.a.slice(0, 8)}`));
