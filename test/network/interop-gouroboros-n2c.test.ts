@@ -5,11 +5,9 @@
 // decodes our ApplyTxErr). The Go harness in test/interop/gouroboros-n2c is built from the Go module proxy into
 // .cache/go, like the node-to-node harness; without a Go toolchain the test is skipped.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
 import { bytesToHex } from "../../src/crypto/bytes.ts";
@@ -19,6 +17,7 @@ import { KEY_KINDS, readKeyFile } from "../../src/formats/keys.ts";
 import { buildTx } from "../../src/ledger/tx-build.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { runCli } from "../helpers/cli.ts";
+import { runHarness } from "../helpers/harness-run.ts";
 import { wallet } from "../helpers/ledger.ts";
 import { startNode, type RunningNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -26,26 +25,7 @@ import { goHarness, haveGo } from "../helpers/go-harness.ts";
 
 const { binary, build } = goHarness("gouroboros-n2c", "gouroboros-n2c");
 
-type Event = Record<string, unknown> & { event: string };
-
-function run(args: string[], ms: number): Promise<Event[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const events: Event[] = [];
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    createInterface({ input: child.stdout! }).on("line", (line) => events.push(JSON.parse(line) as Event));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`gouroboros-n2c timed out; events ${JSON.stringify(events)}; stderr: ${stderr}`));
-    }, ms);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(events);
-      else reject(new Error(`gouroboros-n2c exited with ${code}: ${stderr}; events ${JSON.stringify(events)}`));
-    });
-  });
-}
+const run = (args: string[], ms: number) => runHarness("gouroboros-n2c", binary, args, ms);
 
 const dir = mkdtempSync(join(tmpdir(), "pf-n2c-interop-"));
 const devnet = join(dir, "devnet");

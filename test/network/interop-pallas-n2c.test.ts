@@ -11,11 +11,9 @@
 // on this 2-core machine: ~1.5 min idle, 13 min 26 s under a load average of 12-15 (2 min 59 s of CPU); warm: a
 // no-op. Without cargo the test is skipped, saying so; with POOLFLEET_REQUIRE_INTEROP=1 (CI) it fails instead.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, afterEach, before, describe, it } from "node:test";
 import { decodeBlock } from "../../src/chain/block.ts";
 import { decodeCbor, encodeCbor } from "../../src/codec/cbor.ts";
@@ -26,32 +24,14 @@ import { buildTx } from "../../src/ledger/tx-build.ts";
 import { ChainDb } from "../../src/storage/chain-db.ts";
 import { cargoHarness, cargoSkip } from "../helpers/cargo-harness.ts";
 import { runCli } from "../helpers/cli.ts";
+import { runHarness } from "../helpers/harness-run.ts";
 import { wallet } from "../helpers/ledger.ts";
 import { startNode, type RunningNode } from "../helpers/node-process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const { binary, build } = cargoHarness("pallas-n2c", "pallas-n2c");
 
-type Event = Record<string, unknown> & { event: string };
-
-function run(args: string[], ms: number): Promise<Event[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const events: Event[] = [];
-    let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    createInterface({ input: child.stdout! }).on("line", (line) => events.push(JSON.parse(line) as Event));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`pallas-n2c timed out; events ${JSON.stringify(events)}; stderr: ${stderr}`));
-    }, ms);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(events);
-      else reject(new Error(`pallas-n2c exited with ${code}: ${stderr}; events ${JSON.stringify(events)}`));
-    });
-  });
-}
+const run = (args: string[], ms: number) => runHarness("pallas-n2c", binary, args, ms);
 
 const dir = mkdtempSync(join(tmpdir(), "pf-pallas-n2c-"));
 const devnet = join(dir, "devnet");
