@@ -2,8 +2,19 @@
 // producer is asked for its coming leader slots on its API port, and the policy decides. Shared by the StakePool
 // and MultikeyGroup controllers (a group's producer answers with the slots of every pool it holds).
 import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
+import { KIND } from "../kind-refs.ts";
+import type { ReconcileContext } from "../manager/context.ts";
 import { apiPortOf, type Fetch, type LeaderSlotView, leaderSlotView } from "../node-client/node-metrics.ts";
 import { type DisruptionDecision, lookaheadMinutes, producerDisruption } from "./producer-disruption.ts";
+
+/**
+ * The producer's pod `<producer>-0`, read at most once per reconcile (its leader schedule and its /metrics both
+ * need its IP): call the returned function wherever the pod is wanted.
+ */
+export function producerPodOnce(ctx: ReconcileContext, ns: string, producerName: string) {
+  let read: Promise<V1Pod | undefined> | undefined;
+  return () => (read ??= ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` }));
+}
 
 /** The StatefulSet's one replica is ready and runs its current template. */
 export const stsReady = (sts: V1StatefulSet | undefined) =>

@@ -14,7 +14,7 @@
 // namespace, under the group's own ServiceAccount and lease-only Role (builders/producer-rbac.ts). A backup names
 // its main (mainGroupRef, same namespace; refused with MainGroupNotFound / MainGroupNotMain until that resolves)
 // and claims no pool itself: a pool it holds is exempt from the claim rule when its main claims it.
-import type { KubernetesObject, V1NetworkPolicyPeer, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
+import type { KubernetesObject, V1NetworkPolicyPeer, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
 import {
   MAX_POOLS_MESSAGE,
   MAX_POOLS_PER_GROUP,
@@ -43,7 +43,7 @@ import { names, type Owner } from "../names.ts";
 import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
 import { type Condition, refusedStatus } from "./conditions.ts";
 import { nameTaken } from "./name-collision.ts";
-import { disruptionOf, stsReady } from "./disruption-of.ts";
+import { disruptionOf, producerPodOnce, stsReady } from "./disruption-of.ts";
 import { relaySetOf } from "./relay-set.ts";
 import { gatePool } from "../keys/key-gate.ts";
 import { clockFor } from "../network-clock.ts";
@@ -248,9 +248,7 @@ async function reconcile(
     }),
   );
 
-  // The producer's pod, read at most once per reconcile (its leader schedule and its /metrics both need its IP).
-  let podRead: Promise<V1Pod | undefined> | undefined;
-  const producerPod = () => (podRead ??= ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` }));
+  const producerPod = producerPodOnce(ctx, ns, producerName);
   // A drain may take the producer only away from the leader slots of every pool it holds (its schedule merges them).
   const disruption = await disruptionOf(liveSts, producerPod, spec.disruption.leaderSlotMarginMinutes, ctx.now(), opts);
   let sts = liveSts;

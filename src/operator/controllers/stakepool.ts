@@ -9,7 +9,7 @@
 //
 // Everything else (topology ConfigMap, NetworkPolicy, the pool's own Relay) follows the spec whatever the keys.
 // Status carries only public facts: pool id, opcert counter, KES window, the revision's hash.
-import type { V1NetworkPolicyPeer, V1Pod, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
+import type { V1NetworkPolicyPeer, V1Secret, V1StatefulSet } from "@kubernetes/client-node";
 import { stakePoolSpec, type StakePoolSpec, type StakePoolStatus } from "../../api/stakepool.ts";
 import { buildProducerNetworkPolicy } from "../builders/network-policy.ts";
 import { buildPoolRelay, type PoolRelay } from "../builders/pool-relay.ts";
@@ -22,7 +22,7 @@ import type { Controller, ReconcileContext, ReconcileResult } from "../manager/c
 import { type Primary, SPEC_INVALID, typedController } from "../manager/typed-controller.ts";
 import { names } from "../names.ts";
 import { type Fetch, metricsUrl, type ScrapeResult, scrapeNode } from "../node-client/node-metrics.ts";
-import { disruptionOf, stsReady } from "./disruption-of.ts";
+import { disruptionOf, producerPodOnce, stsReady } from "./disruption-of.ts";
 import { type Condition, refusedStatus } from "./conditions.ts";
 import { gatePool as gate } from "../keys/key-gate.ts";
 import { clockFor } from "../network-clock.ts";
@@ -115,9 +115,7 @@ async function reconcile(
       ...(opts.operatorPeer ? { operatorPeer: opts.operatorPeer, operatorScrapes: opts.scrape !== false } : {}),
     }),
   );
-  // The producer's pod, read at most once per reconcile (its leader schedule and its /metrics both need its IP).
-  let podRead: Promise<V1Pod | undefined> | undefined;
-  const producerPod = () => (podRead ??= ctx.read<V1Pod>(KIND.Pod, { namespace: ns, name: `${producerName}-0` }));
+  const producerPod = producerPodOnce(ctx, ns, producerName);
   // A drain may take the producer only away from its leader slots (producer-disruption.ts).
   const disruption = await disruptionOf(liveSts, producerPod, spec.disruption.leaderSlotMarginMinutes, ctx.now(), opts);
   let sts = liveSts;
